@@ -1,0 +1,34 @@
+"""Settings, read from the environment with defaults.
+
+GRIDLAW_DATABASE_URL
+    SQLAlchemy URL. Default: a SpatiaLite file ``gridlaw.sqlite`` in the working directory.
+    PostGIS: ``postgresql+psycopg://user@host:5432/db``.
+GRIDLAW_SNAP_M
+    Snap tolerance in metres for needs just outside every grid (default 30).
+GRIDLAW_LANG
+    ``zh`` or ``en``; default from the locale (``LANG``), Chinese when unknown.
+SPATIALITE_LIBRARY_PATH
+    Where mod_spatialite is; default ``mod_spatialite`` (found by the dynamic loader).
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_DATABASE_URL = "sqlite:///gridlaw.sqlite"
+
+
+def database_url() -> str:
+    return os.environ.get("GRIDLAW_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def snap_m() -> float:
+    return float(os.environ.get("GRIDLAW_SNAP_M", "30"))
+
+
+def default_lang() -> str:
+    lang = os.environ.get("GRIDLAW_LANG")
+    if lang in ("zh", "en"):
+        return lang
+    loc = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    return "en" if loc.lower().startswith("en") else "zh"

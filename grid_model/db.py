@@ -1,0 +1,122 @@
+"""Engine and session factory for SpatiaLite (embedded default) and PostGIS.
+
+The stdlib ``sqlite3`` of these machines cannot load extensions, so SQLite URLs use the
+``sqlean`` driver, which can, and load ``mod_spatialite`` on every new connection.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from grid_model import config
+from grid_model.errors import ConfigError, DatabaseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def is_sqlite(engine_or_url) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def _load_spatialite(dbapi_conn, _record) -> None:
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite"))
+    dbapi_conn.enable_load_extension(False)
+    cur = dbapi_conn.cursor()
+    # SpatiaLite's metadata tables; InitSpatialMetaData is a no-op once they exist.
+    cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'")
+    if cur.fetchone()[0] == 0:
+        cur.execute("SELECT InitSpatialMetaData(1)")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def make_engine(url: str | URL | None = None, **kwargs) -> Engine:
+    """Create an engine for ``url`` (default from ``GRIDLAW_DATABASE_URL``)."""
+    url = url or config.database_url()
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
+        raise ConfigError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        import sqlean
+
+        engine = create_engine(parsed, module=sqlean, **kwargs)
+        event.listen(engine, "connect", _load_spatialite)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+@lru_cache(maxsize=8)
+def _cached_engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (created once)."""
+    return _cached_engine(url or config.database_url())
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def ensure_postgis(engine: Engine) -> None:
+    """Create the ``postgis`` extension when missing (needs the right to do so)."""
+    if is_sqlite(engine):
+        return
+    with engine.begin() as conn:
+        have = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
+        if have:
+            return
+        try:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        except Exception as exc:
+            raise DatabaseError(
+                "PostGIS is not available in this database and could not be created: "
+                "install postgresql-15-postgis-3 or ask an administrator to run "
+                "CREATE EXTENSION postgis"
+            ) from exc
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create or update the schema with the Alembic migrations."""
+    from alembic import command
+
+    ensure_postgis(engine)
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(_alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

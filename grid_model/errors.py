@@ -1,0 +1,64 @@
+"""Domain errors. Pages and the CLI catch only these and show them in the user's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class GridLawError(Exception):
+    """Base of every error GridLaw raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(GridLawError):
+    """The configuration (database URL, environment) is unusable."""
+
+
+class DatabaseError(GridLawError):
+    """The database refused an operation; wraps the driver's error."""
+
+
+class NotFoundError(GridLawError, LookupError):
+    """A grid, worker, need or area that was asked for does not exist."""
+
+
+class InvalidInputError(GridLawError, ValueError):
+    """Input (a file, a form, an argument) is not what was expected."""
+
+    exit_code = 3
+
+
+@dataclass
+class RowError:
+    """One problem in one row of an input file.
+
+    ``row`` is the 1-based data row number as a spreadsheet user sees it
+    (header is row 1, so the first data row is row 2).
+    """
+
+    row: int
+    record_id: str | None
+    field: str
+    value: object
+    expected: str
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "id": self.record_id,
+            "field": self.field,
+            "value": None if self.value is None else str(self.value),
+            "expected": self.expected,
+        }
+
+
+@dataclass
+class ImportValidationError(InvalidInputError):
+    """A file had bad rows; nothing was stored."""
+
+    errors: list[RowError] = field(default_factory=list)
+    total_rows: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{len(self.errors)} invalid row(s) of {self.total_rows}")

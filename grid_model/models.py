@@ -1,0 +1,255 @@
+"""ORM models of DESIGN §3. Geometries are stored in EPSG:4326.
+
+Every large table keeps ``district_code`` so that PostGIS deployments can partition or
+distribute (Citus) by district.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class AreaLevel(enum.StrEnum):
+    district = "district"
+    street = "street"
+    community = "community"
+
+
+class Role(enum.StrEnum):
+    grid_assistant = "grid_assistant"
+    mediator = "mediator"
+    lawyer = "lawyer"
+    info_officer = "info_officer"
+    volunteer = "volunteer"
+
+
+class Category(enum.StrEnum):
+    publicity = "publicity"
+    consultation = "consultation"
+    legal_aid = "legal_aid"
+    mediation = "mediation"
+    correction = "correction"
+    other = "other"
+
+
+class Status(enum.StrEnum):
+    recorded = "recorded"
+    dispatched = "dispatched"
+    in_progress = "in_progress"
+    closed = "closed"
+
+
+class Outcome(enum.StrEnum):
+    resolved = "resolved"
+    mediated = "mediated"
+    mediation_failed = "mediation_failed"
+    referred = "referred"
+    rejected = "rejected"
+
+
+class Source(enum.StrEnum):
+    diary = "diary"
+    phone = "phone"
+    online = "online"
+    walk_in = "walk_in"
+
+
+class Quality(enum.StrEnum):
+    inside = "inside"
+    snapped = "snapped"
+    outside = "outside"
+
+
+class PointKind(enum.StrEnum):
+    legal_service_room = "legal_service_room"
+    legal_aid_station = "legal_aid_station"
+    legal_school = "legal_school"
+    library = "library"
+
+
+class Area(Base):
+    """District (6-digit), street (9-digit) or community (12-digit)."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    boundary: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    )
+
+
+class Grid(Base):
+    __tablename__ = "grids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    boundary: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False)
+    )
+    population: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+    community: Mapped[Area] = relationship()
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    capacity: Mapped[float] = mapped_column(Float, default=1.0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+
+
+class Assignment(Base):
+    """Worker ↔ grid for a period. History is kept: a change closes a row and opens a new one."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+    worker: Mapped[Worker] = relationship()
+    grid: Mapped[Grid] = relationship()
+
+
+class Need(Base):
+    """A legal need / case (法律需求)."""
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        Index("ix_needs_grid_reported", "grid_code", "reported_at"),
+        Index("ix_needs_district_reported", "district_code", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    reported_at: Mapped[dt.date] = mapped_column(Date, index=True)
+    location: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
+    # WGS84 coordinates repeated as plain columns: binning and exports read them without
+    # parsing geometries.
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"))
+    quality: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    dispute_type: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.date | None] = mapped_column(Date)
+    worker_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    resident_name: Mapped[str | None] = mapped_column(String(50))
+    resident_phone: Mapped[str | None] = mapped_column(String(32))
+    under_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class GeolocationChange(Base):
+    """History of a need's grid: written whenever relocation changes it."""
+
+    __tablename__ = "geolocation_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    old_grid_code: Mapped[str | None] = mapped_column(String(32))
+    new_grid_code: Mapped[str | None] = mapped_column(String(32))
+    old_quality: Mapped[str | None] = mapped_column(String(10))
+    new_quality: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class ServiceEvent(Base):
+    """A service given: publicity event, lecture, consultation session, mediation session…"""
+
+    __tablename__ = "service_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"), index=True)
+    location: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True), nullable=True
+    )
+    attendees: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class ServicePoint(Base):
+    __tablename__ = "service_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    location: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
+    opening_hours: Mapped[str | None] = mapped_column(String(100))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict | None] = mapped_column(JSON)
