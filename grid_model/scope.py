@@ -1,0 +1,112 @@
+"""What a service works on: an area, a period and filters, and who is asking.
+
+Every service that reads or changes data takes a :class:`Scope` (and a :class:`Viewer` where
+personal data could leave), so access control is enforced in one place, in the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, true
+
+from grid_model.models import Grid, Need
+
+# Roles of DESIGN §3. Which of them may see residents' names/phones and anyone under
+# community correction: the people who handle the case, not the map viewers.
+ROLES = (
+    "admin",
+    "street_office",
+    "community_leader",
+    "planner",
+    "grid_assistant",
+    "mediator",
+    "lawyer",
+    "public",
+)
+PERSONAL_DATA_ROLES = frozenset({"admin", "grid_assistant", "mediator", "lawyer"})
+PERSONAL_FIELDS = ("resident_name", "resident_phone")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. ``area_code`` limits what they may see (None: everything)."""
+
+    role: str = "admin"
+    area_code: str | None = None
+    name: str = "system"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role in PERSONAL_DATA_ROLES
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Area, period and filters.
+
+    ``area_code`` is a district (6 digits), street (9), community (12) or grid code: grids whose
+    code starts with it (grid codes embed their community code) or whose community is it.
+    ``start``/``end`` are inclusive report dates.
+    """
+
+    area_code: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+    statuses: tuple[str, ...] = field(default_factory=tuple)
+
+    def grid_filter(self) -> ColumnElement[bool]:
+        if not self.area_code:
+            return true()
+        code = self.area_code
+        return (
+            (Grid.code == code) | Grid.code.startswith(code) | Grid.community_code.startswith(code)
+        )
+
+    def need_filter(self, *, period: bool = True) -> ColumnElement[bool]:
+        """Filter on needs: area (through the grid code prefix), period, category, status."""
+        conds: list[ColumnElement[bool]] = []
+        if self.area_code:
+            conds.append(
+                Need.grid_code.startswith(self.area_code)
+                | (Need.grid_code.is_(None) & Need.district_code.startswith(self.area_code[:6]))
+            )
+        if period and self.start:
+            conds.append(Need.reported_at >= self.start)
+        if period and self.end:
+            conds.append(Need.reported_at <= self.end)
+        if self.categories:
+            conds.append(Need.category.in_(self.categories))
+        if self.statuses:
+            conds.append(Need.status.in_(self.statuses))
+        return and_(true(), *conds)
+
+    def restricted_to(self, viewer: Viewer) -> Scope:
+        """This scope cut down to what ``viewer`` may see."""
+        if viewer.area_code is None:
+            return self
+        mine = viewer.area_code
+        if self.area_code and self.area_code.startswith(mine):
+            return self
+        from dataclasses import replace
+
+        return replace(self, area_code=mine)
+
+
+def redact(frame, viewer: Viewer):
+    """Drop personal columns (and rows of people under community correction) for viewers who
+    may not see them. Works on DataFrames and GeoDataFrames; returns a copy."""
+    if viewer.sees_personal_data:
+        return frame
+    out = frame.drop(columns=[c for c in PERSONAL_FIELDS if c in frame.columns])
+    if "under_correction" in out.columns:
+        out = out[~out["under_correction"].fillna(False).astype(bool)].drop(
+            columns="under_correction"
+        )
+    return out
