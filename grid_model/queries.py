@@ -1,0 +1,124 @@
+"""Backend-neutral readers shared by the services: grids, needs and points as (Geo)DataFrames.
+
+Geometries travel as WKB (``ST_AsBinary``), which SpatiaLite and PostGIS both speak, and are
+decoded vectorised with ``shapely.from_wkb``.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grid_model.models import Area, Grid, Need, ServicePoint
+from grid_model.scope import Scope
+
+WGS84 = "EPSG:4326"
+
+
+def _frame(session: Session, stmt) -> pd.DataFrame:
+    result = session.execute(stmt)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _geo(df: pd.DataFrame, column: str = "wkb") -> gpd.GeoDataFrame:
+    geoms = shapely.from_wkb(df[column].map(bytes).to_numpy() if len(df) else [])
+    return gpd.GeoDataFrame(df.drop(columns=column), geometry=geoms, crs=WGS84)
+
+
+def load_grids(session: Session, scope: Scope | None = None) -> gpd.GeoDataFrame:
+    """Grids in ``scope`` with ``code, name, community_code, community, population,
+    households, geometry``, ordered by code."""
+    scope = scope or Scope()
+    stmt = (
+        select(
+            Grid.id,
+            Grid.code,
+            Grid.name,
+            Grid.community_code,
+            Area.name.label("community"),
+            Grid.population,
+            Grid.households,
+            func.ST_AsBinary(Grid.boundary).label("wkb"),
+        )
+        .join(Area, Area.code == Grid.community_code)
+        .where(scope.grid_filter())
+        .order_by(Grid.code)
+    )
+    return _geo(_frame(session, stmt))
+
+
+def load_areas(session: Session, level: str | None = None) -> gpd.GeoDataFrame:
+    """Areas (district, streets, communities) with their boundary where known."""
+    stmt = select(
+        Area.code,
+        Area.name,
+        Area.level,
+        Area.parent_code,
+        func.ST_AsBinary(Area.boundary).label("wkb"),
+    ).order_by(Area.code)
+    if level:
+        stmt = stmt.where(Area.level == level)
+    df = _frame(session, stmt)
+    geoms = [None if w is None else shapely.from_wkb(bytes(w)) for w in df["wkb"]]
+    return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs=WGS84)
+
+
+NEED_COLUMNS = (
+    Need.id,
+    Need.external_id,
+    Need.reported_at,
+    Need.lon,
+    Need.lat,
+    Need.grid_code,
+    Need.quality,
+    Need.category,
+    Need.dispute_type,
+    Need.source,
+    Need.status,
+    Need.outcome,
+    Need.due_date,
+    Need.closed_at,
+    Need.worker_code,
+    Need.description,
+    Need.resident_name,
+    Need.resident_phone,
+    Need.under_correction,
+)
+
+
+def load_needs(
+    session: Session, scope: Scope | None = None, *, limit: int | None = None
+) -> pd.DataFrame:
+    """Needs in ``scope`` as a plain DataFrame (WGS84 ``lon``/``lat``), newest first.
+
+    Contains personal columns: callers that show or export rows pass them through
+    :func:`grid_model.scope.redact` for the viewer.
+    """
+    scope = scope or Scope()
+    stmt = (
+        select(*NEED_COLUMNS)
+        .where(scope.need_filter())
+        .order_by(Need.reported_at.desc(), Need.id.desc())
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return _frame(session, stmt)
+
+
+def load_service_points(session: Session, scope: Scope | None = None) -> gpd.GeoDataFrame:
+    scope = scope or Scope()
+    stmt = select(
+        ServicePoint.code,
+        ServicePoint.name,
+        ServicePoint.kind,
+        ServicePoint.community_code,
+        ServicePoint.opening_hours,
+        func.ST_AsBinary(ServicePoint.location).label("wkb"),
+    ).order_by(ServicePoint.code)
+    if scope.area_code:
+        code = scope.area_code
+        stmt = stmt.where(ServicePoint.community_code.startswith(code[:12]))
+    return _geo(_frame(session, stmt))
