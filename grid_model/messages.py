@@ -1,0 +1,111 @@
+"""Message catalogue: every user-facing message of the domain and the CLI, in zh and en.
+
+``t(key, lang, **kw)`` formats a message; keys are ASCII. Add a key in both languages.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # import: field validation ("expected" texts)
+    "expected_id": {"zh": "非空且在文件中唯一的编号", "en": "a non-empty id, unique in the file"},
+    "expected_id_unique": {
+        "zh": "文件中唯一的编号(第 {first} 行已出现)",
+        "en": "an id unique in the file (already on row {first})",
+    },
+    "expected_number": {"zh": "数字", "en": "a number"},
+    "expected_lon": {
+        "zh": "经度,-180 到 180 之间的数字",
+        "en": "a longitude, a number between -180 and 180",
+    },
+    "expected_lat": {
+        "zh": "纬度,-90 到 90 之间的数字",
+        "en": "a latitude, a number between -90 and 90",
+    },
+    "expected_not_swapped": {
+        "zh": "经度和纬度未互换(此行的经纬度似乎填反了)",
+        "en": "longitude and latitude in their own columns (they look swapped)",
+    },
+    "expected_required": {"zh": "必填", "en": "a value (required)"},
+    "expected_date": {
+        "zh": "有效日期,如 2025-03-01、2025/3/1 或 2025年3月1日",
+        "en": "a real date such as 2025-03-01, 2025/3/1 or 2025年3月1日",
+    },
+    "expected_closed_after": {
+        "zh": "不早于登记日期 {reported}",
+        "en": "not before the report date {reported}",
+    },
+    "expected_one_of": {"zh": "以下之一:{choices}", "en": "one of: {choices}"},
+    "expected_closed_at_for_closed": {
+        "zh": "状态为已办结时须填写办结日期",
+        "en": "a closing date when the status is closed",
+    },
+    "expected_outcome_for_closed": {
+        "zh": "仅在已办结时填写结果",
+        "en": "an outcome only when the status is closed",
+    },
+    "expected_geometry": {
+        "zh": "面或多面几何(Polygon/MultiPolygon)",
+        "en": "a Polygon or MultiPolygon geometry",
+    },
+    "expected_valid_geometry": {"zh": "有效的几何({reason})", "en": "a valid geometry ({reason})"},
+    "expected_community": {
+        "zh": "社区编码(12 位)或已知的社区名称",
+        "en": "a 12-digit community code or a known community name",
+    },
+    "expected_integer": {"zh": "非负整数", "en": "a non-negative whole number"},
+    "expected_positive": {"zh": "大于 0 的数字", "en": "a number greater than 0"},
+    "expected_known_grid": {
+        "zh": "数据库中已有的网格编码",
+        "en": "a grid code that exists in the database",
+    },
+    "expected_columns": {"zh": "必需的列:{columns}", "en": "the required columns: {columns}"},
+    # import: report
+    "import_invalid": {
+        "zh": "文件有 {n} 处错误(共 {total} 行),未保存任何数据:",
+        "en": "The file has {n} error(s) in {total} row(s); nothing was stored:",
+    },
+    "import_row_error": {
+        "zh": "第 {row} 行(编号 {id}):字段“{field}”的值“{value}”无效,应为{expected}",
+        "en": "row {row} (id {id}): field '{field}' has '{value}', expected {expected}",
+    },
+    "import_done": {
+        "zh": "导入{kind}:新增 {inserted} 条,已存在 {existing} 条,跳过无效 {invalid} 条",
+        "en": "Imported {kind}: {inserted} new, {existing} already stored, {invalid} invalid skipped",
+    },
+    "import_errors_written": {"zh": "无效行已写入 {path}", "en": "Invalid rows written to {path}"},
+    "errors_out_required": {
+        "zh": "--skip-invalid 需要同时指定 --errors-out 文件",
+        "en": "--skip-invalid needs --errors-out FILE",
+    },
+    "kind_needs": {"zh": "法律需求", "en": "needs"},
+    "kind_grids": {"zh": "网格", "en": "grids"},
+    "kind_workers": {"zh": "工作人员", "en": "workers"},
+    # database / CLI
+    "db_not_empty": {
+        "zh": "数据库中已有数据;如需替换请加 --replace",
+        "en": "the database already holds data; add --replace to replace it",
+    },
+    "seeded": {
+        "zh": "已生成演示数据:{grids} 个网格,{workers} 名工作人员,{needs} 条需求,{services} 次服务",
+        "en": "Demo data seeded: {grids} grids, {workers} workers, {needs} needs, {services} services",
+    },
+    "initialised": {"zh": "数据库已就绪:{url}", "en": "Database ready: {url}"},
+    "relocated": {
+        "zh": "重新定位 {checked} 条需求,{changed} 条所属网格有变化",
+        "en": "Relocated {checked} needs; {changed} changed grid",
+    },
+    "exported": {"zh": "已导出 {n} 行到 {path}", "en": "Exported {n} rows to {path}"},
+    "grids_ok": {
+        "zh": "网格检查通过:{n} 个网格,未发现问题",
+        "en": "Grid check passed: {n} grids, no problems",
+    },
+    "grids_problems": {"zh": "网格检查发现 {n} 个问题:", "en": "Grid check found {n} problem(s):"},
+    "error": {"zh": "错误:{msg}", "en": "Error: {msg}"},
+}
+
+
+def t(key: str, lang: str = "zh", /, **kw) -> str:
+    """The message ``key`` in ``lang`` ('zh' or 'en'), formatted with ``kw``."""
+    entry = MESSAGES[key]
+    text = entry.get(lang) or entry["zh"]
+    return text.format(**kw) if kw else text
