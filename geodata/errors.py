@@ -1,0 +1,23 @@
+"""Errors raised by :mod:`geodata` on purpose.
+
+They subclass :class:`ValueError` where the cause is a bad value or file, so callers that only
+know the built-ins still catch them; ``grid_model`` re-raises them as its own domain errors.
+"""
+
+from __future__ import annotations
+
+
+class GeodataError(Exception):
+    """Base of every error :mod:`geodata` raises on purpose."""
+
+
+class CRSError(GeodataError, ValueError):
+    """A coordinate reference system name or code that is not understood."""
+
+
+class UnsupportedFormatError(GeodataError, ValueError):
+    """A file extension or format that cannot be read or written."""
+
+
+class FileReadError(GeodataError, ValueError):
+    """A file that cannot be read: the message says which and why."""
