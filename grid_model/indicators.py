@@ -1,0 +1,506 @@
+"""Indicators of DESIGN §4, each defined once here and used everywhere.
+
+Every figure counts needs in a :class:`~grid_model.scope.Scope` (area, report period,
+categories, statuses) *as of* a day ``today``: a need counts as closed when its status is closed
+and it was closed on or before ``today`` (or has no closing date), and needs reported after
+``today`` are left out, so a report for a past day can be reproduced.
+
+A need's due date is its ``due_date``, or, when it has none, its report date plus
+:data:`DUE_DAYS` of its category.
+
+Aggregation runs in the database (one ``GROUP BY`` per table), identically on SpatiaLite and
+PostGIS; date arithmetic goes through :mod:`grid_model.sqldates`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    and_,
+    case,
+    distinct,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.models import Area, Assignment, Grid, Need, Role, ServiceEvent, Worker
+from grid_model.queries import NEED_COLUMNS
+from grid_model.scope import Scope, Viewer, redact
+from grid_model.sqldates import add_days, days_between, is_weekday, year_month
+
+#: Days to close a need of each category when it has no ``due_date`` of its own.
+DUE_DAYS: dict[str, int] = {
+    "consultation": 7,
+    "publicity": 15,
+    "legal_aid": 30,
+    "mediation": 30,
+    "correction": 30,
+    "other": 15,
+}
+
+STAFF_ROLES = tuple(r.value for r in Role)
+
+
+# --- the definitions, as SQL expressions ----------------------------------------------------
+
+
+def due_date_expr() -> ColumnElement[dt.date]:
+    """A need's due date: ``due_date``, else ``reported_at`` + :data:`DUE_DAYS[category]`."""
+    days = case(
+        *[(Need.category == c, literal_column(str(int(n)))) for c, n in DUE_DAYS.items()],
+        else_=literal_column(str(int(DUE_DAYS["other"]))),
+    )
+    return func.coalesce(Need.due_date, add_days(Need.reported_at, days))
+
+
+def closed_by(day: dt.date) -> ColumnElement[bool]:
+    """Closed on or before ``day`` (a closed need without a closing date counts as closed)."""
+    return (Need.status == "closed") & (Need.closed_at.is_(None) | (Need.closed_at <= day))
+
+
+def open_at(day: dt.date) -> ColumnElement[bool]:
+    """Reported on or before ``day`` and not closed by then."""
+    return (Need.reported_at <= day) & ~closed_by(day)
+
+
+def overdue_at(day: dt.date) -> ColumnElement[bool]:
+    """Open at ``day`` and past its due date (a need due on ``day`` is not overdue yet)."""
+    return open_at(day) & (due_date_expr() < day)
+
+
+def due_to_close(day: dt.date) -> ColumnElement[bool]:
+    """Due on or before ``day``, or closed by then: the denominator of the closure rates."""
+    return closed_by(day) | (due_date_expr() <= day)
+
+
+def closed_on_time(day: dt.date) -> ColumnElement[bool]:
+    """Closed by ``day`` with a closing date on or before its due date."""
+    return closed_by(day) & Need.closed_at.is_not(None) & (Need.closed_at <= due_date_expr())
+
+
+def _count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def need_aggregates(day: dt.date) -> list[Label]:
+    """Aggregate columns over needs as of ``day``; callers add ``GROUP BY`` and ``WHERE``.
+
+    ``needs, open, overdue, closed, due_to_close, on_time, mediation_closed, mediated,
+    days_sum, days_n, diary_days, last_diary, first_reported``. ``diary_days`` counts distinct
+    working days (Mon–Fri) with an entry from source ``diary``.
+    """
+    closed = closed_by(day)
+    timed = closed & Need.closed_at.is_not(None)
+    mediation = closed & (Need.category == "mediation")
+    diary = (Need.source == "diary") & (Need.reported_at <= day)
+    return [
+        func.count(Need.id).label("needs"),
+        _count_if(open_at(day)).label("open"),
+        _count_if(overdue_at(day)).label("overdue"),
+        _count_if(closed).label("closed"),
+        _count_if(due_to_close(day)).label("due_to_close"),
+        _count_if(closed_on_time(day)).label("on_time"),
+        _count_if(mediation).label("mediation_closed"),
+        _count_if(mediation & (Need.outcome == "mediated")).label("mediated"),
+        func.sum(case((timed, days_between(Need.reported_at, Need.closed_at)))).label("days_sum"),
+        _count_if(timed).label("days_n"),
+        func.count(distinct(case((diary & is_weekday(Need.reported_at), Need.reported_at)))).label(
+            "diary_days"
+        ),
+        func.max(case((diary, Need.reported_at))).label("last_diary"),
+        func.min(Need.reported_at).label("first_reported"),
+    ]
+
+
+def days_to_close_counts(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
+    """``(days label, condition)`` for a histogram of days to close (medians in pandas)."""
+    cond = closed_by(day) & Need.closed_at.is_not(None)
+    return days_between(Need.reported_at, Need.closed_at).label("days"), cond
+
+
+# --- small numeric helpers ------------------------------------------------------------------
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    """``numerator / denominator``, or None when the denominator is 0."""
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def working_days(start: dt.date, end: dt.date) -> int:
+    """Monday–Friday days in ``[start, end]`` (public holidays are not known here)."""
+    if end < start:
+        return 0
+    return int(np.busday_count(start, end + dt.timedelta(days=1)))
+
+
+def median_from_counts(values, counts) -> float | None:
+    """Median of a distribution given as distinct values and their counts."""
+    frame = pd.DataFrame({"v": values, "n": counts}).dropna()
+    frame = frame[frame["n"] > 0].sort_values("v")
+    total = int(frame["n"].sum())
+    if total == 0:
+        return None
+    cum = frame["n"].cumsum().to_numpy()
+    vals = frame["v"].to_numpy(dtype="float64")
+    lo = vals[np.searchsorted(cum, (total + 1) // 2)]
+    hi = vals[np.searchsorted(cum, total // 2 + 1)]
+    return float((lo + hi) / 2)
+
+
+def diary_period(scope: Scope, today: dt.date, first_reported: dt.date | None):
+    """The period diary compliance is measured over: the scope's, else from the first need in
+    scope, and never past ``today``. None when there is nothing to measure."""
+    start = scope.start or first_reported
+    end = min(scope.end or today, today)
+    if start is None or end < start:
+        return None
+    return start, end
+
+
+def _frame(session: Session, stmt) -> pd.DataFrame:
+    result = session.execute(stmt)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Kpis:
+    """Headline indicators of a scope as of a day.
+
+    Attributes
+    ----------
+    needs : int
+        Needs in scope reported on or before ``today``.
+    services : int
+        Service events in the scope's area held in the period (and not after ``today``).
+    disputes_mediated : int
+        Closed mediation cases with outcome ``mediated``.
+    closed : int
+        Needs closed by ``today``.
+    due_to_close : int
+        Needs whose due date is on or before ``today``, or that are closed.
+    closure_rate : float or None
+        ``closed / due_to_close`` (结案率).
+    on_time_rate : float or None
+        Needs closed with ``closed_at`` on or before their due date, over ``due_to_close``
+        (按期结案率).
+    mediation_success_rate : float or None
+        ``disputes_mediated`` over closed mediation cases (调解成功率).
+    overdue_open : int
+        Needs open at ``today`` past their due date.
+    mean_days_to_close, median_days_to_close : float or None
+        Days from report to closing of closed needs that have a closing date.
+    diary_compliance : float or None
+        Distinct working days with at least one ``diary`` entry, over working days (Mon–Fri)
+        in the period: the scope's ``start``/``end``, else from the first need in scope, cut
+        at ``today``.
+
+    Rates are floats in 0..1, None when their denominator is 0.
+    """
+
+    needs: int = 0
+    services: int = 0
+    disputes_mediated: int = 0
+    closed: int = 0
+    due_to_close: int = 0
+    closure_rate: float | None = None
+    on_time_rate: float | None = None
+    mediation_success_rate: float | None = None
+    overdue_open: int = 0
+    mean_days_to_close: float | None = None
+    median_days_to_close: float | None = None
+    diary_compliance: float | None = None
+
+
+def _event_filter(scope: Scope, today: dt.date) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = [ServiceEvent.held_on <= today]
+    if scope.area_code:
+        conds.append(
+            ServiceEvent.grid_code.startswith(scope.area_code)
+            | (
+                ServiceEvent.grid_code.is_(None)
+                & ServiceEvent.district_code.startswith(scope.area_code[:6])
+            )
+        )
+    if scope.start:
+        conds.append(ServiceEvent.held_on >= scope.start)
+    if scope.end:
+        conds.append(ServiceEvent.held_on <= scope.end)
+    return and_(true(), *conds)
+
+
+def _kpis(
+    session: Session,
+    need_where: ColumnElement[bool],
+    event_where: ColumnElement[bool],
+    scope: Scope,
+    today: dt.date,
+) -> Kpis:
+    where = need_where & (Need.reported_at <= today)
+    row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
+    days, cond = days_to_close_counts(today)
+    hist = _frame(session, select(days, func.count().label("n")).where(where & cond).group_by(days))
+    services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0
+    period = diary_period(scope, today, row["first_reported"])
+    closed, due = int(row["closed"]), int(row["due_to_close"])
+    return Kpis(
+        needs=int(row["needs"]),
+        services=int(services),
+        disputes_mediated=int(row["mediated"]),
+        closed=closed,
+        due_to_close=due,
+        closure_rate=rate(closed, due),
+        on_time_rate=rate(row["on_time"], due),
+        mediation_success_rate=rate(row["mediated"], row["mediation_closed"]),
+        overdue_open=int(row["overdue"]),
+        mean_days_to_close=rate(row["days_sum"] or 0, row["days_n"]),
+        median_days_to_close=median_from_counts(hist["days"], hist["n"]),
+        diary_compliance=rate(row["diary_days"], working_days(*period)) if period else None,
+    )
+
+
+def compute_kpis(session: Session, scope: Scope, *, today: dt.date) -> Kpis:
+    """Headline indicators (see :class:`Kpis`) of ``scope`` as of ``today``."""
+    return _kpis(session, scope.need_filter(), _event_filter(scope, today), scope, today)
+
+
+# --- trends, per-grid measures, heat bins ---------------------------------------------------
+
+
+def monthly_trend(session: Session, scope: Scope) -> pd.DataFrame:
+    """Needs per report month and category: ``month`` (``YYYY-MM``), ``category``, ``count``.
+
+    Months between the first and the last with no need of a category get a 0 row, so lines
+    in a chart do not skip months.
+    """
+    month = year_month(Need.reported_at).label("month")
+    stmt = (
+        select(month, Need.category.label("category"), func.count(Need.id).label("count"))
+        .where(scope.need_filter())
+        .group_by(month, Need.category)
+    )
+    df = _frame(session, stmt)
+    if df.empty:
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype=object),
+                "category": pd.Series(dtype=object),
+                "count": pd.Series(dtype="int64"),
+            }
+        )
+    months = pd.period_range(df["month"].min(), df["month"].max(), freq="M").strftime("%Y-%m")
+    full = pd.MultiIndex.from_product(
+        [list(months), sorted(df["category"].unique())], names=["month", "category"]
+    )
+    out = (
+        df.set_index(["month", "category"])["count"]
+        .reindex(full, fill_value=0)
+        .astype("int64")
+        .reset_index()
+    )
+    return out.astype({"month": object, "category": object})
+
+
+GRID_MEASURE_COLUMNS = [
+    "grid_code",
+    "grid_name",
+    "community_code",
+    "population",
+    "needs",
+    "per_1000",
+    "open",
+    "overdue",
+    "closed",
+    "on_time_rate",
+    "closure_rate",
+    "services",
+    "last_diary",
+]
+
+
+def _rates(num: pd.Series, den: pd.Series) -> pd.Series:
+    out = num.astype("float64") / den.astype("float64")
+    return out.where(den > 0)
+
+
+def per_1000(values: pd.Series, population: pd.Series) -> pd.Series:
+    """``values`` per 1,000 residents; NaN where the population is unknown or 0."""
+    pop = pd.to_numeric(population, errors="coerce").astype("float64")
+    return (values.astype("float64") / pop * 1000.0).where(pop > 0)
+
+
+def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataFrame:
+    """One row per grid in ``scope``, grids without needs included with zeros.
+
+    Columns: ``grid_code, grid_name, community_code, population, needs, per_1000`` (needs per
+    1,000 residents, NaN without population), ``open, overdue, closed, on_time_rate,
+    closure_rate`` (as in :class:`Kpis`, NaN when nothing is due), ``services`` (events held in
+    the grid in the period), ``last_diary`` (latest diary entry among the needs in scope, or
+    None). Ordered by grid code.
+    """
+    grids = _frame(
+        session,
+        select(
+            Grid.code.label("grid_code"),
+            Grid.name.label("grid_name"),
+            Grid.community_code,
+            Grid.population,
+        )
+        .where(scope.grid_filter())
+        .order_by(Grid.code),
+    )
+    needs = _frame(
+        session,
+        select(Need.grid_code.label("grid_code"), *need_aggregates(today))
+        .where(scope.need_filter() & (Need.reported_at <= today) & Need.grid_code.is_not(None))
+        .group_by(Need.grid_code),
+    )
+    events = _frame(
+        session,
+        select(ServiceEvent.grid_code.label("grid_code"), func.count().label("services"))
+        .where(_event_filter(scope, today) & ServiceEvent.grid_code.is_not(None))
+        .group_by(ServiceEvent.grid_code),
+    )
+    df = grids.merge(needs, on="grid_code", how="left").merge(events, on="grid_code", how="left")
+    counts = ["needs", "open", "overdue", "closed", "due_to_close", "on_time", "services"]
+    df[counts] = df[counts].fillna(0).astype("int64")
+    df["population"] = df["population"].astype("Int64")
+    df["per_1000"] = per_1000(df["needs"], df["population"])
+    df["on_time_rate"] = _rates(df["on_time"], df["due_to_close"])
+    df["closure_rate"] = _rates(df["closed"], df["due_to_close"])
+    df["last_diary"] = df["last_diary"].astype(object).where(df["last_diary"].notna(), None)
+    return df[GRID_MEASURE_COLUMNS]
+
+
+def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.DataFrame:
+    """Needs counted on a ``cell_deg`` lon/lat lattice, in the database.
+
+    Returns ``lon, lat`` (bin centres, WGS84) and ``weight`` (needs in the bin), one row per
+    non-empty bin, so a heatmap gets a few thousand weighted points instead of one per need.
+    0.002° is about 200 m at Jiangmen. This is a density picture, not a hotspot statistic.
+    """
+    if not isinstance(cell_deg, int | float) or not math.isfinite(cell_deg) or cell_deg <= 0:
+        raise InvalidInputError(f"cell_deg={cell_deg!r}: expected a positive number of degrees")
+    # The cell size is written into the SQL: GROUP BY must repeat the SELECT expressions
+    # exactly, which two separate bind parameters would not on PostgreSQL.
+    cell = literal_column(repr(float(cell_deg)))
+    ix = func.floor(Need.lon / cell).label("ix")
+    iy = func.floor(Need.lat / cell).label("iy")
+    stmt = (
+        select(ix, iy, func.count().label("weight"))
+        .where(scope.need_filter() & Need.lon.is_not(None) & Need.lat.is_not(None))
+        .group_by(ix, iy)
+    )
+    df = _frame(session, stmt)
+    return pd.DataFrame(
+        {
+            "lon": (df["ix"].astype("float64") + 0.5) * cell_deg,
+            "lat": (df["iy"].astype("float64") + 0.5) * cell_deg,
+            "weight": df["weight"].astype("int64"),
+        }
+    )
+
+
+# --- one grid's card ------------------------------------------------------------------------
+
+
+@dataclass
+class GridCard:
+    """What a grid's popup or side panel shows.
+
+    ``staff`` maps every role to the names of workers currently assigned to the grid (empty
+    list when none). ``phones`` maps a worker's name to their phone, only for viewers who may
+    see personal data (else empty). ``latest`` holds the newest needs, redacted for the viewer.
+    """
+
+    code: str
+    name: str
+    community: str
+    population: int | None
+    staff: dict[str, list[str]]
+    phones: dict[str, str]
+    kpis: Kpis
+    latest: pd.DataFrame = field(repr=False)
+
+
+def _in_viewer_area(grid_code: str, community_code: str, viewer: Viewer) -> bool:
+    mine = viewer.area_code
+    return not mine or grid_code.startswith(mine) or community_code.startswith(mine)
+
+
+def grid_card(
+    session: Session, grid_code: str, viewer: Viewer, *, today: dt.date, latest: int = 5
+) -> GridCard:
+    """The card of grid ``grid_code`` for ``viewer`` as of ``today``.
+
+    Raises
+    ------
+    NotFoundError
+        The grid does not exist, or lies outside the viewer's area.
+    """
+    row = session.execute(
+        select(Grid.id, Grid.code, Grid.name, Grid.community_code, Grid.population, Area.name)
+        .join(Area, Area.code == Grid.community_code)
+        .where(Grid.code == grid_code)
+    ).first()
+    if row is None or not _in_viewer_area(row.code, row.community_code, viewer):
+        raise NotFoundError(f"grid {grid_code!r} not found")
+    staff_rows = session.execute(
+        select(Assignment.role, Worker.name, Worker.phone)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(
+            (Assignment.grid_id == row.id)
+            & (Assignment.valid_from <= today)
+            & (Assignment.valid_to.is_(None) | (Assignment.valid_to > today))
+        )
+        .order_by(Assignment.role, Worker.name)
+    ).all()
+    staff: dict[str, list[str]] = {r: [] for r in STAFF_ROLES}
+    phones: dict[str, str] = {}
+    for role, name, phone in staff_rows:
+        staff.setdefault(role, []).append(name)
+        if viewer.sees_personal_data and phone:
+            phones[name] = phone
+
+    scope = Scope(area_code=grid_code)
+    kpis = _kpis(
+        session,
+        Need.grid_code == grid_code,
+        (ServiceEvent.grid_code == grid_code) & (ServiceEvent.held_on <= today),
+        scope,
+        today,
+    )
+    cond = (Need.grid_code == grid_code) & (Need.reported_at <= today)
+    if not viewer.sees_personal_data:
+        # filter before LIMIT so the viewer still gets ``latest`` rows
+        cond = cond & ~Need.under_correction
+    cases = _frame(
+        session,
+        select(*NEED_COLUMNS)
+        .where(cond)
+        .order_by(Need.reported_at.desc(), Need.id.desc())
+        .limit(latest),
+    )
+    return GridCard(
+        code=row.code,
+        name=row.name,
+        community=row[5],
+        population=row.population,
+        staff=staff,
+        phones=phones,
+        kpis=kpis,
+        latest=redact(cases, viewer),
+    )
