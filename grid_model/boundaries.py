@@ -1,0 +1,203 @@
+"""Grid boundary checks and re-geolocation of needs after boundaries change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from geodata.crs import metric_crs
+from grid_model import geolocate
+from grid_model.models import AuditEntry, GeolocationChange, Need
+from grid_model.queries import load_areas, load_grids
+
+MIN_AREA_M2 = 1.0
+
+
+@dataclass
+class GridProblem:
+    kind: str  # invalid_geometry | overlap | gap | duplicate_code
+    codes: list[str]
+    detail: str
+    area_m2: float | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "codes": self.codes,
+            "detail": self.detail,
+            "area_m2": self.area_m2,
+        }
+
+
+@dataclass
+class GridCheck:
+    grids: int
+    problems: list[GridProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict:
+        return {
+            "grids": self.grids,
+            "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def check_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None = None) -> GridCheck:
+    """Invalid geometries, overlaps between grids, gaps inside a community, duplicate codes.
+
+    ``grids`` has ``code``, ``community_code`` (optional) and polygons in EPSG:4326.
+    A gap is a part of a community not covered by its grids: the community boundary minus the
+    grids where the boundary is known, else the holes in the union of the community's grids.
+    Areas are measured in the data's UTM zone; pieces under 1 m² are ignored."""
+    result = GridCheck(grids=len(grids))
+    if grids.empty:
+        return result
+    dups = grids["code"][grids["code"].duplicated(keep=False)]
+    for code in sorted(set(dups)):
+        result.problems.append(
+            GridProblem(
+                "duplicate_code", [code], f"code {code} appears {int((dups == code).sum())} times"
+            )
+        )
+    geoms = grids.geometry.array
+    invalid = ~shapely.is_valid(geoms)
+    for code, geom in zip(grids["code"][invalid], geoms[invalid], strict=True):
+        result.problems.append(
+            GridProblem("invalid_geometry", [code], shapely.is_valid_reason(geom))
+        )
+    bounds = grids.geometry.bounds
+    utm = metric_crs(
+        ((bounds.minx + bounds.maxx) / 2).to_numpy(), ((bounds.miny + bounds.maxy) / 2).to_numpy()
+    )
+    metric = grids.to_crs(utm)
+    mgeoms = shapely.make_valid(metric.geometry.array)
+    tree = shapely.STRtree(mgeoms)
+    left, right = tree.query(mgeoms, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    if len(left):
+        inter = shapely.intersection(mgeoms[left], mgeoms[right])
+        area = shapely.area(inter)
+        codes = grids["code"].to_numpy()
+        for i, j, a in zip(left, right, area, strict=True):
+            if a > MIN_AREA_M2:
+                result.problems.append(
+                    GridProblem(
+                        "overlap",
+                        [codes[i], codes[j]],
+                        f"{codes[i]} ∩ {codes[j]}",
+                        round(float(a), 1),
+                    )
+                )
+    if "community_code" in grids:
+        boundaries = {}
+        if communities is not None and len(communities):
+            known = communities[communities.geometry.notna()]
+            boundaries = dict(zip(known["code"], known.to_crs(utm).geometry, strict=True))
+        for community, part in metric.assign(geometry=mgeoms).groupby("community_code"):
+            union = shapely.union_all(part.geometry.array)
+            outline = boundaries.get(community)
+            if outline is not None:
+                gaps = shapely.difference(outline, union)
+            else:
+                holes = [
+                    shapely.Polygon(r)
+                    for poly in getattr(union, "geoms", [union])
+                    for r in poly.interiors
+                ]
+                gaps = shapely.union_all(holes) if holes else shapely.Polygon()
+            for piece in getattr(gaps, "geoms", [gaps]):
+                if not piece.is_empty and piece.area > MIN_AREA_M2:
+                    c = shapely.centroid(gpd.GeoSeries([piece], crs=utm).to_crs(4326).iloc[0])
+                    result.problems.append(
+                        GridProblem(
+                            "gap",
+                            [community],
+                            f"uncovered near {c.x:.5f},{c.y:.5f}",
+                            round(float(piece.area), 1),
+                        )
+                    )
+    return result
+
+
+def check_stored_grids(session: Session) -> GridCheck:
+    return check_grids(load_grids(session), load_areas(session, level="community"))
+
+
+@dataclass
+class RelocateReport:
+    checked: int
+    changed: int
+
+
+def relocate_needs(
+    session: Session,
+    *,
+    snap_m: float = 30.0,
+    reason: str = "relocate",
+    actor: str = "system",
+    progress=None,
+) -> RelocateReport:
+    """Re-geolocate every need against the stored grids; record each change of grid or quality
+    in ``geolocation_changes`` (history is kept) and write one audit entry."""
+    grids = load_grids(session)
+    rows = session.execute(select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality)).all()
+    if not rows:
+        return RelocateReport(0, 0)
+    needs = pd.DataFrame(rows, columns=["id", "lon", "lat", "grid_code", "quality"])
+    located = geolocate.locate(
+        grids, needs["lon"].to_numpy(float), needs["lat"].to_numpy(float), snap_m=snap_m
+    )
+    new_code = located["grid_code"].to_numpy(dtype=object)
+    new_quality = located["quality"].to_numpy(dtype=object)
+    old_code = needs["grid_code"].to_numpy(dtype=object)
+    same_code = np.array([a == b for a, b in zip(old_code, new_code, strict=True)])
+    changed = ~same_code | (needs["quality"].to_numpy(dtype=object) != new_quality)
+    idx = np.flatnonzero(changed)
+    if len(idx):
+        params = [
+            {"nid": int(needs["id"].iat[i]), "g": new_code[i], "q": new_quality[i]} for i in idx
+        ]
+        from sqlalchemy import bindparam
+
+        session.connection().execute(
+            update(Need.__table__)
+            .where(Need.__table__.c.id == bindparam("nid"))
+            .values(grid_code=bindparam("g"), quality=bindparam("q")),
+            params,
+        )
+        session.add_all(
+            [
+                GeolocationChange(
+                    need_id=int(needs["id"].iat[i]),
+                    old_grid_code=old_code[i],
+                    new_grid_code=new_code[i],
+                    old_quality=needs["quality"].iat[i],
+                    new_quality=new_quality[i],
+                    reason=reason,
+                )
+                for i in idx
+            ]
+        )
+        if progress is not None:
+            progress.update(len(idx))
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action="relocate",
+            entity="needs",
+            details={"checked": len(needs), "changed": len(idx), "reason": reason},
+        )
+    )
+    session.flush()
+    return RelocateReport(checked=len(needs), changed=len(idx))

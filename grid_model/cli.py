@@ -1,0 +1,414 @@
+"""The ``gridlaw`` command line.
+
+Exit status: 0 ok, 1 error, 2 usage, 3 invalid input (nothing stored).
+Messages in Chinese or English: ``--lang zh|en`` (default from GRIDLAW_LANG or the locale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from grid_model import config, db
+from grid_model.errors import GridLawError, ImportValidationError
+from grid_model.messages import t
+from grid_model.scope import Scope, Viewer
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _progress(total: int | None, desc: str, args):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="row", disable=args.quiet or None, file=sys.stderr)
+
+
+@contextmanager
+def _session(args, *, write: bool):
+    engine = db.make_engine(args.db)
+    if write:
+        db.upgrade(engine)
+    factory = db.session_factory(engine)
+    try:
+        if write:
+            with factory.begin() as session:
+                yield session
+        else:
+            with factory() as session:
+                yield session
+    finally:
+        engine.dispose()
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2025-03-01, got {value!r}") from exc
+
+
+def _scope(args) -> Scope:
+    cats = tuple(args.category) if getattr(args, "category", None) else ()
+    return Scope(
+        area_code=getattr(args, "area", None),
+        start=getattr(args, "start", None),
+        end=getattr(args, "end", None),
+        categories=cats,
+    )
+
+
+def _viewer(args) -> Viewer:
+    return Viewer(
+        role=getattr(args, "role", "admin") or "admin", area_code=getattr(args, "area", None)
+    )
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_init(args) -> int:
+    engine = db.make_engine(args.db)
+    db.upgrade(engine)
+    engine.dispose()
+    print(t("initialised", args.lang, url=engine.url.render_as_string(hide_password=True)))
+    return EXIT_OK
+
+
+def cmd_seed_demo(args) -> int:
+    from grid_model.seed import seed_demo
+
+    with _session(args, write=True) as s, _progress(args.needs, "needs", args) as bar:
+        report = seed_demo(
+            s,
+            scale=args.scale,
+            needs=args.needs,
+            seed=args.seed,
+            replace=args.replace,
+            progress=bar,
+        )
+    print(report.summary(args.lang))
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from grid_model.seed import is_empty, seed_demo
+
+    with _session(args, write=True) as s:
+        if is_empty(s):
+            print(seed_demo(s, scale=args.scale, seed=args.seed).summary(args.lang))
+    env = dict(
+        os.environ, GRIDLAW_DATABASE_URL=args.db or config.database_url(), GRIDLAW_LANG=args.lang
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+    ]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    return subprocess.call(cmd, env=env)
+
+
+def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
+    from grid_model.importing import format_errors
+
+    print(t("import_invalid", lang, n=len(exc.errors), total=exc.total_rows), file=sys.stderr)
+    for line in format_errors(exc.errors, lang):
+        print("  " + line, file=sys.stderr)
+
+
+def _import(args, fn, **kw) -> int:
+    if getattr(args, "skip_invalid", False) and not args.errors_out:
+        print(t("errors_out_required", args.lang), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with _session(args, write=True) as s:
+            report = fn(s, args.file, lang=args.lang, actor="cli", **kw)
+    except ImportValidationError as exc:
+        _print_import_errors(exc, args.lang)
+        return EXIT_INVALID
+    print(report.summary(args.lang))
+    if report.invalid:
+        from grid_model.importing import format_errors
+
+        for line in format_errors(report.invalid, args.lang):
+            print("  " + line, file=sys.stderr)
+        if report.errors_out:
+            print(t("import_errors_written", args.lang, path=report.errors_out))
+    return EXIT_OK
+
+
+def cmd_import_grids(args) -> int:
+    from grid_model.importing import import_grids
+
+    return _import(
+        args,
+        import_grids,
+        crs=args.crs,
+        skip_invalid=args.skip_invalid,
+        errors_out=args.errors_out,
+        snap_m=args.snap_m,
+    )
+
+
+def cmd_import_needs(args) -> int:
+    from grid_model.importing import import_needs
+
+    with _progress(None, "needs", args) as bar:
+        return _import(
+            args,
+            import_needs,
+            crs=args.crs or "wgs84",
+            skip_invalid=args.skip_invalid,
+            errors_out=args.errors_out,
+            snap_m=args.snap_m,
+            progress=bar,
+        )
+
+
+def cmd_import_workers(args) -> int:
+    from grid_model.importing import import_workers
+
+    return _import(args, import_workers, skip_invalid=args.skip_invalid, errors_out=args.errors_out)
+
+
+def cmd_export(args) -> int:
+    from grid_model.exporting import export_to_file
+
+    with _session(args, write=False) as s:
+        n = export_to_file(s, args.kind, args.file, _scope(args), _viewer(args), today=args.today)
+    print(t("exported", args.lang, n=n, path=args.file))
+    return EXIT_OK
+
+
+def cmd_check_grids(args) -> int:
+    from grid_model.boundaries import check_grids, check_stored_grids
+
+    if args.file:
+        from geodata import io as gio
+        from grid_model.importing import GRID_COLUMNS, _rename_columns
+
+        gdf = _rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
+        if "community_code" not in gdf and "code" in gdf:
+            gdf["community_code"] = gdf["code"].astype(str).str[:12]
+        result = check_grids(gdf)
+    else:
+        with _session(args, write=False) as s:
+            result = check_stored_grids(s)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    elif result.ok:
+        print(t("grids_ok", args.lang, n=result.grids))
+    else:
+        print(t("grids_problems", args.lang, n=len(result.problems)))
+        for p in result.problems:
+            area = f" ({p.area_m2} m²)" if p.area_m2 else ""
+            print(f"  {p.kind}: {', '.join(p.codes)} — {p.detail}{area}")
+    return EXIT_OK if result.ok else EXIT_INVALID
+
+
+def cmd_relocate(args) -> int:
+    from grid_model.boundaries import relocate_needs
+
+    with _session(args, write=True) as s:
+        report = relocate_needs(s, snap_m=args.snap_m, actor="cli")
+    print(t("relocated", args.lang, checked=report.checked, changed=report.changed))
+    return EXIT_OK
+
+
+def cmd_stats(args) -> int:
+    from sqlalchemy import func, select
+
+    from grid_model.models import Area, Grid, Need, ServiceEvent, ServicePoint, Worker
+
+    with _session(args, write=False) as s:
+        counts = {
+            "areas": s.scalar(select(func.count()).select_from(Area)),
+            "grids": s.scalar(select(func.count()).select_from(Grid)),
+            "workers": s.scalar(select(func.count()).select_from(Worker)),
+            "needs": s.scalar(select(func.count()).select_from(Need)),
+            "service_events": s.scalar(select(func.count()).select_from(ServiceEvent)),
+            "service_points": s.scalar(select(func.count()).select_from(ServicePoint)),
+        }
+        by_quality = dict(
+            s.execute(select(Need.quality, func.count()).group_by(Need.quality)).all()
+        )
+        by_status = dict(s.execute(select(Need.status, func.count()).group_by(Need.status)).all())
+    stats = {**counts, "needs_by_quality": by_quality, "needs_by_status": by_status}
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def cmd_hotspots(args) -> int:
+    from grid_model.hotspots import hotspot_table
+
+    with _session(args, write=False) as s:
+        table = hotspot_table(s, _scope(args), permutations=args.permutations, seed=args.seed)
+    cols = [c for c in ("grid_code", "count", "z", "p", "p_fdr", "class") if c in table.columns]
+    records = json.loads(table[cols].to_json(orient="records", force_ascii=False))
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        print(table[cols].to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_rebalance(args) -> int:
+    from grid_model.rebalance import apply_plan, rebalance_community
+
+    scope = Scope(area_code=args.community)
+    with _session(args, write=args.apply) as s:
+        plan = rebalance_community(
+            s, scope, k=args.assistants, tolerance=args.tolerance, locked=tuple(args.lock or ())
+        )
+        out = plan.assignment[["grid_code", "assistant", "workload"]]
+        if args.out:
+            from geodata import io as gio
+
+            gio.write_frame(out, Path(args.out))
+        if args.apply:
+            apply_plan(s, plan, actor="cli", on=dt.date.today())
+    print(plan.message if getattr(plan, "message", None) else "")
+    print(f"max_deviation={plan.max_deviation:.3f} moved={plan.moved} contiguous={plan.contiguous}")
+    return EXIT_OK if getattr(plan, "within_tolerance", True) else EXIT_ERROR
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridlaw", description="GridLaw 网格法治地图 — grid-based community legal services"
+    )
+    parser.add_argument(
+        "--db", help="database URL (default: GRIDLAW_DATABASE_URL or sqlite:///gridlaw.sqlite)"
+    )
+    parser.add_argument(
+        "--lang", choices=["zh", "en"], default=config.default_lang(), help="message language"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, fn, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=fn)
+        return p
+
+    add("init", cmd_init, "create or upgrade the database schema (and the postgis extension)")
+    p = add("seed-demo", cmd_seed_demo, "fill the database with the demo data set (Yude / Huanshi)")
+    p.add_argument("--scale", choices=["community", "street"], default="community")
+    p.add_argument(
+        "--needs", type=int, help="number of needs (default ≈1,200 per community; up to 1,000,000)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--replace", action="store_true", help="delete what the database holds first")
+    p = add("demo", cmd_demo, "seed the demo when the database is empty, then start the dashboard")
+    p.add_argument("--scale", choices=["community", "street"], default="community")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+
+    for name, fn, help_ in [
+        (
+            "import-grids",
+            cmd_import_grids,
+            "import grid boundaries (GeoJSON, Shapefile/.zip, GeoPackage, KML)",
+        ),
+        ("import-needs", cmd_import_needs, "import needs (CSV UTF-8/GBK or XLSX); all or nothing"),
+        ("import-workers", cmd_import_workers, "import workers and grid assignments (CSV/XLSX)"),
+    ]:
+        p = add(name, fn, help_)
+        p.add_argument("file")
+        if name != "import-workers":
+            p.add_argument(
+                "--crs", help="coordinate system of the file: wgs84, gcj02, bd09 or EPSG:n"
+            )
+            p.add_argument(
+                "--snap-m", type=float, default=config.snap_m(), help="snap tolerance in metres"
+            )
+        p.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="store the good rows, write bad ones to --errors-out",
+        )
+        p.add_argument("--errors-out", help="CSV file for the rows that were skipped")
+
+    from grid_model.exporting import KINDS
+
+    p = add(
+        "export",
+        cmd_export,
+        "export grids, needs, workers, workload or gaps (.geojson .gpkg .csv .xlsx)",
+    )
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("file")
+    p.add_argument("--area", help="district, street, community or grid code")
+    p.add_argument(
+        "--role",
+        default="admin",
+        help="role of the person exporting (personal data only for roles allowed)",
+    )
+    p.add_argument("--today", type=_date, default=dt.date.today())
+    p = add(
+        "check-grids",
+        cmd_check_grids,
+        "report invalid geometries, overlaps, gaps and duplicate codes",
+    )
+    p.add_argument("file", nargs="?", help="a grids file to check instead of the database")
+    p.add_argument("--crs")
+    p.add_argument("--json", action="store_true")
+    p = add("relocate", cmd_relocate, "re-geolocate every need against the current grid boundaries")
+    p.add_argument("--snap-m", type=float, default=config.snap_m())
+    p = add("stats", cmd_stats, "counts of what the database holds")
+    p.add_argument("--json", action="store_true")
+    p = add("hotspots", cmd_hotspots, "local Getis-Ord Gi* hot and cold spots per grid")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--area")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--category", action="append")
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--seed", type=int, default=12345)
+    p = add("rebalance", cmd_rebalance, "plan (and apply) which assistant covers which grids")
+    p.add_argument("--assistants", type=int, help="number of assistants (default: today's)")
+    p.add_argument("--tolerance", type=float, default=0.1)
+    p.add_argument("--community", help="community code (default: every grid)")
+    p.add_argument(
+        "--lock", action="append", help="grid code that keeps its assistant (repeatable)"
+    )
+    p.add_argument("--out", help="plan file (.csv/.xlsx): grid_code, assistant, workload")
+    p.add_argument("--apply", action="store_true", help="store the plan as new assignment periods")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GridLawError as exc:
+        print(t("error", args.lang, msg=exc), file=sys.stderr)
+        return exc.exit_code
+    except (ValueError, OSError) as exc:  # geodata errors, unreadable files
+        print(t("error", args.lang, msg=exc), file=sys.stderr)
+        return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

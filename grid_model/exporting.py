@@ -1,0 +1,191 @@
+"""Exports: grids, needs, workers, workload and coverage gaps as (Geo)DataFrames, redacted for
+the viewer. Files are written by :func:`geodata.io.write_frame` (format from the extension).
+
+Coordinates are WGS84 (EPSG:4326) on the way out; the needs export says so in a ``crs`` column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geodata import io as gio
+from grid_model.errors import InvalidInputError
+from grid_model.models import Assignment, Grid, Worker
+from grid_model.queries import load_grids, load_needs
+from grid_model.scope import Scope, Viewer, redact
+
+KINDS = ("grids", "needs", "workers", "workload", "gaps")
+NEED_EXPORT_COLUMNS = [
+    "id",
+    "grid_code",
+    "quality",
+    "lon",
+    "lat",
+    "category",
+    "dispute_type",
+    "status",
+    "outcome",
+    "reported_at",
+    "due_date",
+    "closed_at",
+    "source",
+    "assistant",
+    "description",
+    "resident_name",
+    "resident_phone",
+]
+
+
+def _current_staff(session: Session, role: str) -> pd.DataFrame:
+    rows = session.execute(
+        select(Grid.code, Worker.code, Worker.name)
+        .join(Assignment, Assignment.grid_id == Grid.id)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(Assignment.role == role, Assignment.valid_to.is_(None))
+        .order_by(Grid.code, Assignment.valid_from)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["code", f"{role}_code", role])
+    return frame.drop_duplicates("code", keep="last")
+
+
+def export_grids(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataFrame:
+    grids = load_grids(session, scope.restricted_to(viewer))
+    out = grids.merge(_current_staff(session, "grid_assistant"), on="code", how="left")
+    cols = [
+        "code",
+        "name",
+        "community",
+        "community_code",
+        "population",
+        "households",
+        "grid_assistant_code",
+        "grid_assistant",
+        "geometry",
+    ]
+    return gpd.GeoDataFrame(out[cols], geometry="geometry", crs=grids.crs)
+
+
+def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataFrame:
+    """Needs with WGS84 ``lon``/``lat``; personal columns and people under community correction
+    only for viewers allowed to see them."""
+    needs = load_needs(session, scope.restricted_to(viewer))
+    needs = needs.drop(columns="id").rename(
+        columns={"external_id": "id", "worker_code": "assistant"}
+    )
+    needs = redact(needs, viewer)
+    cols = [c for c in NEED_EXPORT_COLUMNS if c in needs.columns]
+    out = needs[cols].assign(crs="EPSG:4326")
+    points = shapely.points(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
+    return gpd.GeoDataFrame(out, geometry=points, crs="EPSG:4326")
+
+
+def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFrame:
+    grid_ids = select(Grid.id).where(scope.restricted_to(viewer).grid_filter())
+    rows = session.execute(
+        select(
+            Worker.code,
+            Worker.name,
+            Worker.role,
+            Worker.phone,
+            Worker.capacity,
+            Worker.active,
+            Grid.code,
+        )
+        .outerjoin(Assignment, (Assignment.worker_id == Worker.id) & Assignment.valid_to.is_(None))
+        .outerjoin(Grid, Grid.id == Assignment.grid_id)
+        .where(Assignment.grid_id.in_(grid_ids) | Assignment.id.is_(None))
+        .order_by(Worker.code, Grid.code)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["code", "name", "role", "phone", "capacity", "active", "grid"]
+    )
+    out = (
+        frame.groupby(
+            ["code", "name", "role", "phone", "capacity", "active"], dropna=False, sort=True
+        )["grid"]
+        .agg(lambda g: ";".join(x for x in g if isinstance(x, str)))
+        .reset_index()
+        .rename(columns={"grid": "grids"})
+    )
+    if not viewer.sees_personal_data:
+        out = out.drop(columns="phone")
+    return out
+
+
+def export_workload(
+    session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
+) -> pd.DataFrame:
+    from grid_model.workload import assistant_workload
+
+    start = today - dt.timedelta(days=90)
+    return assistant_workload(
+        session, scope.restricted_to(viewer), start=start, end=today, today=today
+    )
+
+
+def export_gaps(
+    session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
+) -> gpd.GeoDataFrame:
+    """Every coverage gap as one layer with a ``kind`` column (the map layers, stacked)."""
+    from grid_model.coverage import find_coverage_gaps
+
+    gaps = find_coverage_gaps(session, scope.restricted_to(viewer), today=today)
+    layers = []
+    for gap in gaps.gaps.values() if isinstance(gaps.gaps, dict) else gaps.gaps:
+        layer = gap.layer.copy()
+        layer.insert(0, "kind", gap.kind)
+        layers.append(redact(pd.DataFrame(layer), viewer))
+    if not layers:
+        return gpd.GeoDataFrame({"kind": []}, geometry=[], crs="EPSG:4326")
+    stacked = pd.concat(layers, ignore_index=True)
+    for col in stacked.columns:
+        if col != "geometry" and stacked[col].map(lambda v: isinstance(v, (list, dict))).any():
+            stacked[col] = stacked[col].astype(str)
+    return gpd.GeoDataFrame(stacked, geometry="geometry", crs="EPSG:4326")
+
+
+def export_frame(
+    session: Session, kind: str, scope: Scope, viewer: Viewer, *, today: dt.date | None = None
+):
+    """The export ``kind`` (one of :data:`KINDS`) as a (Geo)DataFrame."""
+    today = today or dt.date.today()
+    if kind == "grids":
+        return export_grids(session, scope, viewer)
+    if kind == "needs":
+        return export_needs(session, scope, viewer)
+    if kind == "workers":
+        return export_workers(session, scope, viewer)
+    if kind == "workload":
+        return export_workload(session, scope, viewer, today=today)
+    if kind == "gaps":
+        return export_gaps(session, scope, viewer, today=today)
+    raise InvalidInputError(f"unknown export {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def export_to_file(
+    session: Session,
+    kind: str,
+    path: str | Path,
+    scope: Scope,
+    viewer: Viewer,
+    *,
+    today: dt.date | None = None,
+) -> int:
+    """Write the export ``kind`` to ``path`` (.geojson .gpkg .csv .xlsx); returns the row count.
+
+    Tables without geometry can only go to .csv/.xlsx."""
+    frame = export_frame(session, kind, scope, viewer, today=today)
+    suffix = Path(path).suffix.lower()
+    if suffix in (".geojson", ".gpkg") and not isinstance(frame, gpd.GeoDataFrame):
+        raise InvalidInputError(
+            f"the {kind} export has no geometry: write it to .csv or .xlsx, not {suffix}"
+        )
+    gio.write_frame(frame, Path(path))
+    return len(frame)

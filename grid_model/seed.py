@@ -1,0 +1,211 @@
+"""Load the demo data set of :mod:`geodata.demo` into the database (``gridlaw seed-demo``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import shapely
+from geoalchemy2.shape import from_shape
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from grid_model import db
+from grid_model.bulk import insert_frame
+from grid_model.errors import InvalidInputError
+from grid_model.importing import store_needs
+from grid_model.messages import t
+from grid_model.models import Area, Assignment, AuditEntry, Base, Grid, Need, ServicePoint, Worker
+from grid_model.queries import load_grids
+
+
+@dataclass
+class SeedReport:
+    grids: int
+    workers: int
+    needs: int
+    services: int
+    service_points: int
+
+    def summary(self, lang: str = "zh") -> str:
+        return t(
+            "seeded",
+            lang,
+            grids=self.grids,
+            workers=self.workers,
+            needs=self.needs,
+            services=self.services,
+        )
+
+
+def is_empty(session: Session) -> bool:
+    return session.scalar(select(func.count()).select_from(Grid)) == 0
+
+
+def clear_all(session: Session) -> None:
+    """Delete every row of every GridLaw table (``seed-demo --replace``)."""
+    tables = [tbl.name for tbl in reversed(Base.metadata.sorted_tables)]
+    if db.is_sqlite(session.get_bind()):
+        for name in tables:
+            session.execute(text(f'DELETE FROM "{name}"'))
+    else:
+        session.execute(
+            text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE")
+        )
+
+
+def _multi(geom):
+    return geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
+
+
+def seed_demo(
+    session: Session,
+    *,
+    scale: str = "community",
+    needs: int | None = None,
+    seed: int = 0,
+    replace: bool = False,
+    progress=None,
+) -> SeedReport:
+    """Generate the demo (Yude community, or all of Huanshi street) and store it.
+
+    Refuses a database that already holds grids unless ``replace``. Nothing is committed."""
+    from geodata.demo import build_demo
+
+    if not is_empty(session):
+        if not replace:
+            raise InvalidInputError(t("db_not_empty", "en"))
+        clear_all(session)
+    demo = build_demo(scale=scale, needs=needs, seed=seed)
+
+    areas = demo.areas.sort_values(
+        "level", key=lambda s: s.map({"district": 0, "street": 1, "community": 2})
+    )
+    for row in areas.itertuples(index=False):
+        geom = row.geometry
+        session.add(
+            Area(
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                parent_code=row.parent_code if isinstance(row.parent_code, str) else None,
+                boundary=None
+                if geom is None or geom.is_empty
+                else from_shape(_multi(geom), srid=4326),
+            )
+        )
+        session.flush()
+    grid_rows = [
+        Grid(
+            code=r.code,
+            name=r.name,
+            district_code=r.code[:6],
+            community_code=r.community_code,
+            boundary=from_shape(_multi(r.geometry), srid=4326),
+            population=None if pd.isna(r.population) else int(r.population),
+            households=None if pd.isna(r.households) else int(r.households),
+        )
+        for r in demo.grids.itertuples(index=False)
+    ]
+    session.add_all(grid_rows)
+    workers = [
+        Worker(
+            code=r.code,
+            name=r.name,
+            role=r.role,
+            phone=r.phone,
+            capacity=float(r.capacity),
+            active=bool(r.active),
+            district_code="440703",
+        )
+        for r in demo.workers.itertuples(index=False)
+    ]
+    session.add_all(workers)
+    session.flush()
+    grid_ids = {g.code: g.id for g in grid_rows}
+    worker_ids = {w.code: w.id for w in workers}
+    session.add_all(
+        [
+            Assignment(
+                worker_id=worker_ids[r.worker_code],
+                grid_id=grid_ids[r.grid_code],
+                role=r.role,
+                valid_from=r.valid_from,
+                valid_to=None if pd.isna(r.valid_to) else r.valid_to,
+            )
+            for r in demo.assignments.itertuples(index=False)
+        ]
+    )
+    session.add_all(
+        [
+            ServicePoint(
+                code=r.code,
+                name=r.name,
+                kind=r.kind,
+                community_code=r.community_code,
+                location=from_shape(shapely.Point(r.lon, r.lat), srid=4326),
+                opening_hours=r.opening_hours,
+            )
+            for r in demo.service_points.itertuples(index=False)
+        ]
+    )
+    session.flush()
+
+    grids = load_grids(session)
+    n = demo.needs
+    clean = pd.DataFrame(
+        {
+            "external_id": n["id"].astype(str),
+            "reported_at": n["reported_at"],
+            "lon": n["lon"].astype(float),
+            "lat": n["lat"].astype(float),
+            "category": n["category"],
+            "dispute_type": n["dispute_type"],
+            "description": n["description"],
+            "source": n["source"],
+            "status": n["status"],
+            "outcome": n["outcome"],
+            "due_date": n["due_date"],
+            "closed_at": n["closed_at"],
+            "worker_code": n["assistant"],
+            "resident_name": n["resident_name"],
+            "resident_phone": n["resident_phone"],
+            "under_correction": n["under_correction"].astype(bool),
+        }
+    )
+    stored = store_needs(session, clean, grids=grids, progress=progress)
+
+    ev = demo.service_events.assign(
+        district_code="440703", external_id=demo.service_events["id"].astype(str)
+    )
+    insert_frame(
+        session,
+        "service_events",
+        ev,
+        [
+            "external_id",
+            "district_code",
+            "kind",
+            "held_on",
+            "grid_code",
+            "attendees",
+            "description",
+        ],
+        point=("location", "lon", "lat"),
+    )
+    session.add(
+        AuditEntry(
+            actor="seed-demo",
+            action="seed_demo",
+            entity="all",
+            details={"scale": scale, "needs": stored, "seed": seed},
+        )
+    )
+    session.flush()
+    return SeedReport(
+        grids=len(grid_rows),
+        workers=len(workers),
+        needs=session.scalar(select(func.count()).select_from(Need)),
+        services=len(ev),
+        service_points=len(demo.service_points),
+    )
