@@ -21,3 +21,7 @@ class UnsupportedFormatError(GeodataError, ValueError):
 
 class FileReadError(GeodataError, ValueError):
     """A file that cannot be read: the message says which and why."""
+
+
+class FileWriteError(GeodataError, ValueError):
+    """A frame that cannot be written in the requested format: the message says why."""
