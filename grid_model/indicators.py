@@ -89,7 +89,8 @@ def closed_on_time(day: dt.date) -> ColumnElement[bool]:
     return closed_by(day) & Need.closed_at.is_not(None) & (Need.closed_at <= due_date_expr())
 
 
-def _count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
+def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    """Number of rows where ``cond`` holds (0, not NULL, over no rows)."""
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
@@ -106,15 +107,15 @@ def need_aggregates(day: dt.date) -> list[Label]:
     diary = (Need.source == "diary") & (Need.reported_at <= day)
     return [
         func.count(Need.id).label("needs"),
-        _count_if(open_at(day)).label("open"),
-        _count_if(overdue_at(day)).label("overdue"),
-        _count_if(closed).label("closed"),
-        _count_if(due_to_close(day)).label("due_to_close"),
-        _count_if(closed_on_time(day)).label("on_time"),
-        _count_if(mediation).label("mediation_closed"),
-        _count_if(mediation & (Need.outcome == "mediated")).label("mediated"),
+        count_if(open_at(day)).label("open"),
+        count_if(overdue_at(day)).label("overdue"),
+        count_if(closed).label("closed"),
+        count_if(due_to_close(day)).label("due_to_close"),
+        count_if(closed_on_time(day)).label("on_time"),
+        count_if(mediation).label("mediation_closed"),
+        count_if(mediation & (Need.outcome == "mediated")).label("mediated"),
         func.sum(case((timed, days_between(Need.reported_at, Need.closed_at)))).label("days_sum"),
-        _count_if(timed).label("days_n"),
+        count_if(timed).label("days_n"),
         func.count(distinct(case((diary & is_weekday(Need.reported_at), Need.reported_at)))).label(
             "diary_days"
         ),
