@@ -19,9 +19,12 @@ from grid_model.errors import ConfigError, DatabaseError
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def is_sqlite(engine_or_url) -> bool:
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
-    return url.get_backend_name() == "sqlite"
+def is_sqlite(bind) -> bool:
+    """True for a SQLite engine, connection or URL."""
+    dialect = getattr(bind, "dialect", None)
+    if dialect is not None:
+        return dialect.name == "sqlite"
+    return make_url(bind).get_backend_name() == "sqlite"
 
 
 def _load_spatialite(dbapi_conn, _record) -> None:

@@ -184,12 +184,16 @@ def _rename_columns(frame: pd.DataFrame, table: dict[str, list[str]]) -> pd.Data
     return frame.rename(columns=renamed)
 
 
+def _clean_cell(v) -> str | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    text = str(v).strip()
+    return text or None
+
+
 def _text(series: pd.Series) -> pd.Series:
-    """Stripped text with blanks as None."""
-    out = series.astype(object).map(
-        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-    )
-    return out.map(lambda v: v if v else None)
+    """Stripped text with blanks as None (object dtype, whatever pandas inferred)."""
+    return pd.Series([_clean_cell(v) for v in series.tolist()], index=series.index, dtype=object)
 
 
 def _vocabulary(aliases: dict[str, list[str]]) -> dict[str, str]:
@@ -202,7 +206,8 @@ def _vocabulary(aliases: dict[str, list[str]]) -> dict[str, str]:
 
 def _map_vocab(series: pd.Series, aliases: dict[str, list[str]]) -> pd.Series:
     vocab = _vocabulary(aliases)
-    return series.map(lambda v: None if v is None else vocab.get(v.lower(), vocab.get(v)))
+    values = [None if v is None else vocab.get(v.lower(), vocab.get(v)) for v in series.tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _choices(aliases: dict[str, list[str]]) -> str:
