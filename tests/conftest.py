@@ -115,3 +115,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data folder missing: {SHARED_DATA}")
     return SHARED_DATA
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test means a backend or the browser was missing: fail the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if _in_ci() and skipped and exitstatus == 0:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; every test must run in CI", red=True
+        )
+        session.exitstatus = 1
