@@ -1,0 +1,294 @@
+"""Dashboard texts in Simplified Chinese (default) and English.
+
+Every label, message, legend and chart title of the pages and maps lives in :data:`LABELS`
+(keys are ASCII). :func:`text` is pure and is what the map builders use; :func:`tr` reads the
+language of the current Streamlit session (``st.session_state["lang"]``, set by the sidebar
+switch :func:`language_switch`). Domain messages of ``grid_model.messages`` (importer errors,
+CLI) are reachable through the same functions.
+"""
+
+from __future__ import annotations
+
+from grid_model import config
+from grid_model.messages import MESSAGES
+
+LANGS = ("zh", "en")
+LANG_NAMES = {"zh": "中文", "en": "English"}
+LANG_KEY = "lang"
+
+LABELS: dict[str, dict[str, str]] = {
+    # app and navigation
+    "app_title": {"zh": "网格法治地图", "en": "GridLaw"},
+    "app_subtitle": {
+        "zh": "网格化社区法律服务:需求、服务、案件与覆盖",
+        "en": "Grid-based community legal services: needs, services, cases and coverage",
+    },
+    "page_overview": {"zh": "总览", "en": "Overview"},
+    "page_map": {"zh": "地图", "en": "Map"},
+    "page_workload": {"zh": "工作量", "en": "Workload"},
+    "page_gaps": {"zh": "覆盖缺口", "en": "Coverage gaps"},
+    "page_cases": {"zh": "案件", "en": "Cases"},
+    "page_data": {"zh": "数据", "en": "Data"},
+    "home_intro": {
+        "zh": "从左侧选择页面。侧栏的区域、时段和筛选条件在各页面之间共享。",
+        "en": "Pick a page on the left. The area, period and filters of the sidebar are shared "
+        "by every page.",
+    },
+    "home_pages": {
+        "zh": "**总览** 关键指标与趋势 · **地图** 网格专题图、热力图与网格卡片 · "
+        "**工作量** 网格助理员工作量 · **覆盖缺口** 空间、人员、走访与服务缺口 · "
+        "**案件** 查询、办理与网格日记 · **数据** 导入与导出",
+        "en": "**Overview** key figures and trend · **Map** grid choropleth, heat map and grid "
+        "card · **Workload** per grid assistant · **Coverage gaps** spatial, staffing, outreach "
+        "and service gaps · **Cases** search, status and the grid diary · **Data** import and "
+        "export",
+    },
+    "db_error": {
+        "zh": "无法读取数据库({url}):{msg}",
+        "en": "Cannot read the database ({url}): {msg}",
+    },
+    "db_empty": {
+        "zh": "数据库中还没有网格。请先导入网格(数据页),或运行 `gridlaw seed-demo` 生成演示数据。",
+        "en": "The database holds no grids yet. Import grids (Data page) or run "
+        "`gridlaw seed-demo` for demo data.",
+    },
+    "service_missing": {
+        "zh": "此功能所需的服务尚未安装:{name}",
+        "en": "The service this needs is not installed yet: {name}",
+    },
+    "error": {"zh": "错误:{msg}", "en": "Error: {msg}"},
+    # sidebar filters
+    "filters": {"zh": "筛选", "en": "Filters"},
+    "street": {"zh": "街道", "en": "Street"},
+    "community": {"zh": "社区", "en": "Community"},
+    "grid": {"zh": "网格", "en": "Grid"},
+    "all": {"zh": "全部", "en": "All"},
+    "period": {"zh": "时段", "en": "Period"},
+    "period_30d": {"zh": "近 30 天", "en": "Last 30 days"},
+    "period_quarter": {"zh": "本季度", "en": "This quarter"},
+    "period_12m": {"zh": "近 12 个月", "en": "Last 12 months"},
+    "period_year": {"zh": "今年", "en": "This year"},
+    "period_all": {"zh": "全部时间", "en": "All time"},
+    "period_custom": {"zh": "自定义", "en": "Custom"},
+    "period_from": {"zh": "开始日期", "en": "From"},
+    "period_to": {"zh": "结束日期", "en": "To"},
+    "period_shown": {"zh": "{start} 至 {end}", "en": "{start} to {end}"},
+    "period_open": {"zh": "不限", "en": "any"},
+    "period_bad": {
+        "zh": "开始日期 {start} 晚于结束日期 {end},已对调",
+        "en": "Start {start} is after end {end}; swapped them",
+    },
+    "category": {"zh": "类别", "en": "Category"},
+    "status": {"zh": "状态", "en": "Status"},
+    "outcome": {"zh": "结果", "en": "Outcome"},
+    "source": {"zh": "来源", "en": "Source"},
+    "quality": {"zh": "定位", "en": "Location"},
+    "viewer_role": {"zh": "查看身份", "en": "Viewing as"},
+    "viewer_role_help": {
+        "zh": "社区领导、街道、规划人员看不到居民姓名、电话和矫正对象",
+        "en": "Leaders, street office and planners do not see residents' names, phones or "
+        "people under community correction",
+    },
+    # enum values
+    "category.publicity": {"zh": "法制宣传", "en": "Legal publicity"},
+    "category.consultation": {"zh": "法律咨询", "en": "Consultation"},
+    "category.legal_aid": {"zh": "法律援助", "en": "Legal aid"},
+    "category.mediation": {"zh": "人民调解", "en": "Mediation"},
+    "category.correction": {"zh": "矫正帮教", "en": "Correction & assistance"},
+    "category.other": {"zh": "其他", "en": "Other"},
+    "status.recorded": {"zh": "已登记", "en": "Recorded"},
+    "status.dispatched": {"zh": "已派发", "en": "Dispatched"},
+    "status.in_progress": {"zh": "办理中", "en": "In progress"},
+    "status.closed": {"zh": "已办结", "en": "Closed"},
+    "outcome.resolved": {"zh": "已解决", "en": "Resolved"},
+    "outcome.mediated": {"zh": "调解成功", "en": "Mediated"},
+    "outcome.mediation_failed": {"zh": "调解不成", "en": "Mediation failed"},
+    "outcome.referred": {"zh": "已转介", "en": "Referred"},
+    "outcome.rejected": {"zh": "不予受理", "en": "Rejected"},
+    "source.diary": {"zh": "网格日记", "en": "Grid diary"},
+    "source.phone": {"zh": "电话", "en": "Phone"},
+    "source.online": {"zh": "网络(QQ/微信)", "en": "Online (QQ/WeChat)"},
+    "source.walk_in": {"zh": "来访", "en": "Walk-in"},
+    "quality.inside": {"zh": "网格内", "en": "Inside a grid"},
+    "quality.snapped": {"zh": "就近归入", "en": "Snapped to nearest"},
+    "quality.outside": {"zh": "网格外", "en": "Outside every grid"},
+    "role.admin": {"zh": "系统管理员", "en": "Administrator"},
+    "role.street_office": {"zh": "街道办事处", "en": "Street office"},
+    "role.community_leader": {"zh": "社区领导", "en": "Community leader"},
+    "role.planner": {"zh": "规划人员", "en": "Planner"},
+    "role.grid_assistant": {"zh": "网格助理员", "en": "Grid assistant"},
+    "role.mediator": {"zh": "人民调解员", "en": "Mediator"},
+    "role.lawyer": {"zh": "律师", "en": "Lawyer"},
+    "role.public": {"zh": "公众", "en": "Public"},
+    "role.info_officer": {"zh": "信息员", "en": "Information officer"},
+    "role.volunteer": {"zh": "法制宣传志愿者", "en": "Legal-publicity volunteer"},
+    "kind.legal_service_room": {"zh": "法律服务室", "en": "Legal service room"},
+    "kind.legal_aid_station": {"zh": "法律援助工作站", "en": "Legal-aid station"},
+    "kind.legal_school": {"zh": "法治学校", "en": "Legal school"},
+    "kind.library": {"zh": "图书室", "en": "Library"},
+    # measures (map classes, tables)
+    "measure": {"zh": "专题指标", "en": "Measure"},
+    "measure.needs": {"zh": "法律需求数", "en": "Legal needs"},
+    "measure.per_1000": {"zh": "每千人需求数", "en": "Needs per 1,000 residents"},
+    "measure.open": {"zh": "未办结案件", "en": "Open cases"},
+    "measure.overdue": {"zh": "超期未结", "en": "Overdue cases"},
+    "measure.closed": {"zh": "已办结案件", "en": "Closed cases"},
+    "measure.on_time_rate": {"zh": "按期结案率", "en": "On-time closure rate"},
+    "measure.closure_rate": {"zh": "结案率", "en": "Closure rate"},
+    "measure.services": {"zh": "法律服务次数", "en": "Services given"},
+    "measure.population": {"zh": "人口", "en": "Population"},
+    "measure.last_diary": {"zh": "最近日记", "en": "Last diary entry"},
+    "grid_code": {"zh": "网格编码", "en": "Grid code"},
+    "grid_name": {"zh": "网格名称", "en": "Grid name"},
+    "community_code": {"zh": "社区编码", "en": "Community code"},
+    # KPIs (overview)
+    "overview_title": {"zh": "总览", "en": "Overview"},
+    "kpi_needs": {"zh": "法律需求", "en": "Legal needs"},
+    "kpi_services": {"zh": "法律服务", "en": "Services given"},
+    "kpi_mediated": {"zh": "调解成功", "en": "Disputes mediated"},
+    "kpi_closure_rate": {"zh": "结案率", "en": "Closure rate"},
+    "kpi_on_time_rate": {"zh": "按期结案率", "en": "On-time closure rate"},
+    "kpi_mediation_success": {"zh": "调解成功率", "en": "Mediation success rate"},
+    "kpi_overdue": {"zh": "超期未结", "en": "Overdue cases"},
+    "kpi_open": {"zh": "未办结", "en": "Open cases"},
+    "kpi_days_mean": {"zh": "平均办结天数", "en": "Mean days to close"},
+    "kpi_days_median": {"zh": "办结天数中位数", "en": "Median days to close"},
+    "kpi_diary": {"zh": "日记完成率", "en": "Diary compliance"},
+    "not_available": {"zh": "—", "en": "—"},
+    "trend_title": {"zh": "各类需求月度趋势", "en": "Monthly needs by category"},
+    "month": {"zh": "月份", "en": "Month"},
+    "count": {"zh": "数量", "en": "Count"},
+    "no_data": {"zh": "所选范围内没有数据", "en": "No data in the chosen scope"},
+    "scope_caption": {
+        "zh": "范围:{area} · 时段:{period}",
+        "en": "Scope: {area} · period: {period}",
+    },
+    "all_areas": {"zh": "全部区域", "en": "all areas"},
+    # map page
+    "map_title": {"zh": "网格地图", "en": "Grid map"},
+    "classification": {"zh": "分级方法", "en": "Classification"},
+    "scheme.NaturalBreaks": {"zh": "自然断点", "en": "Natural breaks"},
+    "scheme.FisherJenks": {"zh": "Fisher-Jenks 最优断点", "en": "Fisher-Jenks"},
+    "scheme.Quantiles": {"zh": "分位数", "en": "Quantiles"},
+    "scheme.EqualInterval": {"zh": "等间距", "en": "Equal interval"},
+    "scheme.HeadTailBreaks": {"zh": "头尾断点", "en": "Head/tail breaks"},
+    "classes": {"zh": "分级数", "en": "Classes"},
+    "basemap": {"zh": "底图", "en": "Base map"},
+    "basemap.none": {"zh": "无底图", "en": "None"},
+    "basemap.osm": {"zh": "OpenStreetMap", "en": "OpenStreetMap"},
+    "basemap.tianditu": {"zh": "天地图", "en": "Tianditu"},
+    "basemap.amap": {"zh": "高德地图(GCJ-02)", "en": "Amap (GCJ-02)"},
+    "tianditu_key": {"zh": "天地图密钥(tk)", "en": "Tianditu key (tk)"},
+    "tianditu_key_missing": {
+        "zh": "天地图底图需要密钥:请在侧栏填写 tk,或设置环境变量 GRIDLAW_TIANDITU_KEY",
+        "en": "The Tianditu base map needs a key: enter tk or set GRIDLAW_TIANDITU_KEY",
+    },
+    "heat_layer": {"zh": "需求热力图", "en": "Needs heat map"},
+    "heat_note": {
+        "zh": "热力图只是密度示意(按 {cell} 度方格汇总),不是热点统计检验",
+        "en": "The heat map is a density picture (binned in {cell}° cells), not a hotspot "
+        "statistic",
+    },
+    "service_points": {"zh": "法律服务点", "en": "Legal service points"},
+    "outside_needs": {"zh": "网格外需求", "en": "Needs outside every grid"},
+    "outside_shown": {
+        "zh": "网格外需求 {total} 条,地图显示其中 {shown} 条",
+        "en": "{total} needs outside every grid; the map shows {shown}",
+    },
+    "legend_no_data": {"zh": "无数据", "en": "No data"},
+    "legend_grids": {"zh": "{n} 个网格", "en": "{n} grids"},
+    "pick_grid": {"zh": "选择网格查看卡片", "en": "Pick a grid to see its card"},
+    "pick_grid_none": {"zh": "(点击地图上的网格)", "en": "(click a grid on the map)"},
+    "map_hint": {
+        "zh": "点击网格查看网格卡片:人员、指标与最新案件",
+        "en": "Click a grid to see its card: staff, figures and latest cases",
+    },
+    "layers": {"zh": "图层", "en": "Layers"},
+    # grid card
+    "card_title": {"zh": "网格卡片:{name}({code})", "en": "Grid card: {name} ({code})"},
+    "card_staff": {"zh": "人员", "en": "Staff"},
+    "card_assistant": {"zh": "网格助理员", "en": "Grid assistant"},
+    "card_lawyer": {"zh": "法律顾问(律师)", "en": "Lawyer (legal adviser)"},
+    "card_mediator": {"zh": "人民调解员", "en": "Mediator"},
+    "card_nobody": {"zh": "未配备", "en": "none assigned"},
+    "card_latest": {"zh": "最新案件", "en": "Latest cases"},
+    "card_population": {
+        "zh": "人口 {population} · 户数 {households}",
+        "en": "Population {population} · households {households}",
+    },
+    "card_community": {"zh": "所属社区", "en": "Community"},
+    "external_id": {"zh": "编号", "en": "ID"},
+    "reported_at": {"zh": "登记日期", "en": "Reported"},
+    "due_date": {"zh": "办理期限", "en": "Due"},
+    "closed_at": {"zh": "办结日期", "en": "Closed"},
+    "worker": {"zh": "经办人", "en": "Handled by"},
+    "description": {"zh": "描述", "en": "Description"},
+    "dispute_type": {"zh": "纠纷类型", "en": "Dispute type"},
+    "resident_name": {"zh": "居民姓名", "en": "Resident"},
+    "resident_phone": {"zh": "居民电话", "en": "Resident's phone"},
+    "lon": {"zh": "经度", "en": "Longitude"},
+    "lat": {"zh": "纬度", "en": "Latitude"},
+    "weight": {"zh": "权重", "en": "Weight"},
+}
+
+_ALL = {**MESSAGES, **LABELS}
+
+
+def text(key: str, lang: str = "zh", /, **kw) -> str:
+    """The text ``key`` in ``lang`` (``'zh'`` or ``'en'``), formatted with ``kw``.
+
+    Raises ``KeyError`` naming the key when it is in neither catalogue, so a missing text
+    shows up in the page tests instead of as a blank label.
+    """
+    try:
+        entry = _ALL[key]
+    except KeyError:
+        raise KeyError(f"no dashboard text {key!r}; add it to dashboard/i18n.py") from None
+    value = entry.get(lang) or entry["zh"]
+    return value.format(**kw) if kw else value
+
+
+def label(kind: str, value: object, lang: str = "zh") -> str:
+    """A translated label of an enum value (``label('category', 'mediation')``); values not in
+    the catalogue (e.g. from an imported file) are shown as they are."""
+    if value is None:
+        return ""
+    entry = _ALL.get(f"{kind}.{value}")
+    if entry is None:
+        return str(value)
+    return entry.get(lang) or entry["zh"]
+
+
+def current_lang() -> str:
+    """The language of this Streamlit session (default: ``GRIDLAW_LANG``/locale, else zh)."""
+    import streamlit as st
+
+    lang = st.session_state.get(LANG_KEY)
+    return lang if lang in LANGS else config.default_lang()
+
+
+def tr(key: str, **kw) -> str:
+    """:func:`text` in the current session's language."""
+    return text(key, current_lang(), **kw)
+
+
+def tl(kind: str, value: object) -> str:
+    """:func:`label` in the current session's language."""
+    return label(kind, value, current_lang())
+
+
+def language_switch() -> str:
+    """The sidebar language switch (widget key ``lang``); returns the chosen language."""
+    import streamlit as st
+
+    if st.session_state.get(LANG_KEY) not in LANGS:
+        st.session_state[LANG_KEY] = config.default_lang()
+    # One label in both languages: a label that changed with the choice would be a new widget.
+    return st.sidebar.radio(
+        "语言 / Language",
+        LANGS,
+        format_func=LANG_NAMES.__getitem__,
+        key=LANG_KEY,
+        horizontal=True,
+        persist_state="session",
+    )

@@ -1,0 +1,539 @@
+"""Pure folium map builders: data in, ``folium.Map`` out. No Streamlit, no database.
+
+The maps stay small whatever the number of needs: grids are drawn once each with simplified
+boundaries (shared edges kept shared), coordinates are rounded to 6 decimals (~0.1 m), the heat
+layer is drawn from weights binned in the database, and point layers are capped.
+
+Data arrive in WGS84. For the Amap base map, which is in GCJ-02, every layer is shifted with
+:func:`geodata.crs.geometry_from_wgs84` so it lines up with the tiles; OpenStreetMap and
+Tianditu (CGCS2000 ≈ WGS84) need no shift.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from branca.utilities import color_brewer
+from folium.plugins import HeatMap
+from jinja2 import Template
+
+from dashboard.i18n import label, text
+from geodata.crs import from_wgs84, geometry_from_wgs84
+
+SCHEMES = ("NaturalBreaks", "Quantiles", "EqualInterval", "FisherJenks", "HeadTailBreaks")
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+#: Grid measures of ``indicators.grid_measures`` that can colour the map.
+MEASURES = (
+    "per_1000",
+    "needs",
+    "open",
+    "overdue",
+    "closed",
+    "on_time_rate",
+    "closure_rate",
+    "services",
+    "population",
+)
+#: Measures where a high value is good: coloured with the palette reversed, so red = worse.
+HIGHER_IS_BETTER = frozenset({"on_time_rate", "closure_rate", "services"})
+RATE_MEASURES = frozenset({"on_time_rate", "closure_rate"})
+
+PALETTE = "YlOrRd"
+NO_DATA_COLOR = "#d9d9d9"
+OUTLINE_COLOR = "#555555"
+HIGHLIGHT_COLOR = "#1f4e9c"
+METRES_PER_DEGREE = 111_320.0
+DEFAULT_CENTER = (22.6086, 113.0823)  # Yude community, Huanshi street, Jiangmen (WGS84)
+
+TIANDITU_URL = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+AMAP_URL = (
+    "https://webrd0{{s}}.is.autonavi.com/appmaptile?lang={lang}&size=1&scale=1&style=8"
+    "&x={{x}}&y={{y}}&z={{z}}"
+)
+POINT_COLORS = {
+    "legal_service_room": "#1b7837",
+    "legal_aid_station": "#2166ac",
+    "legal_school": "#762a83",
+    "library": "#8c510a",
+}
+
+
+# --- classification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Map classes of a measure: upper bounds, a colour and a legend text per class, and the
+    class index of every value (-1 where there is no value)."""
+
+    bins: tuple[float, ...]
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    index: np.ndarray
+    counts: tuple[int, ...]
+
+
+def classify_values(
+    values: Sequence[float] | np.ndarray,
+    *,
+    scheme: str = "NaturalBreaks",
+    k: int = 5,
+    reverse: bool = False,
+    fmt=None,
+) -> Classes:
+    """Classify ``values`` with a mapclassify ``scheme`` into at most ``k`` classes.
+
+    ``k`` is lowered to the number of distinct values when there are fewer. ``NaturalBreaks``
+    (k-means, as mapclassify does it) runs with a fixed seed so the same data always give the
+    same breaks. ``fmt`` formats a bound for the legend (default: up to 2 decimals).
+    """
+    _check_choice("scheme", scheme, SCHEMES)
+    if not 2 <= int(k) <= 9:
+        raise ValueError(f"k must be between 2 and 9 classes, got {k!r}")
+    fmt = fmt or _fmt_number
+    y = np.asarray(values, dtype=float)
+    present = ~np.isnan(y)
+    index = np.full(len(y), -1, dtype=int)
+    distinct = np.unique(y[present])
+    if len(distinct) == 0:
+        return Classes((), (), (), index, ())
+    k = min(int(k), len(distinct))
+    if k == 1:
+        bins = np.array([distinct[0]])
+        index[present] = 0
+    else:
+        result = _mapclassify(y[present], scheme, k)
+        bins = np.asarray(result.bins, dtype=float)
+        index[present] = result.yb
+    colors = _palette(len(bins), reverse=reverse)
+    lows = [float(distinct[0]), *bins[:-1]]
+    labels = tuple(
+        fmt(lo) if i == 0 and lo == hi else f"{fmt(lo)} – {fmt(hi)}"
+        for i, (lo, hi) in enumerate(zip(lows, bins, strict=True))
+    )
+    counts = tuple(int((index == i).sum()) for i in range(len(bins)))
+    return Classes(tuple(float(b) for b in bins), colors, labels, index, counts)
+
+
+def _mapclassify(y: np.ndarray, scheme: str, k: int):
+    with warnings.catch_warnings():
+        # FisherJenks without numba says it is slow; few distinct values lower k (done above).
+        warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
+        if scheme == "NaturalBreaks":
+            # mapclassify's NaturalBreaks is k-means on numpy's global generator; seed it so
+            # breaks (and colours) do not change between reruns, then restore the generator.
+            saved = np.random.get_state()
+            np.random.seed(0)
+            try:
+                return mapclassify.NaturalBreaks(y, k=k)
+            finally:
+                np.random.set_state(saved)
+        if scheme == "HeadTailBreaks":
+            return mapclassify.HeadTailBreaks(y)
+        return mapclassify.classify(y, scheme, k=k)
+
+
+def _palette(n: int, *, reverse: bool = False) -> tuple[str, ...]:
+    colors = color_brewer(PALETTE, n=max(n, 3))
+    if n < 3:  # ColorBrewer starts at 3 classes: take the ends for contrast
+        colors = [colors[0], colors[-1]][:n] if n == 2 else [colors[-1]]
+    return tuple(reversed(colors)) if reverse else tuple(colors)
+
+
+def _fmt_number(x: float) -> str:
+    if math.isnan(x):
+        return ""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _fmt_rate(x: float) -> str:
+    return "" if math.isnan(x) else f"{100 * x:.1f}%"
+
+
+# --- geometry for display -----------------------------------------------------------------
+
+
+def display_geometries(geoms, *, simplify_m: float = 5.0, crs: str = "wgs84") -> np.ndarray:
+    """Simplify WGS84 polygons for display, shift them to ``crs`` and round to 6 decimals.
+
+    Grids that tile their community (a valid coverage) are simplified together so shared edges
+    stay shared; otherwise each is simplified on its own with its topology preserved.
+    ``simplify_m`` is a tolerance in metres (converted at one degree of latitude).
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) and simplify_m > 0:
+        tol = simplify_m / METRES_PER_DEGREE
+        arr = _simplify(arr, tol)
+    if crs != "wgs84" and len(arr):
+        arr = np.asarray(geometry_from_wgs84(arr, crs), dtype=object)
+    return _round(arr)
+
+
+def _simplify(arr: np.ndarray, tol: float) -> np.ndarray:
+    polygonal = shapely.get_type_id(arr)
+    if np.isin(polygonal, (3, 6)).all():
+        try:
+            if shapely.coverage_is_valid(arr):
+                return np.asarray(shapely.coverage_simplify(arr, tol), dtype=object)
+        except shapely.errors.GEOSException:
+            pass  # not a clean coverage: fall back to one-by-one simplification
+    return np.asarray(shapely.simplify(arr, tol, preserve_topology=True), dtype=object)
+
+
+def _round(arr: np.ndarray) -> np.ndarray:
+    if not len(arr):
+        return arr
+    return np.asarray(shapely.transform(arr, lambda xy: np.round(xy, 6)), dtype=object)
+
+
+def _shift_lonlat(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if crs != "wgs84" and len(lon):
+        lon, lat = from_wgs84(lon, lat, crs)
+    return np.round(lon, 6), np.round(lat, 6)
+
+
+# --- base maps ----------------------------------------------------------------------------
+
+
+def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def data_crs(basemap: str) -> str:
+    """The coordinate system the data must be drawn in to match ``basemap``."""
+    return "gcj02" if basemap == "amap" else "wgs84"
+
+
+def base_map(
+    basemap: str = "none",
+    *,
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+    location: Sequence[float] = DEFAULT_CENTER,
+    zoom_start: int = 14,
+) -> folium.Map:
+    """An empty map with the chosen base map; ``'none'`` adds no tile layer at all."""
+    _check_choice("basemap", basemap, BASEMAPS)
+    m = folium.Map(location=list(location), zoom_start=zoom_start, tiles=None, control_scale=True)
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name=text("basemap.osm", lang)).add_to(m)
+    elif basemap == "tianditu":
+        if not tianditu_key:
+            raise ValueError(
+                "tianditu_key is required for the Tianditu base map (a key from "
+                "console.tianditu.gov.cn)"
+            )
+        attr = "&copy; 天地图 Tianditu"
+        notes = "cva" if lang == "zh" else "eva"  # Chinese / English place-name layer
+        for layer, overlay in (("vec", False), (notes, True)):
+            folium.TileLayer(
+                TIANDITU_URL.format(s="{s}", layer=layer, key=tianditu_key),
+                attr=attr,
+                name=text("basemap.tianditu", lang) + ("" if not overlay else " (注记)"),
+                subdomains="01234567",
+                overlay=overlay,
+                control=False,
+                max_zoom=18,
+            ).add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer(
+            AMAP_URL.format(lang="zh_cn" if lang == "zh" else "en"),
+            attr="&copy; 高德地图 AutoNavi",
+            name=text("basemap.amap", lang),
+            subdomains="1234",
+            max_zoom=18,
+        ).add_to(m)
+    return m
+
+
+# --- legend -------------------------------------------------------------------------------
+
+
+class Legend(MacroElement):
+    """A class legend drawn as a Leaflet control (works in folium pages and in st_folium)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'gridlaw-legend');
+                div.style.cssText = 'background:rgba(255,255,255,.9);padding:6px 8px;'
+                    + 'font:12px/1.4 sans-serif;border-radius:4px;'
+                    + 'box-shadow:0 0 4px rgba(0,0,0,.3);';
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str]], position="bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.title = title
+        self.items = list(items)
+        self.position = position
+        swatch = (
+            '<i style="display:inline-block;width:14px;height:14px;margin-right:6px;'
+            'vertical-align:middle;background:{color};border:1px solid #999"></i>'
+        )
+        rows = "".join(f"<div>{swatch.format(color=c)}{_escape(t)}</div>" for c, t in self.items)
+        self.html = f"<div><b>{_escape(title)}</b></div>{rows}"
+
+
+def _escape(s: str) -> str:
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- grid map -----------------------------------------------------------------------------
+
+
+def _measure_frame(
+    grids: gpd.GeoDataFrame, measures: pd.DataFrame | None, measure: str
+) -> pd.DataFrame:
+    frame = pd.DataFrame({"code": grids["code"].astype(str), "name": grids["name"]})
+    if measure in grids.columns and (measures is None or measure not in measures.columns):
+        frame["value"] = pd.to_numeric(grids[measure], errors="coerce").to_numpy()
+        return frame
+    if measures is None or measure not in measures.columns:
+        raise ValueError(
+            f"measure {measure!r} is not a column of the grid measures; expected one of "
+            f"{', '.join(c for c in MEASURES if measures is not None and c in measures)}"
+        )
+    values = measures.set_index(measures["grid_code"].astype(str))[measure]
+    frame["value"] = pd.to_numeric(frame["code"].map(values), errors="coerce").to_numpy()
+    return frame
+
+
+def build_grid_map(
+    grids: gpd.GeoDataFrame,
+    measures: pd.DataFrame | None = None,
+    *,
+    measure: str = "per_1000",
+    scheme: str = "NaturalBreaks",
+    k: int = 5,
+    heat: pd.DataFrame | None = None,
+    points: gpd.GeoDataFrame | None = None,
+    outside: pd.DataFrame | None = None,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+    highlight: str | None = None,
+    simplify_m: float = 5.0,
+    max_markers: int = 500,
+) -> folium.Map:
+    """Grids coloured by ``measure`` with a class legend, plus optional layers.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        ``code``, ``name``, geometry in WGS84 (``queries.load_grids``).
+    measures : DataFrame, optional
+        ``grid_code`` and measure columns (``indicators.grid_measures``); a grid without a row
+        is drawn grey ("no data").
+    measure, scheme, k
+        What colours the grids and how it is classified (mapclassify scheme, ``k`` classes).
+    heat : DataFrame, optional
+        ``lon, lat, weight`` bins (``indicators.heat_bins``) for a heat layer; never raw needs.
+    points : GeoDataFrame, optional
+        Service points (``code, name, kind``, point geometry).
+    outside : DataFrame, optional
+        Needs outside every grid (``lon, lat`` and optionally ``external_id``, ``category``);
+        at most ``max_markers`` are drawn.
+    basemap : {'none', 'osm', 'tianditu', 'amap'}
+        ``'none'`` adds no tile layer; ``'amap'`` shifts every layer to GCJ-02.
+    highlight : str, optional
+        Code of a grid to outline (the one whose card is open).
+    simplify_m : float
+        Display simplification tolerance in metres.
+
+    Returns
+    -------
+    folium.Map
+        One GeoJSON layer holding a feature per grid (tooltip: code, name, value), the legend,
+        and a layer control when there is more than one overlay.
+    """
+    _check_choice("basemap", basemap, BASEMAPS)
+    if "code" not in grids.columns or "name" not in grids.columns:
+        raise ValueError("grids must have 'code' and 'name' columns (queries.load_grids)")
+    crs = data_crs(basemap)
+    frame = _measure_frame(grids, measures, measure)
+    rate = measure in RATE_MEASURES
+    classes = classify_values(
+        frame["value"].to_numpy(),
+        scheme=scheme,
+        k=k,
+        reverse=measure in HIGHER_IS_BETTER,
+        fmt=_fmt_rate if rate else None,
+    )
+    fmt = _fmt_rate if rate else _fmt_number
+    no_data = text("legend_no_data", lang)
+    frame["value_text"] = [no_data if pd.isna(v) else fmt(float(v)) for v in frame["value"]]
+    frame["cls"] = classes.index
+    shapes = gpd.GeoDataFrame(
+        frame[["code", "name", "value_text", "cls"]],
+        geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
+    )
+
+    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
+    colors = classes.colors
+    measure_label = text(f"measure.{measure}", lang)
+
+    def style(feature: Mapping) -> dict:
+        cls = feature["properties"]["cls"]
+        return {
+            "fillColor": colors[cls] if cls >= 0 else NO_DATA_COLOR,
+            "color": OUTLINE_COLOR,
+            "weight": 1,
+            "fillOpacity": 0.7,
+        }
+
+    def emphasis(_feature: Mapping) -> dict:
+        return {"weight": 3, "color": HIGHLIGHT_COLOR}
+
+    folium.GeoJson(
+        shapes.__geo_interface__,
+        name=text("legend_grids", lang, n=len(shapes)),
+        style_function=style,
+        highlight_function=emphasis,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["code", "name", "value_text"],
+            aliases=[text("grid_code", lang), text("grid_name", lang), measure_label],
+            sticky=False,
+        ),
+    ).add_to(m)
+    overlays = 1
+
+    if highlight is not None and (shapes["code"] == str(highlight)).any():
+        chosen = shapes[shapes["code"] == str(highlight)]
+        folium.GeoJson(
+            chosen[["code", "geometry"]].__geo_interface__,
+            name=str(highlight),
+            style_function=lambda _f: {
+                "fill": False,
+                "color": HIGHLIGHT_COLOR,
+                "weight": 4,
+            },
+            control=False,
+        ).add_to(m)
+
+    if heat is not None and len(heat):
+        _heat_layer(heat, crs=crs, lang=lang).add_to(m)
+        overlays += 1
+    if points is not None and len(points):
+        _points_layer(points, crs=crs, lang=lang).add_to(m)
+        overlays += 1
+    if outside is not None and len(outside):
+        _outside_layer(outside, crs=crs, lang=lang, max_markers=max_markers).add_to(m)
+        overlays += 1
+
+    items = [
+        (c, f"{t} ({n})") for c, t, n in zip(colors, classes.labels, classes.counts, strict=True)
+    ]
+    if (classes.index < 0).any():
+        items.append((NO_DATA_COLOR, f"{no_data} ({int((classes.index < 0).sum())})"))
+    m.add_child(Legend(measure_label, items))
+    if overlays > 1:
+        folium.LayerControl(collapsed=True).add_to(m)
+    _fit(m, shapes)
+    return m
+
+
+def _fit(m: folium.Map, shapes: gpd.GeoDataFrame) -> None:
+    if len(shapes) and not shapes.geometry.is_empty.all():
+        minx, miny, maxx, maxy = shapes.total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def _heat_layer(heat: pd.DataFrame, *, crs: str, lang: str) -> HeatMap:
+    """A heat layer from binned weights, scaled to 0–1 so the densest bin is the top colour."""
+    for col in ("lon", "lat", "weight"):
+        if col not in heat.columns:
+            raise ValueError(f"heat must have lon, lat, weight columns (missing {col!r})")
+    lon, lat = _shift_lonlat(heat["lon"], heat["lat"], crs)
+    weight = heat["weight"].to_numpy(dtype=float)
+    top = float(np.nanmax(weight)) if len(weight) else 0.0
+    scaled = np.round(weight / top, 3) if top > 0 else weight
+    data = np.column_stack([lat, lon, scaled]).tolist()
+    return HeatMap(
+        data, name=text("heat_layer", lang), min_opacity=0.3, radius=18, blur=15, max_zoom=16
+    )
+
+
+def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("service_points", lang))
+    lon, lat = _shift_lonlat(points.geometry.x, points.geometry.y, crs)
+    kinds = points["kind"] if "kind" in points.columns else [None] * len(points)
+    for x, y, name, kind in zip(lon, lat, points["name"], kinds, strict=True):
+        kind_label = label("kind", kind, lang)
+        folium.CircleMarker(
+            [float(y), float(x)],
+            radius=7,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=POINT_COLORS.get(kind, "#333333"),
+            fill_opacity=1.0,
+            tooltip=f"{name}({kind_label})" if lang == "zh" else f"{name} ({kind_label})",
+        ).add_to(group)
+    return group
+
+
+def _outside_layer(
+    outside: pd.DataFrame, *, crs: str, lang: str, max_markers: int
+) -> folium.FeatureGroup:
+    total = len(outside)
+    shown = outside.iloc[:max_markers]
+    if "lon" in shown.columns:
+        lon, lat = shown["lon"], shown["lat"]
+    else:
+        lon, lat = shown.geometry.x, shown.geometry.y
+    lon, lat = _shift_lonlat(lon, lat, crs)
+    name = text("outside_needs", lang)
+    if total > len(shown):
+        name = text("outside_shown", lang, total=total, shown=len(shown))
+    group = folium.FeatureGroup(name=name)
+    ids = shown["external_id"] if "external_id" in shown.columns else [None] * len(shown)
+    cats = shown["category"] if "category" in shown.columns else [None] * len(shown)
+    for x, y, ident, cat in zip(lon, lat, ids, cats, strict=True):
+        tip = " · ".join(s for s in (ident and str(ident), label("category", cat, lang)) if s)
+        folium.CircleMarker(
+            [float(y), float(x)],
+            radius=4,
+            color="#000000",
+            weight=1,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=0.9,
+            tooltip=tip or name,
+        ).add_to(group)
+    return group
+
+
+def map_html(m: folium.Map) -> str:
+    """The standalone HTML page of ``m`` (what a browser receives)."""
+    return m.get_root().render()

@@ -1,0 +1,401 @@
+"""Streamlit plumbing shared by the pages: the engine, sessions, cached reads, sidebar filters.
+
+- The engine is created once per database URL (``st.cache_resource``); the URL comes from
+  ``GRIDLAW_DATABASE_URL`` (see :mod:`grid_model.config`).
+- One session per user action: ``with state.session() as s:`` for reads that are not cached,
+  ``with state.write() as s:`` for changes, which commits and then clears every cached read.
+- Cached reads (``st.cache_data``) are keyed by the database URL, the scope as a tuple and the
+  other arguments, so two databases or two scopes never share a result.
+
+Settings
+--------
+GRIDLAW_TODAY
+    An ISO date used as "today" for overdue and outreach figures (demos, tests); default: the
+    real date.
+GRIDLAW_TIANDITU_KEY
+    Default Tianditu key for the Tianditu base map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dashboard.i18n import language_switch, tl, tr
+from grid_model import config, db, queries
+from grid_model.models import Category, Status
+from grid_model.scope import ROLES, Scope, Viewer
+
+# Sidebar widget keys (ASCII), shared by every page.
+KEY_STREET = "street"
+KEY_COMMUNITY = "community"
+KEY_GRID = "grid"
+KEY_PERIOD = "period"
+KEY_FROM = "period_from"
+KEY_TO = "period_to"
+KEY_CATEGORY = "category"
+KEY_STATUS = "status"
+KEY_ROLE = "role"
+
+PERIODS = ("12m", "30d", "quarter", "year", "all", "custom")
+DEFAULT_ROLE = "community_leader"
+
+
+# --- engine and sessions ------------------------------------------------------------------
+
+
+def database_url() -> str:
+    return config.database_url()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    return db.get_engine(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _sessions_for(url: str) -> sessionmaker[Session]:
+    return db.session_factory(_engine_for(url))
+
+
+def engine() -> Engine:
+    """The engine of ``GRIDLAW_DATABASE_URL``, created once per process."""
+    return _engine_for(database_url())
+
+
+@contextmanager
+def _session_for(url: str) -> Iterator[Session]:
+    with _sessions_for(url).begin() as s:
+        yield s
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A session in a transaction for one user action (committed when the block ends)."""
+    with _session_for(database_url()) as s:
+        yield s
+
+
+@contextmanager
+def write() -> Iterator[Session]:
+    """A session for a change: committed at the end of the block, then every cached read is
+    cleared so the pages show the change."""
+    with session() as s:
+        yield s
+    clear_cache()
+
+
+def clear_cache() -> None:
+    st.cache_data.clear()
+
+
+def today() -> dt.date:
+    value = os.environ.get("GRIDLAW_TODAY")
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"GRIDLAW_TODAY={value!r} is not an ISO date such as 2025-06-30") from exc
+
+
+def tianditu_key() -> str | None:
+    return os.environ.get("GRIDLAW_TIANDITU_KEY") or None
+
+
+# --- cache keys ---------------------------------------------------------------------------
+
+
+def scope_key(scope: Scope) -> tuple:
+    return dataclasses.astuple(scope)
+
+
+def _scope(key: tuple) -> Scope:
+    return Scope(*key)
+
+
+def viewer_key(viewer: Viewer) -> tuple:
+    return dataclasses.astuple(viewer)
+
+
+def _viewer(key: tuple) -> Viewer:
+    return Viewer(*key)
+
+
+# --- cached reads -------------------------------------------------------------------------
+# Each takes the URL and tuples so st.cache_data can hash them; the public wrappers below
+# take Scope/Viewer objects.
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _areas(url: str):
+    with _session_for(url) as s:
+        return queries.load_areas(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _grids(url: str, skey: tuple):
+    with _session_for(url) as s:
+        return queries.load_grids(s, _scope(skey))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _service_points(url: str, skey: tuple):
+    with _session_for(url) as s:
+        return queries.load_service_points(s, _scope(skey))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _kpis(url: str, skey: tuple, day: dt.date):
+    from grid_model import indicators
+
+    with _session_for(url) as s:
+        return indicators.compute_kpis(s, _scope(skey), today=day)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _trend(url: str, skey: tuple):
+    from grid_model import indicators
+
+    with _session_for(url) as s:
+        return indicators.monthly_trend(s, _scope(skey))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _grid_measures(url: str, skey: tuple, day: dt.date):
+    from grid_model import indicators
+
+    with _session_for(url) as s:
+        return indicators.grid_measures(s, _scope(skey), today=day)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _heat_bins(url: str, skey: tuple, cell_deg: float):
+    from grid_model import indicators
+
+    with _session_for(url) as s:
+        return indicators.heat_bins(s, _scope(skey), cell_deg=cell_deg)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
+    from grid_model import indicators
+
+    with _session_for(url) as s:
+        return indicators.grid_card(s, grid_code, _viewer(vkey), today=day)
+
+
+def areas():
+    """Districts, streets and communities (GeoDataFrame, boundary where known)."""
+    return _areas(database_url())
+
+
+def grids(scope: Scope):
+    return _grids(database_url(), scope_key(scope))
+
+
+def service_points(scope: Scope):
+    return _service_points(database_url(), scope_key(scope))
+
+
+def kpis(scope: Scope, *, day: dt.date):
+    return _kpis(database_url(), scope_key(scope), day)
+
+
+def trend(scope: Scope):
+    return _trend(database_url(), scope_key(scope))
+
+
+def grid_measures(scope: Scope, *, day: dt.date):
+    return _grid_measures(database_url(), scope_key(scope), day)
+
+
+def heat_bins(scope: Scope, *, cell_deg: float = 0.002):
+    return _heat_bins(database_url(), scope_key(scope), cell_deg)
+
+
+def grid_card(grid_code: str, viewer: Viewer, *, day: dt.date):
+    return _grid_card(database_url(), grid_code, viewer_key(viewer), day)
+
+
+# --- sidebar filters ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar chose: the scope for the services, the viewer, and labels to show."""
+
+    scope: Scope
+    viewer: Viewer
+    area_label: str
+    period_label: str
+    today: dt.date
+
+
+def period_dates(choice: str, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """Start and end (inclusive) of a period preset relative to ``day``."""
+    if choice == "30d":
+        return day - dt.timedelta(days=29), day
+    if choice == "quarter":
+        first_month = 3 * ((day.month - 1) // 3) + 1
+        return dt.date(day.year, first_month, 1), day
+    if choice == "12m":
+        return _minus_months(day, 12) + dt.timedelta(days=1), day
+    if choice == "year":
+        return dt.date(day.year, 1, 1), day
+    if choice == "all":
+        return None, None
+    raise ValueError(f"unknown period {choice!r}; expected one of {', '.join(PERIODS)}")
+
+
+def _minus_months(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    m += 1
+    import calendar
+
+    return dt.date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+
+
+def _name_of(frame, code_col: str, name_col: str) -> dict[str, str]:
+    return dict(zip(frame[code_col], frame[name_col], strict=True))
+
+
+def _area_selectors(sb) -> tuple[str | None, str]:
+    """Street → community → grid selectors; the most specific choice is the area."""
+    all_areas = areas()
+    streets = all_areas[all_areas["level"] == "street"]
+    street_names = _name_of(streets, "code", "name")
+    street = sb.selectbox(
+        tr("street"),
+        [None, *street_names],
+        format_func=lambda c: tr("all") if c is None else street_names.get(c, c),
+        key=KEY_STREET,
+        persist_state="session",
+    )
+    communities = all_areas[all_areas["level"] == "community"]
+    if street:
+        communities = communities[communities["parent_code"] == street]
+    community_names = _name_of(communities, "code", "name")
+    community = sb.selectbox(
+        tr("community"),
+        [None, *community_names],
+        format_func=lambda c: tr("all") if c is None else community_names.get(c, c),
+        key=KEY_COMMUNITY,
+        persist_state="session",
+    )
+    grid = None
+    if community:
+        gdf = grids(Scope(area_code=community))
+        grid_names = _name_of(gdf, "code", "name")
+        grid = sb.selectbox(
+            tr("grid"),
+            [None, *grid_names],
+            format_func=lambda c: tr("all") if c is None else f"{grid_names.get(c, c)} ({c})",
+            key=KEY_GRID,
+            persist_state="session",
+        )
+        if grid:
+            return grid, f"{community_names[community]} · {grid_names[grid]}"
+        return community, community_names[community]
+    if street:
+        return street, street_names[street]
+    return None, tr("all_areas")
+
+
+def _period(sb, day: dt.date) -> tuple[dt.date | None, dt.date | None, str]:
+    choice = sb.selectbox(
+        tr("period"),
+        PERIODS,
+        format_func=lambda p: tr(f"period_{p}"),
+        key=KEY_PERIOD,
+        persist_state="session",
+    )
+    if choice == "custom":
+        start_default, end_default = period_dates("12m", day)
+        st.session_state.setdefault(KEY_FROM, start_default)
+        st.session_state.setdefault(KEY_TO, end_default)
+        start = sb.date_input(tr("period_from"), key=KEY_FROM, persist_state="session")
+        end = sb.date_input(tr("period_to"), key=KEY_TO, persist_state="session")
+        if start and end and start > end:
+            sb.warning(tr("period_bad", start=start, end=end))
+            start, end = end, start
+    else:
+        start, end = period_dates(choice, day)
+    shown = tr(
+        "period_shown",
+        start=start.isoformat() if start else tr("period_open"),
+        end=end.isoformat() if end else tr("period_open"),
+    )
+    return start, end, shown
+
+
+def sidebar(
+    *,
+    categories: bool = True,
+    statuses: bool = True,
+    role_default: str = DEFAULT_ROLE,
+) -> Filters:
+    """Draw the shared sidebar (language, area, period, category, status, role) and return
+    the chosen filters. Widgets keep their values across pages (``persist_state``)."""
+    language_switch()
+    sb = st.sidebar
+    sb.header(tr("filters"))
+    day = today()
+    area_code, area_label = _area_selectors(sb)
+    start, end, period_label = _period(sb, day)
+    chosen_categories: list[str] = []
+    if categories:
+        chosen_categories = sb.multiselect(
+            tr("category"),
+            [c.value for c in Category],
+            format_func=lambda c: tl("category", c),
+            key=KEY_CATEGORY,
+            persist_state="session",
+        )
+    chosen_statuses: list[str] = []
+    if statuses:
+        chosen_statuses = sb.multiselect(
+            tr("status"),
+            [s.value for s in Status],
+            format_func=lambda s: tl("status", s),
+            key=KEY_STATUS,
+            persist_state="session",
+        )
+    if KEY_ROLE not in st.session_state:
+        st.session_state[KEY_ROLE] = role_default
+    role = sb.selectbox(
+        tr("viewer_role"),
+        ROLES,
+        format_func=lambda r: tl("role", r),
+        key=KEY_ROLE,
+        help=tr("viewer_role_help"),
+        persist_state="session",
+    )
+    scope = Scope(
+        area_code=area_code,
+        start=start,
+        end=end,
+        categories=tuple(chosen_categories),
+        statuses=tuple(chosen_statuses),
+    )
+    return Filters(
+        scope=scope,
+        viewer=Viewer(role=role, name=role),
+        area_label=area_label,
+        period_label=period_label,
+        today=day,
+    )
+
+
+def page_header(title_key: str) -> None:
+    """Page config and title; call first on every page."""
+    st.set_page_config(page_title=f"{tr(title_key)} · {tr('app_title')}", layout="wide")
+    st.title(tr(title_key))

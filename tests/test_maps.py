@@ -1,0 +1,230 @@
+"""Map builders as pure functions: checked through ``to_dict()`` and the rendered HTML, with no
+browser and no tiles."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from folium.plugins import HeatMap
+
+from dashboard import maps
+from geodata.crs import wgs84_to_gcj02
+
+CODES = [f"440703006106{n:03d}" for n in range(1, 10)]
+
+
+@pytest.fixture()
+def grids() -> gpd.GeoDataFrame:
+    """Nine 400 m squares tiling a block near Yude, edges densified to 10 m steps."""
+    polys = []
+    for n in range(9):
+        row, col = divmod(n, 3)
+        x0, y0 = 113.08 + 0.004 * col, 22.612 - 0.004 * row
+        box = shapely.segmentize(shapely.box(x0, y0, x0 + 0.004, y0 + 0.004), 0.0001)
+        polys.append(shapely.MultiPolygon([box]))
+    return gpd.GeoDataFrame(
+        {"code": CODES, "name": [f"第{n}网格" for n in range(1, 10)], "population": 1000},
+        geometry=polys,
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture()
+def measures() -> pd.DataFrame:
+    # the last grid has no row: drawn as "no data"
+    return pd.DataFrame(
+        {
+            "grid_code": CODES[:8],
+            "per_1000": [1.0, 2.0, 2.0, 3.0, 10.0, 11.0, 12.0, 40.0],
+            "on_time_rate": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 0.95],
+        }
+    )
+
+
+def _children(m, kind):
+    return [c for c in m._children.values() if type(c).__name__ == kind]
+
+
+def _grid_layer(m):
+    layers = _children(m, "GeoJson")
+    assert layers, "no GeoJson layer"
+    return layers[0]
+
+
+def test_one_feature_per_grid_with_code_name_and_tooltip(grids, measures):
+    m = maps.build_grid_map(grids, measures, measure="per_1000")
+    features = _grid_layer(m).data["features"]
+    assert [f["properties"]["code"] for f in features] == CODES
+    assert features[0]["properties"]["name"] == "第1网格"
+    html = maps.map_html(m)
+    # tooltip aliases, Chinese by default (JSON-escaped in the page)
+    assert json.dumps(["网格编码", "网格名称", "每千人需求数"]) in html
+
+
+def test_legend_lists_classes_counts_and_no_data(grids, measures):
+    m = maps.build_grid_map(grids, measures, measure="per_1000", scheme="Quantiles", k=4)
+    legend = _children(m, "Legend")[0]
+    assert legend.title == "每千人需求数"
+    colors = [c for c, _ in legend.items]
+    assert colors[-1] == maps.NO_DATA_COLOR
+    assert legend.items[-1][1] == "无数据 (1)"
+    # the counts of the classes add up to the grids with data
+    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for _, t in legend.items[:-1]]
+    assert sum(counts) == 8
+    assert "gridlaw-legend" in maps.map_html(m)
+
+
+def test_grid_colour_follows_its_class(grids, measures):
+    m = maps.build_grid_map(grids, measures, measure="per_1000", scheme="EqualInterval", k=4)
+    props = {f["properties"]["code"]: f["properties"] for f in _grid_layer(m).data["features"]}
+    # EqualInterval over 1..40 in 4 classes: 40 is in the top class, 1..10 in the lowest
+    assert props[CODES[7]]["cls"] == 3
+    assert props[CODES[0]]["cls"] == 0 and props[CODES[4]]["cls"] == 0
+    assert props[CODES[8]]["cls"] == -1
+    assert props[CODES[8]]["value_text"] == "无数据"
+
+
+def test_rates_shown_as_percent_with_reversed_palette(grids, measures):
+    m = maps.build_grid_map(grids, measures, measure="on_time_rate", k=3, lang="en")
+    legend = _children(m, "Legend")[0]
+    assert legend.title == "On-time closure rate"
+    assert legend.items[0][1].startswith("50.0%")
+    # low on-time rates are the worse ones: darkest red first
+    assert legend.items[0][0] == maps._palette(3)[-1]
+
+
+def test_basemap_none_adds_no_tile_layer(grids, measures):
+    m = maps.build_grid_map(grids, measures, basemap="none")
+    assert not _children(m, "TileLayer")
+    assert "TileLayer" not in json.dumps(m.to_dict())
+    assert "tile.openstreetmap" not in maps.map_html(m)
+
+
+def test_basemap_osm_and_tianditu(grids):
+    m = maps.build_grid_map(grids, measure="population", basemap="osm")
+    assert len(_children(m, "TileLayer")) == 1
+    m = maps.build_grid_map(grids, measure="population", basemap="tianditu", tianditu_key="abc")
+    html = maps.map_html(m)
+    assert "tianditu.gov.cn/vec_w" in html and "tk=abc" in html
+    assert "cva_w" in html  # Chinese place names
+    with pytest.raises(ValueError, match="tianditu_key"):
+        maps.build_grid_map(grids, measure="population", basemap="tianditu")
+
+
+def test_amap_shifts_every_layer_to_gcj02(grids, measures):
+    heat = pd.DataFrame({"lon": [113.081], "lat": [22.611], "weight": [3.0]})
+    points = gpd.GeoDataFrame(
+        {"code": ["P1"], "name": ["育德社区法律服务室"], "kind": ["legal_service_room"]},
+        geometry=[shapely.Point(113.085, 22.61)],
+        crs="EPSG:4326",
+    )
+    m = maps.build_grid_map(grids, measures, basemap="amap", heat=heat, points=points)
+    assert "autonavi.com" in maps.map_html(m)
+    minx, _, _, maxy = shapely.geometry.shape(_grid_layer(m).data["features"][0]["geometry"]).bounds
+    gx, gy = wgs84_to_gcj02(113.08, 22.616)  # the first grid's north-west corner
+    assert (minx, maxy) == pytest.approx((gx, gy), abs=1e-5)  # within ~1 m
+    # the shift near Jiangmen is hundreds of metres, not a rounding effect
+    assert abs(gx - 113.08) > 0.003
+    lat, lon, _w = _children(m, "HeatMap")[0].data[0]
+    assert (lon, lat) == pytest.approx(wgs84_to_gcj02(113.081, 22.611), abs=2e-6)
+    marker = next(c for c in _children(m, "FeatureGroup")[0]._children.values())
+    assert marker.location[1] == pytest.approx(wgs84_to_gcj02(113.085, 22.61)[0], abs=2e-6)
+
+
+def test_heat_layer_is_drawn_from_bins_only(grids, measures):
+    heat = pd.DataFrame(
+        {"lon": [113.081, 113.083, 113.085], "lat": [22.611, 22.609, 22.607], "weight": [40, 10, 2]}
+    )
+    m = maps.build_grid_map(grids, measures, heat=heat)
+    layer = _children(m, "HeatMap")
+    assert len(layer) == 1 and isinstance(layer[0], HeatMap)
+    data = layer[0].data
+    assert len(data) == 3  # one point per bin, whatever the number of needs behind it
+    assert [w for _, _, w in data] == [1.0, 0.25, 0.05]
+    assert _children(m, "LayerControl")
+    with pytest.raises(ValueError, match="weight"):
+        maps.build_grid_map(grids, measures, heat=heat.drop(columns="weight"))
+
+
+def test_outside_needs_are_capped(grids, measures):
+    outside = pd.DataFrame(
+        {
+            "external_id": [f"N{i}" for i in range(30)],
+            "lon": np.linspace(113.2, 113.21, 30),
+            "lat": 22.7,
+            "category": "mediation",
+        }
+    )
+    m = maps.build_grid_map(grids, measures, outside=outside, max_markers=10)
+    group = _children(m, "FeatureGroup")[0]
+    assert len(group._children) == 10
+    assert "30" in group.layer_name and "10" in group.layer_name
+
+
+def test_display_geometries_simplified_shared_edges_kept_and_rounded(grids):
+    before = shapely.get_num_coordinates(grids.geometry.array).sum()
+    shown = maps.display_geometries(grids.geometry.array, simplify_m=5)
+    after = shapely.get_num_coordinates(shown).sum()
+    assert after < before / 10  # straight densified edges collapse to their corners
+    assert shapely.coverage_is_valid(shown)  # no gaps or overlaps appear between grids
+    coords = shapely.get_coordinates(shown)
+    assert np.array_equal(coords, np.round(coords, 6))
+
+
+def test_map_html_stays_small_for_a_street(grids):
+    # ~180 grids with detailed boundaries and a full heat raster of 0.002° bins
+    rng = np.random.default_rng(7)
+    many = []
+    for n in range(180):
+        row, col = divmod(n, 15)
+        x0, y0 = 113.0 + 0.004 * col, 22.65 - 0.004 * row
+        many.append(shapely.segmentize(shapely.box(x0, y0, x0 + 0.004, y0 + 0.004), 0.00002))
+    big = gpd.GeoDataFrame(
+        {"code": [f"G{n:03d}" for n in range(180)], "name": [f"网格{n}" for n in range(180)]},
+        geometry=many,
+        crs="EPSG:4326",
+    )
+    meas = pd.DataFrame({"grid_code": big["code"], "needs": rng.poisson(5000, 180)})
+    lon, lat = np.meshgrid(np.arange(113.0, 113.06, 0.002), np.arange(22.6, 22.65, 0.002))
+    heat = pd.DataFrame(
+        {"lon": lon.ravel(), "lat": lat.ravel(), "weight": rng.poisson(50, lon.size)}
+    )
+    html = maps.map_html(maps.build_grid_map(big, meas, measure="needs", heat=heat))
+    assert len(html.encode()) < 2_000_000
+
+
+@pytest.mark.parametrize("scheme", maps.SCHEMES)
+def test_classify_values_every_scheme(scheme):
+    y = np.array([0, 0, 1, 1, 2, 5, 9, 30, np.nan])
+    c = maps.classify_values(y, scheme=scheme, k=4)
+    assert c.index[-1] == -1
+    assert (c.index[:-1] >= 0).all()
+    assert len(c.colors) == len(c.bins) == len(c.labels)
+    assert sum(c.counts) == 8
+
+
+def test_classify_values_few_distinct_and_deterministic():
+    c = maps.classify_values([3.0, 3.0, 3.0], k=5)
+    assert c.bins == (3.0,) and c.labels == ("3",) and list(c.index) == [0, 0, 0]
+    y = np.random.default_rng(3).gamma(2, 10, 300)
+    first = maps.classify_values(y, scheme="NaturalBreaks", k=5)
+    assert maps.classify_values(y, scheme="NaturalBreaks", k=5).bins == first.bins
+    empty = maps.classify_values([np.nan, np.nan])
+    assert empty.bins == () and list(empty.index) == [-1, -1]
+
+
+def test_bad_options_name_the_value(grids, measures):
+    with pytest.raises(ValueError, match="scheme.*'Jenks'"):
+        maps.build_grid_map(grids, measures, scheme="Jenks")
+    with pytest.raises(ValueError, match="basemap.*'google'"):
+        maps.build_grid_map(grids, measures, basemap="google")
+    with pytest.raises(ValueError, match="'closure_rate'"):
+        maps.build_grid_map(grids, measures, measure="closure_rate")
+    with pytest.raises(ValueError, match="k must be"):
+        maps.build_grid_map(grids, measures, k=12)
