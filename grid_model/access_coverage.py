@@ -1,0 +1,480 @@
+"""Access to legal service rooms and legal-aid stations: who lives beyond walking distance,
+which area is beyond it, and where new points would help most (DESIGN §5.5).
+
+Distances and buffers are computed in the UTM zone of the data
+(:func:`geodata.crs.metric_crs`), never in degrees; results come back in EPSG:4326.
+
+Example
+-------
+>>> import geopandas as gpd, numpy as np
+>>> from shapely.geometry import Point
+>>> rooms = gpd.GeoDataFrame(
+...     {"kind": ["legal_service_room"]}, geometry=[Point(113.08, 22.60)], crs="EPSG:4326"
+... )
+>>> d = nearest_service_distance(np.array([[113.08, 22.609]]), rooms)
+>>> round(float(d[0]))  # 0.009° of latitude
+997
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from geodata.crs import metric_crs
+from grid_model.errors import ConfigError, GridLawError, InvalidInputError
+from grid_model.models import Grid, Need
+from grid_model.queries import load_grids, load_service_points
+from grid_model.scope import Scope
+
+WGS84 = "EPSG:4326"
+ACCESS_KINDS = ("legal_service_room", "legal_aid_station")
+CANDIDATES = ("grid_centroids", "needs_hexes")
+#: H3 resolution of the demand bins of :func:`suggest_service_points` (edge ≈ 174 m).
+H3_RESOLUTION = 9
+
+
+def _check_walk_m(walk_m: float) -> float:
+    walk_m = float(walk_m)
+    if not np.isfinite(walk_m) or walk_m <= 0:
+        raise InvalidInputError(f"walk_m={walk_m!r}: expected a positive distance in metres")
+    return walk_m
+
+
+def _lonlat_array(needs_lonlat) -> np.ndarray:
+    if isinstance(needs_lonlat, pd.DataFrame):
+        missing = {"lon", "lat"} - set(needs_lonlat.columns)
+        if missing:
+            raise InvalidInputError(
+                f"needs_lonlat lacks column(s) {sorted(missing)}: expected 'lon' and 'lat'"
+            )
+        arr = needs_lonlat[["lon", "lat"]].to_numpy(dtype=float)
+    else:
+        arr = np.asarray(needs_lonlat, dtype=float)
+        if arr.size == 0:
+            arr = arr.reshape(0, 2)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise InvalidInputError(
+            f"needs_lonlat has shape {arr.shape}: expected (n, 2) longitude, latitude"
+        )
+    bad_lat = np.abs(arr[:, 1]) > 90
+    if bad_lat.any() or (np.abs(arr[:, 0]) > 180).any():
+        value = arr[bad_lat][0] if bad_lat.any() else arr[np.abs(arr[:, 0]) > 180][0]
+        raise InvalidInputError(
+            f"needs_lonlat row {value.tolist()} is not (longitude, latitude) in degrees"
+            + (": latitude and longitude swapped?" if bad_lat.any() else "")
+        )
+    return arr
+
+
+def _service_points(points_gdf: gpd.GeoDataFrame, kinds: Sequence[str] | None):
+    if points_gdf.crs is None:
+        raise InvalidInputError("points_gdf has no CRS: expected EPSG:4326 or another set CRS")
+    pts = points_gdf
+    if kinds is not None:
+        if "kind" not in pts.columns:
+            raise InvalidInputError("points_gdf has no 'kind' column to filter on kinds")
+        pts = pts[pts["kind"].isin(list(kinds))]
+    pts = pts[~(pts.geometry.is_empty | pts.geometry.isna())]
+    return pts.to_crs(WGS84) if not pts.crs.equals(WGS84) else pts
+
+
+def _nearest(
+    lonlat: np.ndarray, points: gpd.GeoDataFrame, crs: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance in metres and positional index (-1: none) of the nearest of ``points``."""
+    n = len(lonlat)
+    dist = np.full(n, np.inf)
+    idx = np.full(n, -1, dtype=np.int64)
+    if n == 0 or len(points) == 0:
+        return dist, idx
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    tree = shapely.STRtree(points.to_crs(crs).geometry.to_numpy())
+    (src, dst), d = tree.query_nearest(
+        shapely.points(x, y), return_distance=True, all_matches=False
+    )
+    dist[src] = d
+    idx[src] = dst
+    return dist, idx
+
+
+def nearest_service_distance(
+    needs_lonlat, points_gdf: gpd.GeoDataFrame, *, kinds: Sequence[str] | None = ACCESS_KINDS
+) -> np.ndarray:
+    """Distance in metres from each need to the nearest service point of ``kinds``.
+
+    Parameters
+    ----------
+    needs_lonlat : array-like (n, 2) of longitude, latitude (EPSG:4326) or a DataFrame with
+        ``lon`` and ``lat`` columns.
+    points_gdf : service points with a ``kind`` column, in any set CRS.
+    kinds : point kinds that count; None: all points.
+
+    Returns
+    -------
+    numpy.ndarray of float, ``inf`` where there is no such point at all. Measured in the UTM
+    zone of the needs (straight line, not along streets).
+    """
+    lonlat = _lonlat_array(needs_lonlat)
+    pts = _service_points(points_gdf, kinds)
+    if len(lonlat) == 0:
+        return np.zeros(0)
+    return _nearest(lonlat, pts, metric_crs(lonlat[:, 0], lonlat[:, 1]))[0]
+
+
+# --- database-facing ------------------------------------------------------------------------
+
+
+def _active_grids(session: Session, scope: Scope, on: dt.date) -> gpd.GeoDataFrame:
+    """Grids of ``scope`` whose active period contains ``on`` (open ends count as open)."""
+    grids = load_grids(session, scope)
+    active = session.scalars(
+        select(Grid.code).where(
+            scope.grid_filter(),
+            or_(Grid.valid_from.is_(None), Grid.valid_from <= on),
+            or_(Grid.valid_to.is_(None), Grid.valid_to > on),
+        )
+    ).all()
+    return grids[grids["code"].isin(set(active))].reset_index(drop=True)
+
+
+def _access_points(session: Session, kinds: Sequence[str]) -> gpd.GeoDataFrame:
+    # All points of these kinds whatever their community: the nearest room of a need near a
+    # community boundary is often the neighbour's.
+    pts = load_service_points(session)
+    return pts[pts["kind"].isin(list(kinds))].reset_index(drop=True)
+
+
+def access_table(
+    session: Session,
+    scope: Scope,
+    *,
+    walk_m: float = 1000.0,
+    kinds: Sequence[str] = ACCESS_KINDS,
+) -> pd.DataFrame:
+    """Each need of ``scope`` with the straight-line distance to its nearest service point.
+
+    Returns
+    -------
+    DataFrame with ``need_id, external_id, grid_code, reported_at, category, status, lon, lat,
+    distance_m, nearest_point`` (code, None when there is no point) and ``covered``
+    (``distance_m <= walk_m``). No personal columns.
+    """
+    walk_m = _check_walk_m(walk_m)
+    result = session.execute(
+        select(
+            Need.id.label("need_id"),
+            Need.external_id,
+            Need.grid_code,
+            Need.reported_at,
+            Need.category,
+            Need.status,
+            Need.lon,
+            Need.lat,
+        )
+        .where(scope.need_filter())
+        .order_by(Need.id)
+    )
+    needs = pd.DataFrame(result.all(), columns=list(result.keys()))
+    points = _access_points(session, kinds)
+    if len(needs):
+        lonlat = needs[["lon", "lat"]].to_numpy(dtype=float)
+        dist, idx = _nearest(lonlat, points, metric_crs(lonlat[:, 0], lonlat[:, 1]))
+    else:
+        dist, idx = np.zeros(0), np.zeros(0, dtype=np.int64)
+    codes = np.append(points["code"].to_numpy(dtype=object), None)
+    needs["distance_m"] = dist
+    needs["nearest_point"] = codes[idx]  # idx -1 (no point at all) picks the trailing None
+    needs["covered"] = dist <= walk_m
+    return needs
+
+
+def _metric_centroids(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Centroids, or a point on the surface where the centroid falls outside (concave grids)."""
+    cent = geoms.centroid
+    inside = geoms.contains(cent)
+    return cent.where(inside, geoms.representative_point())
+
+
+def grid_access_table(
+    session: Session,
+    scope: Scope,
+    *,
+    walk_m: float = 1000.0,
+    on: dt.date | None = None,
+    kinds: Sequence[str] = ACCESS_KINDS,
+) -> pd.DataFrame:
+    """Per grid: distance from its centroid to the nearest service point, weighted by households.
+
+    Returns
+    -------
+    DataFrame with ``grid_code, grid_name, population, households, distance_m, covered,
+    household_m`` (``distance_m × households``; NaN where households are unknown),
+    ``households_beyond`` (households of grids whose centroid is beyond ``walk_m``), ``needs``
+    and ``needs_beyond`` (needs of the grid in the scope period, and those beyond ``walk_m``).
+    The household-weighted mean distance of an area is ``household_m.sum() /
+    households.sum()`` over grids with known households.
+    """
+    walk_m = _check_walk_m(walk_m)
+    grids = _active_grids(session, scope, on or dt.date.today())
+    out = pd.DataFrame(
+        {
+            "grid_code": grids["code"],
+            "grid_name": grids["name"],
+            "population": grids["population"].astype("Float64"),
+            "households": grids["households"].astype("Float64"),
+        }
+    )
+    if len(grids):
+        crs = metric_crs(*_lonlat_of(grids))
+        cent = _metric_centroids(grids.to_crs(crs).geometry).to_crs(WGS84)
+        lonlat = np.column_stack([cent.x.to_numpy(), cent.y.to_numpy()])
+        dist = _nearest(lonlat, _access_points(session, kinds), crs)[0]
+    else:
+        dist = np.zeros(0)
+    out["distance_m"] = dist
+    out["covered"] = dist <= walk_m
+    out["household_m"] = out["households"] * np.where(np.isfinite(dist), dist, np.nan)
+    out["households_beyond"] = out["households"].where(~out["covered"], 0.0)
+    needs = access_table(session, scope, walk_m=walk_m, kinds=kinds)
+    per_grid = needs.groupby("grid_code").agg(
+        needs=("need_id", "size"), needs_beyond=("covered", lambda c: int((~c).sum()))
+    )
+    out = out.join(per_grid, on="grid_code")
+    out[["needs", "needs_beyond"]] = out[["needs", "needs_beyond"]].fillna(0).astype(int)
+    return out
+
+
+def _lonlat_of(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    b = gdf.geometry.bounds
+    return ((b["minx"] + b["maxx"]) / 2).to_numpy(), ((b["miny"] + b["maxy"]) / 2).to_numpy()
+
+
+def uncovered_area(
+    session: Session,
+    scope: Scope,
+    *,
+    walk_m: float = 1000.0,
+    on: dt.date | None = None,
+    kinds: Sequence[str] = ACCESS_KINDS,
+) -> gpd.GeoDataFrame:
+    """The part of each grid farther than ``walk_m`` from every service point of ``kinds``.
+
+    Buffers are made in the UTM zone of the grids (a 64-gon per point) and subtracted from
+    the grids active on ``on`` (default today); pieces under 1 m² are dropped.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326), one row per grid with uncovered area: ``grid_code, grid_name,
+    community_code, households, grid_m2, uncovered_m2, uncovered_share, geometry``.
+    """
+    walk_m = _check_walk_m(walk_m)
+    grids = _active_grids(session, scope, on or dt.date.today())
+    columns = ["grid_code", "grid_name", "community_code", "households", "grid_m2"]
+    columns += ["uncovered_m2", "uncovered_share"]
+    if grids.empty:
+        return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=WGS84)
+    crs = metric_crs(*_lonlat_of(grids))
+    metric = grids.to_crs(crs).geometry.to_numpy()
+    points = _access_points(session, kinds).to_crs(crs).geometry.to_numpy()
+    # Only buffers that can reach a grid matter.
+    tree = shapely.STRtree(points)
+    near = np.unique(tree.query(metric, predicate="dwithin", distance=walk_m)[1])
+    reach = shapely.union_all(shapely.buffer(points[near], walk_m, quad_segs=16))
+    rest = shapely.difference(metric, reach) if near.size else metric
+    out = pd.DataFrame(
+        {
+            "grid_code": grids["code"],
+            "grid_name": grids["name"],
+            "community_code": grids["community_code"],
+            "households": grids["households"],
+            "grid_m2": shapely.area(metric),
+        }
+    )
+    rest = _drop_slivers(rest, min_m2=1.0)
+    out["uncovered_m2"] = shapely.area(rest)
+    out["uncovered_share"] = out["uncovered_m2"] / out["grid_m2"]
+    keep = out["uncovered_m2"] >= 1.0
+    return gpd.GeoDataFrame(
+        out[keep].reset_index(drop=True),
+        geometry=gpd.GeoSeries(rest[keep.to_numpy()], crs=crs).to_crs(WGS84).to_numpy(),
+        crs=WGS84,
+    )
+
+
+def _drop_slivers(geoms: np.ndarray, *, min_m2: float) -> np.ndarray:
+    """Each geometry reduced to its polygons of at least ``min_m2`` (metric CRS), as
+    MultiPolygons; empty where nothing is left."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= min_m2)
+    out = np.full(len(geoms), shapely.MultiPolygon(), dtype=object)
+    if keep.any():
+        owners = np.unique(owner[keep])
+        out[owners] = shapely.multipolygons(
+            parts[keep], indices=np.searchsorted(owners, owner[keep])
+        )
+    return out
+
+
+# --- siting ---------------------------------------------------------------------------------
+
+
+def _cbc_solver():
+    import pulp
+
+    solver = pulp.PULP_CBC_CMD(msg=False)
+    if not solver.available():
+        raise ConfigError(
+            f"the CBC solver is not available to PuLP (available: "
+            f"{pulp.listSolvers(onlyAvailable=True)}); reinstall PuLP, which bundles CBC"
+        )
+    return solver
+
+
+def _h3_cells(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    # h3-py has no vectorised indexer; loop over distinct coordinates only.
+    from h3.api import numpy_int as h3
+
+    coords, inverse = np.unique(np.column_stack([lat, lon]), axis=0, return_inverse=True)
+    cells = np.fromiter(
+        (h3.latlng_to_cell(a, b, H3_RESOLUTION) for a, b in coords),
+        dtype=np.uint64,
+        count=len(coords),
+    )
+    return cells[inverse.ravel()]
+
+
+def _candidate_sites(
+    kind: str, grids: gpd.GeoDataFrame, cells: np.ndarray, crs: str
+) -> gpd.GeoDataFrame:
+    """Candidate sites (metric CRS) with an id."""
+    if kind == "grid_centroids":
+        geoms = _metric_centroids(grids.to_crs(crs).geometry)
+        return gpd.GeoDataFrame({"candidate": grids["code"].to_numpy()}, geometry=geoms.values)
+    from h3.api import numpy_int as h3
+
+    uniq = np.unique(cells)
+    latlng = np.array([h3.cell_to_latlng(c) for c in uniq]).reshape(-1, 2)
+    geoms = gpd.GeoSeries(gpd.points_from_xy(latlng[:, 1], latlng[:, 0]), crs=WGS84).to_crs(crs)
+    ids = [h3.int_to_str(int(c)) for c in uniq]
+    return gpd.GeoDataFrame({"candidate": ids}, geometry=geoms.values)
+
+
+def suggest_service_points(
+    session: Session,
+    scope: Scope,
+    *,
+    walk_m: float = 1000.0,
+    p: int = 1,
+    candidates: str = "grid_centroids",
+    on: dt.date | None = None,
+    kinds: Sequence[str] = ACCESS_KINDS,
+) -> gpd.GeoDataFrame:
+    """Up to ``p`` new service points that bring the most unmet needs within ``walk_m``.
+
+    A maximal covering location problem (spopt MCLP, solved with CBC). Demand: the needs of
+    ``scope`` beyond ``walk_m`` of every existing point (so existing points count as already
+    covering), binned in H3 resolution-9 hexagons, each bin at the mean of its needs and
+    weighted by their number. Candidates: centroids of the grids active on ``on``
+    (``'grid_centroids'``; a point on the surface for concave grids) or the centres of the
+    hexagons holding unmet needs (``'needs_hexes'``).
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326) of the chosen sites, most useful first: ``candidate`` (grid code
+    or H3 cell), ``grid_code`` (grid containing the site, if any), ``needs_covered`` (unmet
+    needs within ``walk_m`` of the site, counted on the needs themselves) and
+    ``needs_covered_alone`` (of those, the ones no other chosen site covers). ``attrs`` holds
+    ``unmet_needs`` and ``needs_covered_total``. Fewer than ``p`` rows when fewer sites
+    would cover anything; none when every need is covered.
+    """
+    walk_m = _check_walk_m(walk_m)
+    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
+        raise InvalidInputError(f"p={p!r}: expected a whole number of new points, at least 1")
+    if candidates not in CANDIDATES:
+        raise InvalidInputError(f"candidates={candidates!r}: expected one of {CANDIDATES}")
+    on = on or dt.date.today()
+    needs = access_table(session, scope, walk_m=walk_m, kinds=kinds)
+    unmet = needs[~needs["covered"]].reset_index(drop=True)
+    grids = _active_grids(session, scope, on)
+    columns = ["candidate", "grid_code", "needs_covered", "needs_covered_alone"]
+    empty = gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=WGS84)
+    empty.attrs.update(unmet_needs=len(unmet), needs_covered_total=0)
+    if unmet.empty:
+        return empty
+    crs = metric_crs(unmet["lon"].to_numpy(), unmet["lat"].to_numpy())
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(
+        unmet["lon"].to_numpy(), unmet["lat"].to_numpy()
+    )
+    cells = _h3_cells(unmet["lat"].to_numpy(), unmet["lon"].to_numpy())
+    demand = (
+        pd.DataFrame({"cell": cells, "x": x, "y": y})
+        .groupby("cell")
+        .agg(x=("x", "mean"), y=("y", "mean"), weight=("x", "size"))
+    )
+    sites = _candidate_sites(candidates, grids, cells, crs)
+    if sites.empty:
+        return empty
+    sx, sy = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    cost = np.hypot(demand["x"].to_numpy()[:, None] - sx, demand["y"].to_numpy()[:, None] - sy)
+    within = cost <= walk_m
+    # Candidates that reach no demand and demand no candidate reaches only enlarge the model.
+    useful_sites = within.any(axis=0)
+    reachable = within.any(axis=1)
+    if not useful_sites.any():
+        return empty
+    chosen_idx = np.flatnonzero(useful_sites)
+    if useful_sites.sum() > p:
+        chosen_idx = chosen_idx[
+            _solve_mclp(
+                cost[np.ix_(reachable, useful_sites)],
+                demand["weight"].to_numpy()[reachable],
+                walk_m,
+                p,
+            )
+        ]
+    chosen = sites.iloc[chosen_idx].reset_index(drop=True)
+    # Coverage counted on the needs themselves, not on the bins.
+    d = np.hypot(
+        x[:, None] - chosen.geometry.x.to_numpy(), y[:, None] - chosen.geometry.y.to_numpy()
+    )
+    reach = d <= walk_m
+    chosen["needs_covered"] = reach.sum(axis=0)
+    chosen["needs_covered_alone"] = (reach & (reach.sum(axis=1, keepdims=True) == 1)).sum(axis=0)
+    chosen = gpd.GeoDataFrame(chosen, geometry="geometry", crs=crs).to_crs(WGS84)
+    chosen["grid_code"] = _containing_grid(chosen, grids)
+    chosen = chosen.sort_values(["needs_covered", "candidate"], ascending=[False, True])
+    chosen = chosen[[*columns, "geometry"]].reset_index(drop=True)
+    chosen.attrs.update(unmet_needs=len(unmet), needs_covered_total=int(reach.any(axis=1).sum()))
+    return chosen
+
+
+def _solve_mclp(cost: np.ndarray, weights: np.ndarray, radius: float, p: int) -> np.ndarray:
+    """Positions of the ``p`` sites chosen by spopt's MCLP."""
+    from spopt.locate import MCLP
+
+    model = MCLP.from_cost_matrix(cost, weights, service_radius=radius, p_facilities=p)
+    try:
+        model.solve(_cbc_solver(), results=False)
+    except RuntimeError as exc:  # spopt's "Model is not solved: …"
+        raise GridLawError(f"siting model could not be solved: {exc}") from exc
+    picked = np.array([v.value() or 0 for v in model.fac_vars]) > 0.5
+    return np.flatnonzero(picked)
+
+
+def _containing_grid(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> np.ndarray:
+    out = np.full(len(points), None, dtype=object)
+    if len(grids) and len(points):
+        tree = shapely.STRtree(grids.geometry.to_numpy())
+        src, dst = tree.query(points.geometry.to_numpy(), predicate="intersects")
+        first = np.unique(src, return_index=True)[1]
+        out[src[first]] = grids["code"].to_numpy()[dst[first]]
+    return out

@@ -1,0 +1,566 @@
+"""Coverage gaps of DESIGN §5, each as a map layer and a list.
+
+:func:`find_coverage_gaps` returns one :class:`Gap` per kind of :data:`GAP_KINDS`:
+
+- spatial: ``uncovered_area`` (community area no grid covers), ``grid_overlap`` (pairs of
+  grids that overlap), ``needs_outside`` (needs outside every grid) and ``needs_snapped``
+  (needs just outside, snapped to the nearest grid and flagged);
+- staffing: ``no_assistant``, ``no_lawyer``, ``no_mediator``;
+- outreach: ``no_recent_diary``, ``no_publicity_quarter``;
+- service: ``overdue`` (as :func:`grid_model.indicators.overdue_at` defines it),
+  ``needs_without_services``;
+- access: ``beyond_walking_distance`` (from :mod:`grid_model.access_coverage`).
+
+Grid-level gaps draw the grid polygons; need-level gaps draw the needs as points. Lists of
+needs carry ids, dates, category, status and grid only, never a resident's name or phone.
+Areas are measured in the UTM zone of the data (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from geodata.crs import metric_crs
+from grid_model.access_coverage import (
+    _active_grids,
+    _check_walk_m,
+    _drop_slivers,
+    access_table,
+)
+from grid_model.errors import InvalidInputError
+from grid_model.indicators import due_date_expr, overdue_at
+from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
+from grid_model.scope import Scope, Viewer
+
+WGS84 = "EPSG:4326"
+
+GAP_KINDS = (
+    "uncovered_area",
+    "grid_overlap",
+    "needs_outside",
+    "needs_snapped",
+    "no_assistant",
+    "no_lawyer",
+    "no_mediator",
+    "no_recent_diary",
+    "no_publicity_quarter",
+    "overdue",
+    "needs_without_services",
+    "beyond_walking_distance",
+)
+#: The five groups of DESIGN §5.
+GAP_GROUPS = {
+    "uncovered_area": "spatial",
+    "grid_overlap": "spatial",
+    "needs_outside": "spatial",
+    "needs_snapped": "spatial",
+    "no_assistant": "staffing",
+    "no_lawyer": "staffing",
+    "no_mediator": "staffing",
+    "no_recent_diary": "outreach",
+    "no_publicity_quarter": "outreach",
+    "overdue": "service",
+    "needs_without_services": "service",
+    "beyond_walking_distance": "access",
+}
+#: (Chinese, English) label of each kind, for the CLI and exports.
+GAP_LABELS = {
+    "uncovered_area": ("网格未覆盖区域", "Area not covered by any grid"),
+    "grid_overlap": ("网格重叠", "Overlapping grids"),
+    "needs_outside": ("网格外的需求", "Needs outside every grid"),
+    "needs_snapped": ("吸附到网格的需求", "Needs snapped to a nearby grid"),
+    "no_assistant": ("无网格助理员", "Grids without an assistant"),
+    "no_lawyer": ("无法律顾问(一格一律师)", "Grids without a lawyer"),
+    "no_mediator": ("无人民调解员", "Grids without a mediator"),
+    "no_recent_diary": ("近期无日记或走访", "No recent diary entry or visit"),
+    "no_publicity_quarter": ("本季度无法制宣传", "No publicity event this quarter"),
+    "overdue": ("逾期未结案件", "Open needs past due date"),
+    "needs_without_services": ("有需求无服务的网格", "Grids with needs but no services"),
+    "beyond_walking_distance": ("超出步行距离的需求", "Needs beyond walking distance"),
+}
+
+STAFF_GAPS = {"no_assistant": "grid_assistant", "no_lawyer": "lawyer", "no_mediator": "mediator"}
+#: Service-event kinds that are legal publicity (法制宣传).
+PUBLICITY_KINDS = ("film_screening", "lecture", "legal_school_class", "leaflet_drive")
+#: Service-event kinds that record a household visit (走访) by the grid assistant.
+VISIT_KINDS = ("visit", "household_visit")
+#: Pieces of area under this many m² are digitising noise, not gaps.
+MIN_AREA_M2 = 1.0
+
+
+@dataclass
+class Gap:
+    """One kind of gap: ``layer`` is what to draw (EPSG:4326), ``items`` the list."""
+
+    kind: str
+    layer: gpd.GeoDataFrame
+    items: pd.DataFrame
+    count: int
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        return GAP_LABELS[self.kind]
+
+
+@dataclass
+class CoverageGaps:
+    """Every gap of DESIGN §5 for one scope on one day; index by kind or use the attributes."""
+
+    uncovered_area: Gap
+    grid_overlap: Gap
+    needs_outside: Gap
+    needs_snapped: Gap
+    no_assistant: Gap
+    no_lawyer: Gap
+    no_mediator: Gap
+    no_recent_diary: Gap
+    no_publicity_quarter: Gap
+    overdue: Gap
+    needs_without_services: Gap
+    beyond_walking_distance: Gap
+    today: dt.date
+    outreach_days: int
+    walk_m: float
+    metric_crs: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, kind: str) -> Gap:
+        if kind not in GAP_KINDS:
+            raise KeyError(f"unknown gap kind {kind!r}; expected one of {', '.join(GAP_KINDS)}")
+        return getattr(self, kind)
+
+    def __iter__(self):
+        return (getattr(self, f.name) for f in fields(self) if f.name in GAP_KINDS)
+
+    def summary(self) -> pd.DataFrame:
+        """``kind, count`` in the order of :data:`GAP_KINDS`."""
+        return pd.DataFrame({"kind": list(GAP_KINDS), "count": [self[k].count for k in GAP_KINDS]})
+
+
+def find_coverage_gaps(
+    session: Session,
+    scope: Scope,
+    *,
+    today: dt.date,
+    outreach_days: int = 30,
+    walk_m: float = 1000.0,
+    viewer: Viewer | None = None,
+) -> CoverageGaps:
+    """All coverage gaps of ``scope`` as of ``today``.
+
+    Parameters
+    ----------
+    today : the reference day: grids, assignments and due dates are judged on it.
+    outreach_days : a grid whose last diary entry or visit is more than this many days before
+        ``today`` (or that has none) is a gap.
+    walk_m : walking distance in metres to the nearest legal service room or legal-aid station.
+    viewer : when given, the scope is cut to the viewer's area and, for viewers who may not see
+        personal data, needs of people under community correction are left out.
+
+    Notes
+    -----
+    Grids are those active on ``today``. Community holes and grid overlaps use every grid of
+    the communities the scope touches (so a one-grid scope still sees its community's holes).
+    The scope period bounds ``needs_outside``, ``needs_snapped``, ``needs_without_services``
+    and ``beyond_walking_distance`` (the period ends at ``today`` when open); ``overdue`` and
+    the outreach gaps look at everything up to ``today``.
+    """
+    if not isinstance(today, dt.date):
+        raise InvalidInputError(f"today={today!r}: expected a date")
+    if isinstance(outreach_days, bool) or not isinstance(outreach_days, int) or outreach_days < 0:
+        raise InvalidInputError(f"outreach_days={outreach_days!r}: expected a whole number ≥ 0")
+    walk_m = _check_walk_m(walk_m)
+    if viewer is not None:
+        scope = scope.restricted_to(viewer)
+    hidden = _hidden_need_ids(session, scope, viewer)
+    grids = _active_grids(session, scope, today)
+    notes: list[str] = []
+    gaps: dict[str, Gap] = {}
+    crs = _spatial_gaps(session, scope, grids, today, hidden, notes, gaps)
+    gaps.update(_staffing_gaps(session, scope, grids, today))
+    gaps.update(_outreach_gaps(session, scope, grids, today, outreach_days))
+    gaps.update(_service_gaps(session, scope, grids, today, hidden))
+    gaps["beyond_walking_distance"] = _access_gap(session, scope, today, walk_m, hidden)
+    return CoverageGaps(
+        **gaps,
+        today=today,
+        outreach_days=outreach_days,
+        walk_m=walk_m,
+        metric_crs=crs,
+        notes=notes,
+    )
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+
+def _frame(session: Session, stmt) -> pd.DataFrame:
+    result = session.execute(stmt)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _gap(kind: str, items: pd.DataFrame, geometry) -> Gap:
+    items = items.reset_index(drop=True)
+    layer = gpd.GeoDataFrame(items.copy(), geometry=gpd.GeoSeries(geometry, crs=WGS84).values)
+    layer = layer.set_crs(WGS84, allow_override=True)
+    return Gap(kind=kind, layer=layer, items=pd.DataFrame(items), count=len(items))
+
+
+def _grid_gap(kind: str, grids: gpd.GeoDataFrame, items: pd.DataFrame) -> Gap:
+    """A gap whose items are grids (``grid_code`` first); the layer draws their polygons."""
+    geom = grids.set_index("code").geometry
+    items = items.sort_values("grid_code").reset_index(drop=True)
+    return _gap(kind, items, geom.reindex(items["grid_code"]).to_numpy())
+
+
+def _grid_items(grids: gpd.GeoDataFrame, mask) -> pd.DataFrame:
+    sel = grids[np.asarray(mask, dtype=bool)]
+    return pd.DataFrame(
+        {
+            "grid_code": sel["code"].to_numpy(),
+            "grid_name": sel["name"].to_numpy(),
+            "community_code": sel["community_code"].to_numpy(),
+        }
+    )
+
+
+def _need_gap(kind: str, needs: pd.DataFrame, hidden: set[int]) -> Gap:
+    needs = needs[~needs["need_id"].isin(hidden)]
+    return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]))
+
+
+def _hidden_need_ids(session: Session, scope: Scope, viewer: Viewer | None) -> set[int]:
+    if viewer is None or viewer.sees_personal_data:
+        return set()
+    return set(
+        session.scalars(
+            select(Need.id).where(scope.need_filter(period=False), Need.under_correction)
+        ).all()
+    )
+
+
+def _period_end(scope: Scope, today: dt.date) -> dt.date:
+    return min(scope.end, today) if scope.end else today
+
+
+def _dates(values) -> np.ndarray:
+    """``datetime.date`` objects, None where missing (what lists and exports expect)."""
+    days = pd.Series(_to_day(values).to_numpy())
+    return np.where(days.isna(), None, days.dt.date).astype(object)
+
+
+def _to_day(values) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+
+
+# --- 1. spatial -----------------------------------------------------------------------------
+
+
+def _spatial_gaps(session, scope, grids, today, hidden, notes, gaps) -> str | None:
+    communities = _communities(session, scope, grids)
+    all_grids = _community_grids(session, scope, grids, communities, today)
+    bounds = pd.concat(
+        [all_grids.geometry.bounds, communities.geometry.dropna().bounds], ignore_index=True
+    )
+    crs = (
+        metric_crs((bounds["minx"] + bounds["maxx"]) / 2, (bounds["miny"] + bounds["maxy"]) / 2)
+        if len(bounds)
+        else None
+    )
+    for code in communities.loc[communities.geometry.isna(), "code"]:
+        notes.append(f"community {code} has no boundary: its uncovered area is not computed")
+    gaps["uncovered_area"] = _uncovered_area(communities, all_grids, crs)
+    gaps["grid_overlap"] = _grid_overlaps(all_grids, set(grids["code"]), crs)
+    outside, snapped = _outside_needs(session, scope, all_grids, today, crs)
+    gaps["needs_outside"] = _need_gap("needs_outside", outside, hidden)
+    gaps["needs_snapped"] = _need_gap("needs_snapped", snapped, hidden)
+    return crs
+
+
+def _communities(session: Session, scope: Scope, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Communities of the scope: those under its area code and those holding its grids."""
+    cond = Area.code.in_(sorted(set(grids["community_code"])))
+    if scope.area_code:
+        cond = or_(cond, Area.code.startswith(scope.area_code))
+    df = _frame(
+        session,
+        select(Area.code, Area.name, func.ST_AsBinary(Area.boundary).label("wkb"))
+        .where(Area.level == "community", cond)
+        .order_by(Area.code),
+    )
+    geoms = [None if w is None else shapely.from_wkb(bytes(w)) for w in df["wkb"]]
+    return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs=WGS84)
+
+
+def _community_grids(session, scope, grids, communities, today) -> gpd.GeoDataFrame:
+    """Scope grids plus the other active grids of the scope's communities (narrow scopes)."""
+    frames = [grids]
+    for code in communities["code"]:
+        if scope.area_code and not code.startswith(scope.area_code):
+            frames.append(_active_grids(session, Scope(area_code=code), today))
+    out = pd.concat(frames, ignore_index=True).drop_duplicates("code")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84).reset_index(drop=True)
+
+
+def _uncovered_area(communities, all_grids, crs) -> Gap:
+    cols = ["community_code", "community", "area_m2", "share", "lon", "lat"]
+    comm = communities[communities.geometry.notna()]
+    if comm.empty:
+        return _gap("uncovered_area", pd.DataFrame(columns=cols), [])
+    comm_m = comm.to_crs(crs)
+    grid_union = np.full(len(comm), shapely.Polygon(), dtype=object)
+    if len(all_grids):
+        covered = all_grids.to_crs(crs).dissolve(by="community_code").geometry
+        found = comm["code"].isin(covered.index).to_numpy()
+        grid_union[found] = covered.reindex(comm["code"][found]).to_numpy()
+    holes = shapely.difference(comm_m.geometry.to_numpy(), grid_union)
+    parts, owner = shapely.get_parts(holes, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= MIN_AREA_M2)
+    parts, owner = parts[keep], owner[keep]
+    area = shapely.area(parts)
+    where = gpd.GeoSeries(shapely.point_on_surface(parts), crs=crs).to_crs(WGS84)
+    items = pd.DataFrame(
+        {
+            "community_code": comm["code"].to_numpy()[owner],
+            "community": comm["name"].to_numpy()[owner],
+            "area_m2": area,
+            "share": area / shapely.area(comm_m.geometry.to_numpy())[owner],
+            "lon": where.x.to_numpy(),
+            "lat": where.y.to_numpy(),
+        }
+    )
+    order = np.lexsort((-area, items["community_code"].to_numpy()))
+    geoms = gpd.GeoSeries(parts, crs=crs).to_crs(WGS84).to_numpy()
+    return _gap("uncovered_area", items.iloc[order], geoms[order])
+
+
+def _grid_overlaps(all_grids, scope_codes: set[str], crs) -> Gap:
+    cols = ["grid_a", "grid_b", "area_m2", "share_a", "share_b"]
+    if len(all_grids) < 2:
+        return _gap("grid_overlap", pd.DataFrame(columns=cols), [])
+    metric = all_grids.to_crs(crs).geometry.to_numpy()
+    i, j = shapely.STRtree(metric).query(metric, predicate="intersects")
+    codes = all_grids["code"].to_numpy()
+    pair = (i < j) & (np.isin(codes[i], list(scope_codes)) | np.isin(codes[j], list(scope_codes)))
+    i, j = i[pair], j[pair]
+    inter = _drop_slivers(shapely.intersection(metric[i], metric[j]), min_m2=MIN_AREA_M2)
+    area = shapely.area(inter)
+    big = area > MIN_AREA_M2
+    i, j, inter, area = i[big], j[big], inter[big], area[big]
+    items = pd.DataFrame(
+        {
+            "grid_a": codes[i],
+            "grid_b": codes[j],
+            "area_m2": area,
+            "share_a": area / shapely.area(metric[i]),
+            "share_b": area / shapely.area(metric[j]),
+        }
+    )
+    return _gap("grid_overlap", items, gpd.GeoSeries(inter, crs=crs).to_crs(WGS84).to_numpy())
+
+
+def _outside_needs(session, scope, all_grids, today, crs):
+    needs = _frame(
+        session,
+        select(
+            Need.id.label("need_id"),
+            Need.external_id,
+            Need.grid_code,
+            Need.reported_at,
+            Need.category,
+            Need.status,
+            Need.quality,
+            Need.lon,
+            Need.lat,
+        )
+        .where(
+            scope.need_filter(),
+            Need.quality.in_(("outside", "snapped")),
+            Need.reported_at <= today,
+        )
+        .order_by(Need.reported_at, Need.id),
+    )
+    needs["distance_to_grid_m"] = np.full(len(needs), np.nan)
+    if len(needs) and len(all_grids) and crs is not None:
+        pts = gpd.GeoSeries(gpd.points_from_xy(needs["lon"], needs["lat"]), crs=WGS84)
+        tree = shapely.STRtree(all_grids.to_crs(crs).geometry.to_numpy())
+        (src, _), d = tree.query_nearest(
+            pts.to_crs(crs).to_numpy(), return_distance=True, all_matches=False
+        )
+        needs.loc[src, "distance_to_grid_m"] = d
+    is_out = needs["quality"] == "outside"
+    return needs[is_out], needs[~is_out]
+
+
+# --- 2. staffing ----------------------------------------------------------------------------
+
+
+def _staffing_gaps(session, scope, grids, today) -> dict[str, Gap]:
+    roles = tuple(STAFF_GAPS.values())
+    current = _frame(
+        session,
+        select(Grid.code.label("grid_code"), Assignment.role)
+        .join(Assignment, Assignment.grid_id == Grid.id)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(
+            scope.grid_filter(),
+            Assignment.role.in_(roles),
+            Assignment.valid_from <= today,
+            or_(Assignment.valid_to.is_(None), Assignment.valid_to > today),
+            Worker.active.is_(True),
+        )
+        .distinct(),
+    )
+    ended = _frame(
+        session,
+        select(
+            Grid.code.label("grid_code"),
+            Assignment.role,
+            func.max(Assignment.valid_to).label("last_until"),
+        )
+        .join(Assignment, Assignment.grid_id == Grid.id)
+        .where(scope.grid_filter(), Assignment.role.in_(roles), Assignment.valid_to <= today)
+        .group_by(Grid.code, Assignment.role),
+    )
+    out = {}
+    for kind, role in STAFF_GAPS.items():
+        staffed = set(current.loc[current["role"] == role, "grid_code"])
+        items = _grid_items(grids, ~grids["code"].isin(staffed))
+        last = ended[ended["role"] == role].set_index("grid_code")["last_until"]
+        items["last_until"] = _dates(last.reindex(items["grid_code"]))
+        out[kind] = _grid_gap(kind, grids, items)
+    return out
+
+
+# --- 3. outreach ----------------------------------------------------------------------------
+
+
+def _events_per_grid(session, scope, kinds, start, end) -> pd.DataFrame:
+    """``grid_code, kind, held_on`` of service events in grids of ``scope``: by their grid code,
+    or, where they have none, by the grid containing their location."""
+    conds = [scope.grid_filter(), ServiceEvent.held_on <= end]
+    if kinds is not None:
+        conds.append(ServiceEvent.kind.in_(kinds))
+    if start is not None:
+        conds.append(ServiceEvent.held_on >= start)
+    cols = (Grid.code.label("grid_code"), ServiceEvent.kind, ServiceEvent.held_on)
+    by_code = _frame(
+        session, select(*cols).join(Grid, Grid.code == ServiceEvent.grid_code).where(*conds)
+    )
+    by_place = _frame(
+        session,
+        select(*cols)
+        .join(Grid, func.ST_Intersects(Grid.boundary, ServiceEvent.location))
+        .where(ServiceEvent.grid_code.is_(None), ServiceEvent.location.is_not(None), *conds),
+    )
+    return pd.concat([by_code, by_place], ignore_index=True)
+
+
+def _last_date(frame: pd.DataFrame, column: str) -> pd.Series:
+    if frame.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    return (
+        frame.assign(**{column: _to_day(frame[column]).to_numpy()})
+        .groupby("grid_code")[column]
+        .max()
+    )
+
+
+def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap]:
+    diary = _frame(
+        session,
+        select(Need.grid_code, func.max(Need.reported_at).label("reported_at"))
+        .join(Grid, Grid.code == Need.grid_code)
+        .where(scope.grid_filter(), Need.source == "diary", Need.reported_at <= today)
+        .group_by(Need.grid_code),
+    )
+    visits = _events_per_grid(session, scope, VISIT_KINDS, None, today)
+    items = _grid_items(grids, np.ones(len(grids)))
+    items["last_diary"] = _last_date(diary, "reported_at").reindex(items["grid_code"]).to_numpy()
+    items["last_visit"] = _last_date(visits, "held_on").reindex(items["grid_code"]).to_numpy()
+    items["last_date"] = items[["last_diary", "last_visit"]].max(axis=1)
+    days = (pd.Timestamp(today) - items["last_date"]).dt.days
+    items["days_since"] = days.astype("Int64")
+    stale = items["last_date"].isna() | (days > outreach_days)
+    for col in ("last_diary", "last_visit", "last_date"):
+        items[col] = _dates(items[col])
+    out = {"no_recent_diary": _grid_gap("no_recent_diary", grids, items[stale.to_numpy()])}
+
+    q_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    publicity = _events_per_grid(session, scope, PUBLICITY_KINDS, None, today)
+    held = _to_day(publicity["held_on"]) if len(publicity) else pd.Series(dtype="datetime64[ns]")
+    this_quarter = set(publicity.loc[(held >= pd.Timestamp(q_start)).to_numpy(), "grid_code"])
+    items = _grid_items(grids, ~grids["code"].isin(this_quarter))
+    items["quarter"] = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    last = _last_date(publicity, "held_on").reindex(items["grid_code"])
+    items["last_publicity"] = _dates(last)
+    out["no_publicity_quarter"] = _grid_gap("no_publicity_quarter", grids, items)
+    return out
+
+
+# --- 4. service -----------------------------------------------------------------------------
+
+
+def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
+    # Overdue as defined once in grid_model.indicators (the KPI counts the same needs).
+    overdue = _frame(
+        session,
+        select(
+            Need.id.label("need_id"),
+            Need.external_id,
+            Need.grid_code,
+            Need.reported_at,
+            Need.category,
+            Need.status,
+            Need.worker_code,
+            due_date_expr().label("due_date"),
+            Need.due_date.is_(None).label("due_date_default"),
+            Need.lon,
+            Need.lat,
+        )
+        .where(scope.need_filter(period=False), overdue_at(today))
+        .order_by(Need.id),
+    )
+    due = _to_day(overdue["due_date"])
+    overdue["due_date"] = _dates(due)
+    overdue["due_date_default"] = overdue["due_date_default"].astype(bool)
+    overdue["days_overdue"] = (pd.Timestamp(today) - due).dt.days.astype(int)
+    overdue = overdue.sort_values(["days_overdue", "need_id"], ascending=[False, True])
+    out = {"overdue": _need_gap("overdue", overdue, hidden)}
+
+    end = _period_end(scope, today)
+    per_grid = _frame(
+        session,
+        select(Need.grid_code, func.count(Need.id).label("needs"))
+        .join(Grid, Grid.code == Need.grid_code)
+        .where(scope.need_filter(), scope.grid_filter(), Need.reported_at <= end)
+        .group_by(Need.grid_code),
+    )
+    served = set(_events_per_grid(session, scope, None, scope.start, end)["grid_code"])
+    with_needs = per_grid.set_index("grid_code")["needs"]
+    items = _grid_items(grids, grids["code"].isin(set(with_needs.index) - served))
+    items["needs"] = items["grid_code"].map(with_needs).astype(int)
+    items["period_start"] = scope.start
+    items["period_end"] = end
+    out["needs_without_services"] = _grid_gap("needs_without_services", grids, items)
+    return out
+
+
+# --- 5. access ------------------------------------------------------------------------------
+
+
+def _access_gap(session, scope, today, walk_m, hidden) -> Gap:
+    table = access_table(session, scope, walk_m=walk_m)
+    beyond = table[~table["covered"] & (table["reported_at"] <= today)]
+    beyond = beyond.drop(columns="covered").sort_values(
+        ["distance_m", "need_id"], ascending=[False, True]
+    )
+    return _need_gap("beyond_walking_distance", beyond, hidden)
