@@ -1,0 +1,625 @@
+"""Hot spots: local Getis-Ord Gi* on grid polygons and on H3 hexagon bins (DESIGN §6).
+
+A hot spot here is a statistic, not a density picture: a grid is a hot spot when the sum of
+needs in its neighbourhood (the grid itself and the grids touching it) is larger than chance
+would give, judged against every grid of the study area.
+
+Configuration, pinned because the library defaults are something else
+----------------------------------------------------------------------
+* Contiguity: libpysal ``Queen`` (shared edge or corner), binary weights (transform ``"B"``),
+  plus pairs of grids less than ``tolerance`` (1 m) apart, because stored boundaries of
+  neighbouring grids seldom share their vertices to the last digit (:func:`queen_weights`).
+* Gi*, not Gi: ``esda.G_Local(y, w, transform="B", star=True)``. With binary weights and no
+  weight on the diagonal esda fills the diagonal with 1, so the focal grid counts in its own
+  neighbourhood with weight 1, as Getis & Ord (1992, 1995) define Gi*. esda's *default*
+  ``G_Local(y, w)`` is the row-standardised Gi without the focal unit: a different statistic.
+* The z-score is esda's analytical ``Zs``, which equals Getis & Ord's (1995) closed form::
+
+      z_i = (sum_j w_ij x_j - xbar * W_i) / (S * sqrt((n * sum_j w_ij**2 - W_i**2) / (n - 1)))
+
+  with ``W_i = sum_j w_ij`` (the focal grid included), ``xbar`` the mean and
+  ``S = sqrt(sum x**2 / n - xbar**2)``.
+
+Which p-value decides
+---------------------
+* ``permutations=0``: the analytical two-sided p, ``2 * (1 - Phi(|z|))`` — what ArcGIS's Hot
+  Spot Analysis uses.
+* ``permutations > 0``: conditional randomisation (esda): the focal value stays put, the others
+  are shuffled ``permutations`` times (seeded). esda's ``p_sim`` is the *directed* (folded)
+  pseudo p-value ``(min(#sim >= obs, #sim < obs) + 1) / (permutations + 1)``, i.e. one tail
+  chosen after looking; esda itself notes it is half the two-sided value. We report
+  ``p = min(1, 2 * p_sim)``, a two-sided pseudo p on the same scale as the analytical one, so
+  the 90/95/99 % thresholds mean the same thing in both modes. With 999 permutations the
+  smallest possible p is 0.002; use at least 999 for the 99 % class to be reachable.
+* The sign of ``z`` says hot (+) or cold (-).
+
+Classes (ArcGIS ``Gi_Bin``)
+---------------------------
+``gi_bin`` = sign(z) × 3 / 2 / 1 when the deciding p-value is <= 0.01 / 0.05 / 0.10 (99, 95,
+90 % confidence), else 0. Labels ``hot_99, hot_95, hot_90, not_significant, cold_90, cold_95,
+cold_99``.
+
+With ``fdr=True`` (ArcGIS's "Apply False Discovery Rate correction") the deciding p-value is
+the Benjamini–Hochberg adjusted one, ``p_fdr``, taken over all tested features: for each level
+alpha in (0.10, 0.05, 0.01) ArcGIS ranks the p-values, finds the largest rank k with
+``p_(k) <= k * alpha / m`` and calls every feature with ``p <= p_(k)`` significant at that
+level. That is exactly ``p_fdr <= alpha`` with ``p_fdr_(i) = min_{j >= i} m * p_(j) / j``, so a
+feature's bin is the highest level whose alpha its ``p_fdr`` reaches. ``p_fdr`` is reported
+either way; with ``fdr=False`` the raw ``p`` decides.
+
+Features that are not tested
+----------------------------
+A grid with no neighbours (an island) has only itself in its neighbourhood: its "Gi*" is its
+own standardised value and conditional randomisation cannot move it. A grid whose
+neighbourhood is every grid has a constant Gi*. And if every grid has the same value there is
+no variance. Such features keep esda's z (NaN where undefined) but get ``p = p_fdr = NaN``,
+``gi_bin = 0`` and do not count in the FDR family. ``neighbours`` (excluding the grid itself)
+shows islands as 0.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> grids = gpd.GeoDataFrame(
+...     {"grid_code": [f"g{r}{c}" for r in range(4) for c in range(4)]},
+...     geometry=[box(c, -r, c + 1, -r + 1) for r in range(4) for c in range(4)],
+... )
+>>> counts = [9, 8, 1, 0, 7, 9, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+>>> analytical = gi_star(grids, counts, permutations=0)
+>>> analytical.loc[0, ["grid_code", "z", "class"]].tolist()
+['g00', np.float64(3.8147...), 'hot_99']
+>>> permuted = gi_star(grids, counts, permutations=999, seed=12345)
+>>> permuted.loc[0, ["p", "p_fdr", "class"]].tolist()
+[np.float64(0.004), np.float64(0.064), 'hot_90']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from grid_model.errors import InvalidInputError, NotFoundError
+
+WGS84 = "EPSG:4326"
+
+CLASS_LABELS = {
+    3: "hot_99",
+    2: "hot_95",
+    1: "hot_90",
+    0: "not_significant",
+    -1: "cold_90",
+    -2: "cold_95",
+    -3: "cold_99",
+}
+# (bin, alpha) from the strictest level down: a feature takes the first level it reaches.
+CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
+
+MIN_FEATURES = 3
+# Boundaries closer than this count as touching (see queen_weights).
+TOLERANCE_M = 1.0
+
+
+# --------------------------------------------------------------------------- classes
+
+
+def bh_adjust(p) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN entries are left out of the family
+    and stay NaN."""
+    p = np.asarray(p, dtype=float)
+    q = np.full(p.shape, np.nan)
+    tested = ~np.isnan(p)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(p[tested], method="bh")
+    return q
+
+
+def gi_bins(z, p, *, fdr: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """ArcGIS-style confidence bins from z-scores and two-sided p-values.
+
+    Parameters
+    ----------
+    z, p : array-like
+        Gi* z-scores (their sign gives hot/cold) and two-sided p-values; NaN p = not tested.
+    fdr : bool
+        Decide with the Benjamini–Hochberg adjusted p-values instead of the raw ones.
+
+    Returns
+    -------
+    (gi_bin, p_fdr) : integer bins in -3..3 and the adjusted p-values.
+    """
+    z = np.asarray(z, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if z.shape != p.shape:
+        raise InvalidInputError(f"z and p differ in shape: {z.shape} vs {p.shape}")
+    p_fdr = bh_adjust(p)
+    deciding = p_fdr if fdr else p
+    level = np.zeros(p.shape, dtype=int)
+    for bin_, alpha in reversed(CONFIDENCE_LEVELS):  # 90 %, then overwrite with 95, 99
+        level[np.nan_to_num(deciding, nan=1.0) <= alpha] = bin_
+    sign = np.sign(np.nan_to_num(z)).astype(int)
+    return level * sign, p_fdr
+
+
+def class_labels(gi_bin) -> np.ndarray:
+    """``hot_99`` … ``cold_99`` for integer bins."""
+    return np.array([CLASS_LABELS[int(b)] for b in np.asarray(gi_bin).ravel()], dtype=object)
+
+
+# --------------------------------------------------------------------------- the statistic
+
+
+def _check_run_options(permutations: int, seed: int | None) -> None:
+    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)):
+        raise InvalidInputError(f"permutations must be an integer, got {permutations!r}")
+    if permutations < 0:
+        raise InvalidInputError(f"permutations must be 0 (analytical) or more, got {permutations}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise InvalidInputError(f"seed must be an integer or None, got {seed!r}")
+
+
+def _local_gi_star(
+    y: np.ndarray, w, *, permutations: int, seed: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """z, two-sided p (NaN = not tested) and neighbour counts for ``y`` on binary weights ``w``
+    (a libpysal ``W`` without self-weights)."""
+    import esda
+
+    n = len(y)
+    neighbours = np.asarray(w.sparse.getnnz(axis=1), dtype=int)
+    if np.ptp(y) == 0:
+        nan = np.full(n, np.nan)
+        return nan, nan.copy(), neighbours
+    # esda seeds numpy's global generator (np.random.seed) for its permutations; give the
+    # caller's random state back untouched.
+    state = np.random.get_state()
+    try:
+        # A neighbourhood covering every feature has zero variance: esda divides by it.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = esda.G_Local(
+                y,
+                w,
+                transform="B",
+                star=True,
+                permutations=permutations,
+                seed=seed,
+                n_jobs=1,
+                keep_simulations=False,
+            )
+    finally:
+        np.random.set_state(state)
+    z = np.asarray(g.Zs, dtype=float)
+    if permutations:
+        # esda keeps p_sim in float32; recover the exact count of as-extreme draws.
+        extreme = np.rint(np.asarray(g.p_sim, dtype=float) * (permutations + 1))
+        p = np.minimum(1.0, 2.0 * extreme / (permutations + 1))
+    else:
+        p = 2.0 * stats.norm.sf(np.abs(z))
+    untested = (neighbours == 0) | (neighbours + 1 >= n) | ~np.isfinite(z)
+    z[~np.isfinite(z)] = np.nan
+    p[untested] = np.nan
+    return z, p, neighbours
+
+
+def _result_frame(
+    id_column: str,
+    ids,
+    y: np.ndarray,
+    w,
+    *,
+    permutations: int,
+    seed: int | None,
+    fdr: bool,
+) -> pd.DataFrame:
+    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
+    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
+    return pd.DataFrame(
+        {
+            id_column: list(ids),
+            "count": y,
+            "neighbours": neighbours,
+            "z": z,
+            "p": p,
+            "p_fdr": p_fdr,
+            "gi_bin": gi_bin,
+            "class": class_labels(gi_bin),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def _grid_codes(grids) -> list[str]:
+    if not isinstance(grids, gpd.GeoDataFrame):
+        raise InvalidInputError(f"grids must be a GeoDataFrame, got {type(grids).__name__}")
+    if "grid_code" not in grids.columns:
+        raise InvalidInputError(
+            f"grids has no 'grid_code' column (columns: {', '.join(map(str, grids.columns))})"
+        )
+    codes = grids["grid_code"]
+    if codes.isna().any():
+        raise InvalidInputError("grids.grid_code has empty values; every grid needs a code")
+    dup = codes[codes.duplicated()].unique().tolist()
+    if dup:
+        raise InvalidInputError(f"grids.grid_code is not unique: {dup[:5]}")
+    if len(grids) < MIN_FEATURES:
+        raise InvalidInputError(
+            f"Gi* needs at least {MIN_FEATURES} grids to compare with each other, got {len(grids)}"
+        )
+    bad = grids.geometry.isna() | grids.geometry.is_empty
+    if bad.any():
+        raise InvalidInputError(
+            f"grids without a boundary: {codes[bad.to_numpy()].tolist()[:5]}; expected polygons"
+        )
+    return [str(c) for c in codes]
+
+
+def _check_values(y: np.ndarray, ids: Sequence[str], field: str) -> np.ndarray:
+    try:
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{field} must be numbers (counts), got {exc}") from exc
+    bad = ~np.isfinite(y) | (y < 0)
+    if bad.any():
+        where = [f"{ids[i]}={y[i]}" for i in np.flatnonzero(bad)[:5]]
+        raise InvalidInputError(
+            f"{field} must be finite and not negative (counts of needs): {', '.join(where)}"
+        )
+    return y
+
+
+def _aligned_values(values, grids: gpd.GeoDataFrame, codes: list[str]) -> np.ndarray:
+    if isinstance(values, str):
+        if values not in grids.columns:
+            raise InvalidInputError(f"grids has no column {values!r} to take the values from")
+        y = grids[values].to_numpy()
+    elif isinstance(values, pd.Series) and not values.index.equals(grids.index):
+        # Keyed by grid code: grids missing from it have no needs.
+        keyed = values.copy()
+        keyed.index = keyed.index.astype(str)
+        unknown = sorted(set(keyed.index) - set(codes))
+        if unknown:
+            raise InvalidInputError(f"values for unknown grid codes: {unknown[:5]}")
+        if keyed.index.duplicated().any():
+            raise InvalidInputError("values has several entries for one grid code")
+        y = keyed.reindex(codes, fill_value=0).to_numpy()
+    else:
+        y = np.asarray(values)
+        if y.ndim != 1 or len(y) != len(codes):
+            raise InvalidInputError(
+                f"values has {y.size} entries for {len(codes)} grids; expected one per grid "
+                "(or a Series indexed by grid code, or a column name)"
+            )
+    return _check_values(y, codes, "values")
+
+
+def _metric(grids: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    geoms = grids.geometry
+    units = {a.unit_name for a in grids.crs.axis_info}
+    if grids.crs.is_geographic or units - {"metre"}:
+        geoms = geoms.to_crs(geoms.estimate_utm_crs())
+    return geoms
+
+
+def queen_weights(
+    grids: gpd.GeoDataFrame,
+    codes: Sequence[str] | None = None,
+    *,
+    tolerance: float = TOLERANCE_M,
+):
+    """Binary Queen contiguity (libpysal ``W``, ids = grid codes, no self-weights).
+
+    libpysal's ``Queen`` joins polygons that share a vertex exactly. Boundaries drawn or stored
+    separately rarely do: coordinates differ in the last digits, or a corner lies on a
+    neighbour's edge. Pairs closer than ``tolerance`` metres (measured in the UTM zone unless
+    the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
+    Queen.
+    """
+    from libpysal.weights import Queen, W
+
+    codes = list(codes) if codes is not None else _grid_codes(grids)
+    if not tolerance >= 0:
+        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
+    # Islands are reported per grid (neighbours == 0) rather than as a console warning.
+    exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+    if tolerance == 0 or grids.crs is None:
+        exact.transform = "B"
+        return exact
+    geoms = _metric(grids)
+    left, right = geoms.sindex.query(geoms, predicate="dwithin", distance=tolerance)
+    neighbours = {code: set(exact.neighbors[code]) for code in codes}
+    for i, j in zip(left, right, strict=True):
+        if i != j:
+            neighbours[codes[i]].add(codes[j])
+    w = W({c: sorted(neighbours[c]) for c in codes}, id_order=codes, silence_warnings=True)
+    w.transform = "B"
+    return w
+
+
+def gi_star(
+    grids: gpd.GeoDataFrame,
+    values,
+    *,
+    permutations: int = 999,
+    seed: int | None = 12345,
+    fdr: bool = True,
+    tolerance: float = TOLERANCE_M,
+) -> pd.DataFrame:
+    """Local Getis-Ord Gi* per grid, classified like ArcGIS Hot Spot Analysis.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        Grid polygons with a unique ``grid_code`` column (any CRS: contiguity is topological).
+    values : str, Series or array-like
+        Counts per grid: a column of ``grids``, a Series indexed by grid code (grids missing
+        from it count 0) or aligned with ``grids``' index, or one number per grid in order.
+    permutations : int
+        Conditional permutations for the pseudo p-value; 0 uses the analytical p.
+    seed : int or None
+        Seed of the permutations (same seed, same p-values).
+    fdr : bool
+        Classify with Benjamini–Hochberg adjusted p-values (ArcGIS's FDR option).
+    tolerance : float
+        Boundaries closer than this (metres) touch; see :func:`queen_weights`.
+
+    Returns
+    -------
+    DataFrame
+        One row per grid, in ``grids`` order: ``grid_code, count, neighbours, z, p, p_fdr,
+        gi_bin, class`` (see the module docstring for how ``p`` and ``class`` are decided).
+    """
+    _check_run_options(permutations, seed)
+    codes = _grid_codes(grids)
+    y = _aligned_values(values, grids, codes)
+    w = queen_weights(grids, codes, tolerance=tolerance)
+    return _result_frame("grid_code", codes, y, w, permutations=permutations, seed=seed, fdr=fdr)
+
+
+# --------------------------------------------------------------------------- H3 hexagons
+
+
+def _check_resolution(resolution: int) -> int:
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise InvalidInputError(f"resolution must be an integer 0..15, got {resolution!r}")
+    if not 0 <= resolution <= 15:
+        raise InvalidInputError(f"resolution must be 0..15 (H3), got {resolution}")
+    return int(resolution)
+
+
+def _check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        lon = np.asarray(lon, dtype=float).ravel()
+        lat = np.asarray(lat, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"lon/lat must be numbers (WGS84 degrees): {exc}") from exc
+    if lon.shape != lat.shape:
+        raise InvalidInputError(f"lon has {lon.size} values but lat has {lat.size}")
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    bad |= (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(
+            f"point {i} has lon={lon[i]}, lat={lat[i]}; expected WGS84 longitude in "
+            "[-180, 180] and latitude in [-90, 90] (swapped?)"
+        )
+    return lon, lat
+
+
+def _cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
+    import h3
+
+    return np.array(
+        [h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat, strict=True)],
+        dtype=object,
+    )
+
+
+def _cell_polygons(cells) -> list:
+    import h3
+    from shapely.geometry import Polygon
+
+    # h3 speaks (lat, lng); shapely and GeoJSON speak (x=lng, y=lat).
+    return [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+
+
+def hex_bins(lon, lat, *, resolution: int = 9) -> gpd.GeoDataFrame:
+    """Count points per H3 cell.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        WGS84 coordinates of the points.
+    resolution : int
+        H3 resolution (9: cells of about 0.1 km², edge about 170 m).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cell, count, geometry`` (EPSG:4326 hexagons), one row per occupied cell, by cell.
+    """
+    resolution = _check_resolution(resolution)
+    lon, lat = _check_lonlat(lon, lat)
+    counts = pd.Series(_cells_of(lon, lat, resolution), dtype=object).value_counts().sort_index()
+    cells = counts.index.tolist()
+    return gpd.GeoDataFrame(
+        {"cell": cells, "count": counts.to_numpy(dtype=int)},
+        geometry=_cell_polygons(cells),
+        crs=WGS84,
+    )
+
+
+def _study_cells(area, occupied: list[str], resolution: int) -> list[str]:
+    import h3
+    import shapely
+
+    if area is None:
+        # The convex hull of the occupied hexagons: a polygon even for one or two cells.
+        region = shapely.union_all(_cell_polygons(occupied)).convex_hull
+    elif isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)):
+        if area.crs is not None and not area.crs.equals(WGS84):
+            area = area.to_crs(WGS84)
+        region = area.union_all()
+    else:
+        region = area
+    if region is None or region.is_empty or region.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInputError(
+            f"area must be a polygon or multipolygon in WGS84, got "
+            f"{getattr(region, 'geom_type', type(region).__name__)}"
+        )
+    shape = h3.geo_to_h3shape(region)
+    # 'overlap': every cell touching the area, so no point inside it falls outside the cells.
+    return sorted(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
+
+
+def hex_weights(cells: Sequence[str]):
+    """Binary contiguity of H3 cells through ``h3.grid_disk(cell, 1)`` within ``cells``."""
+    import h3
+    from libpysal.weights import W
+
+    present = set(cells)
+    neighbours = {c: sorted((set(h3.grid_disk(c, 1)) - {c}) & present) for c in cells}
+    return W(neighbours, id_order=list(cells), silence_warnings=True)
+
+
+def gi_star_hex(
+    lon,
+    lat,
+    *,
+    area=None,
+    resolution: int = 9,
+    permutations: int = 999,
+    seed: int | None = 12345,
+    fdr: bool = True,
+) -> gpd.GeoDataFrame:
+    """Gi* on H3 hexagons, zero-count hexagons of the study area included.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        WGS84 coordinates of the needs.
+    area : shapely (Multi)Polygon, GeoSeries or GeoDataFrame, optional
+        The study area (e.g. the union of the grids in scope). Every hexagon overlapping it is
+        analysed, with 0 where no need fell; points in no such hexagon are left out (their
+        number is in ``result.attrs["points_outside"]``). Default: the convex hull of the
+        occupied hexagons.
+    resolution, permutations, seed, fdr
+        As in :func:`hex_bins` and :func:`gi_star`.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cell, count, neighbours, z, p, p_fdr, gi_bin, class, geometry``; contiguity is H3's
+        ``grid_disk(cell, 1)`` restricted to the study hexagons.
+    """
+    _check_run_options(permutations, seed)
+    resolution = _check_resolution(resolution)
+    lon, lat = _check_lonlat(lon, lat)
+    point_cells = pd.Series(_cells_of(lon, lat, resolution), dtype=object)
+    if area is None and point_cells.empty:
+        raise InvalidInputError("no points and no area: nothing to bin")
+    cells = _study_cells(area, sorted(point_cells.unique()), resolution)
+    if len(cells) < MIN_FEATURES:
+        raise InvalidInputError(
+            f"Gi* needs at least {MIN_FEATURES} hexagons, the study area has {len(cells)}; "
+            "use a finer resolution"
+        )
+    inside = point_cells.isin(cells)
+    counts = point_cells[inside].value_counts().reindex(cells, fill_value=0)
+    frame = _result_frame(
+        "cell",
+        cells,
+        counts.to_numpy(dtype=float),
+        hex_weights(cells),
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+    )
+    out = gpd.GeoDataFrame(frame, geometry=_cell_polygons(cells), crs=WGS84)
+    out.attrs["points_outside"] = int((~inside).sum())
+    return out
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _scoped_grids(session, scope) -> gpd.GeoDataFrame:
+    from grid_model.queries import load_grids
+
+    grids = load_grids(session, scope).rename(columns={"code": "grid_code"})
+    if grids.empty:
+        raise NotFoundError(f"no grids in area {scope.area_code or '(all)'}")
+    return grids
+
+
+def _need_counts(session, scope) -> pd.Series:
+    from sqlalchemy import func, select
+
+    from grid_model.models import Need
+
+    stmt = (
+        select(Need.grid_code, func.count(Need.id))
+        .where(scope.need_filter(), Need.grid_code.is_not(None))
+        .group_by(Need.grid_code)
+    )
+    rows = session.execute(stmt).all()
+    return pd.Series({code: n for code, n in rows}, dtype=float)
+
+
+def hotspot_table(
+    session,
+    scope,
+    *,
+    permutations: int = 999,
+    seed: int | None = 12345,
+    fdr: bool = True,
+    tolerance: float = TOLERANCE_M,
+) -> pd.DataFrame:
+    """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses).
+
+    Needs are counted per grid in the database with ``scope.need_filter()``; grids without
+    needs count 0. Returns :func:`gi_star`'s columns with the grid ``name`` after
+    ``grid_code``. Raises :class:`NotFoundError` when the scope has no grids.
+    """
+    grids = _scoped_grids(session, scope)
+    counts = _need_counts(session, scope)
+    counts = counts[counts.index.isin(grids["grid_code"])]
+    result = gi_star(
+        grids, counts, permutations=permutations, seed=seed, fdr=fdr, tolerance=tolerance
+    )
+    result.insert(1, "name", grids["name"].to_numpy())
+    return result
+
+
+def hex_hotspot_table(
+    session,
+    scope,
+    *,
+    resolution: int = 9,
+    permutations: int = 999,
+    seed: int | None = 12345,
+    fdr: bool = True,
+) -> gpd.GeoDataFrame:
+    """Gi* on H3 hexagons of the needs in ``scope``, the study area being the union of the
+    scope's grids (see :func:`gi_star_hex`)."""
+    from sqlalchemy import select
+
+    from grid_model.models import Need
+
+    grids = _scoped_grids(session, scope)
+    rows = session.execute(select(Need.lon, Need.lat).where(scope.need_filter())).all()
+    lon = np.array([r[0] for r in rows], dtype=float)
+    lat = np.array([r[1] for r in rows], dtype=float)
+    return gi_star_hex(
+        lon,
+        lat,
+        area=grids.geometry,
+        resolution=resolution,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+    )
