@@ -1,0 +1,279 @@
+"""Rebalancing on hand-made lattices whose answers can be worked out by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from grid_model.errors import InvalidInputError
+from grid_model.rebalance import (
+    Assistant,
+    grid_adjacency,
+    plan_rebalance,
+    validate_plan,
+)
+
+
+def lattice(rows: int = 6, cols: int = 6, loads: dict[str, float] | None = None):
+    """Unit squares; code ``Grc`` (row r from the top, column c from the left), workload 1."""
+    codes, geoms = [], []
+    for r in range(rows):
+        for c in range(cols):
+            codes.append(f"G{r}{c}")
+            geoms.append(box(c, rows - r - 1, c + 1, rows - r))
+    frame = gpd.GeoDataFrame({"code": codes, "workload": 1.0}, geometry=geoms, crs="EPSG:3857")
+    for code, load in (loads or {}).items():
+        frame.loc[frame["code"] == code, "workload"] = load
+    return frame
+
+
+def strips(cols: int = 6, rows: int = 6, names=("A", "B", "C")) -> dict[str, str]:
+    """Vertical strips of equal width: columns 0-1 → A, 2-3 → B, 4-5 → C."""
+    width = cols // len(names)
+    return {f"G{r}{c}": names[c // width] for r in range(rows) for c in range(cols)}
+
+
+def one_polygon_each(grids, plan) -> bool:
+    """Independent check: each territory's grids dissolve into one polygon."""
+    merged = grids.assign(assistant=plan.assignment["assistant"].to_numpy()).dissolve("assistant")
+    return all(geom.geom_type == "Polygon" for geom in merged.geometry)
+
+
+def test_adjacency_rook_and_queen():
+    grids = lattice()
+    rook = grid_adjacency(grids)
+    queen = grid_adjacency(grids, contiguity="queen")
+    index = {c: i for i, c in enumerate(rook.codes)}
+    inner = index["G22"]
+    assert sorted(rook.codes[j] for j in rook.neighbours[inner]) == ["G12", "G21", "G23", "G32"]
+    assert len(queen.neighbours[inner]) == 8
+    assert rook.shared[inner][index["G12"]] == pytest.approx(1.0)
+    assert rook.bridges == []
+
+
+def test_mildly_unbalanced_start_moves_one_grid():
+    # A: 4 grids of 1.5 → 14; B, C: 12 each. Total 38, target 12.67, band [11.4, 13.93].
+    grids = lattice(loads={"G00": 1.5, "G10": 1.5, "G20": 1.5, "G30": 1.5})
+    plan = plan_rebalance(grids, strips(), 3, tolerance=0.10, seed=0)
+    assert plan.within_tolerance and plan.contiguous and plan.feasible
+    assert plan.moved == 1
+    (move,) = plan.moves().itertuples()
+    assert (move.previous, move.assistant) == ("A", "B")
+    assert move.grid_code.endswith("1")  # a column-1 grid, on A's border with B
+    assert one_polygon_each(grids, plan)
+    loads = plan.loads.set_index("assistant")["load"].to_dict()
+    assert loads == {"A": 13.0, "B": 13.0, "C": 12.0}
+
+
+def test_balanced_start_moves_nothing():
+    plan = plan_rebalance(lattice(), strips(), 3, seed=3)
+    assert plan.moved == 0
+    assert plan.max_deviation == pytest.approx(0.0)
+    assert plan.mapping() == strips()
+
+
+def test_unbalanced_start_reaches_tolerance_with_locks_kept():
+    # A holds columns 0-3 (24 grids), B column 4, C column 5: loads 24, 6, 6, target 12.
+    current = {
+        f"G{r}{c}": "A" if c < 4 else ("B" if c == 4 else "C") for r in range(6) for c in range(6)
+    }
+    locked = ["G03", "G13", "G00"]
+    grids = lattice()
+    plan = plan_rebalance(grids, current, 3, tolerance=0.10, locked=locked, seed=1)
+    assert plan.feasible, plan.message
+    assert all(plan.mapping()[c] == "A" for c in locked)
+    # A must shed 24 - 13.2 = 10.8 → at least 11 unit grids move; the flow needs about 12.
+    assert 11 <= plan.moved <= 14
+    assert one_polygon_each(grids, plan)
+    check = validate_plan(grids, plan.assignment, current=current, locked=locked, tolerance=0.10)
+    assert check.ok and check.moved == plan.moved
+
+
+def test_impossible_tolerance_says_why():
+    grids = lattice(loads={"G00": 1.5, "G10": 1.5, "G20": 1.5, "G30": 1.5})
+    # Loads are multiples of 0.5 and the target 12.67 is not: tolerance 0 cannot be met.
+    plan = plan_rebalance(grids, strips(), 3, tolerance=0.0, seed=0)
+    assert not plan.within_tolerance and not plan.feasible
+    assert plan.contiguous
+    assert "not within tolerance" in plan.message and "No contiguous plan" in plan.message
+
+
+def test_heavy_grid_is_named():
+    grids = lattice(loads={"G55": 40.0})
+    plan = plan_rebalance(grids, strips(), 3, tolerance=0.10, seed=0)
+    assert not plan.within_tolerance
+    assert "G55" in plan.message and "upper bound" in plan.message
+
+
+def test_locked_load_over_bound_is_named():
+    grids = lattice()
+    current = {
+        f"G{r}{c}": "A" if c < 4 else ("B" if c == 4 else "C") for r in range(6) for c in range(6)
+    }
+    locked = [f"G{r}{c}" for r in range(6) for c in range(3)]  # 18 > 13.2
+    plan = plan_rebalance(grids, current, 3, locked=locked, seed=0)
+    assert not plan.within_tolerance
+    assert "Locked grids of A" in plan.message
+    assert all(plan.mapping()[c] == "A" for c in locked)
+
+
+def test_hire_fourth_assistant():
+    grids = lattice()
+    plan = plan_rebalance(grids, strips(), 4, tolerance=0.10, seed=0)
+    assert plan.feasible, plan.message
+    assert sorted(plan.loads["assistant"]) == ["A", "B", "C", "NEW-1"]
+    assert plan.loads["target"].tolist() == pytest.approx([9.0] * 4)
+    # The new assistant's 9 grids must come from the others; little else should move.
+    assert 9 <= plan.moved <= 12
+    assert one_polygon_each(grids, plan)
+
+
+def test_assistant_leaves_and_their_grids_move():
+    grids = lattice()
+    plan = plan_rebalance(grids, strips(), [Assistant("A"), Assistant("C")], seed=0)
+    assert plan.feasible, plan.message
+    moved = plan.moves()
+    assert set(moved["previous"]) == {"B"} and len(moved) == 12
+    assert plan.loads.set_index("assistant")["load"].to_dict() == {"A": 18.0, "C": 18.0}
+
+
+def test_int_k_smaller_keeps_the_largest_territories():
+    grids = lattice()
+    current = {
+        f"G{r}{c}": "A" if c < 3 else ("B" if c < 5 else "C") for r in range(6) for c in range(6)
+    }
+    plan = plan_rebalance(grids, current, 2, seed=0)
+    assert sorted(plan.loads["assistant"]) == ["A", "B"]
+    assert plan.feasible and not (plan.assignment["assistant"] == "C").any()
+
+
+def test_capacity_half_gets_half_the_load():
+    grids = lattice()
+    team = [Assistant("A"), Assistant("B"), Assistant("C", capacity=0.5)]
+    plan = plan_rebalance(grids, strips(), team, tolerance=0.10, seed=0)
+    assert plan.feasible, plan.message
+    loads = plan.loads.set_index("assistant")
+    assert loads.loc["C", "target"] == pytest.approx(36 * 0.5 / 2.5)
+    assert loads.loc["C", "load"] == pytest.approx(0.5 * loads.loc["A", "load"], rel=0.25)
+    assert 6.48 <= loads.loc["C", "load"] <= 7.92
+
+
+def test_same_seed_same_plan():
+    grids = lattice(loads={"G05": 3.0, "G15": 2.0, "G44": 2.5})
+    current = {f"G{r}{c}": "A" if c < 4 else "B" for r in range(6) for c in range(6)}
+    first = plan_rebalance(grids, current, 3, seed=7)
+    again = plan_rebalance(grids, current, 3, seed=7)
+    assert first.mapping() == again.mapping()
+    assert first.feasible
+
+
+def test_island_grid_is_bridged_to_nearest():
+    grids = lattice()
+    island = gpd.GeoDataFrame(
+        {"code": ["ISL"], "workload": [1.0]}, geometry=[box(8, 0, 9, 1)], crs=grids.crs
+    )
+    grids = gpd.GeoDataFrame(gpd.pd.concat([grids, island], ignore_index=True), crs=grids.crs)
+    current = strips()  # the island has no assistant today
+    plan = plan_rebalance(grids, current, 3, seed=0)
+    assert plan.bridges == [("G55", "ISL")]
+    assert "ISL" in plan.message
+    assert plan.feasible
+    assert plan.mapping()["ISL"] == plan.mapping()["G55"]
+    assert plan.assignment.set_index("grid_code").loc["ISL", "moved"]
+
+
+def test_detached_piece_is_repaired():
+    current = strips()
+    current["G32"] = "C"  # a C grid inside B's strip, not touching C
+    plan = plan_rebalance(lattice(), current, 3, seed=0)
+    assert plan.feasible
+    assert plan.mapping()["G32"] == "B"
+    assert plan.moved == 1
+
+
+def test_from_scratch_without_current_assistants():
+    grids = lattice()
+    plan = plan_rebalance(grids, {}, 4, seed=2)
+    assert plan.feasible, plan.message
+    assert plan.moved == 36
+    assert sorted(plan.loads["assistant"]) == ["NEW-1", "NEW-2", "NEW-3", "NEW-4"]
+    assert one_polygon_each(grids, plan)
+
+
+def test_validate_plan_finds_split_territory_and_broken_lock():
+    grids = lattice()
+    bad = strips()
+    bad["G00"] = "C"
+    check = validate_plan(grids, bad, current=strips(), locked=["G00"])
+    assert not check.contiguous and check.pieces["C"] == 2
+    assert check.broken_locks == ["G00"] and not check.locks_respected
+    assert check.moved == 1 and not check.ok
+
+
+def test_queen_counts_corner_contact():
+    grids = lattice(2, 2)
+    diagonal = {"G00": "A", "G11": "A", "G01": "B", "G10": "B"}
+    assert not validate_plan(grids, diagonal).contiguous
+    assert validate_plan(grids, diagonal, contiguity="queen").contiguous
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"tolerance": 1.5}, "tolerance"),
+        ({"locked": ["NOPE"]}, "locked"),
+        ({"assistants": [Assistant("A", capacity=0)]}, "capacity"),
+        ({"assistants": 0}, "k >= 1"),
+        ({"assistants": 40}, "k <= 36"),
+        ({"contiguity": "bishop"}, "contiguity"),
+    ],
+)
+def test_bad_input_names_the_field(kwargs, fragment):
+    args = {"assistants": 3, **kwargs}
+    with pytest.raises(InvalidInputError, match=fragment):
+        plan_rebalance(lattice(), strips(), **args)
+
+
+def test_bad_workload_and_codes():
+    grids = lattice(loads={"G00": -1.0})
+    with pytest.raises(InvalidInputError, match="workload.*G00"):
+        plan_rebalance(grids, strips(), 3)
+    dup = lattice()
+    dup.loc[1, "code"] = "G00"
+    with pytest.raises(InvalidInputError, match="duplicate"):
+        plan_rebalance(dup, {}, 3)
+    with pytest.raises(InvalidInputError, match="current"):
+        plan_rebalance(lattice(), {"X99": "A"}, 3)
+
+
+def test_lock_on_leaving_assistant_is_rejected():
+    with pytest.raises(InvalidInputError, match="G02"):
+        plan_rebalance(lattice(), strips(), ["A", "C"], locked=["G02"])
+
+
+def test_union_is_one_polygon_on_voronoi():
+    rng = __import__("numpy").random.default_rng(4)
+    pts = shapely.points(rng.random((120, 2)) * 10)
+    env = box(0, 0, 10, 10)
+    cells = [
+        c.intersection(env)
+        for c in shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env)
+        )
+    ]
+    grids = gpd.GeoDataFrame(
+        {"code": [f"V{i:03d}" for i in range(len(cells))], "workload": rng.gamma(2, 5, len(cells))},
+        geometry=cells,
+    )
+    # Start: west half to one assistant, east half split in two: very unbalanced.
+    cx = grids.geometry.centroid.x.to_numpy()
+    cy = grids.geometry.centroid.y.to_numpy()
+    current = {
+        c: ("W" if x < 5 else ("NE" if y > 5 else "SE"))
+        for c, x, y in zip(grids["code"], cx, cy, strict=True)
+    }
+    plan = plan_rebalance(grids, current, 6, tolerance=0.1, seed=0)
+    assert plan.feasible, plan.message
+    assert one_polygon_each(grids, plan)
