@@ -34,6 +34,7 @@ def _postgis_engine(database: str | None = None) -> Engine:
     """An engine on an empty ``public`` schema of the test database (or of ``database``,
     created beside it when missing)."""
     url = make_url(POSTGIS_URL)
+    database = database or url.database
     if database:
         try:
             admin = db.make_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
