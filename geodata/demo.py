@@ -18,6 +18,8 @@ services and about 30 disputes mediated, film screenings twice a month.
 Conventions
 -----------
 - Dates are ``datetime.date`` objects (``None`` where missing) over 2024-01-01..2025-12-31.
+  Text columns use pandas' string dtype, except text that may be missing (``parent_code``,
+  ``dispute_type``, ``outcome``, ``assistant``): object dtype with ``None``, like the dates.
 - Assignment periods are inclusive: an assignment holds on ``d`` when
   ``valid_from <= d`` and (``valid_to is None`` or ``d <= valid_to``); a successor starts the
   day after its predecessor's ``valid_to``.
@@ -28,6 +30,10 @@ Conventions
   from 400 needs on, two lie far outside (over 1.5 km, inside the district). ``assistant`` of a
   need is the grid assistant of the grid holding the point on the report date; for a point just
   outside it is the nearest grid's assistant, for a point far outside ``None``.
+- Staff: one grid assistant (capacity 1.0 FTE), mediator (0.5) and lawyer (0.2, 一格一律师) per
+  grid, an information officer (0.5) per three grids and 5–10 volunteers (0.2) per community.
+  In every community one assistant was replaced during 2024 (the old worker is inactive); at
+  street scale one lawyer outside Yude left on 2025-06-30 without a successor.
 - Same arguments give identical frames: every random draw comes from
   ``numpy.random.default_rng`` seeded with ``seed`` (per community ``[seed, code]``, so Yude's
   grids are the same at both scales).
@@ -349,7 +355,6 @@ class _Layout:
     communities: np.ndarray  # WGS84 polygons in reference order
 
 
-@lru_cache(maxsize=1)
 def _layout() -> _Layout:
     """Community polygons: Voronoi cells of the points, clipped to the street extent.
 
@@ -513,8 +518,7 @@ def _communities(scale: str, seed: int) -> list[_Community]:
     ]
 
 
-def _build_grids(communities: list[_Community]) -> gpd.GeoDataFrame:
-    layout = _layout()
+def _build_grids(layout: _Layout, communities: list[_Community]) -> gpd.GeoDataFrame:
     frames = []
     for c in communities:
         n = YUDE_GRIDS if c.code == YUDE_CODE else int(c.rng.integers(8, 13))
@@ -536,11 +540,10 @@ def _build_grids(communities: list[_Community]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
 
 
-def _build_areas(communities: list[_Community]) -> gpd.GeoDataFrame:
+def _build_areas(layout: _Layout, communities: list[_Community]) -> gpd.GeoDataFrame:
     """District (real outline), street (all 18 communities, whichever scale) and the
     communities built."""
     ref = _reference()
-    layout = _layout()
     rows = [
         (DISTRICT_CODE, ref.district_name, "district", None, _polygonal(ref.district)),
         (STREET_CODE, ref.street_name, "street", DISTRICT_CODE, layout.street),
@@ -674,7 +677,8 @@ class _GridIndex:
         if not len(lon):
             return np.empty(0, dtype=int)
         tree = shapely.STRtree(self.geoms)
-        return tree.query_nearest(shapely.points(lon, lat), return_distance=False)[1]
+        points = shapely.points(lon, lat)
+        return tree.query_nearest(points, return_distance=False, all_matches=False)[1]
 
 
 @dataclass(frozen=True)
@@ -785,18 +789,22 @@ def _near_outside(
     rng: np.random.Generator, union: shapely.Geometry, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points 1–18 m outside ``union`` (WGS84): GPS noise around its outer boundary."""
-    ring = shapely.union_all(shapely.get_exterior_ring(shapely.get_parts(union)))
-    shapely.prepare(union)
+    rings = shapely.get_exterior_ring(shapely.get_parts(union))
+    start = np.concatenate([shapely.get_coordinates(r)[:-1] for r in rings])
+    end = np.concatenate([shapely.get_coordinates(r)[1:] for r in rings])
+    length = np.hypot(*((end - start) * [_M_PER_DEG_LON, _M_PER_DEG_LAT]).T)
+    # Candidates must clear the outline by a metre (1 m in degrees of longitude is the most).
+    clear = shapely.buffer(union, 1.0 / _M_PER_DEG_LON)
+    shapely.prepare(clear)
     lon, lat = np.empty(0), np.empty(0)
     while len(lon) < n:
         k = 2 * (n - len(lon)) + 8
-        base = shapely.line_interpolate_point(ring, rng.random(k), normalized=True)
-        bx, by = shapely.get_coordinates(base).T
+        seg, t = rng.choice(len(length), k, p=length / length.sum()), rng.random(k)[:, None]
+        base = start[seg] + t * (end[seg] - start[seg])
         r, a = rng.uniform(2, 18, k), rng.uniform(0, 2 * np.pi, k)
-        px, py = bx + r * np.cos(a) / _M_PER_DEG_LON, by + r * np.sin(a) / _M_PER_DEG_LAT
-        # At least ~1 m out (degrees times the shorter metres-per-degree underestimates it).
-        gap_m = shapely.distance(union, shapely.points(px, py)) * _M_PER_DEG_LON
-        keep = ~shapely.intersects_xy(union, px, py) & (gap_m >= 1.0)
+        px = base[:, 0] + r * np.cos(a) / _M_PER_DEG_LON
+        py = base[:, 1] + r * np.sin(a) / _M_PER_DEG_LAT
+        keep = ~shapely.intersects_xy(clear, px, py)
         lon, lat = np.concatenate([lon, px[keep]]), np.concatenate([lat, py[keep]])
     return lon[:n], lat[:n]
 
@@ -923,7 +931,7 @@ def _build_needs(
     assistant[grid >= 0] = np.where(before, staff.former[g], staff.assistant[g])
 
     o = np.argsort(days, kind="stable")
-    dispute_names = np.array([*_reference().dispute_types, None], dtype=object)
+    dispute_names = np.array([*_reference().dispute_types, None], dtype=object)  # -1 → None
     return pd.DataFrame(
         {
             "id": _ids("N", n, 7),
@@ -1098,8 +1106,9 @@ def build_demo(*, scale: str = "community", needs: int | None = None, seed: int 
     _check_args(scale, needs, seed)
     rng = np.random.default_rng(seed)
     communities = _communities(scale, int(seed))
-    areas = _build_areas(communities)
-    grids = _build_grids(communities)
+    layout = _layout()
+    areas = _build_areas(layout, communities)
+    grids = _build_grids(layout, communities)
     staff = _build_staff(communities, grids, rng)
     n = NEEDS_PER_COMMUNITY * len(communities) if needs is None else int(needs)
     points = _build_service_points(communities, areas)
