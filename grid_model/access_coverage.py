@@ -245,8 +245,10 @@ def grid_access_table(
     out["household_m"] = out["households"] * np.where(np.isfinite(dist), dist, np.nan)
     out["households_beyond"] = out["households"].where(~out["covered"], 0.0)
     needs = access_table(session, scope, walk_m=walk_m, kinds=kinds)
-    per_grid = needs.groupby("grid_code").agg(
-        needs=("need_id", "size"), needs_beyond=("covered", lambda c: int((~c).sum()))
+    per_grid = (
+        needs.assign(beyond=~needs["covered"])
+        .groupby("grid_code")
+        .agg(needs=("need_id", "size"), needs_beyond=("beyond", "sum"))
     )
     out = out.join(per_grid, on="grid_code")
     out[["needs", "needs_beyond"]] = out[["needs", "needs_beyond"]].fillna(0).astype(int)

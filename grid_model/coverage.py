@@ -137,6 +137,11 @@ class CoverageGaps:
             raise KeyError(f"unknown gap kind {kind!r}; expected one of {', '.join(GAP_KINDS)}")
         return getattr(self, kind)
 
+    @property
+    def gaps(self) -> dict[str, Gap]:
+        """``{kind: Gap}`` in the order of :data:`GAP_KINDS`."""
+        return {kind: self[kind] for kind in GAP_KINDS}
+
     def __iter__(self):
         return (getattr(self, f.name) for f in fields(self) if f.name in GAP_KINDS)
 

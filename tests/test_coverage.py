@@ -157,6 +157,7 @@ def test_summary_lists_every_kind_with_its_count(gaps):
     assert list(s.columns) == ["kind", "count"]
     assert list(s["kind"]) == list(GAP_KINDS)
     assert set(GAP_LABELS) == set(GAP_KINDS)
+    assert list(gaps.gaps) == list(GAP_KINDS) == [g.kind for g in gaps]
     for kind, count in zip(s["kind"], s["count"], strict=True):
         gap = gaps[kind]
         assert gap.kind == kind
