@@ -1,0 +1,322 @@
+"""grid_model.geolocate: point in grid, the shared-edge rule, holes, snapping, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Transformer
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from grid_model import geolocate
+from grid_model.errors import InvalidInputError
+from grid_model.geolocate import GridIndex, locate
+
+# 0.01 degree squares near Jiangmen (about 1.03 km east-west, 1.11 km north-south).
+X0, Y0, D = 113.0, 22.5, 0.01
+UTM = "EPSG:32649"  # the zone locate() measures in here
+TO_UTM = Transformer.from_crs(4326, UTM, always_xy=True)
+TO_LONLAT = Transformer.from_crs(UTM, 4326, always_xy=True)
+
+
+def square(i: int, j: int) -> Polygon:
+    return box(X0 + i * D, Y0 + j * D, X0 + (i + 1) * D, Y0 + (j + 1) * D)
+
+
+def frame(codes: list, geoms: list) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"code": codes}, geometry=geoms, crs=4326)
+
+
+def moved(lon: float, lat: float, east_m: float = 0.0, north_m: float = 0.0) -> tuple:
+    """The point ``east_m``/``north_m`` metres away in the UTM zone locate() uses."""
+    x, y = TO_UTM.transform(lon, lat)
+    return TO_LONLAT.transform(x + east_m, y + north_m)
+
+
+def one(grids: gpd.GeoDataFrame, lon: float, lat: float, **kw) -> tuple:
+    row = locate(grids, [lon], [lat], **kw).iloc[0]
+    return row["grid_code"], row["quality"], row["distance_m"]
+
+
+# -- the shared-edge rule ---------------------------------------------------------------------
+@pytest.mark.parametrize("reverse", [False, True])
+def test_point_on_shared_edge_goes_to_smallest_code(reverse):
+    codes, geoms = ["440703006001002", "440703006001001"], [square(0, 0), square(1, 0)]
+    if reverse:
+        codes, geoms = codes[::-1], geoms[::-1]
+    grids = frame(codes, geoms)
+    assert one(grids, X0 + D, Y0 + D / 2) == ("440703006001001", "inside", 0.0)
+    # Either side of the edge is plain containment.
+    assert one(grids, X0 + D / 2, Y0 + D / 2)[0] == "440703006001002"
+    assert one(grids, X0 + 1.5 * D, Y0 + D / 2)[0] == "440703006001001"
+
+
+def test_codes_compare_as_strings():
+    # 10 < 9 as strings: the documented rule, not numeric order.
+    grids = frame([9, 10], [square(0, 0), square(1, 0)])
+    code, quality, _ = one(grids, X0 + D, Y0 + D / 2)
+    assert (code, quality) == (10, "inside")
+    assert type(code) is int  # codes come back as given
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]])
+def test_point_on_vertex_of_four_grids(order):
+    cells = {"C": square(0, 0), "A": square(1, 1), "D": square(1, 0), "B": square(0, 1)}
+    names = list(cells)
+    grids = frame([names[i] for i in order], [cells[names[i]] for i in order])
+    assert one(grids, X0 + D, Y0 + D) == ("A", "inside", 0.0)
+    # Points on the four half-edges meeting there go to the smaller of their two grids.
+    got = locate(
+        grids,
+        [X0 + D, X0 + D, X0 + 0.5 * D, X0 + 1.5 * D],
+        [Y0 + 0.5 * D, Y0 + 1.5 * D, Y0 + D, Y0 + D],
+    )
+    assert got["grid_code"].tolist() == ["C", "A", "B", "A"]
+
+
+def test_overlapping_grids_go_to_smallest_code():
+    grids = frame(
+        ["Z", "Y"],
+        [box(X0, Y0, X0 + 2 * D, Y0 + 2 * D), box(X0 + D, Y0 + D, X0 + 3 * D, Y0 + 3 * D)],
+    )
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(X0, X0 + 3 * D, 2000), rng.uniform(Y0, Y0 + 3 * D, 2000)
+    got = locate(grids, lon, lat)
+    in_y = (lon >= X0 + D) & (lat >= Y0 + D)
+    in_z = (lon <= X0 + 2 * D) & (lat <= Y0 + 2 * D)
+    expected = np.where(in_y, "Y", np.where(in_z, "Z", None))
+    assert (got["grid_code"].to_numpy() == expected)[in_y | in_z].all()
+    assert (got["quality"][in_y | in_z] == "inside").all()
+
+
+# -- holes and multipolygons ------------------------------------------------------------------
+def ring_with_hole() -> Polygon:
+    outer = box(X0, Y0, X0 + 3 * D, Y0 + 3 * D).exterior.coords
+    return Polygon(outer, [square(1, 1).exterior.coords])
+
+
+def test_point_in_unfilled_hole_is_outside_or_snapped():
+    grids = frame(["A"], [ring_with_hole()])
+    centre = (X0 + 1.5 * D, Y0 + 1.5 * D)
+    code, quality, dist = one(grids, *centre)
+    assert (code, quality) == (None, "outside")
+    assert dist == pytest.approx(513, abs=5)  # half the hole's east-west width
+    near_edge = moved(X0 + 2 * D, Y0 + 1.5 * D, east_m=-10)
+    code, quality, dist = one(grids, *near_edge)
+    assert (code, quality) == ("A", "snapped")
+    assert dist == pytest.approx(10, abs=1)
+
+
+def test_hole_filled_by_another_grid():
+    grids = frame(["A", "B"], [ring_with_hole(), square(1, 1)])
+    assert one(grids, X0 + 1.5 * D, Y0 + 1.5 * D) == ("B", "inside", 0.0)
+    assert one(grids, X0 + 0.5 * D, Y0 + 1.5 * D) == ("A", "inside", 0.0)
+    # The hole's edge is shared: smallest code.
+    assert one(grids, X0 + D, Y0 + 1.5 * D) == ("A", "inside", 0.0)
+
+
+def test_multipolygon_grid():
+    grids = frame(["M", "S"], [MultiPolygon([square(0, 0), square(3, 0)]), square(1, 0)])
+    got = locate(grids, [X0 + 3.5 * D, X0 + 0.5 * D, X0 + 1.5 * D, X0 + 2.5 * D], [Y0 + D / 2] * 4)
+    assert got["grid_code"].tolist() == ["M", "M", "S", None]
+    lon, lat = moved(X0 + 3 * D, Y0 + D / 2, east_m=-10)  # 10 m west of M's second part
+    code, quality, dist = one(grids, lon, lat)
+    assert (code, quality) == ("M", "snapped")
+    assert dist == pytest.approx(10, abs=1)
+
+
+# -- snapping ---------------------------------------------------------------------------------
+def test_snaps_within_tolerance_to_the_right_grid():
+    grids = frame(["W", "E"], [square(0, 0), square(1, 0)])
+    lon, lat = moved(X0 + 2 * D, Y0 + D / 2, east_m=10)
+    code, quality, dist = one(grids, lon, lat)
+    assert (code, quality) == ("E", "snapped")
+    assert dist == pytest.approx(10, abs=1)
+    lon, lat = moved(X0, Y0 + D / 2, east_m=-10)
+    assert one(grids, lon, lat)[:2] == ("W", "snapped")
+
+
+def test_beyond_tolerance_is_outside_and_tolerance_is_configurable():
+    grids = frame(["W", "E"], [square(0, 0), square(1, 0)])
+    lon, lat = moved(X0 + 2 * D, Y0 + D / 2, east_m=50)
+    code, quality, dist = one(grids, lon, lat)
+    assert (code, quality) == (None, "outside")
+    assert dist == pytest.approx(50, abs=1)
+    code, quality, dist = one(grids, lon, lat, snap_m=100)
+    assert (code, quality) == ("E", "snapped")
+    assert dist == pytest.approx(50, abs=1)
+    assert one(grids, lon, lat, snap_m=0)[:2] == (None, "outside")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_snap_tie_goes_to_smallest_code(reverse):
+    # Two triangles whose lowest point is the same vertex: a point below it is exactly as
+    # far from both.
+    v, top = (X0 + D, Y0), Y0 + D
+    codes = ["B", "A"]
+    geoms = [Polygon([v, (X0 + D, top), (X0, top)]), Polygon([v, (X0 + 2 * D, top), (X0 + D, top)])]
+    if reverse:
+        codes, geoms = codes[::-1], geoms[::-1]
+    code, quality, dist = one(frame(codes, geoms), *moved(*v, north_m=-10))
+    assert (code, quality) == ("A", "snapped")
+    assert dist == pytest.approx(10, abs=1e-6)
+
+
+# -- odd input --------------------------------------------------------------------------------
+def test_nan_and_unprojectable_points_are_outside_with_nan_distance():
+    grids = frame(["A"], [square(0, 0)])
+    got = locate(
+        grids, [np.nan, X0 + D / 2, X0 + D / 2, 200.0], [Y0 + D / 2, np.nan, Y0 + D / 2, 95.0]
+    )
+    assert got["grid_code"].tolist() == [None, None, "A", None]
+    assert got["quality"].tolist() == ["outside", "outside", "inside", "outside"]
+    assert np.isnan(got["distance_m"].to_numpy()[[0, 1, 3]]).all()
+
+
+def test_empty_grids_put_every_point_outside():
+    grids = frame([], [])
+    got = locate(grids, [X0, X0 + 1], [Y0, Y0 + 1])
+    assert got["grid_code"].tolist() == [None, None]
+    assert got["quality"].tolist() == ["outside", "outside"]
+    assert got["distance_m"].isna().all()
+
+
+def test_result_shape_and_types():
+    grids = frame(["A"], [square(0, 0)])
+    lon = pd.Series([X0 + D / 2, X0 + 5 * D], index=[10, 20])
+    got = locate(grids, lon, [Y0 + D / 2, Y0 + D / 2])
+    assert list(got.columns) == ["grid_code", "quality", "distance_m"]
+    assert got.index.tolist() == [0, 1]  # positional, not the Series' index
+    assert got["grid_code"].dtype == object and got["grid_code"][1] is None
+    assert got["distance_m"].dtype == np.float64
+    empty = locate(grids, [], [])
+    assert len(empty) == 0 and list(empty.columns) == list(got.columns)
+
+
+@pytest.mark.parametrize(
+    ("grids", "lon", "lat", "message"),
+    [
+        (
+            gpd.GeoDataFrame({"name": ["A"]}, geometry=[square(0, 0)], crs=4326),
+            [X0],
+            [Y0],
+            "'code' column",
+        ),
+        (
+            frame(["A", "B"], [square(0, 0), shapely.Point(X0, Y0)]),
+            [X0],
+            [Y0],
+            "Polygon or MultiPolygon.*Point",
+        ),
+        (
+            frame(["A", "B"], [square(0, 0), shapely.LineString([(X0, Y0), (X0 + D, Y0)])]),
+            [X0],
+            [Y0],
+            "LineString",
+        ),
+        (frame(["A", "B"], [square(0, 0), None]), [X0], [Y0], "missing geometry"),
+        (gpd.GeoDataFrame({"code": ["A"]}, geometry=[square(0, 0)]), [X0], [Y0], "EPSG:4326"),
+        (frame(["A"], [square(0, 0)]).to_crs(3857), [X0], [Y0], "EPSG:4326"),
+        (frame([None], [square(0, 0)]), [X0], [Y0], "'code' is empty"),
+        (
+            frame(["A"], [square(0, 0)]),
+            [X0, X0],
+            [Y0],
+            "lon and lat differ in length: 2 lon vs 1 lat",
+        ),
+        (frame(["A"], [square(0, 0)]), ["east"], [Y0], "lon must be numbers"),
+        (pd.DataFrame({"code": ["A"]}), [X0], [Y0], "GeoDataFrame"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_problem(grids, lon, lat, message):
+    with pytest.raises(ValueError, match=message) as info:
+        locate(grids, lon, lat)
+    assert isinstance(info.value, InvalidInputError)
+
+
+def test_negative_snap_tolerance_is_refused():
+    with pytest.raises(ValueError, match="snap_m"):
+        locate(frame(["A"], [square(0, 0)]), [X0], [Y0], snap_m=-1)
+
+
+# -- the cache --------------------------------------------------------------------------------
+def test_cache_follows_the_content_of_the_grids():
+    geolocate._cache.clear()
+    grids = frame(["A", "B"], [square(0, 0), square(1, 0)])
+    lon, lat = [X0 + 0.5 * D, X0 + 1.5 * D], [Y0 + D / 2] * 2
+    assert locate(grids, lon, lat)["grid_code"].tolist() == ["A", "B"]
+    assert locate(grids, lon, lat)["grid_code"].tolist() == ["A", "B"]
+    assert len(geolocate._cache) == 1
+    grids.loc[0, "code"] = "C"  # changed in place: must not be answered from the cache
+    assert locate(grids, lon, lat)["grid_code"].tolist() == ["C", "B"]
+    grids.loc[1, "geometry"] = square(5, 5)
+    assert locate(grids, lon, lat)["grid_code"].tolist() == ["C", None]
+
+
+# -- against geopandas and GEOS on random Voronoi grids ---------------------------------------
+def voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    extent = box(X0, Y0, X0 + 0.05, Y0 + 0.05)
+    seeds = shapely.multipoints(rng.uniform((X0, Y0), (X0 + 0.05, Y0 + 0.05), (n, 2)))
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=extent)), extent
+    )
+    cells = cells[rng.permutation(len(cells))]
+    return frame([f"G{i:04d}" for i in rng.permutation(len(cells))], list(cells))
+
+
+@pytest.fixture(scope="module")
+def random_case():
+    grids = voronoi(300, seed=7)
+    rng = np.random.default_rng(11)
+    # Random points over and around the grids (~20 % outside, many near the outline), plus
+    # every vertex of the grids (on one, two or three grids).
+    lon = rng.uniform(X0 - 0.003, X0 + 0.053, 4000)
+    lat = rng.uniform(Y0 - 0.003, Y0 + 0.053, 4000)
+    vertices = np.unique(shapely.get_coordinates(grids.geometry.values), axis=0)
+    lon, lat = np.r_[lon, vertices[:, 0]], np.r_[lat, vertices[:, 1]]
+    return grids, lon, lat
+
+
+@pytest.mark.parametrize("cells_per_grid", [0.3, 4, 16, 100])
+def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_per_grid):
+    grids, lon, lat = random_case
+    got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=30)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+    within = gpd.sjoin(points, grids, predicate="within")
+    counts = within.index.value_counts()
+    single = counts.index[counts.to_numpy() == 1]
+    assert len(single) > 2000
+    expected = within.loc[single, "code"].to_numpy()
+    assert (got["grid_code"].to_numpy()[single] == expected).all()
+
+    covered = gpd.sjoin(points, grids, predicate="covered_by")
+    smallest = covered.groupby(level=0)["code"].min()
+    assert (counts > 1).sum() == 0 and (covered.index.value_counts() > 1).sum() > 100
+    assert (got["grid_code"].to_numpy()[smallest.index] == smallest.to_numpy()).all()
+    assert (got["quality"].to_numpy()[smallest.index] == "inside").all()
+
+    # Outside all grids: distance and snapped grid as GEOS gives them in the UTM zone.
+    out = np.setdiff1d(np.arange(len(lon)), smallest.index)
+    assert len(out) > 500
+    metric = grids.to_crs(UTM)
+    tree = shapely.STRtree(metric.geometry.values)
+    (pt, poly), dist = tree.query_nearest(
+        shapely.points(np.column_stack(TO_UTM.transform(lon[out], lat[out]))),
+        return_distance=True, all_matches=True,
+    )  # fmt: skip
+    nearest = pd.DataFrame({"pt": out[pt], "code": grids["code"].to_numpy()[poly], "d": dist})
+    nearest = nearest.groupby("pt").agg(code=("code", "min"), d=("d", "min"))
+    assert got["distance_m"].to_numpy()[out] == pytest.approx(
+        nearest["d"].to_numpy(), rel=1e-9, abs=1e-6
+    )
+    snapped = nearest["d"].to_numpy() <= 30
+    assert 50 < snapped.sum() < len(out)
+    quality = got["quality"].to_numpy()[out]
+    assert (quality == np.where(snapped, "snapped", "outside")).all()
+    codes = got["grid_code"].to_numpy()[out]
+    assert (codes[snapped] == nearest["code"].to_numpy()[snapped]).all()
+    assert pd.isna(codes[~snapped]).all()
