@@ -136,9 +136,9 @@ def export_gaps(
     """Every coverage gap as one layer with a ``kind`` column (the map layers, stacked)."""
     from grid_model.coverage import find_coverage_gaps
 
-    gaps = find_coverage_gaps(session, scope.restricted_to(viewer), today=today)
+    gaps = find_coverage_gaps(session, scope.restricted_to(viewer), today=today, viewer=viewer)
     layers = []
-    for gap in gaps.gaps.values() if isinstance(gaps.gaps, dict) else gaps.gaps:
+    for gap in gaps.gaps.values():
         layer = gap.layer.copy()
         layer.insert(0, "kind", gap.kind)
         layers.append(redact(pd.DataFrame(layer), viewer))
