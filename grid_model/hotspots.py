@@ -30,7 +30,9 @@ Which p-value decides
   chosen after looking; esda itself notes it is half the two-sided value. We report
   ``p = min(1, 2 * p_sim)``, a two-sided pseudo p on the same scale as the analytical one, so
   the 90/95/99 % thresholds mean the same thing in both modes. With 999 permutations the
-  smallest possible p is 0.002; use at least 999 for the 99 % class to be reachable.
+  smallest possible p is 0.002, and after the FDR correction over ``m`` features the smallest
+  adjusted p is ``0.002 m / k`` when ``k`` features share it: for hundreds of hexagons use
+  more permutations (or the analytical p).
 * The sign of ``z`` says hot (+) or cold (-).
 
 Classes (ArcGIS ``Gi_Bin``)
