@@ -100,7 +100,7 @@ _M_PER_DEG_LAT = 111_132.92 - 559.82 * math.cos(2 * _LAT0) + 1.175 * math.cos(4 
 _M_PER_DEG_LON = 111_412.84 * math.cos(_LAT0) - 93.5 * math.cos(3 * _LAT0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames do not compare with ==; compare fields instead
 class DemoData:
     """Everything :func:`build_demo` makes; all coordinates WGS84 (EPSG:4326).
 
