@@ -9,7 +9,9 @@ CLI) are reachable through the same functions.
 
 from __future__ import annotations
 
-from grid_model import config
+import os
+from collections.abc import Callable
+
 from grid_model.messages import MESSAGES
 
 LANGS = ("zh", "en")
@@ -20,7 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
     # app and navigation
     "app_title": {"zh": "网格法治地图", "en": "GridLaw"},
     "app_subtitle": {
-        "zh": "网格化社区法律服务:需求、服务、案件与覆盖",
+        "zh": "网格化社区法律服务：需求、服务、案件与覆盖",
         "en": "Grid-based community legal services: needs, services, cases and coverage",
     },
     "page_overview": {"zh": "总览", "en": "Overview"},
@@ -44,25 +46,33 @@ LABELS: dict[str, dict[str, str]] = {
         "export",
     },
     "db_error": {
-        "zh": "无法读取数据库({url}):{msg}",
+        "zh": "无法读取数据库（{url}）：{msg}",
         "en": "Cannot read the database ({url}): {msg}",
     },
     "db_empty": {
-        "zh": "数据库中还没有网格。请先导入网格(数据页),或运行 `gridlaw seed-demo` 生成演示数据。",
+        "zh": "数据库中还没有网格。请先导入网格（数据页），或运行 `gridlaw seed-demo` 生成演示数据。",
         "en": "The database holds no grids yet. Import grids (Data page) or run "
         "`gridlaw seed-demo` for demo data.",
     },
     "service_missing": {
-        "zh": "此功能所需的服务尚未安装:{name}",
+        "zh": "此功能所需的服务尚未安装：{name}",
         "en": "The service this needs is not installed yet: {name}",
     },
-    "error": {"zh": "错误:{msg}", "en": "Error: {msg}"},
+    "error": {"zh": "错误：{msg}", "en": "Error: {msg}"},
+    "label_value": {"zh": "{label}：{value}", "en": "{label}: {value}"},
+    "list_sep": {"zh": "、", "en": ", "},
     # sidebar filters
     "filters": {"zh": "筛选", "en": "Filters"},
     "street": {"zh": "街道", "en": "Street"},
     "community": {"zh": "社区", "en": "Community"},
     "grid": {"zh": "网格", "en": "Grid"},
     "all": {"zh": "全部", "en": "All"},
+    "as_of": {"zh": "截至日期", "en": "As of"},
+    "as_of_help": {
+        "zh": "按此日期计算未结、超期和结案率（可查看过去某日的情况）",
+        "en": "Open, overdue and closure figures are worked out as of this day (a past day "
+        "reproduces that day's report)",
+    },
     "period": {"zh": "时段", "en": "Period"},
     "period_30d": {"zh": "近 30 天", "en": "Last 30 days"},
     "period_quarter": {"zh": "本季度", "en": "This quarter"},
@@ -75,7 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
     "period_shown": {"zh": "{start} 至 {end}", "en": "{start} to {end}"},
     "period_open": {"zh": "不限", "en": "any"},
     "period_bad": {
-        "zh": "开始日期 {start} 晚于结束日期 {end},已对调",
+        "zh": "开始日期 {start} 晚于结束日期 {end}，已对调",
         "en": "Start {start} is after end {end}; swapped them",
     },
     "category": {"zh": "类别", "en": "Category"},
@@ -107,7 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
     "outcome.rejected": {"zh": "不予受理", "en": "Rejected"},
     "source.diary": {"zh": "网格日记", "en": "Grid diary"},
     "source.phone": {"zh": "电话", "en": "Phone"},
-    "source.online": {"zh": "网络(QQ/微信)", "en": "Online (QQ/WeChat)"},
+    "source.online": {"zh": "网络（QQ/微信）", "en": "Online (QQ/WeChat)"},
     "source.walk_in": {"zh": "来访", "en": "Walk-in"},
     "quality.inside": {"zh": "网格内", "en": "Inside a grid"},
     "quality.snapped": {"zh": "就近归入", "en": "Snapped to nearest"},
@@ -160,7 +170,7 @@ LABELS: dict[str, dict[str, str]] = {
     "count": {"zh": "数量", "en": "Count"},
     "no_data": {"zh": "所选范围内没有数据", "en": "No data in the chosen scope"},
     "scope_caption": {
-        "zh": "范围:{area} · 时段:{period}",
+        "zh": "范围：{area} · 时段：{period}",
         "en": "Scope: {area} · period: {period}",
     },
     "all_areas": {"zh": "全部区域", "en": "all areas"},
@@ -177,38 +187,39 @@ LABELS: dict[str, dict[str, str]] = {
     "basemap.none": {"zh": "无底图", "en": "None"},
     "basemap.osm": {"zh": "OpenStreetMap", "en": "OpenStreetMap"},
     "basemap.tianditu": {"zh": "天地图", "en": "Tianditu"},
-    "basemap.amap": {"zh": "高德地图(GCJ-02)", "en": "Amap (GCJ-02)"},
-    "tianditu_key": {"zh": "天地图密钥(tk)", "en": "Tianditu key (tk)"},
+    "basemap.amap": {"zh": "高德地图（GCJ-02）", "en": "Amap (GCJ-02)"},
+    "tianditu_key": {"zh": "天地图密钥（tk）", "en": "Tianditu key (tk)"},
     "tianditu_key_missing": {
-        "zh": "天地图底图需要密钥:请在侧栏填写 tk,或设置环境变量 GRIDLAW_TIANDITU_KEY",
+        "zh": "天地图底图需要密钥：请在侧栏填写 tk，或设置环境变量 GRIDLAW_TIANDITU_KEY",
         "en": "The Tianditu base map needs a key: enter tk or set GRIDLAW_TIANDITU_KEY",
     },
     "heat_layer": {"zh": "需求热力图", "en": "Needs heat map"},
     "heat_note": {
-        "zh": "热力图只是密度示意(按 {cell} 度方格汇总),不是热点统计检验",
+        "zh": "热力图只是密度示意（按 {cell} 度方格汇总），不是热点统计检验",
         "en": "The heat map is a density picture (binned in {cell}° cells), not a hotspot "
         "statistic",
     },
     "service_points": {"zh": "法律服务点", "en": "Legal service points"},
     "outside_needs": {"zh": "网格外需求", "en": "Needs outside every grid"},
     "outside_shown": {
-        "zh": "网格外需求 {total} 条,地图显示其中 {shown} 条",
+        "zh": "网格外需求 {total} 条，地图显示其中 {shown} 条",
         "en": "{total} needs outside every grid; the map shows {shown}",
     },
     "legend_no_data": {"zh": "无数据", "en": "No data"},
     "legend_grids": {"zh": "{n} 个网格", "en": "{n} grids"},
     "pick_grid": {"zh": "选择网格查看卡片", "en": "Pick a grid to see its card"},
-    "pick_grid_none": {"zh": "(点击地图上的网格)", "en": "(click a grid on the map)"},
+    "pick_grid_none": {"zh": "（点击地图上的网格）", "en": "(click a grid on the map)"},
     "map_hint": {
-        "zh": "点击网格查看网格卡片:人员、指标与最新案件",
+        "zh": "点击网格查看网格卡片：人员、指标与最新案件",
         "en": "Click a grid to see its card: staff, figures and latest cases",
     },
     "layers": {"zh": "图层", "en": "Layers"},
+    "grid_figures": {"zh": "各网格指标", "en": "Figures per grid"},
     # grid card
-    "card_title": {"zh": "网格卡片:{name}({code})", "en": "Grid card: {name} ({code})"},
+    "card_title": {"zh": "网格卡片：{name}（{code}）", "en": "Grid card: {name} ({code})"},
     "card_staff": {"zh": "人员", "en": "Staff"},
     "card_assistant": {"zh": "网格助理员", "en": "Grid assistant"},
-    "card_lawyer": {"zh": "法律顾问(律师)", "en": "Lawyer (legal adviser)"},
+    "card_lawyer": {"zh": "法律顾问（律师）", "en": "Lawyer (legal adviser)"},
     "card_mediator": {"zh": "人民调解员", "en": "Mediator"},
     "card_nobody": {"zh": "未配备", "en": "none assigned"},
     "card_latest": {"zh": "最新案件", "en": "Latest cases"},
@@ -259,12 +270,19 @@ def label(kind: str, value: object, lang: str = "zh") -> str:
     return entry.get(lang) or entry["zh"]
 
 
+def default_lang() -> str:
+    """``GRIDLAW_LANG`` when it is ``zh`` or ``en``, else Chinese. Unlike the CLI, the
+    dashboard ignores the server's locale: its users are not at the server."""
+    lang = os.environ.get("GRIDLAW_LANG")
+    return lang if lang in LANGS else "zh"
+
+
 def current_lang() -> str:
-    """The language of this Streamlit session (default: ``GRIDLAW_LANG``/locale, else zh)."""
+    """The language of this Streamlit session (default: :func:`default_lang`)."""
     import streamlit as st
 
     lang = st.session_state.get(LANG_KEY)
-    return lang if lang in LANGS else config.default_lang()
+    return lang if lang in LANGS else default_lang()
 
 
 def tr(key: str, **kw) -> str:
@@ -277,12 +295,25 @@ def tl(kind: str, value: object) -> str:
     return label(kind, value, current_lang())
 
 
+def texts(prefix: str = "") -> Callable[[object], str]:
+    """``v -> tr(prefix + v)`` bound to the current language: a widget's ``format_func``
+    (Streamlit may call it after the script run, where the session is not at hand)."""
+    lang = current_lang()
+    return lambda v: text(f"{prefix}{v}", lang)
+
+
+def labels(kind: str) -> Callable[[object], str]:
+    """``v -> tl(kind, v)`` bound to the current language, for ``format_func``."""
+    lang = current_lang()
+    return lambda v: label(kind, v, lang)
+
+
 def language_switch() -> str:
     """The sidebar language switch (widget key ``lang``); returns the chosen language."""
     import streamlit as st
 
     if st.session_state.get(LANG_KEY) not in LANGS:
-        st.session_state[LANG_KEY] = config.default_lang()
+        st.session_state[LANG_KEY] = default_lang()
     # One label in both languages: a label that changed with the choice would be a new widget.
     return st.sidebar.radio(
         "语言 / Language",

@@ -428,18 +428,8 @@ def build_grid_map(
     ).add_to(m)
     overlays = 1
 
-    if highlight is not None and (shapes["code"] == str(highlight)).any():
-        chosen = shapes[shapes["code"] == str(highlight)]
-        folium.GeoJson(
-            chosen[["code", "geometry"]].__geo_interface__,
-            name=str(highlight),
-            style_function=lambda _f: {
-                "fill": False,
-                "color": HIGHLIGHT_COLOR,
-                "weight": 4,
-            },
-            control=False,
-        ).add_to(m)
+    if highlight is not None:
+        highlight_layer(grids, highlight, basemap=basemap, simplify_m=simplify_m).add_to(m)
 
     if heat is not None and len(heat):
         _heat_layer(heat, crs=crs, lang=lang).add_to(m)
@@ -461,6 +451,27 @@ def build_grid_map(
         folium.LayerControl(collapsed=True).add_to(m)
     _fit(m, shapes)
     return m
+
+
+def highlight_layer(
+    grids: gpd.GeoDataFrame, code: str | None, *, basemap: str = "none", simplify_m: float = 5.0
+) -> folium.FeatureGroup:
+    """A layer outlining grid ``code`` (empty when it is not among ``grids``); the dashboard
+    passes it to ``st_folium(feature_group_to_add=...)`` so a new selection does not reload
+    the whole map."""
+    group = folium.FeatureGroup(name="selected", control=False)
+    chosen = grids[grids["code"].astype(str) == str(code)] if code is not None else grids.iloc[:0]
+    if len(chosen):
+        geoms = display_geometries(
+            chosen.geometry.array, simplify_m=simplify_m, crs=data_crs(basemap)
+        )
+        shapes = gpd.GeoDataFrame({"code": chosen["code"].astype(str).to_numpy()}, geometry=geoms)
+        folium.GeoJson(
+            shapes.__geo_interface__,
+            style_function=lambda _f: {"fill": False, "color": HIGHLIGHT_COLOR, "weight": 4},
+            control=False,
+        ).add_to(group)
+    return group
 
 
 def _fit(m: folium.Map, shapes: gpd.GeoDataFrame) -> None:

@@ -26,13 +26,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.i18n import language_switch, tl, tr
+from dashboard.i18n import labels, language_switch, texts, tl, tr
 from grid_model import config, db, queries
+from grid_model.errors import GridLawError
 from grid_model.models import Category, Status
-from grid_model.scope import ROLES, Scope, Viewer
+from grid_model.scope import ROLES, Scope, Viewer, redact
 
 # Sidebar widget keys (ASCII), shared by every page.
 KEY_STREET = "street"
@@ -45,7 +47,10 @@ KEY_CATEGORY = "category"
 KEY_STATUS = "status"
 KEY_ROLE = "role"
 
-PERIODS = ("12m", "30d", "quarter", "year", "all", "custom")
+KEY_AS_OF = "as_of"
+
+# "all" first: the default, so a database whose data end before today is not an empty page.
+PERIODS = ("all", "12m", "30d", "quarter", "year", "custom")
 DEFAULT_ROLE = "community_leader"
 
 
@@ -185,6 +190,13 @@ def _heat_bins(url: str, skey: tuple, cell_deg: float):
         return indicators.heat_bins(s, _scope(skey), cell_deg=cell_deg)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _outside_needs(url: str, skey: tuple, vkey: tuple, limit: int):
+    with _session_for(url) as s:
+        needs = queries.load_needs(s, _scope(skey), limit=limit, quality="outside")
+    return redact(needs, _viewer(vkey))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
     from grid_model import indicators
@@ -220,6 +232,11 @@ def grid_measures(scope: Scope, *, day: dt.date):
 
 def heat_bins(scope: Scope, *, cell_deg: float = 0.002):
     return _heat_bins(database_url(), scope_key(scope), cell_deg)
+
+
+def outside_needs(scope: Scope, viewer: Viewer, *, limit: int = 500):
+    """The newest ``limit`` needs outside every grid, redacted for ``viewer``."""
+    return _outside_needs(database_url(), scope_key(scope), viewer_key(viewer), limit)
 
 
 def grid_card(grid_code: str, viewer: Viewer, *, day: dt.date):
@@ -268,6 +285,18 @@ def _name_of(frame, code_col: str, name_col: str) -> dict[str, str]:
     return dict(zip(frame[code_col], frame[name_col], strict=True))
 
 
+def _named(names: dict[str, str], *, with_code: bool = False):
+    everything = tr("all")
+
+    def fmt(code: str | None) -> str:
+        if code is None:
+            return everything
+        name = names.get(code, code)
+        return f"{name} · {code}" if with_code else name
+
+    return fmt
+
+
 def _area_selectors(sb) -> tuple[str | None, str]:
     """Street → community → grid selectors; the most specific choice is the area."""
     all_areas = areas()
@@ -276,7 +305,7 @@ def _area_selectors(sb) -> tuple[str | None, str]:
     street = sb.selectbox(
         tr("street"),
         [None, *street_names],
-        format_func=lambda c: tr("all") if c is None else street_names.get(c, c),
+        format_func=_named(street_names),
         key=KEY_STREET,
         persist_state="session",
     )
@@ -287,7 +316,7 @@ def _area_selectors(sb) -> tuple[str | None, str]:
     community = sb.selectbox(
         tr("community"),
         [None, *community_names],
-        format_func=lambda c: tr("all") if c is None else community_names.get(c, c),
+        format_func=_named(community_names),
         key=KEY_COMMUNITY,
         persist_state="session",
     )
@@ -298,7 +327,7 @@ def _area_selectors(sb) -> tuple[str | None, str]:
         grid = sb.selectbox(
             tr("grid"),
             [None, *grid_names],
-            format_func=lambda c: tr("all") if c is None else f"{grid_names.get(c, c)} ({c})",
+            format_func=_named(grid_names, with_code=True),
             key=KEY_GRID,
             persist_state="session",
         )
@@ -314,16 +343,16 @@ def _period(sb, day: dt.date) -> tuple[dt.date | None, dt.date | None, str]:
     choice = sb.selectbox(
         tr("period"),
         PERIODS,
-        format_func=lambda p: tr(f"period_{p}"),
+        format_func=texts("period_"),
         key=KEY_PERIOD,
         persist_state="session",
     )
     if choice == "custom":
         start_default, end_default = period_dates("12m", day)
-        st.session_state.setdefault(KEY_FROM, start_default)
-        st.session_state.setdefault(KEY_TO, end_default)
-        start = sb.date_input(tr("period_from"), key=KEY_FROM, persist_state="session")
-        end = sb.date_input(tr("period_to"), key=KEY_TO, persist_state="session")
+        start = sb.date_input(
+            tr("period_from"), value=start_default, key=KEY_FROM, persist_state="session"
+        )
+        end = sb.date_input(tr("period_to"), value=end_default, key=KEY_TO, persist_state="session")
         if start and end and start > end:
             sb.warning(tr("period_bad", start=start, end=end))
             start, end = end, start
@@ -337,26 +366,40 @@ def _period(sb, day: dt.date) -> tuple[dt.date | None, dt.date | None, str]:
     return start, end, shown
 
 
+def _require_database() -> None:
+    """Stop the page with a clear message when the database cannot be read."""
+    try:
+        areas()
+    except (SQLAlchemyError, GridLawError) as exc:
+        url = make_url(database_url()).render_as_string(hide_password=True)
+        st.error(tr("db_error", url=url, msg=str(exc).splitlines()[0]))
+        st.stop()
+
+
 def sidebar(
     *,
     categories: bool = True,
     statuses: bool = True,
     role_default: str = DEFAULT_ROLE,
 ) -> Filters:
-    """Draw the shared sidebar (language, area, period, category, status, role) and return
-    the chosen filters. Widgets keep their values across pages (``persist_state``)."""
+    """Draw the shared sidebar (language, area, as-of day, period, category, status, role) and
+    return the chosen filters. Widgets keep their values across pages (``persist_state``)."""
     language_switch()
     sb = st.sidebar
+    _require_database()
     sb.header(tr("filters"))
-    day = today()
     area_code, area_label = _area_selectors(sb)
+    day = sb.date_input(
+        tr("as_of"), value=today(), key=KEY_AS_OF, help=tr("as_of_help"), persist_state="session"
+    )
+    day = day or today()
     start, end, period_label = _period(sb, day)
     chosen_categories: list[str] = []
     if categories:
         chosen_categories = sb.multiselect(
             tr("category"),
             [c.value for c in Category],
-            format_func=lambda c: tl("category", c),
+            format_func=labels("category"),
             key=KEY_CATEGORY,
             persist_state="session",
         )
@@ -365,16 +408,15 @@ def sidebar(
         chosen_statuses = sb.multiselect(
             tr("status"),
             [s.value for s in Status],
-            format_func=lambda s: tl("status", s),
+            format_func=labels("status"),
             key=KEY_STATUS,
             persist_state="session",
         )
-    if KEY_ROLE not in st.session_state:
-        st.session_state[KEY_ROLE] = role_default
     role = sb.selectbox(
         tr("viewer_role"),
         ROLES,
-        format_func=lambda r: tl("role", r),
+        index=ROLES.index(role_default),
+        format_func=labels("role"),
         key=KEY_ROLE,
         help=tr("viewer_role_help"),
         persist_state="session",
@@ -388,7 +430,7 @@ def sidebar(
     )
     return Filters(
         scope=scope,
-        viewer=Viewer(role=role, name=role),
+        viewer=Viewer(role=role, name=tl("role", role)),
         area_label=area_label,
         period_label=period_label,
         today=day,

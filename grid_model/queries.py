@@ -90,9 +90,14 @@ NEED_COLUMNS = (
 
 
 def load_needs(
-    session: Session, scope: Scope | None = None, *, limit: int | None = None
+    session: Session,
+    scope: Scope | None = None,
+    *,
+    limit: int | None = None,
+    quality: str | None = None,
 ) -> pd.DataFrame:
-    """Needs in ``scope`` as a plain DataFrame (WGS84 ``lon``/``lat``), newest first.
+    """Needs in ``scope`` as a plain DataFrame (WGS84 ``lon``/``lat``), newest first; only
+    those of location ``quality`` (``inside``, ``snapped``, ``outside``) when given.
 
     Contains personal columns: callers that show or export rows pass them through
     :func:`grid_model.scope.redact` for the viewer.
@@ -103,6 +108,8 @@ def load_needs(
         .where(scope.need_filter())
         .order_by(Need.reported_at.desc(), Need.id.desc())
     )
+    if quality:
+        stmt = stmt.where(Need.quality == quality)
     if limit:
         stmt = stmt.limit(limit)
     return _frame(session, stmt)

@@ -1,0 +1,29 @@
+"""GridLaw dashboard (网格法治地图): ``streamlit run app.py`` (or ``gridlaw demo``).
+
+The entry point only builds the navigation, with page titles in the user's language; each page
+in ``pages/`` draws the shared sidebar (language, area, period, filters) and calls the services
+through :mod:`dashboard.state`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import tr
+
+# (file, title key, URL path, icon); the first is the home page.
+PAGES = (
+    ("pages/1_总览_Overview.py", "page_overview", "overview", ":material/dashboard:"),
+    ("pages/2_地图_Map.py", "page_map", "map", ":material/map:"),
+)
+
+
+def main() -> None:
+    pages = [
+        st.Page(path, title=tr(key), url_path=url, icon=icon, default=i == 0)
+        for i, (path, key, url, icon) in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,144 @@
+"""Small Streamlit renderers shared by the pages: KPI tiles, translated tables, the grid card,
+errors. They render what a service returned; they compute nothing of the domain."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import tl, tr
+from grid_model.errors import GridLawError, ImportValidationError
+
+#: Columns whose values are enum codes, and the label kind that translates them.
+VALUE_KINDS = {
+    "category": "category",
+    "status": "status",
+    "outcome": "outcome",
+    "source": "source",
+    "quality": "quality",
+    "role": "role",
+    "kind": "kind",
+}
+
+
+def fmt_rate(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return tr("not_available")
+    return f"{100 * value:.1f}%"
+
+
+def fmt_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return tr("not_available")
+    return f"{value:,.{digits}f}"
+
+
+def metric(key: str, label: str, value: str, *, help: str | None = None) -> None:
+    """``st.metric`` inside a keyed container (``st.metric`` takes no key; the container's key
+    lets tests and the browser find the tile)."""
+    with st.container(key=key):
+        st.metric(label, value, help=help)
+
+
+def kpi_tiles(kpis, *, prefix: str = "kpi", columns: int = 4) -> None:
+    """The headline KPIs of :class:`grid_model.indicators.Kpis` as metric tiles."""
+    tiles = [
+        ("needs", tr("kpi_needs"), fmt_number(kpis.needs)),
+        ("services", tr("kpi_services"), fmt_number(kpis.services)),
+        ("mediated", tr("kpi_mediated"), fmt_number(kpis.disputes_mediated)),
+        ("overdue", tr("kpi_overdue"), fmt_number(kpis.overdue_open)),
+        ("closure_rate", tr("kpi_closure_rate"), fmt_rate(kpis.closure_rate)),
+        ("on_time_rate", tr("kpi_on_time_rate"), fmt_rate(kpis.on_time_rate)),
+        (
+            "mediation_success",
+            tr("kpi_mediation_success"),
+            fmt_rate(kpis.mediation_success_rate),
+        ),
+        ("days_median", tr("kpi_days_median"), fmt_number(kpis.median_days_to_close, 1)),
+    ]
+    cols = st.columns(columns)
+    for i, (name, label, value) in enumerate(tiles):
+        with cols[i % columns]:
+            metric(f"{prefix}_{name}", label, value)
+
+
+def translated(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """``frame`` (only ``columns`` when given) with enum values and headers in the user's
+    language; headers without a text keep their name."""
+    cols = [c for c in (columns or frame.columns) if c in frame.columns]
+    out = frame[cols].copy()
+    for col in cols:
+        kind = VALUE_KINDS.get(col)
+        if kind:
+            out[col] = out[col].map(lambda v, k=kind: tl(k, v) if isinstance(v, str) else v)
+    return out.rename(columns={c: _header(c) for c in cols})
+
+
+def _header(column: str) -> str:
+    for key in (column, f"measure.{column}"):
+        try:
+            return tr(key)
+        except KeyError:
+            continue
+    return column
+
+
+def show_error(exc: GridLawError) -> None:
+    """A domain error in the user's language (services raise them with their own text)."""
+    if isinstance(exc, ImportValidationError):
+        st.error(tr("import_invalid", n=len(exc.errors), total=exc.total_rows))
+        return
+    st.error(tr("error", msg=str(exc)))
+
+
+def grid_card(card) -> None:
+    """Render a :class:`grid_model.indicators.GridCard`."""
+    with st.container(key="grid_card", border=True):
+        st.subheader(tr("card_title", name=card.name, code=card.code))
+        st.caption(tr("label_value", label=tr("card_community"), value=card.community))
+        if card.population is not None:
+            st.caption(
+                tr("label_value", label=tr("measure.population"), value=f"{card.population:,}")
+            )
+        st.markdown(f"**{tr('card_staff')}**")
+        lines = []
+        for role, label_key in (
+            ("grid_assistant", "card_assistant"),
+            ("lawyer", "card_lawyer"),
+            ("mediator", "card_mediator"),
+        ):
+            names = card.staff.get(role) or []
+            shown = (
+                tr("list_sep").join(
+                    f"{n} {card.phones[n]}" if n in card.phones else n for n in names
+                )
+                if names
+                else f"*{tr('card_nobody')}*"
+            )
+            lines.append("- " + tr("label_value", label=tr(label_key), value=shown))
+        st.markdown("\n".join(lines))
+        k = card.kpis
+        cols = st.columns(4)
+        with cols[0]:
+            metric("card_needs", tr("kpi_needs"), fmt_number(k.needs))
+        with cols[1]:
+            metric("card_overdue", tr("kpi_overdue"), fmt_number(k.overdue_open))
+        with cols[2]:
+            metric("card_closure_rate", tr("kpi_closure_rate"), fmt_rate(k.closure_rate))
+        with cols[3]:
+            metric("card_on_time_rate", tr("kpi_on_time_rate"), fmt_rate(k.on_time_rate))
+        st.markdown(f"**{tr('card_latest')}**")
+        if card.latest.empty:
+            st.caption(tr("no_data"))
+        else:
+            st.dataframe(
+                translated(
+                    card.latest,
+                    ["external_id", "reported_at", "category", "status", "due_date", "description"],
+                ),
+                hide_index=True,
+                key="card_latest",
+            )
