@@ -386,6 +386,19 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
     return df[GRID_MEASURE_COLUMNS]
 
 
+def _heat_bins_stmt(scope: Scope, cell_deg: float):
+    # The cell size is written into the SQL: GROUP BY must repeat the SELECT expressions
+    # exactly, which two separate bind parameters would not on PostgreSQL.
+    cell = literal_column(repr(float(cell_deg)))
+    ix = func.floor(Need.lon / cell).label("ix")
+    iy = func.floor(Need.lat / cell).label("iy")
+    return (
+        select(ix, iy, func.count().label("weight"))
+        .where(scope.need_filter() & Need.lon.is_not(None) & Need.lat.is_not(None))
+        .group_by(ix, iy)
+    )
+
+
 def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.DataFrame:
     """Needs counted on a ``cell_deg`` lon/lat lattice, in the database.
 
@@ -393,19 +406,14 @@ def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.
     non-empty bin, so a heatmap gets a few thousand weighted points instead of one per need.
     0.002° is about 200 m at Jiangmen. This is a density picture, not a hotspot statistic.
     """
-    if not isinstance(cell_deg, int | float) or not math.isfinite(cell_deg) or cell_deg <= 0:
+    if (
+        isinstance(cell_deg, bool)
+        or not isinstance(cell_deg, int | float)
+        or not math.isfinite(cell_deg)
+        or cell_deg <= 0
+    ):
         raise InvalidInputError(f"cell_deg={cell_deg!r}: expected a positive number of degrees")
-    # The cell size is written into the SQL: GROUP BY must repeat the SELECT expressions
-    # exactly, which two separate bind parameters would not on PostgreSQL.
-    cell = literal_column(repr(float(cell_deg)))
-    ix = func.floor(Need.lon / cell).label("ix")
-    iy = func.floor(Need.lat / cell).label("iy")
-    stmt = (
-        select(ix, iy, func.count().label("weight"))
-        .where(scope.need_filter() & Need.lon.is_not(None) & Need.lat.is_not(None))
-        .group_by(ix, iy)
-    )
-    df = _frame(session, stmt)
+    df = _frame(session, _heat_bins_stmt(scope, cell_deg))
     return pd.DataFrame(
         {
             "lon": (df["ix"].astype("float64") + 0.5) * cell_deg,

@@ -101,6 +101,45 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "grids_problems": {"zh": "网格检查发现 {n} 个问题:", "en": "Grid check found {n} problem(s):"},
     "error": {"zh": "错误:{msg}", "en": "Error: {msg}"},
+    # cases: the diary form and status changes (grid_model.cases)
+    "invalid_field": {
+        "zh": "字段“{field}”的值“{value}”无效,应为{expected}",
+        "en": "field '{field}' has '{value}', expected {expected}",
+    },
+    "expected_not_future": {
+        "zh": "不晚于今天({today})的日期",
+        "en": "a date not after today ({today})",
+    },
+    "expected_in_area": {
+        "zh": "您负责区域({area})内的位置",
+        "en": "a location inside your area ({area})",
+    },
+    "expected_known_worker": {
+        "zh": "数据库中已有的工作人员编号",
+        "en": "a worker code that exists in the database",
+    },
+    "expected_crs": {
+        "zh": "坐标系 wgs84、gcj02、bd09 或 EPSG:<代码>",
+        "en": "a coordinate system: wgs84, gcj02, bd09 or EPSG:<code>",
+    },
+    "expected_outcome_on_close": {
+        "zh": "办结时须填写结果,以下之一:{choices}",
+        "en": "an outcome when closing, one of: {choices}",
+    },
+    "expected_mediation_outcome": {
+        "zh": "适合“{category}”类需求的结果({choices});调解结果仅用于人民调解",
+        "en": "an outcome for a '{category}' need ({choices}); mediation outcomes are for "
+        "mediation needs only",
+    },
+    "status_transition": {
+        "zh": "需求 {id} 的状态不能从“{from_}”改为“{to}”;可改为:{allowed}",
+        "en": "need {id} cannot go from status '{from_}' to '{to}'; allowed: {allowed}",
+    },
+    "status_none_allowed": {
+        "zh": "无(已办结的需求不能重新打开)",
+        "en": "none (a closed need cannot be reopened)",
+    },
+    "need_not_found": {"zh": "未找到需求 {id}", "en": "need {id} not found"},
 }
 
 

@@ -1,0 +1,509 @@
+"""Cases (法律需求): record a need from the diary form, move it through its statuses, find it.
+
+Status flow (:data:`TRANSITIONS`)::
+
+    recorded → dispatched → in_progress → closed
+    recorded → closed          (a consultation answered on the spot)
+
+Closing needs an outcome (:class:`~grid_model.models.Outcome`); ``mediated`` and
+``mediation_failed`` only close mediation needs. A closed need is never reopened. Every
+change writes an :class:`~grid_model.models.AuditEntry`.
+
+Recording is idempotent: a need with an ``external_id`` already stored is returned as it is,
+and a need without one gets a deterministic id from a hash of its grid, category,
+description, report date and resident, so a form submitted twice (the same day) stores one
+case. To record two genuinely identical needs, give them external ids.
+
+Viewers see only their area; viewers without the right to personal data
+(:attr:`Viewer.sees_personal_data`) never get residents' names and phones, nor needs of people
+under community correction. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geodata.errors import GeodataError
+from grid_model import db, geolocate
+from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.importing import validate_needs
+from grid_model.messages import t
+from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
+from grid_model.queries import NEED_COLUMNS
+from grid_model.scope import Scope, Viewer, redact
+
+#: The statuses in their order.
+STATUS_FLOW: tuple[str, ...] = tuple(s.value for s in Status)
+
+#: Allowed status changes: from → the statuses it may go to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "recorded": frozenset({"dispatched", "closed"}),
+    "dispatched": frozenset({"in_progress"}),
+    "in_progress": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+
+MEDIATION_OUTCOMES = frozenset({"mediated", "mediation_failed"})
+SORTABLE = ("reported_at", "due_date", "closed_at", "status", "category", "grid_code", "id")
+# Leeway for the clock of the device that filled in the form.
+_FUTURE_SLACK = dt.timedelta(days=1)
+_M_PER_DEG_LAT = 111_320.0
+
+
+@dataclass
+class NeedInput:
+    """One need as a form (the grid legal-needs diary) submits it.
+
+    Values may be typed text: coordinates as strings, dates as ``2025-03-01``,
+    ``2025/3/1`` or ``2025年3月1日``, categories and sources as codes or their Chinese names
+    (see :data:`grid_model.importing.CATEGORY_ALIASES`).
+    """
+
+    lon: float | str | None
+    lat: float | str | None
+    category: str | None
+    reported_at: dt.date | str | None
+    source: str | None = None
+    description: str | None = None
+    external_id: str | None = None
+    dispute_type: str | None = None
+    due_date: dt.date | str | None = None
+    resident_name: str | None = None
+    resident_phone: str | None = None
+    under_correction: bool = False
+    worker_code: str | None = None
+
+
+# --- record ---------------------------------------------------------------------------------
+
+
+def _invalid(errors: list[tuple[str, object, str]], lang: str) -> InvalidInputError:
+    lines = [
+        t("invalid_field", lang, field=f, value="" if v is None else v, expected=e)
+        for f, v, e in errors
+    ]
+    return InvalidInputError("; ".join(lines))
+
+
+def _validated(data: NeedInput, crs: str, lang: str) -> dict:
+    """The need's clean values (WGS84), or InvalidInputError naming every bad field."""
+    if not isinstance(data, NeedInput):
+        raise InvalidInputError(f"data: expected a NeedInput, got {type(data).__name__}")
+    row = {
+        "id": data.external_id or "pending",
+        "reported_at": data.reported_at,
+        "lon": data.lon,
+        "lat": data.lat,
+        "category": data.category,
+        "dispute_type": data.dispute_type,
+        "description": data.description,
+        "source": data.source,
+        "due_date": data.due_date,
+        "resident_name": data.resident_name,
+        "resident_phone": data.resident_phone,
+        "under_correction": "1" if data.under_correction else "0",
+        "assistant": data.worker_code,
+    }
+    frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
+    try:
+        clean, collected = validate_needs(frame, crs=crs, lang=lang)
+    except GeodataError as exc:
+        raise _invalid([("crs", crs, t("expected_crs", lang))], lang) from exc
+    errors = [(e.field, e.value, e.expected) for e in collected.sorted()]
+    values = clean.iloc[0].to_dict()
+    if not (data.source or "").strip():
+        errors.append(("source", data.source, t("expected_required", lang)))
+    today = dt.date.today()
+    reported, due = values["reported_at"], values["due_date"]
+    if reported is not None and reported > today + _FUTURE_SLACK:
+        errors.append(
+            ("reported_at", data.reported_at, t("expected_not_future", lang, today=today))
+        )
+    if data.due_date is not None and due is not None and reported is not None and due < reported:
+        errors.append(
+            ("due_date", data.due_date, t("expected_closed_after", lang, reported=reported))
+        )
+    if errors:
+        raise _invalid(errors, lang)
+    values["external_id"] = (data.external_id or "").strip() or None
+    values["description"] = _normalise_text(values["description"])
+    return values
+
+
+def _normalise_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text_ = " ".join(str(value).split())
+    return text_ or None
+
+
+def content_id(values: dict) -> str:
+    """Deterministic external id of a need without one: a hash of grid, category,
+    description, report date and resident (name and phone)."""
+    parts = [
+        values.get("grid_code") or "",
+        values["category"],
+        _normalise_text(values.get("description")) or "",
+        values["reported_at"].isoformat(),
+        _normalise_text(values.get("resident_name")) or "",
+        "".join(ch for ch in str(values.get("resident_phone") or "") if ch.isdigit()),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"H{digest[:32]}"
+
+
+def _nearby_grids(session: Session, lon: float, lat: float, snap_m: float) -> gpd.GeoDataFrame:
+    """Grids whose boundary meets a box of ``snap_m`` (and then some) around the point,
+    through the spatial index; enough for :func:`geolocate.locate` to apply its rules."""
+    dy = 1.5 * snap_m / _M_PER_DEG_LAT + 1e-6
+    dx = dy / max(math.cos(math.radians(lat)), 0.01)
+    x0, y0, x1, y1 = lon - dx, lat - dy, lon + dx, lat + dy
+    envelope = func.ST_GeomFromText(
+        f"POLYGON(({x0!r} {y0!r},{x1!r} {y0!r},{x1!r} {y1!r},{x0!r} {y1!r},{x0!r} {y0!r}))", 4326
+    )
+    stmt = select(Grid.code, func.ST_AsBinary(Grid.boundary).label("wkb"))
+    if db.is_sqlite(session.get_bind()):
+        # SpatiaLite does not use its R*Tree by itself: ask the index for candidate rowids.
+        stmt = stmt.where(
+            Grid.id.in_(
+                text(
+                    "SELECT rowid FROM SpatialIndex WHERE f_table_name = 'grids' "
+                    "AND f_geometry_column = 'boundary' "
+                    "AND search_frame = BuildMbr(:x0, :y0, :x1, :y1, 4326)"
+                ).bindparams(x0=x0, y0=y0, x1=x1, y1=y1)
+            )
+        )
+    stmt = stmt.where(func.ST_Intersects(Grid.boundary, envelope)).order_by(Grid.code)
+    rows = session.execute(stmt).all()
+    return gpd.GeoDataFrame(
+        {"code": [r.code for r in rows]},
+        geometry=shapely.from_wkb([bytes(r.wkb) for r in rows]),
+        crs="EPSG:4326",
+    )
+
+
+def _audit(session: Session, actor: str, action: str, need: Need, details: dict) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor, action=action, entity="need", entity_id=str(need.id), details=details
+        )
+    )
+
+
+def _in_area(grid_code: str | None, area: str | None) -> bool:
+    return not area or (grid_code is not None and grid_code.startswith(area))
+
+
+def record_need(
+    session: Session,
+    data: NeedInput,
+    *,
+    viewer: Viewer,
+    crs: str = "wgs84",
+    snap_m: float = 30.0,
+    lang: str = "zh",
+) -> tuple[Need, bool]:
+    """Validate, locate and store one need; return it and whether it was created.
+
+    Parameters
+    ----------
+    data : NeedInput
+        The form's values.
+    viewer : Viewer
+        Who records it: the actor of the audit entry. A viewer limited to an area may record
+        needs in that area's grids (or outside every grid, flagged ``outside``).
+    crs : str
+        The system of ``data.lon``/``data.lat``: ``wgs84``, ``gcj02`` (Amap, Tencent),
+        ``bd09`` (Baidu) or ``EPSG:<code>``; stored in WGS84.
+    snap_m : float
+        A point outside every grid but this close to one snaps to it (quality ``snapped``).
+
+    Returns
+    -------
+    (Need, bool)
+        The stored need, and False when it already existed (same ``external_id``, or, without
+        one, the same content: see the module docstring).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming each bad field and what was expected, in ``lang`` (``zh`` or ``en``).
+    """
+    values = _validated(data, crs, lang)
+    if values["external_id"]:
+        existing = session.scalars(
+            select(Need).where(Need.external_id == values["external_id"])
+        ).first()
+        if existing is not None:
+            return existing, False
+    if (
+        values["worker_code"]
+        and session.scalar(select(Worker.id).where(Worker.code == values["worker_code"])) is None
+    ):
+        raise _invalid([("worker_code", data.worker_code, t("expected_known_worker", lang))], lang)
+
+    lon, lat = float(values["lon"]), float(values["lat"])
+    located = geolocate.locate(
+        _nearby_grids(session, lon, lat, snap_m), [lon], [lat], snap_m=snap_m
+    )
+    grid_code = located["grid_code"].iloc[0]
+    quality = str(located["quality"].iloc[0])
+    if grid_code is not None and not _in_area(grid_code, viewer.area_code):
+        raise _invalid(
+            [("lon/lat", f"{data.lon}, {data.lat}", t("expected_in_area", lang, area=viewer.area_code))],
+            lang,
+        )  # fmt: skip
+    values["grid_code"] = grid_code
+    external_id = values["external_id"] or content_id(values)
+    existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
+    if existing is not None:
+        return existing, False
+
+    district = grid_code[:6] if grid_code else (viewer.area_code or "")[:6] or None
+    need = Need(
+        external_id=external_id,
+        district_code=district,
+        reported_at=values["reported_at"],
+        location=from_shape(Point(lon, lat), srid=4326),
+        lon=lon,
+        lat=lat,
+        grid_code=grid_code,
+        quality=quality,
+        category=values["category"],
+        dispute_type=values["dispute_type"],
+        description=values["description"],
+        source=values["source"],
+        status="recorded",
+        due_date=values["due_date"],
+        worker_code=values["worker_code"],
+        resident_name=values["resident_name"],
+        resident_phone=values["resident_phone"],
+        under_correction=bool(values["under_correction"]),
+    )
+    try:
+        with session.begin_nested():
+            session.add(need)
+            session.flush()
+    except IntegrityError:
+        # Submitted twice at the same moment: the other submission stored it first.
+        existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
+        if existing is None:
+            raise
+        return existing, False
+    _audit(
+        session,
+        viewer.name,
+        "record_need",
+        need,
+        {
+            "external_id": external_id,
+            "grid_code": grid_code,
+            "quality": quality,
+            "category": need.category,
+            "source": need.source,
+            "crs": crs,
+        },
+    )
+    session.flush()
+    return need, True
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def _visible(need: Need, viewer: Viewer | None) -> bool:
+    if viewer is None:
+        return True
+    if need.under_correction and not viewer.sees_personal_data:
+        return False
+    if not viewer.area_code:
+        return True
+    return _in_area(need.grid_code, viewer.area_code) or (
+        need.grid_code is None and (need.district_code or "").startswith(viewer.area_code[:6])
+    )
+
+
+def _get_need(
+    session: Session, need_id: int, viewer: Viewer | None, lang: str, *, lock: bool = False
+) -> Need:
+    stmt = select(Need).where(Need.id == need_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    need = session.scalars(stmt).first()
+    if need is None or not _visible(need, viewer):
+        raise NotFoundError(t("need_not_found", lang, id=need_id))
+    return need
+
+
+def change_status(
+    session: Session,
+    need_id: int,
+    new_status: str,
+    *,
+    outcome: str | None = None,
+    actor: str | Viewer,
+    on: dt.date,
+    lang: str = "zh",
+) -> Need:
+    """Move need ``need_id`` to ``new_status`` on day ``on`` (see :data:`TRANSITIONS`).
+
+    Closing sets ``outcome`` (required, one of :class:`~grid_model.models.Outcome`; the
+    mediation outcomes only for mediation needs) and ``closed_at = on``. ``actor`` is a name or
+    a :class:`Viewer` (then limited to what the viewer may see).
+
+    Raises
+    ------
+    InvalidInputError
+        For a transition not allowed (naming from and to), a missing or unfit outcome, an
+        outcome when not closing, or ``on`` before the report date.
+    NotFoundError
+        When the need does not exist (or the viewer may not see it).
+    """
+    viewer = actor if isinstance(actor, Viewer) else None
+    actor_name = actor.name if isinstance(actor, Viewer) else str(actor)
+    need = _get_need(session, need_id, viewer, lang, lock=True)
+    old = need.status
+    allowed = TRANSITIONS.get(old, frozenset())
+    if new_status not in allowed:
+        choices = ", ".join(s for s in STATUS_FLOW if s in allowed) or t(
+            "status_none_allowed", lang
+        )
+        raise InvalidInputError(
+            t("status_transition", lang, id=need_id, from_=old, to=new_status, allowed=choices)
+        )
+    if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+        raise _invalid([("on", on, t("expected_date", lang))], lang)
+    if on < need.reported_at:
+        raise _invalid(
+            [("on", on, t("expected_closed_after", lang, reported=need.reported_at))], lang
+        )
+    if new_status == "closed":
+        fit = [
+            o.value for o in Outcome if (o in MEDIATION_OUTCOMES) <= (need.category == "mediation")
+        ]
+        if outcome not in {o.value for o in Outcome}:
+            raise _invalid(
+                [("outcome", outcome, t("expected_outcome_on_close", lang, choices=", ".join(fit)))],
+                lang,
+            )  # fmt: skip
+        if outcome not in fit:
+            expected = t("expected_mediation_outcome", lang, category=need.category,
+                         choices=", ".join(fit))  # fmt: skip
+            raise _invalid([("outcome", outcome, expected)], lang)
+        need.outcome = outcome
+        need.closed_at = on
+    elif outcome is not None:
+        raise _invalid([("outcome", outcome, t("expected_outcome_for_closed", lang))], lang)
+    need.status = new_status
+    _audit(
+        session,
+        actor_name,
+        "change_status",
+        need,
+        {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()},
+    )
+    session.flush()
+    return need
+
+
+# --- find -----------------------------------------------------------------------------------
+
+
+def _text_filter(text_: str, viewer: Viewer) -> ColumnElement[bool]:
+    needle = text_.strip().lower()
+    columns = [Need.external_id, Need.description, Need.grid_code, Need.dispute_type]
+    if viewer.sees_personal_data:
+        # Only those who may see names may find a need by them.
+        columns += [Need.resident_name, Need.resident_phone]
+    cond = None
+    for col in columns:
+        hit = func.lower(func.coalesce(col, "")).contains(needle, autoescape=True)
+        cond = hit if cond is None else cond | hit
+    return cond
+
+
+def search_needs(
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
+    *,
+    text: str | None = None,
+    sort: str = "reported_at",
+    descending: bool = True,
+    limit: int = 200,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """Needs in ``scope`` (cut to the viewer's area) matching ``text``, redacted for ``viewer``.
+
+    ``text`` is matched, case-insensitively, against the external id, description, grid code
+    and dispute type (and the resident's name and phone for viewers who may see them).
+    ``sort`` is one of :data:`SORTABLE`; empty values sort last either way; ties by id.
+    Columns: those of :func:`grid_model.queries.load_needs`, minus personal data for viewers
+    without the right to it (who also never get needs of people under correction).
+    """
+    if sort not in SORTABLE:
+        raise InvalidInputError(f"sort={sort!r}: expected one of {', '.join(SORTABLE)}")
+    for name, value, low in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidInputError(f"{name}={value!r}: expected a whole number ≥ {low}")
+    cond = scope.restricted_to(viewer).need_filter()
+    if not viewer.sees_personal_data:
+        cond = cond & ~Need.under_correction
+    if text and text.strip():
+        cond = cond & _text_filter(text, viewer)
+    key = getattr(Need, sort)
+    order = (key.desc() if descending else key.asc()).nulls_last()
+    tie = Need.id.desc() if descending else Need.id.asc()
+    stmt = select(*NEED_COLUMNS).where(cond).order_by(order, tie).limit(limit).offset(offset)
+    result = session.execute(stmt)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return redact(frame, viewer)
+
+
+def need_detail(session: Session, need_id: int, viewer: Viewer, *, lang: str = "zh") -> dict:
+    """One need as a dict (the columns of :func:`search_needs`, redacted for ``viewer``) with
+    ``history``: its audit entries, oldest first (``at, actor, action, details``).
+
+    Raises
+    ------
+    NotFoundError
+        When the need does not exist or the viewer may not see it.
+    """
+    need = _get_need(session, need_id, viewer, lang)
+    # redact() decides which columns a viewer gets; rows it would drop are not visible above
+    kept = redact(pd.DataFrame(columns=[c.key for c in NEED_COLUMNS]), viewer).columns
+    record = {name: getattr(need, name) for name in kept}
+    entries = session.scalars(
+        select(AuditEntry)
+        .where((AuditEntry.entity == "need") & (AuditEntry.entity_id == str(need.id)))
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    record["history"] = [
+        {"at": e.at, "actor": e.actor, "action": e.action, "details": e.details} for e in entries
+    ]
+    return record
+
+
+__all__ = [
+    "MEDIATION_OUTCOMES",
+    "STATUS_FLOW",
+    "TRANSITIONS",
+    "NeedInput",
+    "change_status",
+    "content_id",
+    "need_detail",
+    "record_need",
+    "search_needs",
+]
