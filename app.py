@@ -15,6 +15,10 @@ from dashboard.i18n import tr
 PAGES = (
     ("pages/1_总览_Overview.py", "page_overview", "overview", ":material/dashboard:"),
     ("pages/2_地图_Map.py", "page_map", "map", ":material/map:"),
+    ("pages/3_工作量_Workload.py", "page_workload", "workload", ":material/groups:"),
+    ("pages/4_覆盖缺口_Gaps.py", "page_gaps", "gaps", ":material/report:"),
+    ("pages/5_案件_Cases.py", "page_cases", "cases", ":material/gavel:"),
+    ("pages/6_数据_Data.py", "page_data", "data", ":material/database:"),
 )
 
 

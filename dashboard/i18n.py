@@ -240,6 +240,182 @@ LABELS: dict[str, dict[str, str]] = {
     "lon": {"zh": "经度", "en": "Longitude"},
     "lat": {"zh": "纬度", "en": "Latitude"},
     "weight": {"zh": "权重", "en": "Weight"},
+    # workload page
+    "workload_title": {"zh": "网格助理员工作量", "en": "Grid assistants' workload"},
+    "workload_period": {
+        "zh": "统计时段：{start} 至 {end}（时段为“全部时间”时按近 12 个月计算）",
+        "en": "Period: {start} to {end} (the last 12 months when the period is 'all time')",
+    },
+    "workload_weights": {"zh": "各类需求权重", "en": "Weights per category"},
+    "workload_weights_help": {
+        "zh": "工作量 = 各类（未结 + 新增）需求数 × 权重之和",
+        "en": "Workload = Σ weight × (open + new needs) over the categories",
+    },
+    "min_cases": {"zh": "参与排名的最少案件数", "en": "Fewest cases to be ranked"},
+    "min_cases_help": {
+        "zh": "新增加办结少于此数的人员只显示数值，不参与排名",
+        "en": "Assistants with fewer new + closed cases are shown but not ranked",
+    },
+    "workload_chart": {"zh": "每名助理员的工作量", "en": "Workload per assistant"},
+    "unranked": {"zh": "案件过少，未排名", "en": "Too few cases: not ranked"},
+    "ranked_yes": {"zh": "参与排名", "en": "Ranked"},
+    "workload_none": {
+        "zh": "所选区域没有在岗的网格助理员",
+        "en": "No grid assistant is assigned in the chosen area",
+    },
+    "col.assistant_code": {"zh": "人员编号", "en": "Code"},
+    "col.assistant": {"zh": "网格助理员", "en": "Grid assistant"},
+    "col.grids": {"zh": "网格数", "en": "Grids"},
+    "col.population": {"zh": "人口", "en": "Population"},
+    "col.open": {"zh": "未结", "en": "Open"},
+    "col.new": {"zh": "新增", "en": "New"},
+    "col.closed": {"zh": "办结", "en": "Closed"},
+    "col.mean_days": {"zh": "平均办结天数", "en": "Mean days to close"},
+    "col.median_days": {"zh": "办结天数中位数", "en": "Median days to close"},
+    "col.on_time_rate": {"zh": "按期结案率", "en": "On-time rate"},
+    "col.overdue": {"zh": "超期", "en": "Overdue"},
+    "col.diary_compliance": {"zh": "日记完成率", "en": "Diary compliance"},
+    "col.workload": {"zh": "工作量指数", "en": "Workload index"},
+    "col.workload_per_1000": {"zh": "每千人工作量", "en": "Workload per 1,000 residents"},
+    "col.capacity": {"zh": "编制（FTE）", "en": "Capacity (FTE)"},
+    "col.rank": {"zh": "排名", "en": "Rank"},
+    "col.ranked": {"zh": "排名说明", "en": "Ranking"},
+    "col.kind": {"zh": "缺口", "en": "Gap"},
+    "col.group": {"zh": "类别", "en": "Group"},
+    "col.count": {"zh": "数量", "en": "Count"},
+    "col.need_id": {"zh": "需求序号", "en": "Need no."},
+    "col.distance_to_grid_m": {"zh": "距最近网格（米）", "en": "To nearest grid (m)"},
+    "col.distance_m": {"zh": "距离（米）", "en": "Distance (m)"},
+    "col.area_m2": {"zh": "面积（平方米）", "en": "Area (m²)"},
+    "col.days_overdue": {"zh": "超期天数", "en": "Days overdue"},
+    "col.last_activity": {"zh": "最近日记/走访", "en": "Last diary/visit"},
+    "col.id": {"zh": "序号", "en": "No."},
+    "col.share": {"zh": "占比", "en": "Share"},
+    "col.worker_code": {"zh": "经办人编号", "en": "Worker"},
+    "col.due_date_default": {"zh": "按类别默认期限", "en": "Default due date"},
+    # coverage gaps page
+    "gaps_title": {"zh": "覆盖缺口", "en": "Coverage gaps"},
+    "outreach_days": {"zh": "走访间隔（天）", "en": "Outreach interval (days)"},
+    "walk_m": {"zh": "步行距离（米）", "en": "Walking distance (m)"},
+    "gap_layers": {"zh": "地图显示的缺口", "en": "Gaps on the map"},
+    "gap_list": {"zh": "缺口清单", "en": "Gap list"},
+    "gap_pick": {"zh": "查看缺口明细", "en": "Show the items of"},
+    "gap_none": {"zh": "没有此类缺口", "en": "No gap of this kind"},
+    "gap_summary": {"zh": "各类缺口数量", "en": "Gaps by kind"},
+    "gap_notes": {"zh": "说明", "en": "Notes"},
+    "group.spatial": {"zh": "空间", "en": "Spatial"},
+    "group.staffing": {"zh": "人员配备", "en": "Staffing"},
+    "group.outreach": {"zh": "走访宣传", "en": "Outreach"},
+    "group.service": {"zh": "服务", "en": "Service"},
+    "group.access": {"zh": "可达性", "en": "Access"},
+    "download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
+    "download_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
+    "download_geojson": {"zh": "下载 GeoJSON", "en": "Download GeoJSON"},
+    "download_all_gaps": {"zh": "下载全部缺口", "en": "Download every gap"},
+    # cases page
+    "cases_title": {"zh": "案件", "en": "Cases"},
+    "tab_search": {"zh": "查询与办理", "en": "Search and handle"},
+    "tab_diary": {"zh": "网格日记（登记需求）", "en": "Grid diary (record a need)"},
+    "search": {
+        "zh": "搜索（编号、描述、网格、纠纷类型）",
+        "en": "Search (id, description, grid, dispute type)",
+    },
+    "sort_by": {"zh": "排序", "en": "Sort by"},
+    "descending": {"zh": "降序", "en": "Descending"},
+    "sort.reported_at": {"zh": "登记日期", "en": "Reported"},
+    "sort.due_date": {"zh": "办理期限", "en": "Due"},
+    "sort.closed_at": {"zh": "办结日期", "en": "Closed"},
+    "sort.status": {"zh": "状态", "en": "Status"},
+    "sort.category": {"zh": "类别", "en": "Category"},
+    "sort.grid_code": {"zh": "网格", "en": "Grid"},
+    "sort.id": {"zh": "序号", "en": "No."},
+    "cases_found": {
+        "zh": "找到 {n} 条（最多显示 {limit} 条）",
+        "en": "{n} found (at most {limit} shown)",
+    },
+    "case_pick": {"zh": "选择案件", "en": "Pick a case"},
+    "case_detail": {"zh": "案件详情", "en": "Case detail"},
+    "case_history": {"zh": "办理记录", "en": "History"},
+    "status_form": {"zh": "变更状态", "en": "Change status"},
+    "new_status": {"zh": "新状态", "en": "New status"},
+    "status_on": {"zh": "日期", "en": "Date"},
+    "status_closed_final": {"zh": "已办结的案件不能再变更", "en": "A closed case cannot change"},
+    "submit_status": {"zh": "保存状态", "en": "Save status"},
+    "status_saved": {
+        "zh": "案件 {id} 已变更为“{status}”",
+        "en": "Case {id} is now '{status}'",
+    },
+    "diary_locate": {"zh": "定位方式", "en": "Locate by"},
+    "locate.map": {"zh": "在地图上点击", "en": "Clicking the map"},
+    "locate.coords": {"zh": "输入坐标", "en": "Typing coordinates"},
+    "locate.grid": {"zh": "选择网格", "en": "Picking a grid"},
+    "diary_map_hint": {
+        "zh": "在地图上点击需求发生的位置",
+        "en": "Click where the need arose",
+    },
+    "diary_clicked": {
+        "zh": "已选位置：{lon}, {lat}（WGS84）",
+        "en": "Chosen point: {lon}, {lat} (WGS84)",
+    },
+    "diary_no_point": {"zh": "请先在地图上点击位置", "en": "Click a point on the map first"},
+    "coord_system": {"zh": "坐标系", "en": "Coordinate system"},
+    "crs.wgs84": {"zh": "WGS84（GPS）", "en": "WGS84 (GPS)"},
+    "crs.gcj02": {"zh": "GCJ-02（高德、腾讯）", "en": "GCJ-02 (Amap, Tencent)"},
+    "crs.bd09": {"zh": "BD-09（百度）", "en": "BD-09 (Baidu)"},
+    "crs.auto": {"zh": "按文件声明", "en": "As the file declares"},
+    "diary_grid_point": {
+        "zh": "需求定位在所选网格的中心点",
+        "en": "The need is placed at the chosen grid's centre point",
+    },
+    "submit_need": {"zh": "保存需求", "en": "Save the need"},
+    "need_saved": {"zh": "已保存需求 {id}（网格 {grid}）", "en": "Need {id} saved (grid {grid})"},
+    "need_exists": {
+        "zh": "此需求已保存过（{id}），未重复登记",
+        "en": "This need was already saved ({id}); no duplicate was created",
+    },
+    "under_correction": {"zh": "矫正对象", "en": "Under community correction"},
+    "optional_id": {"zh": "编号（可选）", "en": "ID (optional)"},
+    "no_grid": {"zh": "网格外", "en": "outside every grid"},
+    "diary_role_note": {
+        "zh": "以“{role}”身份登记；居民姓名和电话仅对经办人员可见",
+        "en": "Recording as '{role}'; residents' names and phones are seen only by case handlers",
+    },
+    # data page
+    "data_title": {"zh": "数据导入与导出", "en": "Import and export"},
+    "import_grids": {"zh": "导入网格边界", "en": "Import grid boundaries"},
+    "import_needs": {"zh": "导入法律需求", "en": "Import legal needs"},
+    "import_workers": {"zh": "导入工作人员与分工", "en": "Import workers and assignments"},
+    "upload": {"zh": "选择文件", "en": "Choose a file"},
+    "skip_invalid": {
+        "zh": "跳过无效行（其余照常导入）",
+        "en": "Skip invalid rows (import the rest)",
+    },
+    "all_or_nothing": {
+        "zh": "不勾选时，只要有一行无效，整个文件都不会导入",
+        "en": "Unticked: if any row is invalid, nothing from the file is stored",
+    },
+    "do_import": {"zh": "导入", "en": "Import"},
+    "row_errors": {"zh": "无效行", "en": "Invalid rows"},
+    "col.row": {"zh": "行号", "en": "Row"},
+    "col.field": {"zh": "字段", "en": "Field"},
+    "col.value": {"zh": "值", "en": "Value"},
+    "col.expected": {"zh": "应为", "en": "Expected"},
+    "export": {"zh": "导出", "en": "Export"},
+    "export_kind": {"zh": "导出内容", "en": "What to export"},
+    "export_format": {"zh": "文件格式", "en": "File format"},
+    "prepare_export": {"zh": "生成文件", "en": "Prepare the file"},
+    "download": {"zh": "下载 {name}", "en": "Download {name}"},
+    "export_rows": {"zh": "{n} 行", "en": "{n} rows"},
+    "export.grids": {"zh": "网格", "en": "Grids"},
+    "export.needs": {"zh": "法律需求", "en": "Needs"},
+    "export.workers": {"zh": "工作人员", "en": "Workers"},
+    "export.workload": {"zh": "工作量", "en": "Workload"},
+    "export.gaps": {"zh": "覆盖缺口", "en": "Coverage gaps"},
+    "export_personal_note": {
+        "zh": "导出内容按“查看身份”脱敏：无权限的身份不含居民姓名、电话和矫正对象",
+        "en": "Exports follow the 'viewing as' role: without the right, no residents' names, "
+        "phones or people under correction",
+    },
 }
 
 _ALL = {**MESSAGES, **LABELS}
@@ -302,10 +478,11 @@ def texts(prefix: str = "") -> Callable[[object], str]:
     return lambda v: text(f"{prefix}{v}", lang)
 
 
-def labels(kind: str) -> Callable[[object], str]:
-    """``v -> tl(kind, v)`` bound to the current language, for ``format_func``."""
+def labels(kind: str, *, none: str = "—") -> Callable[[object], str]:
+    """``v -> tl(kind, v)`` bound to the current language, for ``format_func``; ``None``
+    (an empty choice) reads as ``none``."""
     lang = current_lang()
-    return lambda v: label(kind, v, lang)
+    return lambda v: none if v is None else label(kind, v, lang)
 
 
 def language_switch() -> str:
@@ -323,3 +500,9 @@ def language_switch() -> str:
         horizontal=True,
         persist_state="session",
     )
+
+
+from dashboard.labels_analysis import ANALYSIS_LABELS  # noqa: E402  (analysis pages' texts)
+
+LABELS.update(ANALYSIS_LABELS)
+_ALL.update(ANALYSIS_LABELS)

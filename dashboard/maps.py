@@ -545,6 +545,189 @@ def _outside_layer(
     return group
 
 
+def build_pick_map(
+    grids: gpd.GeoDataFrame,
+    *,
+    point: tuple[float, float] | None = None,
+    basemap: str = "none",
+    lang: str = "zh",
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Grid outlines to click on (the diary form's locator), with the chosen ``point``
+    (WGS84 lon, lat) marked. Only WGS84 base maps: a click then reads as WGS84."""
+    _check_choice("basemap", basemap, ("none", "osm"))
+    m = base_map(basemap, lang=lang)
+    if len(grids):
+        shapes = gpd.GeoDataFrame(
+            {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
+            geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m),
+        )
+        folium.GeoJson(
+            shapes.__geo_interface__,
+            style_function=lambda _f: {
+                "color": OUTLINE_COLOR,
+                "weight": 1,
+                "fillColor": "#9ecae1",
+                "fillOpacity": 0.15,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
+            ),
+        ).add_to(m)
+        _fit(m, shapes)
+    if point is not None:
+        folium.Marker([point[1], point[0]]).add_to(m)
+    return m
+
+
+# --- coverage gaps ------------------------------------------------------------------------
+
+GAP_COLORS = dict(
+    zip(
+        (
+            "uncovered_area",
+            "grid_overlap",
+            "needs_outside",
+            "needs_snapped",
+            "no_assistant",
+            "no_lawyer",
+            "no_mediator",
+            "no_recent_diary",
+            "no_publicity_quarter",
+            "overdue",
+            "needs_without_services",
+            "beyond_walking_distance",
+        ),
+        color_brewer("Paired", n=12),
+        strict=True,
+    )
+)
+
+
+def build_gap_map(
+    gaps,
+    grids: gpd.GeoDataFrame | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+    simplify_m: float = 5.0,
+    max_markers: int = 500,
+) -> folium.Map:
+    """Coverage gaps, one toggleable layer per kind, over the grid outlines.
+
+    Parameters
+    ----------
+    gaps : iterable of coverage gaps
+        Objects with ``kind``, ``layer`` (GeoDataFrame, WGS84) and ``count``
+        (:func:`grid_model.coverage.find_coverage_gaps`).
+    grids : GeoDataFrame, optional
+        Grid outlines drawn underneath for orientation.
+    kinds : sequence of str, optional
+        Only these kinds (default: every kind with at least one item).
+    labels : mapping, optional
+        Layer title of each kind (default: the kind itself).
+    max_markers : int
+        Point layers (needs) draw at most this many points each.
+
+    Returns
+    -------
+    folium.Map
+        A FeatureGroup per drawn kind (polygons, or capped circle markers for needs), a legend
+        of kinds with counts and a layer control.
+    """
+    _check_choice("basemap", basemap, BASEMAPS)
+    crs = data_crs(basemap)
+    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
+    labels = labels or {}
+    outlines = None
+    if grids is not None and len(grids):
+        outlines = gpd.GeoDataFrame(
+            {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
+            geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
+        )
+        folium.GeoJson(
+            outlines.__geo_interface__,
+            name=text("legend_grids", lang, n=len(outlines)),
+            style_function=lambda _f: {
+                "color": OUTLINE_COLOR,
+                "weight": 1,
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.05,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
+            ),
+        ).add_to(m)
+    items = []
+    for gap in gaps:
+        if (kinds is not None and gap.kind not in kinds) or (kinds is None and not gap.count):
+            continue
+        color = GAP_COLORS.get(gap.kind, "#e31a1c")
+        title = f"{labels.get(gap.kind, gap.kind)} ({gap.count})"
+        _gap_layer(gap.layer, title, color, crs=crs, simplify_m=simplify_m,
+                   max_markers=max_markers).add_to(m)  # fmt: skip
+        items.append((color, title))
+    if items:
+        m.add_child(Legend(text("gap_layers", lang), items, position="bottomleft"))
+    folium.LayerControl(collapsed=True).add_to(m)
+    if outlines is not None:
+        _fit(m, outlines)
+    return m
+
+
+def _gap_layer(
+    layer: gpd.GeoDataFrame,
+    title: str,
+    color: str,
+    *,
+    crs: str,
+    simplify_m: float,
+    max_markers: int,
+) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=title)
+    if layer is None or not len(layer):
+        return group
+    layer = layer[~layer.geometry.isna() & ~layer.geometry.is_empty]
+    points = layer.geometry.geom_type == "Point"
+    shapes = layer[~points]
+    if len(shapes):
+        tips = [c for c in ("grid_code", "grid_name", "external_id") if c in shapes.columns]
+        props = pd.DataFrame({c: shapes[c].astype(str).to_numpy() for c in tips})
+        drawn = gpd.GeoDataFrame(
+            props,
+            geometry=display_geometries(shapes.geometry.array, simplify_m=simplify_m, crs=crs),
+        )
+        folium.GeoJson(
+            drawn.__geo_interface__,
+            style_function=lambda _f: {
+                "color": color,
+                "weight": 2,
+                "fillColor": color,
+                "fillOpacity": 0.45,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=tips, labels=False) if tips else None,
+        ).add_to(group)
+    pts = layer[points].iloc[:max_markers]
+    if len(pts):
+        lon, lat = _shift_lonlat(pts.geometry.x, pts.geometry.y, crs)
+        ids = pts["external_id"] if "external_id" in pts.columns else [None] * len(pts)
+        for x, y, ident in zip(lon, lat, ids, strict=True):
+            folium.CircleMarker(
+                [float(y), float(x)],
+                radius=4,
+                color=color,
+                weight=1,
+                fill=True,
+                fill_color=color,
+                fill_opacity=0.9,
+                tooltip=str(ident) if ident is not None else None,
+            ).add_to(group)
+    return group
+
+
 def map_html(m: folium.Map) -> str:
     """The standalone HTML page of ``m`` (what a browser receives)."""
     return m.get_root().render()

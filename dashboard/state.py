@@ -24,12 +24,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+import geodata
 from dashboard.i18n import labels, language_switch, texts, tl, tr
 from grid_model import config, db, queries
 from grid_model.errors import GridLawError
@@ -205,6 +207,53 @@ def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
         return indicators.grid_card(s, grid_code, _viewer(vkey), today=day)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _workload(url: str, skey: tuple, start, end, weights: tuple, min_cases: int, day: dt.date):
+    from grid_model import workload
+
+    with _session_for(url) as s:
+        return workload.assistant_workload(
+            s,
+            _scope(skey),
+            start=start,
+            end=end,
+            weights=dict(weights) or None,
+            min_cases=min_cases,
+            today=day,
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _gaps(url: str, skey: tuple, vkey: tuple, day: dt.date, outreach_days: int, walk_m: float):
+    from grid_model import coverage
+
+    with _session_for(url) as s:
+        return coverage.find_coverage_gaps(
+            s,
+            _scope(skey),
+            today=day,
+            outreach_days=outreach_days,
+            walk_m=walk_m,
+            viewer=_viewer(vkey),
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _search(url: str, skey: tuple, vkey: tuple, text: str, sort: str, descending: bool, limit: int):
+    from grid_model import cases
+
+    with _session_for(url) as s:
+        return cases.search_needs(
+            s,
+            _scope(skey),
+            _viewer(vkey),
+            text=text or None,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+        )
+
+
 def areas():
     """Districts, streets and communities (GeoDataFrame, boundary where known)."""
     return _areas(database_url())
@@ -241,6 +290,73 @@ def outside_needs(scope: Scope, viewer: Viewer, *, limit: int = 500):
 
 def grid_card(grid_code: str, viewer: Viewer, *, day: dt.date):
     return _grid_card(database_url(), grid_code, viewer_key(viewer), day)
+
+
+def workload(
+    scope: Scope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    weights: dict[str, float] | None,
+    min_cases: int,
+    day: dt.date,
+):
+    key = tuple(sorted((weights or {}).items()))
+    return _workload(database_url(), scope_key(scope), start, end, key, min_cases, day)
+
+
+def coverage_gaps(
+    scope: Scope, viewer: Viewer, *, day: dt.date, outreach_days: int = 30, walk_m: float = 1000
+):
+    return _gaps(
+        database_url(), scope_key(scope), viewer_key(viewer), day, outreach_days, float(walk_m)
+    )
+
+
+def search_needs(
+    scope: Scope,
+    viewer: Viewer,
+    *,
+    text: str = "",
+    sort: str = "reported_at",
+    descending: bool = True,
+    limit: int = 200,
+):
+    return _search(
+        database_url(), scope_key(scope), viewer_key(viewer), text, sort, descending, limit
+    )
+
+
+def need_detail(need_id: int, viewer: Viewer, *, lang: str) -> dict:
+    """Not cached: the detail shows the case as it is now."""
+    from grid_model import cases
+
+    with session() as s:
+        return cases.need_detail(s, need_id, viewer, lang=lang)
+
+
+def export_frame(kind: str, scope: Scope, viewer: Viewer, *, day: dt.date):
+    from grid_model import exporting
+
+    with session() as s:
+        return exporting.export_frame(s, kind, scope, viewer, today=day)
+
+
+@st.cache_data(show_spinner=False)
+def dispute_types() -> list[str]:
+    """The 15 official people's-mediation dispute categories (人民调解纠纷分类)."""
+    import pandas as pd
+
+    path = Path(geodata.__file__).resolve().parent / "data" / "mediation_dispute_categories_cn.csv"
+    return pd.read_csv(path)["name_zh"].tolist()
+
+
+def grid_point(grids, code: str) -> tuple[float, float]:
+    """A point surely inside grid ``code`` (WGS84 lon, lat): where a need recorded "in this
+    grid" without coordinates is placed."""
+    geom = grids.loc[grids["code"] == code].geometry.iloc[0]
+    p = geom.representative_point()
+    return round(p.x, 6), round(p.y, 6)
 
 
 # --- sidebar filters ----------------------------------------------------------------------

@@ -78,7 +78,7 @@ def translated(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.
 
 
 def _header(column: str) -> str:
-    for key in (column, f"measure.{column}"):
+    for key in (f"col.{column}", column, f"measure.{column}"):
         try:
             return tr(key)
         except KeyError:

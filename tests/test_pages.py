@@ -27,6 +27,10 @@ TIMEOUT = 120
 PAGES = {
     "pages/1_总览_Overview.py": ("总览", "Overview"),
     "pages/2_地图_Map.py": ("网格地图", "Grid map"),
+    "pages/3_工作量_Workload.py": ("网格助理员工作量", "Grid assistants' workload"),
+    "pages/4_覆盖缺口_Gaps.py": ("覆盖缺口", "Coverage gaps"),
+    "pages/5_案件_Cases.py": ("案件", "Cases"),
+    "pages/6_数据_Data.py": ("数据导入与导出", "Import and export"),
 }
 
 
@@ -210,3 +214,135 @@ def test_overview_kpis_on_hand_made_community(hand_made, app_env):
     # as of an earlier day, need 6 (due 03-22) was not overdue yet
     at.sidebar.date_input(key="as_of").set_value(dt.date(2025, 3, 21)).run()
     assert _metrics(at)["Overdue cases"] == "0"
+
+
+def _count(engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(sql).scalar_one()
+
+
+def _submit(at: AppTest, label: str) -> None:
+    (button,) = [b for b in at.button if b.label == label]
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_workload_marks_unranked_assistants(hand_made, app_env):
+    app_env(hand_made, today="2025-04-01")
+    at = _run("pages/3_工作量_Workload.py")
+    at.sidebar.selectbox(key="period").set_value("custom")
+    at.run()
+    at.sidebar.date_input(key="period_from").set_value(dt.date(2025, 3, 1))
+    at.sidebar.date_input(key="period_to").set_value(dt.date(2025, 3, 31)).run()
+    table = at.dataframe[0].value
+    # each assistant has 3 new + 2 closed = 5 cases: ranked at the default minimum of 5
+    assert list(table["排名说明"]) == ["参与排名"] * 2
+    assert list(table["排名"].astype(int)) == [1, 1]  # both weigh 8 (3+1+1+3, 1+3+3+1): a tie
+    at.number_input(key="min_cases").set_value(6).run()
+    table = at.dataframe[0].value
+    assert list(table["排名说明"]) == ["案件过少，未排名"] * 2
+    assert table["排名"].isna().all()
+
+
+def test_cases_status_change_and_diary_saved_once(hand_made, app_env, committed_engine):
+    app_env(hand_made, today="2025-04-01")
+    at = _run("pages/5_案件_Cases.py")
+    found = at.dataframe[0].value
+    assert len(found) == 6
+    dispatched = int(found.loc[found["状态"] == "已派发", "序号"].iloc[0])
+    at.selectbox(key="case_pick").set_value(dispatched).run()
+    assert at.selectbox(key="case_new_status").options == ["办理中"]
+    _submit(at, "保存状态")
+    assert any("办理中" in s.value for s in at.success)
+    assert _status(committed_engine, dispatched) == "in_progress"
+
+    before = _count(committed_engine, "SELECT count(*) FROM needs")
+    at.radio(key="diary_locate").set_value("grid").run()
+    at.selectbox(key="diary_grid").set_value("440703006106002")
+    at.selectbox(key="diary_category").set_value("mediation")
+    at.selectbox(key="diary_dispute").set_value("邻里纠纷")
+    at.text_area(key="diary_description").input("楼上漏水，邻里协商不成")
+    _submit(at, "保存需求")
+    assert any("440703006106002" in s.value for s in at.success), [e.value for e in at.error]
+    _submit(at, "保存需求")  # the same form sent again
+    assert any("未重复登记" in i.value for i in at.info)
+    assert _count(committed_engine, "SELECT count(*) FROM needs") == before + 1
+
+
+def _status(engine, need_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT status FROM needs WHERE id = {need_id}").scalar_one()
+
+
+def test_cases_diary_by_typed_gcj02_coordinates(hand_made, app_env, committed_engine):
+    app_env(hand_made, today="2025-04-01")
+    at = _run("pages/5_案件_Cases.py")
+    at.radio(key="diary_locate").set_value("coords").run()
+    # the centre of grid 2 (WGS84 113.086, 22.602), as Amap would show it
+    from geodata.crs import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(113.086, 22.602)
+    at.text_input(key="diary_lon").input(f"{lon:.6f}")
+    at.text_input(key="diary_lat").input(f"{lat:.6f}")
+    at.selectbox(key="diary_crs").set_value("gcj02")
+    _submit(at, "保存需求")
+    assert any("440703006106002" in s.value for s in at.success), (
+        [s.value for s in at.success],
+        [e.value for e in at.error],
+    )
+    # a latitude typed as longitude is refused with a message naming the field
+    at.text_input(key="diary_lon").input("22.602")
+    at.text_input(key="diary_lat").input("113.086")
+    at.text_area(key="diary_description").input("另一条")
+    _submit(at, "保存需求")
+    assert at.error and "lon" in at.error[0].value
+
+
+NEEDS_CSV = (
+    "编号,登记日期,经度,纬度,类别,来源\n"
+    "X1,2025-03-05,113.082,22.602,法律咨询,电话\n"
+    "X2,2025-13-40,113.082,22.602,法律咨询,电话\n"
+    "X3,2025-03-06,113.086,22.606,人民调解,网格日记\n"
+)
+
+
+def test_data_import_is_all_or_nothing_with_row_errors(hand_made, app_env, committed_engine):
+    app_env(hand_made, today="2025-04-01")
+    at = _run("pages/6_数据_Data.py")
+    before = _count(committed_engine, "SELECT count(*) FROM needs")
+    at.file_uploader(key="upload_needs").set_value(("needs.csv", NEEDS_CSV.encode(), "text/csv"))
+    at.run()
+    at.button(key="import_needs_btn").click().run()
+    assert not at.exception
+    assert at.error and "未保存任何数据" in at.error[0].value
+    errors = at.dataframe[0].value
+    assert list(errors["行号"]) == [3] and list(errors["字段"]) == ["reported_at"]
+    assert _count(committed_engine, "SELECT count(*) FROM needs") == before
+
+    at.checkbox(key="needs_skip_invalid").check().run()
+    at.button(key="import_needs_btn").click().run()
+    assert at.success and "新增 2" in at.success[0].value
+    assert _count(committed_engine, "SELECT count(*) FROM needs") == before + 2
+
+
+def test_data_exports_for_the_viewer(hand_made, app_env):
+    app_env(hand_made, today="2025-04-01")
+    at = _run("pages/6_数据_Data.py")
+    assert at.sidebar.selectbox(key="role").value == "admin"
+    for kind, fmt in (("needs", "csv"), ("grids", "geojson"), ("workload", "xlsx")):
+        at.selectbox(key="export_kind").set_value(kind).run()
+        at.selectbox(key="export_format").set_value(fmt)
+        at.button(key="export_prepare").click().run()
+        assert not at.exception and not at.error
+        assert at.get("download_button"), kind
+    assert at.caption[-1].value == "2 行"  # the workload of the two assistants
+
+
+def test_gaps_page_lists_every_kind_with_counts(demo_url, app_env):
+    app_env(demo_url)
+    at = _run("pages/4_覆盖缺口_Gaps.py")
+    summary = at.dataframe[0].value
+    assert len(summary) == 12 and summary["数量"].sum() > 0
+    at.selectbox(key="gap_kind").set_value("needs_outside").run()
+    assert not at.exception
+    assert at.get("download_button")
