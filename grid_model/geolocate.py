@@ -18,25 +18,28 @@ Rules
 
 How it is fast
 --------------
-:class:`GridIndex` lays a uniform raster of cells over the grids' bounding box (about
-``cells_per_grid`` cells per grid). Each cell is classified once, with numpy only:
+:class:`GridIndex` lays a uniform raster over the grids' bounding box (about
+``cells_per_grid`` cells per grid) and classifies every cell once, with numpy:
 
-- the polygons' rings are cut into pieces shorter than a cell and every cell a piece may touch
-  (with a small safety margin) is marked as crossed by that polygon's boundary;
-- for every (cell, polygon) pair whose bounding boxes meet but whose cell is not crossed by the
-  polygon's boundary, the polygon holds the whole cell or none of it, so one exact test of the
-  cell centre decides.
+- ring segments are cut into pieces shorter than a cell, and every cell a piece may touch
+  (with a small safety margin) is *crossed* by that polygon's boundary;
+- along a row, the cells between two crossed cells of one polygon are all inside it or all
+  outside it, so one exact test per run tells which cells the polygon holds whole.
 
-A cell crossed by no boundary is answered for all its points at once (the smallest-ranked
-polygon holding it, or none); only points in crossed cells are tested exactly, against that
-cell's few candidate polygons (``shapely.intersects_xy`` on prepared polygons, so points on a
-boundary count as covered). Points left over are projected and snapped with
-``STRtree.query_nearest(max_distance=snap_m)``; the distance of points beyond ``snap_m`` is
-the distance to the outline of the union of the grids (edges shared by two grids with the grid
-interiors on both sides are dropped), which is the distance to the nearest grid.
+A cell crossed by no boundary answers all its points at once (the smallest code holding it,
+or none). A point in a crossed cell tries the cell's candidates in code order with
+``shapely.intersects_xy`` on prepared polygons (so the boundary counts as covered) and stops
+at the first hit; where the grids cover the whole cell the last candidate needs no test.
+Points left over are projected; outside every grid, the distance to the nearest grid is the
+distance to the outline of the grids' union (ring segments, less those shared by two grids
+lying on both sides), found exactly with a k-d tree of segment midpoints and a bound; points
+within ``snap_m`` take the grid of the nearest ring segment the same way.
 
-:func:`locate` keeps the last few indexes in a small cache keyed by the grids' content (codes
-and geometry WKB), so repeated calls with the same grids build the index only once.
+A :class:`GridIndex` can be kept and reused; one index answers one call at a time (a lock),
+as prepared GEOS geometries are not safe to share between threads. :func:`locate` keeps the
+last few indexes in a cache keyed by the grids' content (codes and coordinates), so repeated
+calls with the same grids build the index once, and a changed frame is never answered from
+a stale index.
 
 Example
 -------
@@ -85,8 +88,8 @@ _CACHE_SIZE = 4
 
 
 class _Checked(NamedTuple):
-    codes: np.ndarray  # object
-    wkb: np.ndarray  # object (bytes)
+    codes: np.ndarray  # object, in row order
+    ragged: tuple | None  # shapely.to_ragged_array of the geometries (2-D), None if no rows
     fingerprint: str
 
 
@@ -97,7 +100,7 @@ class GridIndex:
     ----------
     grids : geopandas.GeoDataFrame
         Grid polygons in EPSG:4326 with a ``code`` column; Polygon or MultiPolygon, holes allowed.
-    cells_per_grid : float, default 16
+    cells_per_grid : float, default 32
         Average number of raster cells per grid. More cells answer more points without an exact
         test but take longer to build.
 
@@ -113,13 +116,13 @@ class GridIndex:
         Digest of the codes and geometries the index was built from.
     """
 
-    def __init__(self, grids: gpd.GeoDataFrame, *, cells_per_grid: float = 16.0) -> None:
+    def __init__(self, grids: gpd.GeoDataFrame, *, cells_per_grid: float = 32.0) -> None:
         self._build(_checked_grids(grids), cells_per_grid)
 
     @classmethod
     def _from_checked(cls, checked: _Checked) -> GridIndex:
         index = cls.__new__(cls)
-        index._build(checked, 16.0)
+        index._build(checked, 32.0)
         return index
 
     def __len__(self) -> int:
@@ -135,19 +138,27 @@ class GridIndex:
         order = np.argsort(np.array([str(c) for c in checked.codes], dtype=str), kind="stable")
         self.codes = checked.codes[order]
         self._codes_none = np.append(self.codes, None)
-        # Own copies: preparing mutates geometries, and the caller's frame is not ours to touch.
-        self._polys = shapely.from_wkb(checked.wkb[order])
-        self._polys[shapely.is_empty(self._polys)] = None
         self._lock = threading.Lock()
         self.metric_crs = None
         self.shape = (0, 0)
+        if checked.ragged is None:
+            return
+        # Own copies, by rank: preparing mutates geometries, and the caller's are not ours.
+        self._polys = shapely.from_ragged_array(*checked.ragged)[order]
+        self._polys[shapely.is_empty(self._polys)] = None
         if shapely.is_missing(self._polys).all():
             return
         shapely.prepare(self._polys)
-        self._build_raster(cells_per_grid)
+        rank_of_row = np.empty(len(order), dtype=np.int64)
+        rank_of_row[order] = np.arange(len(order))
+        xy, start, end, owner = _ring_segments(*checked.ragged)
+        self._build_raster(cells_per_grid, xy, start, end, rank_of_row[owner])
         self._build_metric()
 
-    def _build_raster(self, cells_per_grid: float) -> None:
+    def _build_raster(
+        self, cells_per_grid: float, xy: np.ndarray, start: np.ndarray, end: np.ndarray,
+        owner: np.ndarray,
+    ) -> None:  # fmt: skip
         bounds = shapely.bounds(self._polys)
         x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
         x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
@@ -165,45 +176,49 @@ class GridIndex:
         self._inv_h = ny / (y1 - y0) if y1 > y0 else 0.0
         n_poly, n_cells = len(self._polys), nx * ny
 
-        # (cell, polygon) pairs where the polygon's boundary may cross the cell.
-        a, b, owner = _ring_segments(self._polys)
+        # (polygon, cell) pairs where the polygon's boundary may cross the cell, sorted by
+        # polygon, row, column.
+        a, b = xy[start], xy[end]
         cells, piece_seg = self._segment_cells(a, b)
-        crossed = _sorted_unique(cells * n_poly + owner[piece_seg])
+        crossed = _sorted_unique(owner[piece_seg] * n_cells + cells)
+        c_poly, c_cell = crossed // n_cells, crossed % n_cells
+        c_row, c_col = c_cell // nx, c_cell % nx
 
-        # (cell, polygon) pairs whose boxes meet but that the polygon's boundary does not cross:
-        # the polygon holds all of the cell or none of it, and its centre tells which.
-        ix0, iy0 = self._cell_xy(bounds[:, 0], bounds[:, 1], -_MARGIN)
-        ix1, iy1 = self._cell_xy(bounds[:, 2], bounds[:, 3], _MARGIN)
-        poly = np.flatnonzero(~np.isnan(bounds[:, 0]))
-        ix0, iy0, ix1, iy1 = ix0[poly], iy0[poly], ix1[poly], iy1[poly]
-        w = ix1 - ix0 + 1
-        count = w * (iy1 - iy0 + 1)
-        rep = np.repeat(np.arange(poly.size), count)
-        local = np.arange(rep.size) - np.repeat(np.cumsum(count) - count, count)
-        cx = ix0[rep] + local % w[rep]
-        cy = iy0[rep] + local // w[rep]
-        box_keys = (cy * nx + cx) * n_poly + poly[rep]
-        untouched = ~np.isin(box_keys, crossed, assume_unique=True)
-        box_keys, cx, cy = box_keys[untouched], cx[untouched], cy[untouched]
-        centre_x = x0 + (cx + 0.5) * ((x1 - x0) / nx)
-        centre_y = y0 + (cy + 0.5) * ((y1 - y0) / ny)
-        holds = shapely.intersects_xy(self._polys[box_keys % n_poly], centre_x, centre_y)
-        full = box_keys[holds]  # sorted by cell, then polygon rank
+        # Cells a polygon holds whole. Along a row, cells not crossed by a polygon's boundary
+        # form runs that are all inside or all outside it; only runs between two of its
+        # crossed cells can be inside (the raster's edge columns are never inside), and one
+        # exact test per run tells.
+        gap = np.flatnonzero(
+            (c_poly[1:] == c_poly[:-1]) & (c_row[1:] == c_row[:-1]) & (c_col[1:] > c_col[:-1] + 1)
+        )
+        g_poly, g_row, g_col = c_poly[gap], c_row[gap], c_col[gap] + 1
+        inside = shapely.intersects_xy(
+            self._polys[g_poly],
+            x0 + (g_col + 0.5) * ((x1 - x0) / nx),
+            y0 + (g_row + 0.5) * ((y1 - y0) / ny),
+        )
+        gap = gap[inside]
+        g_len = c_col[gap + 1] - c_col[gap] - 1
+        rep_ = np.repeat(np.arange(gap.size), g_len)
+        offset = np.arange(rep_.size) - np.repeat(np.cumsum(g_len) - g_len, g_len)
+        full_cell = c_cell[gap][rep_] + 1 + offset
+        full_poly = c_poly[gap][rep_].astype(np.int32)
 
-        full_cell, full_poly = full // n_poly, (full % n_poly).astype(np.int32)
         no_poly = np.iinfo(np.int32).max
         min_full = np.full(n_cells, no_poly, dtype=np.int32)
-        first_cells, first = np.unique(full_cell, return_index=True)
-        min_full[first_cells] = full_poly[first]
+        np.minimum.at(min_full, full_cell, full_poly)
         is_crossed = np.zeros(n_cells, dtype=bool)
-        is_crossed[crossed // n_poly] = True
+        is_crossed[c_cell] = True
         state = np.where(min_full < no_poly, min_full, _EMPTY).astype(np.int32)
         state[is_crossed] = _CROSSED
         self._cell_state = state
 
         # Candidates of crossed cells, by rank. A polygon ranked after one that holds the whole
         # cell never wins there.
-        keys = np.concatenate([crossed, full[is_crossed[full_cell]]])
+        in_crossed = is_crossed[full_cell]
+        keys = np.concatenate(
+            [c_cell * n_poly + c_poly, full_cell[in_crossed] * n_poly + full_poly[in_crossed]]
+        )
         keys.sort()
         cell, cand = keys // n_poly, (keys % n_poly).astype(np.int32)
         keep = cand <= min_full[cell]
@@ -215,7 +230,8 @@ class GridIndex:
         on_outline = _outline_mask(a, b)
         self._no_gap = np.ones(n_cells, dtype=bool)
         self._no_gap[self._segment_cells(a[on_outline], b[on_outline])[0]] = False
-        self._segments = (a, b, owner, on_outline)
+        self._no_gap[min_full < no_poly] = True  # a polygon holds the whole cell
+        self._segments = (xy, start, end, owner, on_outline)
 
     def _cell_xy(
         self, x: np.ndarray, y: np.ndarray, margin: float = 0.0
@@ -263,9 +279,10 @@ class GridIndex:
         self._to_metric = pyproj.Transformer.from_crs(4326, self.metric_crs, always_xy=True)
         # Projected ring segments: the same straight lines between projected vertices as
         # projecting the polygons would give.
-        a, b, owner, on_outline = self._segments
+        xy, start, end, owner, on_outline = self._segments
         del self._segments
-        a, b = self._project_xy(a), self._project_xy(b)
+        xy = self._project_xy(xy)
+        a, b = xy[start], xy[end]
         self._rings = _Pieces(a, b, owner)
         # Short pieces make the bound tight for far points; the outline has few segments.
         self._outline = _Pieces(a[on_outline], b[on_outline], split=0.25, k=8)
@@ -385,11 +402,18 @@ class _Pieces:
         rep = np.repeat(np.arange(len(a)), pieces)
         j = (np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces))[:, None]
         step = (b - a)[rep] / pieces[rep, None]
-        self.a, self.b = a[rep] + step * j, a[rep] + step * (j + 1)
-        self.b[np.cumsum(pieces) - 1] = b  # the last piece ends exactly on the vertex
+        pa, pb = a[rep] + step * j, a[rep] + step * (j + 1)
+        pb[np.cumsum(pieces) - 1] = b  # the last piece ends exactly on the vertex
+        self.ax, self.ay, self.bx, self.by = pa[:, 0], pa[:, 1], pb[:, 0], pb[:, 1]
+        self.dx, self.dy = self.bx - self.ax, self.by - self.ay
+        length2 = self.dx**2 + self.dy**2
+        self.inv2 = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
         self.owner = None if owner is None else owner[rep]
-        self.half = float(np.hypot(*(self.b - self.a).T).max(initial=0)) / 2
-        self.tree = KDTree((self.a + self.b) / 2) if rep.size else None
+        self.half = float(np.sqrt(length2.max(initial=0))) / 2
+        self.tree = KDTree((pa + pb) / 2) if rep.size else None
+
+    def __len__(self) -> int:
+        return len(self.ax)
 
     def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Exact distance to the nearest piece and the smallest owner among the nearest.
@@ -400,36 +424,37 @@ class _Pieces:
         """
         best = np.full(px.size, np.nan)
         owner = None if self.owner is None else np.full(px.size, -1, dtype=np.int64)
-        m = 0 if self.tree is None else len(self.a)
+        m = 0 if self.tree is None else len(self)
         todo = np.arange(px.size) if m else np.empty(0, dtype=np.int64)
         k = min(self.k, m)
         while todo.size:
             open_ = []
             for chunk in np.array_split(todo, -(-todo.size * k // 2_000_000)):
-                dm, j = self.tree.query(np.column_stack([px[chunk], py[chunk]]), k=k)
+                cx, cy = px[chunk], py[chunk]
+                dm, j = self.tree.query(np.column_stack([cx, cy]), k=k)
                 dm, j = dm.reshape(chunk.size, k), j.reshape(chunk.size, k)
-                d = _segment_distance(px[chunk, None], py[chunk, None], self.a[j], self.b[j])
-                best[chunk] = d.min(axis=1)
+                d2 = self._distance2(cx[:, None], cy[:, None], j)
+                best2 = d2.min(axis=1)
+                best[chunk] = np.sqrt(best2)
                 if owner is not None:
-                    ties = d == best[chunk, None]
+                    ties = d2 == best2[:, None]
                     owner[chunk] = np.where(ties, self.owner[j], np.iinfo(np.int64).max).min(1)
                 open_.append(chunk[dm[:, -1] - self.half <= best[chunk]])
             todo = np.concatenate(open_) if k < m else todo[:0]
             k = min(8 * k, m)
         return best, owner
 
-
-def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ax, ay, bx, by = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
-    t = np.where(length2 > 0, t, 0.0)
-    # At an end use the vertex itself, so grids meeting there tie exactly.
-    fx = np.where(t == 1.0, bx, ax + t * dx)
-    fy = np.where(t == 1.0, by, ay + t * dy)
-    return np.hypot(px - fx, py - fy)
+    def _distance2(self, px: np.ndarray, py: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Squared distance from (px, py) to pieces j."""
+        dx, dy = self.dx[j], self.dy[j]
+        qx, qy = px - self.ax[j], py - self.ay[j]
+        t = (qx * dx + qy * dy) * self.inv2[j]
+        np.clip(t, 0.0, 1.0, out=t)
+        # At the end take the vertex itself, so grids meeting there tie exactly.
+        end = t == 1.0
+        ex = np.where(end, px - self.bx[j], qx - t * dx)
+        ey = np.where(end, py - self.by[j], qy - t * dy)
+        return ex * ex + ey * ey
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -440,31 +465,35 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
-def _ring_segments(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start points, end points and polygon of every ring segment of the polygons.
+def _ring_segments(
+    kind: shapely.GeometryType, xy: np.ndarray, offsets: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every ring segment of polygons given as ``shapely.to_ragged_array`` parts.
 
-    Rings are oriented so that the polygon's interior lies left of each segment (shells
+    Returns the vertices, each segment's start and end vertex, and its polygon (row).
+    Segments are oriented so that the polygon's interior lies left of each (shells
     counter-clockwise, holes clockwise). Zero-length segments are left out.
     """
-    parts, part_poly = shapely.get_parts(polys, return_index=True)  # rings of Polygons only
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
-    seg = np.flatnonzero((ring[:-1] == ring[1:]) & np.any(xy[:-1] != xy[1:], axis=1))
-    a, b, ring = xy[seg], xy[seg + 1], ring[seg]
-    # Shoelace sign per ring, around the first vertex for precision; a part's first ring is
-    # its shell.
-    o = a[np.searchsorted(ring, ring)]
-    twice_area = np.bincount(
-        ring,
-        weights=(a[:, 0] - o[:, 0]) * (b[:, 1] - o[:, 1])
-        - (b[:, 0] - o[:, 0]) * (a[:, 1] - o[:, 1]),
-        minlength=len(rings),
-    )
-    shell = np.ones(len(rings), dtype=bool)
-    shell[1:] = ring_part[1:] != ring_part[:-1]
+    if kind == shapely.GeometryType.MULTIPOLYGON:
+        ring_offsets, part_offsets, row_offsets = offsets
+    else:
+        ring_offsets, part_offsets = offsets
+        row_offsets = np.arange(len(part_offsets))
+    n_rings, n_parts = len(ring_offsets) - 1, len(part_offsets) - 1
+    ring = np.repeat(np.arange(n_rings), np.diff(ring_offsets))
+    ring_part = np.repeat(np.arange(n_parts), np.diff(part_offsets))
+    part_row = np.repeat(np.arange(len(row_offsets) - 1), np.diff(row_offsets))
+    start = np.flatnonzero((ring[:-1] == ring[1:]) & np.any(xy[:-1] != xy[1:], axis=1))
+    end, ring = start + 1, ring[start]
+    # Shoelace sign per ring, around the ring's first vertex for precision; a part's first ring
+    # is its shell.
+    a, b, o = xy[start], xy[end], xy[ring_offsets[ring]]
+    cross = (a[:, 0] - o[:, 0]) * (b[:, 1] - o[:, 1]) - (b[:, 0] - o[:, 0]) * (a[:, 1] - o[:, 1])
+    twice_area = np.bincount(ring, weights=cross, minlength=n_rings)
+    shell = np.arange(n_rings) == part_offsets[ring_part]
     flip = ((twice_area > 0) != shell)[ring]
-    a[flip], b[flip] = b[flip], a[flip].copy()
-    return a, b, part_poly[ring_part[ring]]
+    start[flip], end[flip] = end[flip], start[flip]
+    return xy, start, end, part_row[ring_part[ring]]
 
 
 def _outline_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -475,11 +504,20 @@ def _outline_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     outline, so distances from points outside all grids are unchanged.
     """
     forward = (a[:, 0] < b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] < b[:, 1]))
-    lo, hi = np.where(forward[:, None], a, b), np.where(forward[:, None], b, a)
-    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
-    ends = np.column_stack([lo, hi])[order]
+    ends = np.where(forward[:, None], np.column_stack([a, b]), np.column_stack([b, a]))
+    # Group equal segments by sorting a hash of their bits; a collision only splits a group,
+    # which keeps segments (safe).
+    bits = np.ascontiguousarray(ends).view(np.uint64)
+    mix = np.array(
+        [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+        dtype=np.uint64,
+    )
+    key = np.bitwise_xor.reduce(bits * mix, axis=1)
+    key ^= key >> np.uint64(29)
+    order = np.argsort(key, kind="stable")
+    key, ends = key[order], ends[order]
     new = np.ones(len(order), dtype=bool)
-    new[1:] = np.any(ends[1:] != ends[:-1], axis=1)
+    new[1:] = (key[1:] != key[:-1]) | np.any(ends[1:] != ends[:-1], axis=1)
     group = np.cumsum(new) - 1
     n_fwd = np.bincount(group, weights=forward[order])
     one_sided = (n_fwd == 0) | (n_fwd == np.bincount(group))
@@ -518,10 +556,14 @@ def _checked_grids(grids: object) -> _Checked:
         raise InvalidInputError(
             f"grids 'code' is empty in {missing.size} row(s), first at position {missing[0]}"
         )
-    wkb = shapely.to_wkb(geoms)
     digest = hashlib.blake2b(repr(codes.tolist()).encode(), digest_size=16)
-    digest.update(b"".join(wkb))
-    return _Checked(codes, wkb, digest.hexdigest())
+    ragged = None
+    if len(geoms):
+        ragged = shapely.to_ragged_array(geoms, include_z=False)
+        digest.update(repr((int(ragged[0]), [len(o) for o in ragged[2]])).encode())
+        for part in (ragged[1], *ragged[2]):
+            digest.update(np.ascontiguousarray(part).tobytes())
+    return _Checked(codes, ragged, digest.hexdigest())
 
 
 def _checked_points(lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

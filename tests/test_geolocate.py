@@ -164,6 +164,17 @@ def test_snap_tie_goes_to_smallest_code(reverse):
     assert dist == pytest.approx(10, abs=1e-6)
 
 
+def test_outline_of_overlapping_grids_with_opposite_ring_orientation():
+    # Both grids lie north of the shared edge; their rings run opposite ways (one clockwise),
+    # so a point south of it is still 10 m from a grid.
+    a = Polygon([(X0, Y0), (X0 + D, Y0), (X0 + 2 * D, Y0), (X0 + 2 * D, Y0 + D), (X0, Y0 + D)])
+    b = Polygon([(X0, Y0), (X0, Y0 + D), (X0 + D, Y0 + D), (X0 + D, Y0)])
+    assert a.exterior.is_ccw and not b.exterior.is_ccw
+    code, quality, dist = one(frame(["A", "B"], [a, b]), *moved(X0 + D / 2, Y0, north_m=-10))
+    assert (code, quality) == ("A", "snapped")
+    assert dist == pytest.approx(10, abs=1)
+
+
 # -- odd input --------------------------------------------------------------------------------
 def test_nan_and_unprojectable_points_are_outside_with_nan_distance():
     grids = frame(["A"], [square(0, 0)])
@@ -181,6 +192,15 @@ def test_empty_grids_put_every_point_outside():
     assert got["grid_code"].tolist() == [None, None]
     assert got["quality"].tolist() == ["outside", "outside"]
     assert got["distance_m"].isna().all()
+
+
+def test_empty_polygon_row_is_accepted_and_never_matches():
+    grids = frame(["A", "0"], [square(0, 0), Polygon()])
+    got = locate(grids, [X0 + D / 2, X0 + 5 * D], [Y0 + D / 2, Y0 + D / 2])
+    assert got["grid_code"].tolist() == ["A", None]
+    assert got["distance_m"][1] == pytest.approx(4 * 1027.5, rel=0.01)
+    only_empty = locate(frame(["0"], [Polygon()]), [X0], [Y0])
+    assert only_empty["quality"].tolist() == ["outside"] and only_empty["distance_m"].isna().all()
 
 
 def test_result_shape_and_types():
