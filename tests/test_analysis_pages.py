@@ -1,0 +1,167 @@
+"""The analysis pages (hot spots, rebalancing, access) under AppTest on the demo database, and
+their pure map builders on small hand-made data."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from dashboard import analysis_maps
+from dashboard.maps import map_html
+from tests.test_pages import _run, app_env, demo_url  # noqa: F401  (fixtures)
+
+PAGES = {
+    "pages/7_热点_Hotspots.py": ("需求热点分析", "Hot spot analysis of needs"),
+}
+
+
+def _js(s: str) -> str:
+    """``s`` as it appears inside the map's script (non-ASCII escaped)."""
+    return json.dumps(s)[1:-1]
+
+
+def _scripts(at) -> list[str]:
+    return [json.loads(c.proto.json_args)["script"] for c in at.get("component_instance")]
+
+
+# --- pages (database) ---------------------------------------------------------------------
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_analysis_page_runs_in_chinese_then_english(demo_url, app_env, path):  # noqa: F811
+    app_env(demo_url)
+    at = _run(path)
+    zh, en = PAGES[path]
+    assert [t.value for t in at.title] == [zh]
+    assert not at.error, [e.value for e in at.error]
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [en]
+
+
+@pytest.mark.db
+def test_hotspot_page_grid_and_hexagons(demo_url, app_env):  # noqa: F811
+    app_env(demo_url)
+    at = _run("pages/7_热点_Hotspots.py")
+    at.number_input(key="hs_permutations").set_value(99).run()
+    assert not at.exception
+    assert "热力图" in at.info[0].value and "统计检验" in at.info[0].value
+    table = at.dataframe[0].value
+    assert len(table) == 11 and set(table["类别"]) <= {
+        "热点（99% 置信度）",
+        "热点（95% 置信度）",
+        "热点（90% 置信度）",
+        "不显著",
+        "冷点（90% 置信度）",
+        "冷点（95% 置信度）",
+        "冷点（99% 置信度）",
+    }
+    hs_map, em_map = _scripts(at)
+    assert "440703006106001" in hs_map and _js("热点分析（Gi*，FDR 校正）") in hs_map
+    assert _js("时空热点类型") in em_map
+    at.radio(key="hs_unit").set_value("hex").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "六边形编号" in at.dataframe[0].value.columns
+
+
+# --- map builders (pure) ------------------------------------------------------------------
+
+
+def _grids(n: int = 3) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": [f"g{i}" for i in range(n)], "name": [f"网格{i}" for i in range(n)]},
+        geometry=[box(113.08 + 0.002 * i, 22.60, 113.082 + 0.002 * i, 22.602) for i in range(n)],
+        crs="EPSG:4326",
+    )
+
+
+def _geojson_props(m) -> dict[str, dict]:
+    props = {}
+    for child in m._children.values():
+        data = getattr(child, "data", None)
+        if isinstance(data, dict) and "features" in data:
+            for f in data["features"]:
+                p = f["properties"]
+                props[p.get("unit") or p.get("code")] = p
+    return props
+
+
+def test_hotspot_map_colours_hot_red_cold_blue_with_legend():
+    result = pd.DataFrame(
+        {
+            "grid_code": ["g0", "g1", "g2"],
+            "count": [30, 5, 0],
+            "z": [3.1, 0.2, -2.2],
+            "p_fdr": [0.004, 0.8, 0.03],
+            "class": ["hot_99", "not_significant", "cold_95"],
+        }
+    )
+    m = analysis_maps.build_hotspot_map(result, _grids(), lang="en")
+    props = _geojson_props(m)
+    assert props["g0"]["fill"] == analysis_maps.HOTSPOT_COLORS["hot_99"] == "#d62f27"
+    assert props["g1"]["fill"] == analysis_maps.HOTSPOT_COLORS["not_significant"]
+    assert props["g2"]["fill"] == analysis_maps.HOTSPOT_COLORS["cold_95"]
+    html = map_html(m)
+    assert "Hot spot analysis (Gi*, FDR)" in html
+    assert "Hot spot, 99% confidence (1)" in html and "Cold spot, 90% confidence (0)" in html
+    zh = map_html(analysis_maps.build_hotspot_map(result, _grids(), lang="zh"))
+    assert _js("热点（99% 置信度） (1)") in zh
+
+
+def test_hotspot_map_refuses_an_unknown_class():
+    result = pd.DataFrame({"grid_code": ["g0"], "count": [1], "z": [0.0], "p_fdr": [1.0],
+                           "class": ["warm"]})  # fmt: skip
+    with pytest.raises(ValueError, match="warm"):
+        analysis_maps.build_hotspot_map(result, _grids(1))
+
+
+def test_emerging_map_legend_lists_present_categories():
+    result = pd.DataFrame(
+        {"grid_code": ["g0", "g1", "g2"], "category": ["new_hot", "no_pattern", "new_hot"]}
+    )
+    m = analysis_maps.build_emerging_map(_grids(), result, lang="en")
+    props = _geojson_props(m)
+    assert props["g0"]["fill"] == analysis_maps.EMERGING_COLORS["new_hot"]
+    html = map_html(m)
+    assert "New hot spot (2)" in html and "No pattern (1)" in html
+    assert "Persistent hot spot" not in html
+
+
+def test_territory_map_colours_per_assistant_and_outlines_moves():
+    grids = _grids()
+    before = {"g0": "A", "g1": "A", "g2": "B"}
+    after = {"g0": "A", "g1": "B", "g2": "B"}
+    colors = analysis_maps.territory_colors([*before.values(), *after.values()])
+    m = analysis_maps.build_territory_map(grids, after, colors=colors, moved=["g1"], lang="en")
+    props = _geojson_props(m)
+    assert props["g1"]["fill"] == props["g2"]["fill"] == colors["B"] != colors["A"]
+    assert props["g1"]["moved"] and not props["g0"]["moved"]
+    html = map_html(m)
+    assert "A (1)" in html and "B (2)" in html and "Moved grid" in html
+
+
+def test_access_map_draws_uncovered_area_and_suggestions():
+    grids = _grids()
+    uncovered = gpd.GeoDataFrame(
+        {"grid_code": ["g2"], "grid_name": ["网格2"], "uncovered_share": [0.5]},
+        geometry=[box(113.085, 22.60, 113.086, 22.602)],
+        crs="EPSG:4326",
+    )
+    sites = gpd.GeoDataFrame(
+        {"candidate": ["g2"], "grid_code": ["g2"], "needs_covered": [7],
+         "needs_covered_alone": [7]},
+        geometry=[Point(113.085, 22.601)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    m = analysis_maps.build_access_map(grids, uncovered, suggestions=sites, walk_m=800, lang="en")
+    props = _geojson_props(m)
+    assert props["g2"]["fill"] == analysis_maps.UNCOVERED_COLOR
+    html = map_html(m)
+    assert "Suggestion 1: covers 7 unmet needs" in html
+    assert '"radius": 800.0' in html
+    assert "Area beyond walking distance" in html
