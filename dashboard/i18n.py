@@ -506,9 +506,3 @@ from dashboard.labels_analysis import ANALYSIS_LABELS  # noqa: E402  (analysis p
 
 LABELS.update(ANALYSIS_LABELS)
 _ALL.update(ANALYSIS_LABELS)
-
-
-from dashboard.labels_analysis import ANALYSIS_LABELS  # noqa: E402  (analysis pages' texts)
-
-LABELS.update(ANALYSIS_LABELS)
-_ALL.update(ANALYSIS_LABELS)
