@@ -202,8 +202,8 @@ LABELS: dict[str, dict[str, str]] = {
     "service_points": {"zh": "法律服务点", "en": "Legal service points"},
     "outside_needs": {"zh": "网格外需求", "en": "Needs outside every grid"},
     "outside_shown": {
-        "zh": "网格外需求 {total} 条，地图显示其中 {shown} 条",
-        "en": "{total} needs outside every grid; the map shows {shown}",
+        "zh": "网格外需求（显示最新 {shown} 条，另有更多）",
+        "en": "Needs outside every grid (newest {shown} shown; there are more)",
     },
     "legend_no_data": {"zh": "无数据", "en": "No data"},
     "legend_grids": {"zh": "{n} 个网格", "en": "{n} grids"},

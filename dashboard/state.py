@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import geodata
 from dashboard.i18n import labels, language_switch, texts, tl, tr
+from dashboard.maps import MAX_MARKERS
 from grid_model import config, db, queries
 from grid_model.errors import GridLawError
 from grid_model.models import Category, Status
@@ -283,8 +284,9 @@ def heat_bins(scope: Scope, *, cell_deg: float = 0.002):
     return _heat_bins(database_url(), scope_key(scope), cell_deg)
 
 
-def outside_needs(scope: Scope, viewer: Viewer, *, limit: int = 500):
-    """The newest ``limit`` needs outside every grid, redacted for ``viewer``."""
+def outside_needs(scope: Scope, viewer: Viewer, *, limit: int = MAX_MARKERS + 1):
+    """The newest ``limit`` needs outside every grid, redacted for ``viewer`` (one more than
+    the map draws, so it can say there are more)."""
     return _outside_needs(database_url(), scope_key(scope), viewer_key(viewer), limit)
 
 

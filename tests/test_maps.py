@@ -133,8 +133,11 @@ def test_amap_shifts_every_layer_to_gcj02(grids, measures):
     assert abs(gx - 113.08) > 0.003
     lat, lon, _w = _children(m, "HeatMap")[0].data[0]
     assert (lon, lat) == pytest.approx(wgs84_to_gcj02(113.081, 22.611), abs=2e-6)
-    marker = next(c for c in _children(m, "FeatureGroup")[0]._children.values())
-    assert marker.location[1] == pytest.approx(wgs84_to_gcj02(113.085, 22.61)[0], abs=2e-6)
+    point = _children(m, "GeoJson")[-1].data["features"][0]
+    assert point["geometry"]["coordinates"] == pytest.approx(
+        list(wgs84_to_gcj02(113.085, 22.61)), abs=2e-6
+    )
+    assert point["properties"]["name"] == "育德社区法律服务室（法律服务室）"
 
 
 def test_heat_layer_is_drawn_from_bins_only(grids, measures):
@@ -162,9 +165,13 @@ def test_outside_needs_are_capped(grids, measures):
         }
     )
     m = maps.build_grid_map(grids, measures, outside=outside, max_markers=10)
-    group = _children(m, "FeatureGroup")[0]
-    assert len(group._children) == 10
-    assert "30" in group.layer_name and "10" in group.layer_name
+    layer = _children(m, "GeoJson")[-1]
+    features = layer.data["features"]
+    assert len(features) == 10
+    assert features[0]["properties"]["tip"] == "N0 · 人民调解"
+    assert "显示最新 10 条" in layer.layer_name
+    m = maps.build_grid_map(grids, measures, outside=outside.iloc[:10], max_markers=10)
+    assert _children(m, "GeoJson")[-1].layer_name == "网格外需求"
 
 
 def test_display_geometries_simplified_shared_edges_kept_and_rounded(grids):
@@ -228,3 +235,44 @@ def test_bad_options_name_the_value(grids, measures):
         maps.build_grid_map(grids, measures, measure="closure_rate")
     with pytest.raises(ValueError, match="k must be"):
         maps.build_grid_map(grids, measures, k=12)
+
+
+def test_gap_map_has_a_layer_per_gap_kind(grids):
+    from grid_model.coverage import Gap
+
+    def gap(kind, frame, geoms):
+        layer = gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+        return Gap(kind=kind, layer=layer, items=pd.DataFrame(frame), count=len(frame))
+
+    no_lawyer = gap(
+        "no_lawyer",
+        pd.DataFrame({"grid_code": CODES[:2], "grid_name": ["第1网格", "第2网格"]}),
+        grids.geometry.iloc[:2].to_numpy(),
+    )
+    outside = gap(
+        "needs_outside",
+        pd.DataFrame({"external_id": [f"N{i}" for i in range(20)]}),
+        gpd.points_from_xy(np.linspace(113.2, 113.3, 20), np.full(20, 22.7)),
+    )
+    empty = gap("no_mediator", pd.DataFrame({"grid_code": []}), [])
+    labels = {"no_lawyer": "无法律顾问", "needs_outside": "网格外的需求", "no_mediator": "无调解员"}
+    m = maps.build_gap_map([no_lawyer, outside, empty], grids, labels=labels, max_markers=5)
+    groups = {g.layer_name: g for g in _children(m, "FeatureGroup")}
+    assert set(groups) == {"无法律顾问 (2)", "网格外的需求 (20)"}  # empty kinds are left out
+    (polygons,) = groups["无法律顾问 (2)"]._children.values()
+    assert [f["properties"]["grid_code"] for f in polygons.data["features"]] == CODES[:2]
+    assert len(groups["网格外的需求 (20)"]._children) == 5
+    legend = _children(m, "Legend")[0]
+    assert [t for _, t in legend.items] == ["无法律顾问 (2)", "网格外的需求 (20)"]
+    assert not _children(m, "TileLayer")
+    only = maps.build_gap_map([no_lawyer, outside], grids, kinds=["needs_outside"])
+    assert len(_children(only, "FeatureGroup")) == 1
+
+
+def test_pick_map_marks_the_chosen_point(grids):
+    m = maps.build_pick_map(grids, point=(113.085, 22.61))
+    (marker,) = _children(m, "Marker")
+    assert marker.location == [22.61, 113.085]
+    assert len(_grid_layer(m).data["features"]) == 9
+    with pytest.raises(ValueError, match="basemap"):
+        maps.build_pick_map(grids, basemap="amap")  # a click on it would not be WGS84

@@ -1,0 +1,208 @@
+"""Benchmark: the Map page's server side at street scale, on SpatiaLite or PostGIS.
+
+Seeds (or reuses) a database holding the street-scale demo with ``--needs`` needs
+(``seed_demo(scale="street", needs=N)``; cached under ``bench/_cache/`` for SpatiaLite and in the
+PostgreSQL database ``gridlaw_bench_dashboard_<N>`` for PostGIS, keyed by N), then runs what
+the Map page runs on its first, uncached, visit with its default widgets (all areas, all time,
+needs per 1,000 residents, natural breaks, no base map, heat layer, service points and needs
+outside every grid on):
+
+- ``grids``: ``queries.load_grids``;
+- ``grid measures``: ``indicators.grid_measures`` (one GROUP BY over the needs);
+- ``heat bins``: ``indicators.heat_bins`` (0.002° cells, GROUP BY in the database);
+- ``service points``: ``queries.load_service_points``;
+- ``outside needs``: ``queries.load_needs(quality="outside", limit=501)`` + ``redact``;
+- ``build map``: ``dashboard.maps.build_grid_map``;
+- ``render``: the page's HTML (``map_html``) and the st_folium payload (leaflet script).
+
+``page_s`` is the sum of those steps, one fresh session; ``map_bytes`` the size of the
+rendered map page. The best of ``--repeat`` runs is reported (the machine is shared).
+
+Baseline, in the same run: a folium ``HeatMap`` of raw points (one per need), what a page
+without binning in the database would send. It is measured on up to ``--baseline-sample``
+needs and extrapolated linearly to N when N is larger (said so in the output).
+
+The last line is ``needs=N page_s=SECONDS map_bytes=BYTES``.
+
+    python bench/dashboard.py --needs 1000000 --backend spatialite
+    python bench/dashboard.py --needs 1000000 --backend postgis
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and its name would hide the
+# ``dashboard`` package: drop the folder. Streamlit, imported by streamlit_folium, warns that it
+# runs outside ``streamlit run``: expected here.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+import folium  # noqa: E402
+from folium.plugins import HeatMap  # noqa: E402
+from sqlalchemy import func, make_url, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from streamlit_folium import _get_map_string  # noqa: E402
+
+from dashboard import maps  # noqa: E402
+from grid_model import db, indicators, queries  # noqa: E402
+from grid_model.models import Grid, Need  # noqa: E402
+from grid_model.scope import Scope, Viewer, redact  # noqa: E402
+
+CACHE = _HERE / "_cache"
+POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TODAY = dt.date(2025, 12, 31)  # the demo's data end that day
+HEAT_CELL_DEG = 0.002
+OUTSIDE_LIMIT = maps.MAX_MARKERS + 1
+
+
+def _engine(backend: str, needs: int):
+    if backend == "spatialite":
+        CACHE.mkdir(exist_ok=True)
+        return db.make_engine(f"sqlite:///{CACHE / f'dashboard_street_{needs}.sqlite'}")
+    name = f"gridlaw_bench_dashboard_{needs}"
+    admin = db.make_engine(POSTGIS_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}
+        ).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return db.make_engine(make_url(POSTGIS_URL).set(database=name))
+
+
+def _ensure_seeded(engine, needs: int) -> float | None:
+    """Seed the demo unless the database already holds it with ``needs`` needs; return the
+    seeding time (None when reused)."""
+    db.upgrade(engine)
+    with Session(engine) as s:
+        have = s.scalar(select(func.count()).select_from(Need))
+        grids = s.scalar(select(func.count()).select_from(Grid))
+    if have == needs and grids:
+        return None
+    from grid_model.seed import seed_demo
+
+    t0 = time.perf_counter()
+    with Session(engine) as s, s.begin():
+        seed_demo(s, scale="street", needs=needs, seed=0, replace=True)
+    if not db.is_sqlite(engine):
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+    return time.perf_counter() - t0
+
+
+def run_map_page(engine) -> tuple[dict[str, float], str, str]:
+    """One uncached run of the Map page's server side; step timings, HTML, st_folium script."""
+    scope, viewer = Scope(), Viewer(role="community_leader")
+    steps: dict[str, float] = {}
+
+    def timed(name, fn):
+        t0 = time.perf_counter()
+        out = fn()
+        steps[name] = time.perf_counter() - t0
+        return out
+
+    with Session(engine) as s:
+        grids = timed("grids", lambda: queries.load_grids(s, scope))
+        measures = timed("grid measures", lambda: indicators.grid_measures(s, scope, today=TODAY))
+        heat = timed("heat bins", lambda: indicators.heat_bins(s, scope, cell_deg=HEAT_CELL_DEG))
+        points = timed("service points", lambda: queries.load_service_points(s, scope))
+        outside = timed(
+            "outside needs",
+            lambda: redact(
+                queries.load_needs(s, scope, limit=OUTSIDE_LIMIT, quality="outside"), viewer
+            ),
+        )
+    m = timed(
+        "build map",
+        lambda: maps.build_grid_map(
+            grids,
+            measures,
+            measure="per_1000",
+            scheme="NaturalBreaks",
+            k=5,
+            heat=heat,
+            points=points,
+            outside=outside,
+            basemap="none",
+        ),
+    )
+    html = timed("render html", lambda: maps.map_html(m))
+    script = timed("st_folium payload", lambda: _get_map_string(m))
+    steps["_bins"] = len(heat)
+    steps["_grids"] = len(grids)
+    return steps, html, script
+
+
+def raw_heatmap_baseline(engine, needs: int, sample: int) -> tuple[float, int, bool]:
+    """Seconds and bytes of a folium HeatMap of raw need points (read, build, render); measured
+    on ``min(needs, sample)`` points and scaled to ``needs`` when sampled."""
+    n = min(needs, sample)
+    t0 = time.perf_counter()
+    with Session(engine) as s:
+        rows = s.execute(select(Need.lat, Need.lon).order_by(Need.id).limit(n)).all()
+    m = folium.Map(location=maps.DEFAULT_CENTER, zoom_start=14, tiles=None)
+    HeatMap([[lat, lon] for lat, lon in rows]).add_to(m)
+    size = len(m.get_root().render().encode())
+    seconds = time.perf_counter() - t0
+    scale = needs / n if n else 1.0
+    return seconds * scale, int(size * scale), n < needs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--needs", type=int, default=10_000)
+    parser.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-sample", type=int, default=100_000)
+    args = parser.parse_args(argv)
+
+    engine = _engine(args.backend, args.needs)
+    seeded = _ensure_seeded(engine, args.needs)
+    print(
+        f"backend={args.backend} needs={args.needs:,} database="
+        f"{engine.url.render_as_string(hide_password=True)}"
+    )
+    print(f"seeded in {seeded:.1f} s" if seeded is not None else "reused the seeded database")
+
+    best: dict[str, float] | None = None
+    html = script = ""
+    for _ in range(max(1, args.repeat)):
+        steps, html, script = run_map_page(engine)
+        total = sum(v for k, v in steps.items() if not k.startswith("_"))
+        if best is None or total < best["_total"]:
+            best = {**steps, "_total": total}
+    assert best is not None
+    page_s = best["_total"]
+    map_bytes = len(html.encode())
+    print(f"map page, best of {args.repeat} (grids={best['_grids']}, heat bins={best['_bins']}):")
+    for name, seconds in best.items():
+        if not name.startswith("_"):
+            print(f"  {name:<18} {seconds:8.3f} s")
+    print(f"  {'total':<18} {page_s:8.3f} s")
+    print(f"  map html {map_bytes:,} bytes; st_folium script {len(script.encode()):,} bytes")
+
+    base_s, base_bytes, extrapolated = raw_heatmap_baseline(
+        engine, args.needs, args.baseline_sample
+    )
+    how = (
+        f"extrapolated linearly from {args.baseline_sample:,} points"
+        if extrapolated
+        else "measured on every need"
+    )
+    print(f"baseline: folium HeatMap of raw points ({how}): {base_s:.2f} s, {base_bytes:,} bytes")
+    print(f"ratio baseline/page: time {base_s / page_s:.1f}x, bytes {base_bytes / map_bytes:.1f}x")
+    engine.dispose()
+    print(f"needs={args.needs} page_s={page_s:.3f} map_bytes={map_bytes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
