@@ -19,6 +19,9 @@ PAGES = (
     ("pages/4_覆盖缺口_Gaps.py", "page_gaps", "gaps", ":material/report:"),
     ("pages/5_案件_Cases.py", "page_cases", "cases", ":material/gavel:"),
     ("pages/6_数据_Data.py", "page_data", "data", ":material/database:"),
+    ("pages/7_热点_Hotspots.py", "page_hotspots", "hotspots", ":material/local_fire_department:"),
+    ("pages/8_调配_Rebalance.py", "page_rebalance", "rebalance", ":material/swap_horiz:"),
+    ("pages/9_可达性_Access.py", "page_access", "access", ":material/directions_walk:"),
 )
 
 

@@ -16,6 +16,8 @@ from tests.test_pages import _run, app_env, demo_url  # noqa: F401  (fixtures)
 
 PAGES = {
     "pages/7_热点_Hotspots.py": ("需求热点分析", "Hot spot analysis of needs"),
+    "pages/8_调配_Rebalance.py": ("网格助理员调配", "Rebalance grid assistants"),
+    "pages/9_可达性_Access.py": ("法律服务可达性", "Access to legal services"),
 }
 
 
@@ -67,6 +69,44 @@ def test_hotspot_page_grid_and_hexagons(demo_url, app_env):  # noqa: F811
     at.radio(key="hs_unit").set_value("hex").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "六边形编号" in at.dataframe[0].value.columns
+
+
+@pytest.mark.db
+def test_access_page_counts_needs_beyond_distance_and_suggests_points(demo_url, app_env):  # noqa: F811
+    app_env(demo_url)
+    at = _run("pages/9_可达性_Access.py")
+    tiles = {m.label: m.value for m in at.metric}
+    total = int(tiles["需求总数"].replace(",", ""))
+    beyond_1km = int(tiles["超出步行距离的需求"].replace(",", ""))
+    at.number_input(key="acc_walk_m").set_value(300).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m.value for m in at.metric}
+    beyond_300 = int(tiles["超出步行距离的需求"].replace(",", ""))
+    assert total > 0 and beyond_1km <= beyond_300 <= total and beyond_300 > 0
+    at.number_input(key="acc_p").set_value(2).run()
+    sites = at.dataframe[0].value
+    assert 1 <= len(sites) <= 2 and (sites["可覆盖需求"] > 0).all()
+    (script,) = _scripts(at)
+    assert "建议点 1：可覆盖" in script  # the tooltip of the first suggestion
+    assert analysis_maps.UNCOVERED_COLOR in script and analysis_maps.SUGGESTION_COLOR in script
+
+
+@pytest.mark.db
+def test_rebalance_page_defaults_to_todays_assistants(demo_url, app_env):  # noqa: F811
+    app_env(demo_url)
+    at = _run("pages/8_调配_Rebalance.py")
+    k = at.number_input(key="rb_k")
+    assert k.value >= 1 and str(k.value) in k.help
+    assert at.button(key="rb_apply").disabled and at.button(key="rb_undo").disabled
+    (script,) = _scripts(at)  # today's territories
+    assert _js("网格助理员") in script and "440703006106001" in script
+
+
+@pytest.mark.db
+def test_app_lists_the_analysis_pages(demo_url, app_env):  # noqa: F811
+    app_env(demo_url)
+    at = _run("app.py")
+    assert not at.exception
 
 
 # --- map builders (pure) ------------------------------------------------------------------
