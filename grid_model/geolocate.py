@@ -299,29 +299,32 @@ class GridIndex:
         if not (isinstance(snap_m, int | float) and 0 <= snap_m < math.inf):
             raise InvalidInputError(f"snap_m must be a finite number >= 0 metres, got {snap_m!r}")
         n = x.size
-        rank = np.full(n, -1, dtype=np.int64)
+        rank = np.full(n, -1, dtype=np.int32)
         quality = np.full(n, _OUTSIDE, dtype=np.int8)
         distance = np.full(n, np.nan)
         if self.metric_crs is not None:
             with self._lock:  # prepared GEOS geometries are not safe to share between threads
                 self._locate_inside(x, y, rank)
-                quality[rank >= 0] = _INSIDE
-                distance[rank >= 0] = 0.0
+                found = rank >= 0
+                quality = np.where(found, _INSIDE, _OUTSIDE).astype(np.int8)
+                distance = np.where(found, 0.0, np.nan)
                 self._locate_outside(x, y, float(snap_m), rank, quality, distance)
         # Rank -1 takes the None appended to the codes.
         grid_code = np.take(self._codes_none, np.maximum(rank, -1))
         return pd.DataFrame(
             {
                 "grid_code": pd.Series(grid_code, dtype=object, copy=False),
-                "quality": pd.Categorical.from_codes(quality, categories=QUALITIES),
+                "quality": pd.Categorical.from_codes(quality, QUALITIES, validate=False),
                 "distance_m": distance,
             }
         )
 
     def _locate_inside(self, x: np.ndarray, y: np.ndarray, rank: np.ndarray) -> None:
         ny, nx = self.shape
-        u = (x - self._bbox[0]) * self._inv_w
-        v = (y - self._bbox[1]) * self._inv_h
+        u = x - self._bbox[0]
+        u *= self._inv_w
+        v = y - self._bbox[1]
+        v *= self._inv_h
         pts = np.flatnonzero((u >= 0) & (u <= nx) & (v >= 0) & (v <= ny))  # NaN fails
         # Truncation is floor here; u == nx (the east edge) belongs to the last column.
         cell = np.minimum(v[pts].astype(np.int64), ny - 1) * nx
@@ -410,7 +413,8 @@ class _Pieces:
         self.inv2 = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
         self.owner = None if owner is None else owner[rep]
         self.half = float(np.sqrt(length2.max(initial=0))) / 2
-        self.tree = KDTree((pa + pb) / 2) if rep.size else None
+        self._mid = (pa + pb) / 2
+        self._tree: KDTree | None = None  # built on first use
 
     def __len__(self) -> int:
         return len(self.ax)
@@ -424,14 +428,16 @@ class _Pieces:
         """
         best = np.full(px.size, np.nan)
         owner = None if self.owner is None else np.full(px.size, -1, dtype=np.int64)
-        m = 0 if self.tree is None else len(self)
+        m = len(self)
         todo = np.arange(px.size) if m else np.empty(0, dtype=np.int64)
+        if todo.size and self._tree is None:
+            self._tree = KDTree(self._mid)
         k = min(self.k, m)
         while todo.size:
             open_ = []
             for chunk in np.array_split(todo, -(-todo.size * k // 2_000_000)):
                 cx, cy = px[chunk], py[chunk]
-                dm, j = self.tree.query(np.column_stack([cx, cy]), k=k)
+                dm, j = self._tree.query(np.column_stack([cx, cy]), k=k)
                 dm, j = dm.reshape(chunk.size, k), j.reshape(chunk.size, k)
                 d2 = self._distance2(cx[:, None], cy[:, None], j)
                 best2 = d2.min(axis=1)
