@@ -39,6 +39,7 @@ Contiguity, locks and deviations of the result are checked afterwards with netwo
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 import time
@@ -53,8 +54,12 @@ import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.optimize import linprog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from grid_model.errors import InvalidInputError
+from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
+from grid_model.scope import Scope
 
 DEFAULT_TOLERANCE = 0.10
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -308,9 +313,16 @@ def _check_grids(grids: gpd.GeoDataFrame, *, need_workload: bool) -> None:
 
 
 def _resolve_assistants(
-    assistants: Sequence[Assistant | str] | int, current_codes: list[str], counts: dict[str, int]
+    assistants: Sequence[Assistant | str] | int,
+    current_codes: list[str],
+    counts: dict[str, int],
+    *,
+    capacities: Mapping[str, float] | None = None,
 ) -> list[Assistant]:
-    """The assistants of the plan; for an int ``k`` keep today's codes where possible."""
+    """The assistants of the plan; for an int ``k`` keep today's codes where possible.
+
+    ``current_codes`` are today's assistants who may stay; ``capacities`` their FTE (default 1).
+    """
     if isinstance(assistants, bool):
         raise InvalidInputError(f"assistants: expected an int or a list, got {assistants!r}")
     if isinstance(assistants, int | np.integer):
@@ -320,14 +332,16 @@ def _resolve_assistants(
         # Keep those with most grids: their grids need not move.
         keep = sorted(current_codes, key=lambda c: (-counts.get(c, 0), c))[:k]
         keep.sort()
-        out = [Assistant(c) for c in keep]
+        caps = capacities or {}
+        out = [Assistant(c, float(caps.get(c, 1.0))) for c in keep]
+        taken = set(current_codes) | set(counts)
         i = 1
         while len(out) < k:
             code = f"{NEW_PREFIX}{i}"
             i += 1
-            if code not in current_codes:
+            if code not in taken:
                 out.append(Assistant(code))
-        return out
+        assistants = out
     out = []
     for a in assistants:
         if isinstance(a, str):
@@ -1433,3 +1447,246 @@ def validate_plan(
         within_tolerance=within,
         moved=moved,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Database
+
+
+def _load_current_assistants(session: Session, scope: Scope) -> pd.DataFrame:
+    """Open grid-assistant assignments (``valid_to`` empty) of grids in ``scope``: one row per
+    grid, the latest ``valid_from`` winning where data hold several."""
+    stmt = (
+        select(
+            Grid.code.label("grid_code"),
+            Worker.code.label("assistant"),
+            Worker.capacity,
+            Worker.active,
+            Assignment.valid_from,
+        )
+        .join(Assignment, Assignment.grid_id == Grid.id)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(
+            scope.grid_filter(),
+            Assignment.role == Role.grid_assistant.value,
+            Assignment.valid_to.is_(None),
+        )
+        .order_by(Grid.code, Assignment.valid_from.desc(), Worker.code)
+    )
+    result = session.execute(stmt)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return frame.drop_duplicates("grid_code", keep="first")
+
+
+def rebalance_community(
+    session: Session,
+    scope: Scope,
+    *,
+    k: int | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    locked: Iterable[str] = (),
+    weights: Mapping[str, float] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    today: dt.date | None = None,
+    seed: int = 0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    contiguity: str = "rook",
+) -> RebalancePlan:
+    """Plan a rebalancing of the grid assistants of the grids in ``scope`` (read only).
+
+    Parameters
+    ----------
+    scope : Scope
+        The area (a community, usually); its categories filter the needs that count.
+    k : int, optional
+        Number of assistants. Default: today's active assistants of these grids, with their
+        capacities. With ``k`` the ``k`` of them with most grids stay and added ones are named
+        ``NEW-1``…; assistants who are inactive or have no capacity leave in any case.
+    weights : mapping, optional
+        Weight per need category, over :data:`grid_model.workload.DEFAULT_WEIGHTS`.
+    start, end : date, optional
+        Workload period (inclusive): default ``scope.start``/``scope.end``, else the year up to
+        ``today``. Workload = weighted open + new needs (:func:`grid_model.workload.grid_workload`).
+    today : date, optional
+        Evaluation date for open cases (default: today).
+
+    Other parameters are those of :func:`plan_rebalance`.
+    """
+    from grid_model.queries import load_grids
+    from grid_model.workload import grid_workload
+
+    if not isinstance(scope, Scope):
+        raise InvalidInputError(f"scope: expected a Scope, got {type(scope).__name__}")
+    today = today or dt.date.today()
+    end = end or scope.end or today
+    start = start or scope.start or (end - dt.timedelta(days=364))
+    grids = load_grids(session, scope)
+    if grids.empty:
+        raise NotFoundError(f"scope.area_code={scope.area_code!r}: no grids in this area")
+    load = grid_workload(
+        session,
+        scope,
+        start=start,
+        end=end,
+        weights=dict(weights) if weights is not None else None,
+        today=today,
+    )
+    grids = grids.merge(load[["grid_code", "workload"]], left_on="code", right_on="grid_code")
+    grids = grids[["code", "workload", "geometry"]]
+    staff = _load_current_assistants(session, scope)
+    current = dict(zip(staff["grid_code"], staff["assistant"], strict=True))
+    staying = staff[staff["active"].astype(bool) & (staff["capacity"].fillna(0) > 0)]
+    capacities = dict(zip(staying["assistant"], staying["capacity"].astype(float), strict=False))
+    counts = staff["assistant"].value_counts().to_dict()
+    eligible = sorted(capacities)
+    if k is None:
+        if not eligible:
+            raise InvalidInputError(
+                f"k: no active grid assistant covers {scope.area_code!r} today; pass k"
+            )
+        team = [Assistant(c, capacities[c]) for c in eligible]
+    else:
+        team = _resolve_assistants(k, eligible, counts, capacities=capacities)
+    return plan_rebalance(
+        grids,
+        current,
+        team,
+        tolerance=tolerance,
+        locked=locked,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        contiguity=contiguity,
+    )
+
+
+def apply_plan(
+    session: Session,
+    plan: RebalancePlan,
+    *,
+    actor: str,
+    on: dt.date,
+    new_workers: Mapping[str, str] | None = None,
+    force: bool = False,
+) -> AuditEntry:
+    """Write ``plan``: for each grid whose assistant changes, close the open grid-assistant
+    assignment (``valid_to = on``) and open one for the new assistant from ``on``; history is
+    never overwritten. Adds an ``AuditEntry`` (action ``rebalance_apply``) with the moves.
+    Flushes, does not commit.
+
+    Parameters
+    ----------
+    new_workers : mapping, optional
+        Worker code for each planned new assistant (``NEW-1`` → ``A0107``).
+    force : bool
+        Apply a plan that misses the tolerance (never one that is split or breaks a lock).
+
+    Raises
+    ------
+    InvalidInputError
+        The plan is not contiguous or breaks a lock, misses the tolerance without ``force``,
+        is stale (today's assistant of a grid is no longer the plan's ``previous``), or ``on``
+        is before an assignment it would close.
+    NotFoundError
+        A grid or worker of the plan does not exist (or a new assistant has no worker).
+    """
+    if not isinstance(on, dt.date):
+        raise InvalidInputError(f"on={on!r}: expected a date")
+    if not actor:
+        raise InvalidInputError("actor: expected who applies the plan")
+    if not plan.contiguous or not plan.locks_respected:
+        raise InvalidInputError(
+            "plan: a territory is split or a locked grid moves; such a plan cannot be applied"
+        )
+    if not plan.within_tolerance and not force:
+        raise InvalidInputError(
+            f"plan: max deviation {plan.max_deviation:.1%} exceeds the tolerance "
+            f"{plan.tolerance:.0%}; pass force=True to apply it anyway"
+        )
+    rename = dict(new_workers or {})
+    moves = plan.moves()
+    moves["worker"] = moves["assistant"].map(lambda a: rename.get(a, a))
+    grid_codes = moves["grid_code"].tolist()
+    grid_ids = dict(
+        session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(grid_codes))).all()
+    )
+    missing = sorted(set(grid_codes) - set(grid_ids))
+    if missing:
+        raise NotFoundError(f"plan: grid(s) {missing[:5]} do not exist")
+    workers = {
+        w.code: w
+        for w in session.scalars(select(Worker).where(Worker.code.in_(set(moves["worker"]))))
+    }
+    unknown = sorted(set(moves["worker"]) - set(workers))
+    if unknown:
+        raise NotFoundError(
+            f"plan: no worker {unknown[:5]}; map planned new assistants with new_workers="
+        )
+    not_fit = sorted(
+        c for c, w in workers.items() if not w.active or w.role != Role.grid_assistant.value
+    )
+    if not_fit:
+        raise InvalidInputError(f"new_workers: {not_fit} are not active grid assistants")
+    open_rows = session.execute(
+        select(Assignment, Grid.code, Worker.code)
+        .join(Grid, Grid.id == Assignment.grid_id)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(
+            Assignment.grid_id.in_(list(grid_ids.values())),
+            Assignment.role == Role.grid_assistant.value,
+            Assignment.valid_to.is_(None),
+        )
+    ).all()
+    by_grid: dict[str, list[tuple[Assignment, str]]] = {}
+    for row, gcode, wcode in open_rows:
+        by_grid.setdefault(gcode, []).append((row, wcode))
+    stale = [
+        m.grid_code
+        for m in moves.itertuples()
+        if (
+            m.previous is not None
+            and m.previous not in {w for _, w in by_grid.get(m.grid_code, [])}
+        )
+        or (m.previous is None and by_grid.get(m.grid_code))
+    ]
+    if stale:
+        raise InvalidInputError(
+            f"plan: today's assistant of grid(s) {stale[:5]} changed since the plan was made; "
+            "plan again"
+        )
+    early = sorted({g for g, rows in by_grid.items() for a, _ in rows if a.valid_from > on})
+    if early:
+        raise InvalidInputError(
+            f"on={on}: before the start of the open assignment of grid(s) {early[:5]}"
+        )
+    for m in moves.itertuples():
+        for row, _ in by_grid.get(m.grid_code, []):
+            row.valid_to = on
+        session.add(
+            Assignment(
+                worker_id=workers[m.worker].id,
+                grid_id=grid_ids[m.grid_code],
+                role=Role.grid_assistant.value,
+                valid_from=on,
+            )
+        )
+    entry = AuditEntry(
+        actor=actor,
+        action="rebalance_apply",
+        entity="assignments",
+        entity_id=None,
+        details={
+            "on": on.isoformat(),
+            "moved": len(moves),
+            "tolerance": plan.tolerance,
+            "max_deviation": round(float(plan.max_deviation), 6),
+            "within_tolerance": bool(plan.within_tolerance),
+            "moves": [
+                {"grid": m.grid_code, "from": m.previous, "to": m.worker}
+                for m in moves.itertuples()
+            ],
+        },
+    )
+    session.add(entry)
+    session.flush()
+    return entry

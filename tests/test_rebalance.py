@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import geopandas as gpd
 import pytest
 import shapely
 from shapely.geometry import box
+from sqlalchemy import select
 
-from grid_model.errors import InvalidInputError
+from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.models import Assignment, AuditEntry, Grid, Worker
 from grid_model.rebalance import (
     Assistant,
+    apply_plan,
     grid_adjacency,
     plan_rebalance,
+    rebalance_community,
     validate_plan,
 )
+from grid_model.scope import Scope
+from tests.factories import add_need, add_worker, assign, make_community
 
 
 def lattice(rows: int = 6, cols: int = 6, loads: dict[str, float] | None = None):
@@ -277,3 +285,127 @@ def test_union_is_one_polygon_on_voronoi():
     plan = plan_rebalance(grids, current, 6, tolerance=0.1, seed=0)
     assert plan.feasible, plan.message
     assert one_polygon_each(grids, plan)
+
+
+# --- database -------------------------------------------------------------------------------
+
+D = dt.date
+PERIOD = {"start": D(2025, 3, 1), "end": D(2025, 3, 31), "today": D(2025, 4, 15)}
+ON = D(2025, 5, 1)
+
+
+@pytest.fixture()
+def block(session):
+    """A 3×3 block (grids 1-3 north row, west→east). A1 covers 1, 2, 3, 4; A2 5, 6; A3 7, 8, 9.
+
+    Every grid has one consultation closed in March (weight 1); grid 1 also a legal-aid case
+    (weight 3) and grid 5 a consultation closed in 2023 (outside the period). Loads: A1 7, A2 2,
+    A3 3; target 4, band [3.6, 4.4] at 10 %.
+    """
+    c = make_community(session, n_grids=9, staff=False)
+    staff = {f"A{i}": add_worker(session, code=f"A{i}", name=f"助理{i}") for i in (1, 2, 3)}
+    owner = {1: "A1", 2: "A1", 3: "A1", 4: "A1", 5: "A2", 6: "A2", 7: "A3", 8: "A3", 9: "A3"}
+    for i, grid in enumerate(c.grids, start=1):
+        assign(session, staff[owner[i]], grid, valid_from=D(2024, 1, 1))
+        add_need(session, grid_code=grid.code, reported_at=D(2025, 3, 10), status="closed",
+                 closed_at=D(2025, 3, 11), outcome="resolved")  # fmt: skip
+    add_need(session, grid_code=c.grid_codes[0], category="legal_aid", reported_at=D(2025, 3, 12),
+             status="closed", closed_at=D(2025, 3, 20), outcome="resolved")  # fmt: skip
+    add_need(session, grid_code=c.grid_codes[4], reported_at=D(2023, 5, 1), status="closed",
+             closed_at=D(2023, 5, 2), outcome="resolved")  # fmt: skip
+    c.workers = {"grid_assistant": list(staff.values())}
+    return c
+
+
+def _open_rows(session, grid_code):
+    return session.execute(
+        select(Worker.code, Assignment.valid_from, Assignment.valid_to)
+        .join(Assignment, Assignment.worker_id == Worker.id)
+        .join(Grid, Grid.id == Assignment.grid_id)
+        .where(Grid.code == grid_code, Assignment.role == "grid_assistant")
+        .order_by(Assignment.valid_from)
+    ).all()
+
+
+@pytest.mark.db
+def test_rebalance_community_reads_workload_and_staff(session, block):
+    scope = Scope(area_code=block.code)
+    plan = rebalance_community(session, scope, **PERIOD)
+    g = block.grid_codes
+    assert plan.feasible, plan.message
+    assert plan.loads.set_index("assistant")["load"].to_dict() == {"A1": 4.0, "A2": 4.0, "A3": 4.0}
+    # A1 keeps only grid 1 (weight 4): 2 and 3 go south to A2, 4 goes to A3. Three moves is
+    # the least: A1 must shed 3 and grid 1 touches no other territory.
+    assert plan.moved == 3
+    assert plan.mapping() == {
+        g[0]: "A1", g[1]: "A2", g[2]: "A2", g[3]: "A3", g[4]: "A2",
+        g[5]: "A2", g[6]: "A3", g[7]: "A3", g[8]: "A3",
+    }  # fmt: skip
+    heavier = rebalance_community(session, scope, weights={"legal_aid": 1.0}, **PERIOD)
+    assert heavier.loads["load"].sum() == 10.0
+
+
+@pytest.mark.db
+def test_apply_plan_closes_and_opens_rows_and_audits(session, block):
+    scope = Scope(area_code=block.code)
+    plan = rebalance_community(session, scope, **PERIOD)
+    entry = apply_plan(session, plan, actor="planner-1", on=ON)
+    g = block.grid_codes
+    assert _open_rows(session, g[1]) == [("A1", D(2024, 1, 1), ON), ("A2", ON, None)]
+    assert _open_rows(session, g[3]) == [("A1", D(2024, 1, 1), ON), ("A3", ON, None)]
+    assert _open_rows(session, g[0]) == [("A1", D(2024, 1, 1), None)]  # unchanged, untouched
+    stored = session.scalars(select(AuditEntry).where(AuditEntry.action == "rebalance_apply")).one()
+    assert stored.id == entry.id and stored.actor == "planner-1"
+    assert stored.details["moved"] == 3
+    assert {(m["grid"], m["from"], m["to"]) for m in stored.details["moves"]} == {
+        (g[1], "A1", "A2"), (g[2], "A1", "A2"), (g[3], "A1", "A3"),
+    }  # fmt: skip
+    # The database now holds the plan: planning again moves nothing, applying the old plan is
+    # refused as stale.
+    again = rebalance_community(session, scope, **PERIOD)
+    assert again.moved == 0
+    with pytest.raises(InvalidInputError, match="changed since the plan"):
+        apply_plan(session, plan, actor="planner-1", on=ON)
+
+
+@pytest.mark.db
+def test_hire_needs_a_worker_for_the_new_territory(session, block):
+    scope = Scope(area_code=block.code)
+    plan = rebalance_community(session, scope, k=4, tolerance=0.5, **PERIOD)
+    assert "NEW-1" in set(plan.assignment["assistant"])
+    with pytest.raises(NotFoundError, match="NEW-1"):
+        apply_plan(session, plan, actor="planner", on=ON)
+    add_worker(session, code="A9", name="新助理")
+    apply_plan(session, plan, actor="planner", on=ON, new_workers={"NEW-1": "A9"})
+    mine = [c for c, a in plan.mapping().items() if a == "NEW-1"]
+    assert mine and all(_open_rows(session, c)[-1] == ("A9", ON, None) for c in mine)
+
+
+@pytest.mark.db
+def test_inactive_assistant_leaves_and_locks_hold(session, block):
+    scope = Scope(area_code=block.code)
+    block.workers["grid_assistant"][1].active = False  # A2 leaves
+    session.flush()
+    g = block.grid_codes
+    plan = rebalance_community(session, scope, locked=[g[1]], tolerance=0.2, **PERIOD)
+    assert set(plan.loads["assistant"]) == {"A1", "A3"}
+    assert plan.mapping()[g[1]] == "A1"
+    assert plan.mapping()[g[4]] != "A2" and plan.mapping()[g[5]] != "A2"
+    assert plan.feasible, plan.message
+
+
+@pytest.mark.db
+def test_apply_refuses_bad_plans(session, block):
+    scope = Scope(area_code=block.code)
+    # An open March need counts as new and as open: total 14, target 4.67, out of reach of
+    # whole-number loads at tolerance 0.
+    add_need(session, grid_code=block.grid_codes[4], reported_at=D(2025, 3, 15))
+    plan = rebalance_community(session, scope, tolerance=0.0, **PERIOD)
+    assert plan.loads["load"].sum() == 14.0
+    assert not plan.within_tolerance and plan.contiguous
+    with pytest.raises(InvalidInputError, match="force"):
+        apply_plan(session, plan, actor="planner", on=ON)
+    with pytest.raises(InvalidInputError, match="before the start"):
+        apply_plan(session, plan, actor="planner", on=D(2023, 1, 1), force=True)
+    with pytest.raises(NotFoundError, match="no grids"):
+        rebalance_community(session, Scope(area_code="440703006999"), **PERIOD)
