@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,13 +57,31 @@ STAFF_ROLES = tuple(r.value for r in Role)
 # --- the definitions, as SQL expressions ----------------------------------------------------
 
 
-def due_date_expr() -> ColumnElement[dt.date]:
-    """A need's due date: ``due_date``, else ``reported_at`` + :data:`DUE_DAYS[category]`."""
-    days = case(
+def _due_days() -> ColumnElement[int]:
+    return case(
         *[(Need.category == c, literal_column(str(int(n)))) for c, n in DUE_DAYS.items()],
         else_=literal_column(str(int(DUE_DAYS["other"]))),
     )
-    return func.coalesce(Need.due_date, add_days(Need.reported_at, days))
+
+
+def due_date_expr() -> ColumnElement[dt.date]:
+    """A need's due date: ``due_date``, else ``reported_at`` + :data:`DUE_DAYS[category]`."""
+    return func.coalesce(Need.due_date, add_days(Need.reported_at, _due_days()))
+
+
+def _due(day: dt.date, compare) -> ColumnElement[bool]:
+    """``compare(due date, day)`` without date arithmetic per row: a default due date is
+    compared as ``compare(reported_at, day − DUE_DAYS[category])``, the dates computed here.
+    (Equivalent to ``compare(due_date_expr(), day)``, several times cheaper on a million rows.)
+    """
+    by_category = case(
+        *[
+            (Need.category == c, compare(Need.reported_at, day - dt.timedelta(days=n)))
+            for c, n in DUE_DAYS.items()
+        ],
+        else_=compare(Need.reported_at, day - dt.timedelta(days=DUE_DAYS["other"])),
+    )
+    return case((Need.due_date.is_not(None), compare(Need.due_date, day)), else_=by_category)
 
 
 def closed_by(day: dt.date) -> ColumnElement[bool]:
@@ -76,17 +96,21 @@ def open_at(day: dt.date) -> ColumnElement[bool]:
 
 def overdue_at(day: dt.date) -> ColumnElement[bool]:
     """Open at ``day`` and past its due date (a need due on ``day`` is not overdue yet)."""
-    return open_at(day) & (due_date_expr() < day)
+    return open_at(day) & _due(day, operator.lt)
 
 
 def due_to_close(day: dt.date) -> ColumnElement[bool]:
     """Due on or before ``day``, or closed by then: the denominator of the closure rates."""
-    return closed_by(day) | (due_date_expr() <= day)
+    return closed_by(day) | _due(day, operator.le)
 
 
 def closed_on_time(day: dt.date) -> ColumnElement[bool]:
     """Closed by ``day`` with a closing date on or before its due date."""
-    return closed_by(day) & Need.closed_at.is_not(None) & (Need.closed_at <= due_date_expr())
+    on_time = case(
+        (Need.due_date.is_not(None), Need.closed_at <= Need.due_date),
+        else_=Need.closed_at <= add_days(Need.reported_at, _due_days()),
+    )
+    return closed_by(day) & Need.closed_at.is_not(None) & on_time
 
 
 def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
@@ -94,34 +118,46 @@ def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-def need_aggregates(day: dt.date) -> list[Label]:
-    """Aggregate columns over needs as of ``day``; callers add ``GROUP BY`` and ``WHERE``.
+def need_measures(day: dt.date) -> dict[str, ColumnElement]:
+    """Aggregate expressions over needs as of ``day``, by name; callers add ``WHERE`` and
+    ``GROUP BY`` and pick what they need (each costs time on a million needs).
 
     ``needs, open, overdue, closed, due_to_close, on_time, mediation_closed, mediated,
-    days_sum, days_n, diary_days, last_diary, first_reported``. ``diary_days`` counts distinct
-    working days (Mon–Fri) with an entry from source ``diary``.
+    days_sum, days_n`` (days from report to closing, summed, and how many), ``last_diary``
+    (latest report date of a ``diary`` entry), ``first_reported``.
     """
     closed = closed_by(day)
     timed = closed & Need.closed_at.is_not(None)
     mediation = closed & (Need.category == "mediation")
     diary = (Need.source == "diary") & (Need.reported_at <= day)
-    return [
-        func.count(Need.id).label("needs"),
-        count_if(open_at(day)).label("open"),
-        count_if(overdue_at(day)).label("overdue"),
-        count_if(closed).label("closed"),
-        count_if(due_to_close(day)).label("due_to_close"),
-        count_if(closed_on_time(day)).label("on_time"),
-        count_if(mediation).label("mediation_closed"),
-        count_if(mediation & (Need.outcome == "mediated")).label("mediated"),
-        func.sum(case((timed, days_between(Need.reported_at, Need.closed_at)))).label("days_sum"),
-        count_if(timed).label("days_n"),
-        func.count(distinct(case((diary & is_weekday(Need.reported_at), Need.reported_at)))).label(
-            "diary_days"
-        ),
-        func.max(case((diary, Need.reported_at))).label("last_diary"),
-        func.min(Need.reported_at).label("first_reported"),
-    ]
+    return {
+        "needs": func.count(Need.id),
+        "open": count_if(open_at(day)),
+        "overdue": count_if(overdue_at(day)),
+        "closed": count_if(closed),
+        "due_to_close": count_if(due_to_close(day)),
+        "on_time": count_if(closed_on_time(day)),
+        "mediation_closed": count_if(mediation),
+        "mediated": count_if(mediation & (Need.outcome == "mediated")),
+        "days_sum": func.sum(case((timed, days_between(Need.reported_at, Need.closed_at)))),
+        "days_n": count_if(timed),
+        "last_diary": func.max(case((diary, Need.reported_at))),
+        "first_reported": func.min(Need.reported_at),
+    }
+
+
+def need_aggregates(day: dt.date, names: Iterable[str] | None = None) -> list[Label]:
+    """The :func:`need_measures` named ``names`` (default all) as labelled columns."""
+    measures = need_measures(day)
+    return [measures[n].label(n) for n in (names or measures)]
+
+
+def diary_days(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
+    """``(count label, condition)``: distinct working days (Mon–Fri) up to ``day`` with an
+    entry from source ``diary``. The condition goes in ``WHERE``, so only diary entries are
+    counted (a DISTINCT over every need would sort them all)."""
+    cond = (Need.source == "diary") & (Need.reported_at <= day) & is_weekday(Need.reported_at)
+    return func.count(distinct(Need.reported_at)).label("diary_days"), cond
 
 
 def days_to_close_counts(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
@@ -252,6 +288,8 @@ def _kpis(
 ) -> Kpis:
     where = need_where & (Need.reported_at <= today)
     row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
+    diary, diary_cond = diary_days(today)
+    n_diary = session.scalar(select(diary).where(where & diary_cond)) or 0
     days, cond = days_to_close_counts(today)
     hist = _frame(session, select(days, func.count().label("n")).where(where & cond).group_by(days))
     services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0
@@ -269,7 +307,7 @@ def _kpis(
         overdue_open=int(row["overdue"]),
         mean_days_to_close=rate(row["days_sum"] or 0, row["days_n"]),
         median_days_to_close=median_from_counts(hist["days"], hist["n"]),
-        diary_compliance=rate(row["diary_days"], working_days(*period)) if period else None,
+        diary_compliance=rate(n_diary, working_days(*period)) if period else None,
     )
 
 
@@ -365,7 +403,13 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
     )
     needs = _frame(
         session,
-        select(Need.grid_code.label("grid_code"), *need_aggregates(today))
+        select(
+            Need.grid_code.label("grid_code"),
+            *need_aggregates(
+                today,
+                ("needs", "open", "overdue", "closed", "due_to_close", "on_time", "last_diary"),
+            ),
+        )
         .where(scope.need_filter() & (Need.reported_at <= today) & Need.grid_code.is_not(None))
         .group_by(Need.grid_code),
     )
@@ -386,17 +430,36 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
     return df[GRID_MEASURE_COLUMNS]
 
 
+#: The lattice needs are first counted on; coarser cells that are whole multiples of it are
+#: counted from these counts. On SpatiaLite the index ``ix_needs_heat`` (migration 0002) holds
+#: needs in this lattice's order, so the count streams instead of sorting every need.
+HEAT_BASE_CELL_DEG = 0.002
+
+
+def _cells(x: ColumnElement, size: str) -> ColumnElement:
+    # ``op("/")`` keeps the SQL exactly ``floor(x / size)``: SQLAlchemy's own true division
+    # adds ``+ 0.0`` on SQLite, and the index is only used when the expressions match.
+    return func.floor(x.op("/")(literal_column(size)))
+
+
 def _heat_bins_stmt(scope: Scope, cell_deg: float):
-    # The cell size is written into the SQL: GROUP BY must repeat the SELECT expressions
-    # exactly, which two separate bind parameters would not on PostgreSQL.
-    cell = literal_column(repr(float(cell_deg)))
-    ix = func.floor(Need.lon / cell).label("ix")
-    iy = func.floor(Need.lat / cell).label("iy")
-    return (
-        select(ix, iy, func.count().label("weight"))
-        .where(scope.need_filter() & Need.lon.is_not(None) & Need.lat.is_not(None))
-        .group_by(ix, iy)
-    )
+    """``ix, iy, weight``: needs per cell, ``ix = floor(lon / cell_deg)`` (same for ``iy``).
+
+    Cells written into the SQL as literals: ``GROUP BY`` must repeat the ``SELECT``
+    expressions exactly, which two bind parameters would not on PostgreSQL."""
+    ratio = cell_deg / HEAT_BASE_CELL_DEG
+    k = round(ratio)
+    nested = k >= 1 and abs(k * HEAT_BASE_CELL_DEG - cell_deg) <= 1e-12 * cell_deg
+    size = repr(HEAT_BASE_CELL_DEG) if nested else repr(float(cell_deg))
+    ix, iy = _cells(Need.lon, size).label("ix"), _cells(Need.lat, size).label("iy")
+    base = select(ix, iy, func.count().label("weight")).where(scope.need_filter()).group_by(ix, iy)
+    if not nested or k == 1:
+        return base
+    inner = base.subquery("base_cells")
+    # float division (``.0``): SQLite would truncate integer division towards zero
+    ox = _cells(inner.c.ix, f"{k}.0").label("ix")
+    oy = _cells(inner.c.iy, f"{k}.0").label("iy")
+    return select(ox, oy, func.sum(inner.c.weight).label("weight")).group_by(ox, oy)
 
 
 def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.DataFrame:
@@ -405,6 +468,9 @@ def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.
     Returns ``lon, lat`` (bin centres, WGS84) and ``weight`` (needs in the bin), one row per
     non-empty bin, so a heatmap gets a few thousand weighted points instead of one per need.
     0.002° is about 200 m at Jiangmen. This is a density picture, not a hotspot statistic.
+
+    A ``cell_deg`` that is a whole multiple of :data:`HEAT_BASE_CELL_DEG` is counted from the
+    base lattice, so its cells nest in the base cells; any other size is counted directly.
     """
     if (
         isinstance(cell_deg, bool)

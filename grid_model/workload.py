@@ -24,6 +24,7 @@ from grid_model.errors import InvalidInputError
 from grid_model.indicators import (
     count_if,
     days_to_close_counts,
+    diary_days,
     median_from_counts,
     need_aggregates,
     open_at,
@@ -251,9 +252,17 @@ def assistant_workload(
         ),
     )
     flows = _weighted(flows, "assistant_code", w)
+    measures = ("closed", "due_to_close", "on_time", "days_sum", "days_n")
     service = _frame(
         session,
-        _by_assistant(ag, *need_aggregates(as_of), where=cohort).group_by(ag.c.assistant_code),
+        _by_assistant(ag, *need_aggregates(as_of, measures), where=cohort).group_by(
+            ag.c.assistant_code
+        ),
+    )
+    diary, diary_cond = diary_days(as_of)
+    diaries = _frame(
+        session,
+        _by_assistant(ag, diary, where=cohort & diary_cond).group_by(ag.c.assistant_code),
     )
     days, closed_cond = days_to_close_counts(as_of)
     hist = _frame(
@@ -266,12 +275,11 @@ def assistant_workload(
         code: median_from_counts(g["days"], g["n"]) for code, g in hist.groupby("assistant_code")
     }
 
-    df = staff.merge(flows, on="assistant_code", how="left").merge(
-        service[["assistant_code", "closed", "due_to_close", "on_time", "days_sum", "days_n",
-                 "diary_days"]],
-        on="assistant_code",
-        how="left",
-    )  # fmt: skip
+    df = (
+        staff.merge(flows, on="assistant_code", how="left")
+        .merge(service, on="assistant_code", how="left")
+        .merge(diaries, on="assistant_code", how="left")
+    )
     counts = ["open", "new", "overdue", "closed", "due_to_close", "on_time", "days_n", "diary_days"]
     df[counts] = df[counts].fillna(0).astype("int64")
     df["workload"] = df["workload"].fillna(0.0).astype("float64")

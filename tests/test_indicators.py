@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.indicators import (
@@ -21,6 +23,7 @@ from grid_model.indicators import (
     monthly_trend,
     working_days,
 )
+from grid_model.models import Need
 from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, add_service_event, make_community
 
@@ -275,3 +278,52 @@ def test_grid_card_unknown_or_foreign_grid(session, community):
     other = Viewer(role="community_leader", area_code="440703006107")
     with pytest.raises(NotFoundError):
         grid_card(session, community.grid_codes[0], other, today=TODAY)
+
+
+def test_heat_bins_nested_cells_match_direct_binning(session, community):
+    # 0.01 = 5 × 0.002 is counted from the base lattice; 0.003 directly
+    rng = np.random.default_rng(7)
+    for lon, lat in zip(
+        rng.uniform(113.05, 113.13, 40), rng.uniform(22.57, 22.65, 40), strict=True
+    ):
+        add_need(session, grid_code=None, district_code="440705", lon=float(lon), lat=float(lat))
+    needs = pd.DataFrame(session.execute(select(Need.lon, Need.lat)).all(), columns=["lon", "lat"])
+    for cell in (0.01, 0.003):
+        bins = heat_bins(session, Scope(), cell_deg=cell)
+        got = {(round(x, 9), round(y, 9)): w for x, y, w in bins.itertuples(index=False)}
+        centres = needs.assign(
+            # floor(x / cell) as SQL computes it, not Python's exact floor division
+            lon=((np.floor(needs["lon"] / cell) + 0.5) * cell).round(9),
+            lat=((np.floor(needs["lat"] / cell) + 0.5) * cell).round(9),
+        )
+        expected = centres.groupby(["lon", "lat"]).size().to_dict()
+        assert len(got) > 10
+        assert got == expected
+
+
+def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
+    """On SpatiaLite the heat-bin count reads ix_needs_heat (migration 0002) in group order
+    instead of sorting every need; PostgreSQL hash-aggregates and has no such index."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import sqlite
+
+    from grid_model import db
+    from grid_model.indicators import _heat_bins_stmt
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'plan.sqlite'}")
+    try:
+        db.upgrade(engine)
+        scopes = [
+            Scope(),
+            Scope(area_code="440703", start=D(2025, 1, 1)),
+        ]
+        with engine.connect() as conn:
+            for scope, cell in zip(scopes, (0.002, 0.01), strict=True):
+                sql = _heat_bins_stmt(scope, cell).compile(
+                    dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+                )
+                plan = " | ".join(r[3] for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+                assert "INDEX ix_needs_heat" in plan, plan
+                assert "SCAN needs |" not in f"{plan} |", plan  # not a table scan
+    finally:
+        engine.dispose()
