@@ -92,8 +92,9 @@ def test_unbalanced_start_reaches_tolerance_with_locks_kept():
     plan = plan_rebalance(grids, current, 3, tolerance=0.10, locked=locked, seed=1)
     assert plan.feasible, plan.message
     assert all(plan.mapping()[c] == "A" for c in locked)
-    # A must shed 24 - 13.2 = 10.8 → at least 11 unit grids move; the flow needs about 12.
-    assert 11 <= plan.moved <= 14
+    # A must shed 24 - 13.2 = 10.8, so at least 11 grids move; the best plan moves 12 (one B
+    # grid at the end of column 4 lets C reach A). The heuristic may miss it by a little.
+    assert 12 <= plan.moved <= 14
     assert one_polygon_each(grids, plan)
     check = validate_plan(grids, plan.assignment, current=current, locked=locked, tolerance=0.10)
     assert check.ok and check.moved == plan.moved
@@ -199,6 +200,17 @@ def test_detached_piece_is_repaired():
     assert plan.feasible
     assert plan.mapping()["G32"] == "B"
     assert plan.moved == 1
+
+
+def test_locked_grid_cut_off_from_its_territory_is_joined_again():
+    current = strips()
+    current["G04"] = "A"  # inside C's strip, locked: A must reach it through B
+    locked = ["G04", "G00"]
+    grids = lattice()
+    plan = plan_rebalance(grids, current, 3, locked=locked, seed=0)
+    assert plan.feasible, plan.message
+    assert plan.mapping()["G04"] == "A" and plan.mapping()["G00"] == "A"
+    assert one_polygon_each(grids, plan)
 
 
 def test_from_scratch_without_current_assistants():
