@@ -401,17 +401,21 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
         .where(scope.grid_filter())
         .order_by(Grid.code),
     )
+    # Grouped on an expression, not the bare column: SQLite would otherwise walk the
+    # (grid_code, reported_at) index to skip the sort and fetch every row at random, 2-3x
+    # slower on a million needs than a scan and a sort. Needs without a grid drop out below.
+    grid_key = func.coalesce(Need.grid_code, "").label("grid_code")
     needs = _frame(
         session,
         select(
-            Need.grid_code.label("grid_code"),
+            grid_key,
             *need_aggregates(
                 today,
                 ("needs", "open", "overdue", "closed", "due_to_close", "on_time", "last_diary"),
             ),
         )
-        .where(scope.need_filter() & (Need.reported_at <= today) & Need.grid_code.is_not(None))
-        .group_by(Need.grid_code),
+        .where(scope.need_filter() & (Need.reported_at <= today))
+        .group_by(grid_key),
     )
     events = _frame(
         session,
