@@ -30,6 +30,7 @@ from geodata.errors import GeodataError
 from grid_model import geolocate
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
+from grid_model.indicators import DUE_DAYS
 from grid_model.messages import t
 from grid_model.models import (
     Area,
@@ -115,14 +116,6 @@ WORKER_COLUMNS = {
     "active": ["active", "在岗"],
     "grids": ["grids", "grid", "网格", "网格编码"],
     "valid_from": ["valid_from", "起始日期", "生效日期"],
-}
-DUE_DAYS = {
-    "consultation": 7,
-    "publicity": 15,
-    "legal_aid": 30,
-    "mediation": 30,
-    "correction": 30,
-    "other": 15,
 }
 
 

@@ -46,6 +46,13 @@ class Viewer:
         return self.role in PERSONAL_DATA_ROLES
 
 
+def prefix_filter(column, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, written as a range so a B-tree index serves it
+    (``LIKE 'p%'`` is not index-assisted under SQLite's and PostgreSQL's default collations)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (column >= prefix) & (column < upper)
+
+
 @dataclass(frozen=True)
 class Scope:
     """Area, period and filters.
@@ -65,18 +72,25 @@ class Scope:
         if not self.area_code:
             return true()
         code = self.area_code
-        return (
-            (Grid.code == code) | Grid.code.startswith(code) | Grid.community_code.startswith(code)
-        )
+        return prefix_filter(Grid.code, code) | prefix_filter(Grid.community_code, code)
 
     def need_filter(self, *, period: bool = True) -> ColumnElement[bool]:
         """Filter on needs: area (through the grid code prefix), period, category, status."""
         conds: list[ColumnElement[bool]] = []
         if self.area_code:
-            conds.append(
-                Need.grid_code.startswith(self.area_code)
-                | (Need.grid_code.is_(None) & Need.district_code.startswith(self.area_code[:6]))
-            )
+            code = self.area_code
+            if len(code) <= 6:
+                # A district: every need carries its district code, inside a grid or not. It
+                # matches (nearly) every row, so LIKE — which no index serves — is meant: a
+                # range would tempt the planner into an index walk slower than the scan.
+                in_area = Need.district_code.startswith(code)
+            else:
+                # Needs outside every grid carry only their district: every area scope of that
+                # district lists them, so a community still sees the needs it may have to claim.
+                in_area = prefix_filter(Need.grid_code, code) | (
+                    Need.grid_code.is_(None) & (Need.district_code == code[:6])
+                )
+            conds.append(in_area)
         if period and self.start:
             conds.append(Need.reported_at >= self.start)
         if period and self.end:
