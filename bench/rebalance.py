@@ -347,17 +347,20 @@ def run_spopt(case: Case, tol: float, seed: int) -> tuple[Result, list[Result]]:
 def table(results: list[Result], ours: Result, n: int) -> str:
     rows = []
     for r in results:
+        failed = np.isnan(r.max_deviation)
         rows.append(
             {
                 "method": r.method,
                 "time s": f"{r.seconds:.2f}",
-                "max dev": "—" if np.isnan(r.max_deviation) else f"{r.max_deviation:.1%}",
+                "max dev": "—" if failed else f"{r.max_deviation:.1%}",
                 "within tol": r.within,
-                "moved": r.moved,
-                "moved %": f"{r.moved / n:.0%}",
-                "contiguous": r.contiguous,
+                "moved": "—" if failed else r.moved,
+                "moved %": "—" if failed else f"{r.moved / n:.0%}",
+                "contiguous": "—" if failed else r.contiguous,
                 "time / ours": f"{r.seconds / ours.seconds:.1f}×",
-                "moved / ours": f"{r.moved / ours.moved:.2f}×" if ours.moved else "—",
+                "moved / ours": f"{r.moved / ours.moved:.2f}×"
+                if ours.moved and not failed
+                else "—",
                 "note": r.note[:60],
             }
         )

@@ -1072,19 +1072,19 @@ def _find_chain(
 
 
 def _chains(s: _Search) -> None:
-    """Apply ejection chains while some territory is out of band and one helps."""
-    while not s.in_band() and not s.timed_out():
-        bad = sorted(range(s.k), key=lambda a: (-s.viol2[a], a))
-        for a in bad:
-            if s.viol2[a] == 0:
-                return
+    """Apply ejection chains while some territory is out of band and one helps; each pass
+    tries every out-of-band territory once, worst first."""
+    progress = True
+    while progress and not s.in_band() and not s.timed_out():
+        progress = False
+        for a in sorted(range(s.k), key=lambda a: (-s.viol2[a], a)):
+            if s.viol2[a] == 0 or s.timed_out():
+                break
             chain = _find_chain(s, a)
             if chain:
                 for g, y in chain:
                     s.move(g, y)
-                break
-        else:
-            return
+                progress = True
 
 
 def _reduce_moves(s: _Search) -> None:
@@ -1379,6 +1379,21 @@ def _reasons(s: _Search, team: list[Assistant], codes: list[str]) -> list[str]:
             out.append(
                 f"Locked grids of {names[a]} weigh {lock_load:g}, above its upper bound {hi[a]:g}."
             )
+    for a in range(s.k):
+        if s.viol2[a] == 0:
+            continue
+        if s.over(a) and any(s.locked[g] for g in s.members[a]):
+            if not any(s.can_give(g) for g in s.members[a]):
+                out.append(
+                    f"{names[a]} cannot shed workload: its locked grids "
+                    f"{sorted(codes[g] for g in s.members[a] if s.locked[g])[:5]} must stay "
+                    f"connected and the grids joining them weigh {s.load[a]:g} > upper bound "
+                    f"{s.hi[a]:g}."
+                )
+        elif s.under(a):
+            outside = {h for g in s.members[a] for h in s.nb[g] if s.label[h] != a}
+            if outside and all(s.locked[h] for h in outside):
+                out.append(f"{names[a]} is enclosed by locked grids of other assistants.")
     if not out:
         band = float((hi - np.array(s.lo)).min())
         out.append(
