@@ -1533,6 +1533,8 @@ def rebalance_community(
 ) -> RebalancePlan:
     """Plan a rebalancing of the grid assistants of the grids in ``scope`` (read only).
 
+    Grids retired by ``today`` (``valid_to <= today``) or not yet in force are left out.
+
     Parameters
     ----------
     scope : Scope
@@ -1560,8 +1562,18 @@ def rebalance_community(
     end = end or scope.end or today
     start = start or scope.start or (end - dt.timedelta(days=364))
     grids = load_grids(session, scope)
+    inactive = set(
+        session.scalars(
+            select(Grid.code).where(
+                scope.grid_filter(),
+                (Grid.valid_to.is_not(None) & (Grid.valid_to <= today))
+                | (Grid.valid_from.is_not(None) & (Grid.valid_from > today)),
+            )
+        )
+    )
+    grids = grids[~grids["code"].isin(inactive)]
     if grids.empty:
-        raise NotFoundError(f"scope.area_code={scope.area_code!r}: no grids in this area")
+        raise NotFoundError(f"scope.area_code={scope.area_code!r}: no active grids in this area")
     load = grid_workload(
         session,
         scope,
@@ -1573,6 +1585,7 @@ def rebalance_community(
     grids = grids.merge(load[["grid_code", "workload"]], left_on="code", right_on="grid_code")
     grids = grids[["code", "workload", "geometry"]]
     staff = _load_current_assistants(session, scope)
+    staff = staff[staff["grid_code"].isin(set(grids["code"]))]
     current = dict(zip(staff["grid_code"], staff["assistant"], strict=True))
     staying = staff[staff["active"].astype(bool) & (staff["capacity"].fillna(0) > 0)]
     capacities = dict(zip(staying["assistant"], staying["capacity"].astype(float), strict=False))

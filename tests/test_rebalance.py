@@ -128,6 +128,16 @@ def test_locked_load_over_bound_is_named():
     assert all(plan.mapping()[c] == "A" for c in locked)
 
 
+def test_locks_that_must_stay_connected_are_named():
+    # One row of six: A holds G00..G03 with both ends locked, so all four stay A (load 4);
+    # the band is [2.7, 3.3].
+    grids = lattice(1, 6)
+    current = {"G00": "A", "G01": "A", "G02": "A", "G03": "A", "G04": "B", "G05": "B"}
+    plan = plan_rebalance(grids, current, 2, locked=["G00", "G03"], seed=0)
+    assert not plan.within_tolerance and plan.contiguous and plan.locks_respected
+    assert "A cannot shed workload" in plan.message and "['G00', 'G03']" in plan.message
+
+
 def test_hire_fourth_assistant():
     grids = lattice()
     plan = plan_rebalance(grids, strips(), 4, tolerance=0.10, seed=0)
@@ -394,6 +404,17 @@ def test_hire_needs_a_worker_for_the_new_territory(session, block):
 
 
 @pytest.mark.db
+def test_retired_grid_is_left_out(session, block):
+    retired = block.grids[8]  # grid 9, A3's
+    retired.valid_to = D(2025, 4, 1)
+    session.flush()
+    plan = rebalance_community(session, Scope(area_code=block.code), tolerance=0.3, **PERIOD)
+    assert retired.code not in set(plan.assignment["grid_code"])
+    assert plan.loads["load"].sum() == 11.0
+    assert plan.feasible, plan.message
+
+
+@pytest.mark.db
 def test_inactive_assistant_leaves_and_locks_hold(session, block):
     scope = Scope(area_code=block.code)
     block.workers["grid_assistant"][1].active = False  # A2 leaves
@@ -419,5 +440,5 @@ def test_apply_refuses_bad_plans(session, block):
         apply_plan(session, plan, actor="planner", on=ON)
     with pytest.raises(InvalidInputError, match="before the start"):
         apply_plan(session, plan, actor="planner", on=D(2023, 1, 1), force=True)
-    with pytest.raises(NotFoundError, match="no grids"):
+    with pytest.raises(NotFoundError, match="no active grids"):
         rebalance_community(session, Scope(area_code="440703006999"), **PERIOD)
