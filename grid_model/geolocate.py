@@ -28,9 +28,12 @@ How it is fast
   outside it, so one exact test per run tells which cells the polygon holds whole.
 
 A cell crossed by no boundary answers all its points at once (the smallest code holding it,
-or none). A point in a crossed cell tries the cell's candidates in code order with
-``shapely.intersects_xy`` on prepared polygons (so the boundary counts as covered) and stops
-at the first hit; where the grids cover the whole cell the last candidate needs no test.
+or none). A cell whose only boundary is one edge cutting right through it answers a point by
+the side of the edge it lies on (an orientation test with Shewchuk's error bound; points on
+or extremely near the edge go on to the exact test). A point in any other crossed cell tries
+the cell's candidates in code order with ``shapely.intersects_xy`` on prepared polygons (so
+the boundary counts as covered) and stops at the first hit; where the grids cover the whole
+cell the last candidate needs no test.
 Points left over are projected; outside every grid, the distance to the nearest grid is the
 distance to the outline of the grids' union (ring segments, less those shared by two grids
 lying on both sides), found exactly with a k-d tree of segment midpoints and a bound; points
@@ -85,6 +88,7 @@ _EMPTY, _CROSSED = -1, -2  # cell states; values >= 0 are a polygon rank
 _MARGIN = 1e-7
 _MAX_PIECE = 0.9  # ring pieces span at most this many cells per axis, so touch <= 2x2 cells
 _MAX_CELLS = 4_000_000
+_ORIENT_BOUND = 4 * (3 + 16 * 2.0**-53) * 2.0**-53  # Shewchuk's ccwerrboundA, times 4
 _MAX_DEGREES = 0.005  # longest segment (about 0.5 km) projected as a straight line
 _CACHE_SIZE = 4
 
@@ -227,13 +231,68 @@ class GridIndex:
         cell, self._cand = cell[keep], cand[keep]
         self._ptr = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
 
+        # Equal segments (a shared edge is in two rings, reversed) form a group; the grids on
+        # either side of a group come from its copies, each with its polygon on the left.
+        group, forward, first = _segment_groups(a, b)
+        n_groups = first.size
+        n_forward = np.bincount(group, weights=forward, minlength=n_groups)
+        one_sided = (n_forward == 0) | (n_forward == np.bincount(group, minlength=n_groups))
+        on_outline = np.zeros(len(a), dtype=bool)
+        on_outline[first[one_sided]] = True
+
         # A crossed cell the outline of the union does not touch lies inside the union: a point
         # there that misses all candidates but the last is in the last one, untested.
-        on_outline = _outline_mask(a, b)
         self._no_gap = np.ones(n_cells, dtype=bool)
         self._no_gap[self._segment_cells(a[on_outline], b[on_outline])[0]] = False
         self._no_gap[min_full < no_poly] = True  # a polygon holds the whole cell
         self._segments = (xy, start, end, owner, on_outline)
+        self._build_lines(
+            cells, group[piece_seg], min_full < no_poly, a, b, owner, group, forward, first
+        )
+
+    def _build_lines(
+        self, cells: np.ndarray, cell_group: np.ndarray, held: np.ndarray, a: np.ndarray,
+        b: np.ndarray, owner: np.ndarray, group: np.ndarray, forward: np.ndarray,
+        first: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Cells whose only boundary is one edge crossing them right through.
+
+        There a point's grid is the side of the edge it lies on: the smallest grid on that
+        side (or none). Cells another boundary comes near, or a grid holds whole (overlaps),
+        are left to the exact test.
+        """
+        ny, nx = self.shape
+        n_groups = first.size
+        low = np.full(nx * ny, n_groups, dtype=np.int64)
+        high = np.full(nx * ny, -1, dtype=np.int64)
+        np.minimum.at(low, cells, cell_group)
+        np.maximum.at(high, cells, cell_group)
+        cell = np.flatnonzero((low == high) & ~held)
+        g = low[cell]
+        # Each group's edge from its lexicographically first end, in cell units.
+        lo = np.where(forward[first, None], a[first], b[first])
+        hi = np.where(forward[first, None], b[first], a[first])
+        origin, scale = np.array(self._bbox[:2]), np.array([self._inv_w, self._inv_h])
+        lo_uv, hi_uv = (lo[g] - origin) * scale, (hi[g] - origin) * scale
+        corner = np.column_stack([cell % nx, cell // nx]).astype(float)
+        # The edge must come within half the margin of the cell (so no other boundary lies
+        # between) and both its ends must be beyond twice the margin (so within the cell it
+        # is a straight cut).
+        through = _segment_meets_box(lo_uv, hi_uv, corner - _MARGIN / 2, corner + 1 + _MARGIN / 2)
+        for end in (lo_uv, hi_uv):
+            through &= np.any(
+                (end < corner - 2 * _MARGIN) | (end > corner + 1 + 2 * _MARGIN), axis=1
+            )
+        self._line = np.full(nx * ny, -1, dtype=np.int32)
+        self._line[cell[through]] = g[through]
+        self._line_lo, self._line_hi = lo, hi
+        # Smallest grid left and right of each edge (from lo to hi), -1 for none.
+        left = np.full(n_groups, np.iinfo(np.int32).max, dtype=np.int64)
+        right = left.copy()
+        np.minimum.at(left, group[forward], owner[forward])
+        np.minimum.at(right, group[~forward], owner[~forward])
+        self._line_left = np.where(left < np.iinfo(np.int32).max, left, -1).astype(np.int32)
+        self._line_right = np.where(right < np.iinfo(np.int32).max, right, -1).astype(np.int32)
 
     def _cell_xy(
         self, x: np.ndarray, y: np.ndarray, margin: float = 0.0
@@ -345,7 +404,7 @@ class GridIndex:
         v *= self._inv_h
         # The margin keeps points on the bounding box's edges that the cell arithmetic puts a
         # rounding error outside (edge cells are never held whole: such points get tested).
-        lo, hi_u, hi_v = -_MARGIN, nx + _MARGIN, ny + _MARGIN
+        lo, hi_u, hi_v = -_MARGIN / 2, nx + _MARGIN / 2, ny + _MARGIN / 2
         pts = np.flatnonzero((u >= lo) & (u <= hi_u) & (v >= lo) & (v <= hi_v))  # NaN fails
         # Truncation is floor here (or 0 within the margin); the east edge is the last column.
         cell = np.minimum(v[pts].astype(np.int64), ny - 1) * nx
@@ -354,6 +413,7 @@ class GridIndex:
         rank[pts] = state  # a rank, or negative: not found (yet)
         crossed = np.flatnonzero(state == _CROSSED)
         pts, cell = pts[crossed], cell[crossed]
+        pts, cell = self._side_of_line(x, y, pts, cell, rank)
         start = self._ptr[cell]
         left = self._ptr[cell + 1] - start  # candidates not yet tried
         no_gap = self._no_gap[cell]
@@ -373,6 +433,26 @@ class GridIndex:
             rank[pts[hit]] = cand[hit]
             go_on = ~hit & (left > 1)
             pts, start, left, no_gap = pts[go_on], start[go_on] + 1, left[go_on] - 1, no_gap[go_on]
+
+    def _side_of_line(
+        self, x: np.ndarray, y: np.ndarray, pts: np.ndarray, cell: np.ndarray, rank: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Answer points in cells cut by one edge by its side; return the others."""
+        g = self._line[cell]
+        on = np.flatnonzero(g >= 0)
+        p, g = pts[on], g[on]
+        # Orientation of (lo, hi, point) with Shewchuk's error bound: beyond it the sign is
+        # exact; points on or extremely near the edge go to the exact test.
+        lo, hi = self._line_lo[g], self._line_hi[g]
+        left = (lo[:, 0] - x[p]) * (hi[:, 1] - y[p])
+        right = (lo[:, 1] - y[p]) * (hi[:, 0] - x[p])
+        det = left - right
+        bound = _ORIENT_BOUND * (np.abs(left) + np.abs(right))
+        side = np.where(det < -bound, self._line_right[g], -1)
+        rank[p] = np.where(det > bound, self._line_left[g], side)
+        unsure = np.ones(pts.size, dtype=bool)
+        unsure[on] = np.abs(det) <= bound
+        return pts[unsure], cell[unsure]
 
     def _locate_outside(
         self, x: np.ndarray, y: np.ndarray, snap_m: float, rank: np.ndarray,
@@ -523,17 +603,15 @@ def _ring_segments(
     return xy, start, end, part_row[ring_part[ring]]
 
 
-def _outline_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which oriented ring segments a→b lie on the outline of the union of the polygons.
+def _segment_groups(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group equal segments a→b regardless of direction.
 
-    A segment that also occurs reversed has polygon interior on both sides and is dropped.
-    Anything unmatched (e.g. at T-junctions) is kept: it lies inside the union or on its
-    outline, so distances from points outside all grids are unchanged.
+    Returns each segment's group, whether it runs from the lexicographically first end
+    (``forward``), and one segment of each group. Groups are found by sorting a hash of the
+    ends' bits; a collision can only split a group, which every use tolerates.
     """
     forward = (a[:, 0] < b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] < b[:, 1]))
     ends = np.where(forward[:, None], np.column_stack([a, b]), np.column_stack([b, a]))
-    # Group equal segments by sorting a hash of their bits; a collision only splits a group,
-    # which keeps segments (safe).
     bits = np.ascontiguousarray(ends).view(np.uint64)
     mix = np.array(
         [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
@@ -545,12 +623,27 @@ def _outline_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     key, ends = key[order], ends[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (key[1:] != key[:-1]) | np.any(ends[1:] != ends[:-1], axis=1)
-    group = np.cumsum(new) - 1
-    n_fwd = np.bincount(group, weights=forward[order])
-    one_sided = (n_fwd == 0) | (n_fwd == np.bincount(group))
-    mask = np.zeros(len(a), dtype=bool)
-    mask[order[new][one_sided]] = True
-    return mask
+    group = np.empty(len(order), dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group, forward, order[new]
+
+
+def _segment_meets_box(p: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether segments p→q meet boxes [lo, hi] (Liang–Barsky); all arrays shape (n, 2)."""
+    t0, t1 = np.zeros(len(p)), np.ones(len(p))
+    meets = np.ones(len(p), dtype=bool)
+    d = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in (0, 1):
+            for step, room in (
+                (-d[:, axis], p[:, axis] - lo[:, axis]),
+                (d[:, axis], hi[:, axis] - p[:, axis]),
+            ):
+                ratio = room / step
+                t0 = np.where(step < 0, np.maximum(t0, ratio), t0)
+                t1 = np.where(step > 0, np.minimum(t1, ratio), t1)
+                meets &= (step != 0) | (room >= 0)
+    return meets & (t0 <= t1)
 
 
 def _checked_grids(grids: object) -> _Checked:

@@ -420,3 +420,33 @@ def test_nearest_piece_search_looks_past_misleading_midpoints():
     owner = np.r_[np.zeros(40, dtype=int), 7]
     dist, got_owner = geolocate._Pieces(a, b, owner).nearest(np.array([0.0]), np.array([0.0]))
     assert dist[0] == pytest.approx(99.5) and got_owner[0] == 7
+
+
+def stars(seed: int) -> gpd.GeoDataFrame:
+    """A few overlapping spiky star polygons: many close vertices, thin spikes."""
+    rng = np.random.default_rng(seed)
+    polys = []
+    for _ in range(4):
+        centre = rng.uniform((X0, Y0), (X0 + D, Y0 + D))
+        angle = np.sort(rng.uniform(0, 2 * np.pi, 40))
+        radius = rng.uniform(0.0002, 0.005, 40) * np.where(rng.random(40) < 0.5, 1, 0.1)
+        ring = centre + np.column_stack([np.cos(angle), np.sin(angle)]) * radius[:, None]
+        parts = shapely.get_parts(shapely.make_valid(Polygon(ring)))
+        parts = [p for p in parts if p.geom_type == "Polygon" and p.area > 0]
+        polys.append(MultiPolygon(parts) if len(parts) > 1 else parts[0])
+    return frame([f"S{i}" for i in rng.permutation(4)], polys)
+
+
+@pytest.mark.parametrize("cells_per_grid", [3, 50, 2000])
+def test_agrees_with_sjoin_on_spiky_overlapping_stars(cells_per_grid):
+    for seed in range(4):
+        grids = stars(seed)
+        rng = np.random.default_rng(seed)
+        x0, y0, x1, y1 = grids.total_bounds
+        lon, lat = rng.uniform(x0, x1, 5000), rng.uniform(y0, y1, 5000)
+        got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=0)
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        covered = gpd.sjoin(points, grids, predicate="covered_by").groupby(level=0)["code"].min()
+        codes = got["grid_code"].to_numpy()
+        assert (codes[covered.index] == covered.to_numpy()).all()
+        assert pd.isna(np.delete(codes, covered.index)).all()
