@@ -239,7 +239,16 @@ def base_map(
 ) -> folium.Map:
     """An empty map with the chosen base map; ``'none'`` adds no tile layer at all."""
     _check_choice("basemap", basemap, BASEMAPS)
-    m = folium.Map(location=list(location), zoom_start=zoom_start, tiles=None, control_scale=True)
+    # keyboard=False: Leaflet's keyboard handler focuses the map on mousedown, and when the
+    # map's frame is not fully in view the browser scrolls the page between mousedown and
+    # mouseup, so a click on a grid lands on another grid (or none) and is lost.
+    m = folium.Map(
+        location=list(location),
+        zoom_start=zoom_start,
+        tiles=None,
+        control_scale=True,
+        keyboard=False,
+    )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=text("basemap.osm", lang)).add_to(m)
     elif basemap == "tianditu":
@@ -269,6 +278,20 @@ def base_map(
             max_zoom=18,
         ).add_to(m)
     return m
+
+
+def view_of(bounds: Sequence[float], size: tuple[int, int] = (640, 540)) -> tuple[list, int]:
+    """Centre ``[lat, lon]`` and the largest web-mercator zoom (1–18) at which ``bounds``
+    (minx, miny, maxx, maxy in degrees) fit in ``size`` pixels."""
+    minx, miny, maxx, maxy = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max(maxx - minx, 1e-9) / 360.0
+    dy = max(merc(maxy) - merc(miny), 1e-9) / (2 * math.pi)
+    zoom = math.floor(min(math.log2(size[0] / 256 / dx), math.log2(size[1] / 256 / dy)))
+    return [(miny + maxy) / 2, (minx + maxx) / 2], int(min(18, max(1, zoom)))
 
 
 # --- legend -------------------------------------------------------------------------------
@@ -480,8 +503,11 @@ def highlight_layer(
 
 
 def _fit(m: folium.Map, shapes: gpd.GeoDataFrame) -> None:
+    """Open on ``shapes``: centre and zoom set on the map itself (see :func:`base_map`), and a
+    ``fitBounds`` for page sizes other than the usual one."""
     if len(shapes) and not shapes.geometry.is_empty.all():
         minx, miny, maxx, maxy = shapes.total_bounds
+        m.location, m.options["zoom"] = view_of((minx, miny, maxx, maxy))
         m.fit_bounds([[miny, minx], [maxy, maxx]])
 
 
@@ -767,6 +793,30 @@ def _gap_layer(
                 tooltip=str(ident) if ident is not None else None,
             ).add_to(group)
     return group
+
+
+def local_assets(m: folium.Map, base_url: str) -> folium.Map:
+    """Point ``m`` at the Leaflet copies under ``base_url`` (``static/leaflet/`` served by the
+    dashboard) instead of folium's CDN links; returns ``m``.
+
+    Only what these maps use is kept: Leaflet itself and the heat plugin. folium's jQuery,
+    Bootstrap and Font Awesome links serve its icon markers and popups styling, which the
+    GridLaw maps do not use.
+    """
+    base = base_url.rstrip("/") + "/leaflet/"
+    for element in _walk(m):
+        if isinstance(element, folium.Map):
+            element.default_js = [("leaflet", base + "leaflet.js")]
+            element.default_css = [("leaflet_css", base + "leaflet.css")]
+        elif isinstance(element, HeatMap):
+            element.default_js = [("leaflet-heat.js", base + "leaflet_heat.min.js")]
+    return m
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
 
 
 def map_html(m: folium.Map) -> str:

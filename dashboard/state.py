@@ -361,6 +361,42 @@ def grid_point(grids, code: str) -> tuple[float, float]:
     return round(p.x, 6), round(p.y, 6)
 
 
+# --- maps ---------------------------------------------------------------------------------
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def static_url() -> str | None:
+    """Where the app serves ``static/`` (``/app/static/``, under ``server.baseUrlPath``), or
+    None when static serving is off or the Leaflet copies are missing."""
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    if not (STATIC_DIR / "leaflet" / "leaflet.js").is_file():
+        return None
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/" if base else "/app/static/"
+
+
+def show_map(m, *, key: str, height: int = 560, returned_objects=(), **kwargs):
+    """``st_folium`` with Leaflet loaded from the app itself when it serves it (see
+    ``static/README.md``), else from folium's CDN links."""
+    from streamlit_folium import st_folium
+
+    from dashboard.maps import local_assets
+
+    base = static_url()
+    if base:
+        local_assets(m, base)
+    return st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=list(returned_objects),
+        **kwargs,
+    )
+
+
 # --- sidebar filters ----------------------------------------------------------------------
 
 

@@ -121,14 +121,15 @@ def grid_card(card) -> None:
             lines.append("- " + tr("label_value", label=tr(label_key), value=shown))
         st.markdown("\n".join(lines))
         k = card.kpis
-        cols = st.columns(4)
-        with cols[0]:
+        # two by two: the card is a narrow column beside the map
+        top, bottom = st.columns(2), st.columns(2)
+        with top[0]:
             metric("card_needs", tr("kpi_needs"), fmt_number(k.needs))
-        with cols[1]:
+        with top[1]:
             metric("card_overdue", tr("kpi_overdue"), fmt_number(k.overdue_open))
-        with cols[2]:
+        with bottom[0]:
             metric("card_closure_rate", tr("kpi_closure_rate"), fmt_rate(k.closure_rate))
-        with cols[3]:
+        with bottom[1]:
             metric("card_on_time_rate", tr("kpi_on_time_rate"), fmt_rate(k.on_time_rate))
         st.markdown(f"**{tr('card_latest')}**")
         if card.latest.empty:

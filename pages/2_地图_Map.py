@@ -4,7 +4,6 @@ every grid; click a grid (or pick it) to open its card."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import maps, state, views
 from dashboard.i18n import current_lang, texts, tr
@@ -90,11 +89,9 @@ highlight = maps.highlight_layer(grids, st.session_state.get(KEY_SELECTED), base
 map_col, card_col = st.columns([3, 2])
 with map_col:
     st.caption(tr("map_hint"))
-    event = st_folium(
+    event = state.show_map(
         m,
         key="map",
-        height=560,
-        use_container_width=True,
         returned_objects=["last_active_drawing", "last_object_clicked"],
         feature_group_to_add=highlight,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import maps, state, views
 from dashboard.i18n import current_lang, texts, tr
@@ -76,7 +75,7 @@ with map_col:
         basemap=basemap,
         lang=lang,
     )
-    st_folium(m, key="gap_map", height=520, use_container_width=True, returned_objects=[])
+    state.show_map(m, key="gap_map", height=520)
 with list_col:
     st.subheader(tr("gap_summary"))
     st.dataframe(

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import maps, state, views
 from dashboard.i18n import current_lang, labels, texts, tl, tr
@@ -145,11 +144,10 @@ with diary_tab:
     if mode == "map":
         st.caption(tr("diary_map_hint"))
         point = st.session_state.get(POINT)
-        clicked = st_folium(
+        clicked = state.show_map(
             maps.build_pick_map(grids, point=point, lang=lang),
             key="diary_map",
             height=380,
-            use_container_width=True,
             returned_objects=["last_clicked"],
         )
         last = (clicked or {}).get("last_clicked")

@@ -276,3 +276,23 @@ def test_pick_map_marks_the_chosen_point(grids):
     assert len(_grid_layer(m).data["features"]) == 9
     with pytest.raises(ValueError, match="basemap"):
         maps.build_pick_map(grids, basemap="amap")  # a click on it would not be WGS84
+
+
+def test_map_opens_on_the_grids_and_clicks_are_not_lost(grids, measures):
+    m = maps.build_grid_map(grids, measures)
+    lat, lon = m.location
+    assert (lon, lat) == pytest.approx((113.086, 22.61))
+    # nine 400 m grids (1.2 km across) fit a ~640 px map at zoom 15, not at 16
+    assert m.options["zoom"] == 15
+    # Leaflet's keyboard handler focuses the map on mousedown; when the map is partly out of
+    # view the page scrolls between mousedown and mouseup and the click on a grid is lost
+    assert m.options["keyboard"] is False
+
+
+def test_local_assets_replace_the_cdn_links(grids, measures):
+    heat = pd.DataFrame({"lon": [113.081], "lat": [22.611], "weight": [3.0]})
+    m = maps.local_assets(maps.build_grid_map(grids, measures, heat=heat), "/app/static/")
+    html = maps.map_html(m)
+    assert "/app/static/leaflet/leaflet.js" in html
+    assert "/app/static/leaflet/leaflet_heat.min.js" in html
+    assert "cdn.jsdelivr.net" not in html and "code.jquery.com" not in html
