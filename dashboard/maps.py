@@ -23,7 +23,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from branca.utilities import color_brewer
 from folium.plugins import HeatMap
 from jinja2 import Template
@@ -248,6 +248,11 @@ def base_map(
         tiles=None,
         control_scale=True,
         keyboard=False,
+    )
+    # A clicked grid keeps the browser's focus ring: a black box around the polygon.
+    m.get_root().header.add_child(
+        Element("<style>path.leaflet-interactive:focus{outline:none}</style>"),
+        name="gridlaw_focus_style",
     )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=text("basemap.osm", lang)).add_to(m)

@@ -554,6 +554,7 @@ def sidebar(
             tr("category"),
             [c.value for c in Category],
             format_func=labels("category"),
+            placeholder=tr("all"),
             key=KEY_CATEGORY,
             persist_state="session",
         )
@@ -563,6 +564,7 @@ def sidebar(
             tr("status"),
             [s.value for s in Status],
             format_func=labels("status"),
+            placeholder=tr("all"),
             key=KEY_STATUS,
             persist_state="session",
         )

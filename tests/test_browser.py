@@ -153,7 +153,7 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     pg = context.new_page()
     yield pg
     context.close()
@@ -174,9 +174,15 @@ def _open(page, base: str, path: str) -> None:
 
 
 def _settle(page) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_timeout(500)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
+    """Wait until Streamlit has run the script and drawn its output: no "running" status and
+    no placeholder skeletons, twice in a row half a second apart."""
+    idle = (
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+    )
+    for _ in range(2):
+        page.wait_for_timeout(500)
+        page.wait_for_function(idle, timeout=60_000)
 
 
 def _shoot(page, name: str) -> None:
@@ -212,6 +218,7 @@ def test_map_shows_grids_and_a_click_opens_the_card(server, page):
     card.first.wait_for(timeout=60_000)
     _settle(page)
     assert "440703006106" in card.first.inner_text()
+    page.mouse.move(5, 5)  # let the tooltip go before the screenshot
     assert page.locator('[data-testid="stException"]').count() == 0
     _shoot(page, "2_map_card")
 
