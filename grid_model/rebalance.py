@@ -27,6 +27,9 @@ Algorithm (deterministic for a ``seed``):
 3. *Polish*: single-grid border moves that reduce the squared excess over the band; then
    *ejection chains*: short sequences of border moves (depth <= 4) in which each move fixes the
    territory the previous one pushed out of band, for the cases no single move helps.
+   A territory that cannot shed workload because its unlocked grids all hold its locked grids
+   together gets, once, a lighter connection (shortest node-weighted paths between its locked
+   grids); the rest of it is regrown as in step 1.
 4. *Fewer moves*: grids that were moved go back to their original assistant when that keeps the
    band, directly or with a short chain that leaves fewer grids moved overall.
 
@@ -73,6 +76,10 @@ NEW_PREFIX = "NEW-"
 # better on every case measured.
 _PORTFOLIO = ((0.8, 0.5, 0.25, 0.0), (0.6, 0.3, 0.0))
 _ROUNDS_PER_BAND = 4
+# Ejection chains: moves per chain, moves tried per step, moves tried per search.
+_CHAIN_DEPTH = 4
+_CHAIN_BRANCHING = 6
+_CHAIN_BUDGET = 2000
 _REL_EPS = 1e-9
 
 
@@ -994,7 +1001,8 @@ def _move_back(s: _Search) -> None:
 
 def _chain_moves(s: _Search, t: int, limit: int) -> list[tuple[int, int, int]]:
     """Up to ``limit`` moves ``(grid, from, to)`` that shrink territory ``t``'s excess over its
-    band: border grids out of it when it is over, neighbouring grids into it when under."""
+    band: border grids out of it when it is over, neighbouring grids into it when under.
+    Ranked by what is left of the excess, then moved grids, then compactness."""
     load, cands = s.load[t], []
     if s.over(t):
         for g in s.members[t]:
@@ -1002,7 +1010,7 @@ def _chain_moves(s: _Search, t: int, limit: int) -> list[tuple[int, int, int]]:
                 continue
             left = s.viol(t, load - s.w[g])
             for b in {s.label[h] for h in s.nb[g]} - {t}:
-                cands.append((left, s.moved_delta(g, b), -s.gain(g, t, b), s.tie[g], g, t, b))
+                cands.append((left, s.moved_delta(g, b), s.tie[g], g, t, b))
     elif s.under(t):
         seen = set()
         for g in s.members[t]:
@@ -1010,29 +1018,26 @@ def _chain_moves(s: _Search, t: int, limit: int) -> list[tuple[int, int, int]]:
                 x = s.label[h]
                 if x != t and h not in seen and not s.locked[h]:
                     seen.add(h)
-                    cands.append(
-                        (
-                            s.viol(t, load + s.w[h]),
-                            s.moved_delta(h, t),
-                            -s.gain(h, x, t),
-                            s.tie[h],
-                            h,
-                            x,
-                            t,
-                        )
-                    )
-    cands.sort()
+                    cands.append((s.viol(t, load + s.w[h]), s.moved_delta(h, t), s.tie[h], h, x, t))
+    # Compactness only among the best few: computing it for every candidate costs most.
+    head = heapq.nsmallest(3 * limit, cands)
+    head.sort(key=lambda c: (c[0], c[1], -s.gain(c[3], c[4], c[5]), c[2]))
     out = []
-    for c in cands:
-        if s.can_give(c[4]):
-            out.append(c[4:])
+    for c in head:
+        if s.can_give(c[3]):
+            out.append(c[3:])
             if len(out) >= limit:
                 break
     return out
 
 
 def _find_chain(
-    s: _Search, start: int, *, depth: int = 4, branching: int = 6, budget: int = 4000
+    s: _Search,
+    start: int,
+    *,
+    depth: int | None = None,
+    branching: int | None = None,
+    budget: int | None = None,
 ) -> list[tuple[int, int]] | None:
     """A short sequence of border moves (an ejection chain) that lowers the total excess.
 
@@ -1040,6 +1045,9 @@ def _find_chain(
     the state and undone; the best chain — lowest excess, then fewest moved grids — is returned
     as ``(grid, to)`` pairs.
     """
+    depth = depth or _CHAIN_DEPTH
+    branching = branching or _CHAIN_BRANCHING
+    budget = budget or _CHAIN_BUDGET
     phi0 = s.phi()
     moved0 = s.moved_count()
     best: tuple[tuple[float, int], list[tuple[int, int]]] | None = None
@@ -1121,28 +1129,94 @@ def _reduce_moves(s: _Search) -> None:
 
 
 def _balance(s: _Search, schedule: tuple[float, ...]) -> None:
-    """Flow rounds, polish and chains until in band; leaves the best state found."""
+    """Flow rounds, polish and chains until in band; leaves the best state found. When a
+    territory cannot shed workload because its locked grids must stay connected, the
+    connection is rerouted through lighter grids once and the rounds run again."""
     best, best_score = s.snapshot(), s.score()
-    for beta in schedule:
-        for _ in range(_ROUNDS_PER_BAND):
-            if s.timed_out():
-                break
-            # Flows first, again while they help (carried flows change the borders), then
-            # single-grid polish and chains.
-            before = s.phi()
-            while _flow_round(s, beta) and s.phi() < 0.5 * before and not s.timed_out():
+    for attempt in range(2):
+        for beta in schedule:
+            for _ in range(_ROUNDS_PER_BAND):
+                if s.timed_out():
+                    break
+                # Flows first, again while they help (carried flows change the borders),
+                # then single-grid polish and chains.
                 before = s.phi()
-            _polish(s)
-            _chains(s)
-            score = s.score()
-            improved = score[0] < best_score[0] - 1e-12
-            if score < best_score:
-                best, best_score = s.snapshot(), score
-            if s.in_band() or not improved:
+                while _flow_round(s, beta) and s.phi() < 0.5 * before and not s.timed_out():
+                    before = s.phi()
+                _polish(s)
+                _chains(s)
+                score = s.score()
+                improved = score[0] < best_score[0] - 1e-12
+                if score < best_score:
+                    best, best_score = s.snapshot(), score
+                if s.in_band() or not improved:
+                    break
+            if s.in_band() or s.timed_out():
                 break
-        if s.in_band() or s.timed_out():
+        if attempt or s.in_band() or s.timed_out():
             break
+        s.set_labels(best)
+        rerouted = [a for a in _stuck_by_locks(s) if _reroute_locked(s, a)]
+        if not rerouted:
+            break
+        _repair(s)
     s.set_labels(best)
+
+
+def _stuck_by_locks(s: _Search) -> list[int]:
+    """Territories over band whose every unlocked grid holds locked ones together."""
+    return [
+        a
+        for a in range(s.k)
+        if s.over(a)
+        and sum(s.locked[g] for g in s.members[a]) >= 2
+        and not any(s.can_give(g) for g in s.members[a])
+    ]
+
+
+def _reroute_locked(s: _Search, a: int) -> bool:
+    """Connect territory ``a``'s locked grids by a lighter tree (shortest node-weighted paths
+    added one locked grid at a time, through grids not locked elsewhere); grids of ``a`` off
+    the tree become unassigned. False when no lighter tree is found."""
+    locks = sorted((g for g in s.members[a] if s.locked[g]), key=lambda g: s.tie[g])
+    tree = {locks[0]}
+    remaining = set(locks[1:])
+    while remaining:
+        dist = dict.fromkeys(tree, 0.0)
+        prev: dict[int, int] = {}
+        heap = [(0.0, s.tie[g], g) for g in tree]
+        found = -1
+        while heap:
+            d, _, v = heapq.heappop(heap)
+            if d > dist[v]:
+                continue
+            if v in remaining:
+                found = v
+                break
+            for u in s.nb[v]:
+                if s.locked[u] and s.label[u] != a:
+                    continue
+                nd = d + s.w[u]
+                if nd < dist.get(u, math.inf):
+                    dist[u] = nd
+                    prev[u] = v
+                    heapq.heappush(heap, (nd, s.tie[u], u))
+        if found < 0:
+            return False
+        v = found
+        while v not in tree:
+            tree.add(v)
+            v = prev[v]
+        remaining -= tree
+    if sum(s.w[g] for g in tree) >= s.load[a] - _REL_EPS * max(s.t[a], 1.0):
+        return False
+    for g in list(s.members[a]):
+        if g not in tree:
+            s.move(g, -1)
+    for g in tree:
+        if s.label[g] != a:
+            s.move(g, a)
+    return True
 
 
 def _search(s: _Search) -> list[str]:
