@@ -20,9 +20,9 @@ Conventions
 - Dates are ``datetime.date`` objects (``None`` where missing) over 2024-01-01..2025-12-31.
   Text columns use pandas' string dtype, except text that may be missing (``parent_code``,
   ``dispute_type``, ``outcome``, ``assistant``): object dtype with ``None``, like the dates.
-- Assignment periods are inclusive: an assignment holds on ``d`` when
-  ``valid_from <= d`` and (``valid_to is None`` or ``d <= valid_to``); a successor starts the
-  day after its predecessor's ``valid_to``.
+- Assignment periods are half-open, as everywhere in GridLaw: an assignment holds on ``d``
+  when ``valid_from <= d`` and (``valid_to is None`` or ``d < valid_to``); a successor starts
+  on its predecessor's ``valid_to``.
 - Grid codes are the community's 12-digit code plus a 3-digit sequence in reading order: grids
   are ranked by centroid latitude into ``round(sqrt(n))`` rows of near-equal size (north
   first), then west to east within a row.
@@ -113,7 +113,7 @@ class DemoData:
     workers : DataFrame
         ``code, name, role, phone, capacity, active``.
     assignments : DataFrame
-        ``worker_code, grid_code, role, valid_from, valid_to`` (inclusive dates).
+        ``worker_code, grid_code, role, valid_from, valid_to`` (half-open periods).
     needs : DataFrame
         ``id, reported_at, lon, lat, category, dispute_type, description, source, status,
         outcome, due_date, closed_at, assistant, resident_name, resident_phone,
@@ -599,7 +599,7 @@ def _build_staff(
             assistant[where[i]] = code
         old = hire(c.code, "A", n + 1, "grid_assistant", 1.0)
         workers[-1] = (old, "grid_assistant", 1.0, False)
-        rows.append((old, codes[changed], "grid_assistant", START, START + dt.timedelta(day - 1)))
+        rows.append((old, codes[changed], "grid_assistant", START, START + dt.timedelta(day)))
         former[where[changed]], changed_on[where[changed]] = old, day
 
         for i, block in enumerate(np.array_split(codes, math.ceil(n / 3)), 1):

@@ -80,7 +80,7 @@ def _holder(assignments: pd.DataFrame, role: str, grid_codes, days) -> pd.Series
     rows = assignments[assignments["role"] == role]
     merged = pairs.merge(rows, on="grid_code")
     end = merged["valid_to"].map(lambda d: dt.date.max if d is None else d)
-    held = merged[(merged["valid_from"] <= merged["day"]) & (merged["day"] <= end)]
+    held = merged[(merged["valid_from"] <= merged["day"]) & (merged["day"] < end)]
     per_pair = held.groupby("row").size().reindex(pairs["row"], fill_value=0)
     assert (per_pair == 1).all(), (
         f"{role}: pairs without exactly one holder: {per_pair[per_pair != 1]}"
@@ -261,7 +261,7 @@ def test_assistant_history_closes_the_old_row(demo):
     for _, old in closed.iterrows():
         assert START <= old["valid_to"] < dt.date(2025, 1, 1)
         successor = rows[(rows["grid_code"] == old["grid_code"]) & rows["valid_to"].isna()]
-        assert list(successor["valid_from"]) == [old["valid_to"] + dt.timedelta(days=1)]
+        assert list(successor["valid_from"]) == [old["valid_to"]]
         active = demo.workers.set_index("code").loc[old["worker_code"], "active"]
         assert not active
 
