@@ -200,6 +200,13 @@ def _outside_needs(url: str, skey: tuple, vkey: tuple, limit: int):
     return redact(needs, _viewer(vkey))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _map_layers(url: str, skey: tuple, vkey: tuple, day: dt.date):
+    from dashboard.layers import load_map_layers
+
+    return load_map_layers(_engine_for(url), _scope(skey), _viewer(vkey), today=day)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
     from grid_model import indicators
@@ -288,6 +295,11 @@ def outside_needs(scope: Scope, viewer: Viewer, *, limit: int = MAX_MARKERS + 1)
     """The newest ``limit`` needs outside every grid, redacted for ``viewer`` (one more than
     the map draws, so it can say there are more)."""
     return _outside_needs(database_url(), scope_key(scope), viewer_key(viewer), limit)
+
+
+def map_layers(scope: Scope, viewer: Viewer, *, day: dt.date):
+    """Everything the Map page draws (:class:`dashboard.layers.MapLayers`), read in parallel."""
+    return _map_layers(database_url(), scope_key(scope), viewer_key(viewer), day)
 
 
 def grid_card(grid_code: str, viewer: Viewer, *, day: dt.date):

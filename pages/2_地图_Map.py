@@ -7,12 +7,11 @@ import streamlit as st
 
 from dashboard import maps, state, views
 from dashboard.i18n import current_lang, texts, tr
+from dashboard.layers import HEAT_CELL_DEG
 from grid_model.errors import GridLawError
-from grid_model.scope import Scope
 
 KEY_SELECTED = "map_grid"
 KEY_LAST_CLICK = "map_last_click"
-HEAT_CELL_DEG = 0.002
 
 state.page_header("map_title")
 filters = state.sidebar()
@@ -52,14 +51,14 @@ if basemap == "tianditu":
         basemap = "none"
 
 try:
-    grids = state.grids(Scope(area_code=filters.scope.area_code))
-    measures = state.grid_measures(filters.scope, day=filters.today)
-    heat = state.heat_bins(filters.scope, cell_deg=HEAT_CELL_DEG) if show_heat else None
-    points = state.service_points(Scope(area_code=filters.scope.area_code)) if show_points else None
-    outside = state.outside_needs(filters.scope, filters.viewer) if show_outside else None
+    layers = state.map_layers(filters.scope, filters.viewer, day=filters.today)
 except GridLawError as exc:
     views.show_error(exc)
     st.stop()
+grids, measures = layers.grids, layers.measures
+heat = layers.heat if show_heat else None
+points = layers.points if show_points else None
+outside = layers.outside if show_outside else None
 
 if grids.empty:
     st.info(tr("db_empty"))

@@ -346,3 +346,26 @@ def test_gaps_page_lists_every_kind_with_counts(demo_url, app_env):
     at.selectbox(key="gap_kind").set_value("needs_outside").run()
     assert not at.exception
     assert at.get("download_button")
+
+
+def test_map_layers_read_in_parallel_equal_one_by_one(demo_url):
+    from dashboard.layers import load_map_layers
+    from grid_model.scope import Scope, Viewer
+
+    engine = db.make_engine(demo_url)
+    try:
+        leader = Viewer(role="community_leader")
+        args = (engine, Scope(area_code="440703006106"), leader)
+        together = load_map_layers(*args, today=dt.date(2025, 12, 31))
+        apart = load_map_layers(*args, today=dt.date(2025, 12, 31), parallel=False)
+    finally:
+        engine.dispose()
+    for name in ("grids", "measures", "heat", "points", "outside"):
+        a, b = getattr(together, name), getattr(apart, name)
+        assert a.equals(b), name
+    assert len(together.grids) == 11 and len(together.measures) == 11
+    assert together.heat["weight"].sum() == 1200  # every need of the community is in a bin
+    outside = together.outside
+    assert len(outside) and (outside["quality"] == "outside").all()
+    assert outside["grid_code"].isna().all()
+    assert "resident_name" not in outside.columns  # redacted for the leader
