@@ -107,6 +107,11 @@ def cmd_demo(args) -> int:
     env = dict(
         os.environ, GRIDLAW_DATABASE_URL=args.db or config.database_url(), GRIDLAW_LANG=args.lang
     )
+    # The demo's two years end on geodata.demo.END: look at it as of that day, or every case
+    # still open would read as a year overdue. GRIDLAW_TODAY set by the user wins.
+    from geodata.demo import END
+
+    env.setdefault("GRIDLAW_TODAY", END.isoformat())
     cmd = [
         sys.executable,
         "-m",

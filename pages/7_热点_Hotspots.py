@@ -4,7 +4,6 @@ over monthly slices, and what changed this month."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import analysis_maps, analysis_state, state, views
 from dashboard.i18n import current_lang, labels, texts, tr
@@ -75,7 +74,7 @@ st.caption(
 )
 if unit == "hex" and result.attrs.get("points_outside"):
     st.caption(tr("hs_outside", n=result.attrs["points_outside"]))
-st_folium(m, key="hs_map", height=520, use_container_width=True, returned_objects=[])
+state.show_map(m, key="hs_map", height=520)
 with st.expander(tr("hs_explain_title"), expanded=False):
     st.markdown(tr("hs_explain"))
 
@@ -103,7 +102,7 @@ if months:
 em_map = analysis_maps.build_emerging_map(grids, current, basemap=basemap, lang=lang)
 map_col, list_col = st.columns([3, 2])
 with map_col:
-    st_folium(em_map, key="em_map", height=480, use_container_width=True, returned_objects=[])
+    state.show_map(em_map, key="em_map", height=480)
 with list_col:
     st.markdown(f"**{tr('emerging_list')}**")
     patterned = current[current["category"] != "no_pattern"]

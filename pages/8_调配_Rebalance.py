@@ -5,7 +5,6 @@ periods and an audit entry; history is kept) and undo by applying the previous p
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import analysis_maps, analysis_state, state, views
 from dashboard.i18n import current_lang, texts, tr
@@ -110,7 +109,7 @@ if plan is None:
     st.caption(tr("rb_hint"))
     st.markdown(f"**{tr('rb_before')}**")
     m = analysis_maps.build_territory_map(grids, before, basemap=basemap, lang=lang)
-    st_folium(m, key="rb_map_before", height=480, use_container_width=True, returned_objects=[])
+    state.show_map(m, key="rb_map_before", height=480)
     st.stop()
 
 after = plan.mapping()
@@ -132,13 +131,13 @@ left, right = st.columns(2)
 with left:
     st.markdown(f"**{tr('rb_before')}**")
     m = analysis_maps.build_territory_map(grids, before, colors=colors, basemap=basemap, lang=lang)
-    st_folium(m, key="rb_map_before", height=460, use_container_width=True, returned_objects=[])
+    state.show_map(m, key="rb_map_before", height=460)
 with right:
     st.markdown(f"**{tr('rb_after')}**")
     m = analysis_maps.build_territory_map(
         grids, after, colors=colors, moved=moved, basemap=basemap, lang=lang
     )
-    st_folium(m, key="rb_map_after", height=460, use_container_width=True, returned_objects=[])
+    state.show_map(m, key="rb_map_after", height=460)
 
 st.subheader(tr("rb_loads"))
 loads = plan.loads.copy()

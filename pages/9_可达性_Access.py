@@ -5,7 +5,6 @@ needs (maximal covering location)."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import analysis_maps, analysis_state, state, views
 from dashboard.i18n import current_lang, texts, tr
@@ -77,7 +76,7 @@ m = analysis_maps.build_access_map(
     basemap=basemap,
     lang=current_lang(),
 )
-st_folium(m, key="acc_map", height=540, use_container_width=True, returned_objects=[])
+state.show_map(m, key="acc_map", height=540)
 
 st.subheader(tr("acc_suggested"))
 if sites.empty:
