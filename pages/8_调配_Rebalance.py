@@ -11,6 +11,7 @@ from dashboard.i18n import current_lang, texts, tr
 from grid_model.errors import GridLawError
 from grid_model.scope import Scope
 
+KEY_FLASH = "rb_flash"  # message of the last apply/undo, shown after the rerun
 KEY_PLAN = "rb_plan"  # the plan shown (not yet applied)
 KEY_APPLIED = "rb_applied_plan"  # the last applied plan, for undo
 SERVICE = "grid_model.rebalance.rebalance_community / apply_plan"
@@ -89,9 +90,9 @@ if apply and plan is not None:
     else:
         st.session_state[KEY_APPLIED] = plan
         del st.session_state[KEY_PLAN]
-        st.success(tr("rb_applied", moved=plan.moved, on=filters.today))
-        plan = None
-        current = analysis_state.current_assignment(filters.scope, day=filters.today)
+        # Rerun so the buttons above are drawn again with Undo enabled.
+        st.session_state[KEY_FLASH] = tr("rb_applied", moved=plan.moved, on=filters.today)
+        st.rerun()
 if undo and KEY_APPLIED in st.session_state:
     back = analysis_state.reverse_plan(st.session_state[KEY_APPLIED])
     try:
@@ -100,8 +101,10 @@ if undo and KEY_APPLIED in st.session_state:
         views.show_error(exc)
     else:
         del st.session_state[KEY_APPLIED]
-        st.success(tr("rb_undone"))
-        current = analysis_state.current_assignment(filters.scope, day=filters.today)
+        st.session_state[KEY_FLASH] = tr("rb_undone")
+        st.rerun()
+if KEY_FLASH in st.session_state:
+    st.success(st.session_state.pop(KEY_FLASH))
 
 before = dict(zip(current["grid_code"], current["assistant"], strict=True))
 lang = current_lang()
