@@ -27,6 +27,7 @@ from dashboard.maps import (
     base_map,
     data_crs,
     display_geometries,
+    grid_outline_layer,
 )
 
 #: Gi* classes from hot to cold, coloured as ArcGIS's Hot Spot Analysis renders Gi_Bin.
@@ -335,23 +336,8 @@ def build_access_map(
     _check_choice("basemap", basemap, BASEMAPS)
     crs = data_crs(basemap)
     m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
-    outlines = gpd.GeoDataFrame(
-        {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
-        geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
-    )
-    folium.GeoJson(
-        outlines.__geo_interface__,
-        name=text("legend_grids", lang, n=len(outlines)),
-        style_function=lambda _f: {
-            "color": OUTLINE_COLOR,
-            "weight": 1,
-            "fillColor": "#ffffff",
-            "fillOpacity": 0.05,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
-        ),
-    ).add_to(m)
+    layer, outlines = grid_outline_layer(grids, lang=lang, crs=crs, simplify_m=simplify_m)
+    layer.add_to(m)
     items = []
     if uncovered is not None and len(uncovered):
         layer = uncovered[~uncovered.geometry.is_empty & uncovered.geometry.notna()]

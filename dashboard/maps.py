@@ -30,6 +30,7 @@ from jinja2 import Template
 
 from dashboard.i18n import label, text
 from geodata.crs import from_wgs84, geometry_from_wgs84
+from grid_model.coverage import GAP_KINDS
 
 SCHEMES = ("NaturalBreaks", "Quantiles", "EqualInterval", "FisherJenks", "HeadTailBreaks")
 BASEMAPS = ("none", "osm", "tianditu", "amap")
@@ -617,6 +618,38 @@ def feature_collection(props: pd.DataFrame, geoms) -> dict:
     }
 
 
+def grid_outline_layer(
+    grids: gpd.GeoDataFrame,
+    *,
+    lang: str,
+    crs: str = "wgs84",
+    simplify_m: float = 5.0,
+    fill: str = "#ffffff",
+    fill_opacity: float = 0.05,
+    name: bool = True,
+) -> tuple[folium.GeoJson, gpd.GeoDataFrame]:
+    """Grid outlines with a code/name tooltip, drawn under other layers for orientation; also
+    returns the display shapes (to fit the map on)."""
+    shapes = gpd.GeoDataFrame(
+        {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
+        geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
+    )
+    layer = folium.GeoJson(
+        _geojson(shapes),
+        name=text("legend_grids", lang, n=len(shapes)) if name else None,
+        style_function=lambda _f: {
+            "color": OUTLINE_COLOR,
+            "weight": 1,
+            "fillColor": fill,
+            "fillOpacity": fill_opacity,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
+        ),
+    )
+    return layer, shapes
+
+
 def build_pick_map(
     grids: gpd.GeoDataFrame,
     *,
@@ -630,22 +663,10 @@ def build_pick_map(
     _check_choice("basemap", basemap, ("none", "osm"))
     m = base_map(basemap, lang=lang)
     if len(grids):
-        shapes = gpd.GeoDataFrame(
-            {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
-            geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m),
+        layer, shapes = grid_outline_layer(
+            grids, lang=lang, simplify_m=simplify_m, fill="#9ecae1", fill_opacity=0.15, name=False
         )
-        folium.GeoJson(
-            _geojson(shapes),
-            style_function=lambda _f: {
-                "color": OUTLINE_COLOR,
-                "weight": 1,
-                "fillColor": "#9ecae1",
-                "fillOpacity": 0.15,
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
-            ),
-        ).add_to(m)
+        layer.add_to(m)
         _fit(m, shapes)
     if point is not None:
         folium.Marker([point[1], point[0]]).add_to(m)
@@ -654,26 +675,7 @@ def build_pick_map(
 
 # --- coverage gaps ------------------------------------------------------------------------
 
-GAP_COLORS = dict(
-    zip(
-        (
-            "uncovered_area",
-            "grid_overlap",
-            "needs_outside",
-            "needs_snapped",
-            "no_assistant",
-            "no_lawyer",
-            "no_mediator",
-            "no_recent_diary",
-            "no_publicity_quarter",
-            "overdue",
-            "needs_without_services",
-            "beyond_walking_distance",
-        ),
-        color_brewer("Paired", n=12),
-        strict=True,
-    )
-)
+GAP_COLORS = dict(zip(GAP_KINDS, color_brewer("Paired", n=12), strict=True))
 
 
 def build_gap_map(
@@ -716,23 +718,8 @@ def build_gap_map(
     labels = labels or {}
     outlines = None
     if grids is not None and len(grids):
-        outlines = gpd.GeoDataFrame(
-            {"code": grids["code"].astype(str).to_numpy(), "name": grids["name"].to_numpy()},
-            geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
-        )
-        folium.GeoJson(
-            _geojson(outlines),
-            name=text("legend_grids", lang, n=len(outlines)),
-            style_function=lambda _f: {
-                "color": OUTLINE_COLOR,
-                "weight": 1,
-                "fillColor": "#ffffff",
-                "fillOpacity": 0.05,
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
-            ),
-        ).add_to(m)
+        layer, outlines = grid_outline_layer(grids, lang=lang, crs=crs, simplify_m=simplify_m)
+        layer.add_to(m)
     items = []
     for gap in gaps:
         if (kinds is not None and gap.kind not in kinds) or (kinds is None and not gap.count):
