@@ -42,6 +42,9 @@ PAGES = {
     "gaps": ("4_gaps", "覆盖缺口", "覆盖缺口"),
     "cases": ("5_cases", "案件", "案件"),
     "data": ("6_data", "数据导入与导出", "数据"),
+    "hotspots": ("7_hotspots", "需求热点分析", "热点"),
+    "rebalance": ("8_rebalance", "网格助理员调配", "调配"),
+    "access": ("9_access", "法律服务可达性", "可达性"),
 }
 FOLIUM_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
@@ -194,7 +197,7 @@ def _shoot(page, name: str) -> None:
 def test_page_opens_without_exception(server, page, path):
     name = PAGES[path][0]
     _open(page, server, path)
-    if path in ("map", "gaps"):
+    if path in ("map", "gaps", "hotspots", "rebalance", "access"):
         page.frame_locator(FOLIUM_FRAME).first.locator("path.leaflet-interactive").first.wait_for(
             timeout=60_000
         )
