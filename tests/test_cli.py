@@ -169,3 +169,52 @@ def test_unknown_crs_is_a_clear_error(url, tmp_path, capsys):
         main(["--db", url, "--lang", "en", "-q", "import-needs", str(path), "--crs", "mars"]) == 3
     )
     assert "mars" in capsys.readouterr().err
+
+
+def test_hotspots_json(url, community, capsys):
+    assert main(["--db", url, "hotspots", "--json", "--permutations", "99"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["grid_code"] for r in rows) == sorted(community)
+    assert {"grid_code", "count", "z", "p", "class"} <= set(rows[0])
+    counts = {r["grid_code"]: r["count"] for r in rows}
+    assert sum(counts.values()) == 2 and all(isinstance(c, int) for c in counts.values())
+
+
+def test_rebalance_plan_and_apply(url, committed_engine, community, tmp_path, capsys):
+    from grid_model.models import Assignment, AuditEntry
+
+    out = tmp_path / "plan.csv"
+    code = main(
+        [
+            "--db",
+            url,
+            "rebalance",
+            "--assistants",
+            "2",
+            "--tolerance",
+            "0.5",
+            "--out",
+            str(out),
+            "--apply",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    plan = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert list(plan.columns) == ["grid_code", "assistant", "workload"]
+    assert sorted(plan["grid_code"]) == sorted(community) and plan["assistant"].nunique() == 2
+    with Session(committed_engine) as s:
+        open_rows = s.execute(
+            select(Assignment.worker_id).where(
+                Assignment.role == "grid_assistant", Assignment.valid_to.is_(None)
+            )
+        ).all()
+        assert len({r[0] for r in open_rows}) == 2
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "rebalance_apply")
+            )
+            == 1
+        )
