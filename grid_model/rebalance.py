@@ -251,6 +251,27 @@ def _metric_geometries(grids: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(frame.geometry.values, dtype=object)
 
 
+def _pieces(order: Iterable[int], members: set[int], nb) -> list[set[int]]:
+    """Connected pieces of ``members`` (neighbours ``nb``), each grown by breadth-first search
+    from the first of ``order`` not yet reached, in that order."""
+    seen: set[int] = set()
+    out = []
+    for start in order:
+        if start in seen:
+            continue
+        comp = {start}
+        queue = deque([start])
+        while queue:
+            v = queue.popleft()
+            for u in nb[v]:
+                if u in members and u not in comp:
+                    comp.add(u)
+                    queue.append(u)
+        seen |= comp
+        out.append(comp)
+    return out
+
+
 def _components(n: int, neighbours: list[list[int]]) -> list[list[int]]:
     seen = np.zeros(n, dtype=bool)
     comps = []
@@ -549,22 +570,7 @@ class _Search:
 
     def pieces(self, a: int) -> list[set[int]]:
         members = self.members[a]
-        seen: set[int] = set()
-        out = []
-        for start in sorted(members):
-            if start in seen:
-                continue
-            comp = {start}
-            queue = deque([start])
-            while queue:
-                v = queue.popleft()
-                for u in self.nb[v]:
-                    if u in members and u not in comp:
-                        comp.add(u)
-                        queue.append(u)
-            seen |= comp
-            out.append(comp)
-        return out
+        return _pieces(sorted(members), members, self.nb)
 
     def snapshot(self) -> np.ndarray:
         return np.array(self.label, dtype=np.int64)
@@ -713,21 +719,7 @@ def _seed_empty(s: _Search, a: int) -> None:
     a grid where overloaded territories meet."""
     unassigned = {g for g in range(s.n) if s.label[g] < 0}
     if unassigned:
-        areas = []
-        seen: set[int] = set()
-        for g in sorted(unassigned, key=lambda g: s.tie[g]):
-            if g in seen:
-                continue
-            comp = {g}
-            queue = deque([g])
-            while queue:
-                v = queue.popleft()
-                for u in s.nb[v]:
-                    if u in unassigned and u not in comp:
-                        comp.add(u)
-                        queue.append(u)
-            seen |= comp
-            areas.append(comp)
+        areas = _pieces(sorted(unassigned, key=lambda g: s.tie[g]), unassigned, s.nb)
         area = max(areas, key=lambda c: (sum(s.w[g] for g in c), len(c)))
         s.move(_double_sweep_centre(s, area), a)
         return
