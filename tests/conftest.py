@@ -15,7 +15,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from grid_model import db
-from grid_model.models import Base
+from grid_model.seed import clear_all
 
 POSTGIS_URL = os.environ.get(
     "GRIDLAW_TEST_POSTGIS_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gridlaw_test"
@@ -94,13 +94,8 @@ def session(engine) -> Session:
 
 
 def _truncate_all(eng: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with eng.begin() as conn:
-        if db.is_sqlite(eng):
-            for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
-        else:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " CASCADE"))
+    with Session(eng) as sess, sess.begin():
+        clear_all(sess)
 
 
 @pytest.fixture()
