@@ -189,6 +189,13 @@ def _text(series: pd.Series) -> pd.Series:
     return pd.Series([_clean_cell(v) for v in series.tolist()], index=series.index, dtype=object)
 
 
+def _optional_text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """:func:`_text` of an optional column; all None when the file does not have it."""
+    if column in frame:
+        return _text(frame[column])
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
 def _vocabulary(aliases: dict[str, list[str]]) -> dict[str, str]:
     vocab = {code: code for code in aliases}
     for code, names in aliases.items():
@@ -266,6 +273,17 @@ class _Collector:
 
     def sorted(self) -> list[RowError]:
         return sorted(self.errors, key=lambda e: (e.row, e.field))
+
+
+def _optional_dates(
+    frame: pd.DataFrame, column: str, col: _Collector
+) -> tuple[pd.Series, np.ndarray]:
+    """:func:`parse_dates` of an optional column, recording values that are not dates."""
+    if column not in frame:
+        return _optional_text(frame, column), np.zeros(len(frame), dtype=bool)
+    dates, bad = parse_dates(frame[column])
+    col.add(bad, column, frame[column], t("expected_date", col.lang))
+    return dates, bad
 
 
 def _read_table(source, filename, lang) -> pd.DataFrame:
@@ -440,20 +458,8 @@ def validate_needs(
         t("expected_required", lang) + "; " + t("expected_date", lang),
     )
     empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    closed, bad_closed = (
-        parse_dates(frame["closed_at"])
-        if "closed_at" in frame
-        else (empty, np.zeros(len(frame), bool))
-    )
-    if "closed_at" in frame:
-        col.add(bad_closed, "closed_at", frame["closed_at"], t("expected_date", lang))
-    due, bad_due = (
-        parse_dates(frame["due_date"])
-        if "due_date" in frame
-        else (empty, np.zeros(len(frame), bool))
-    )
-    if "due_date" in frame:
-        col.add(bad_due, "due_date", frame["due_date"], t("expected_date", lang))
+    closed, bad_closed = _optional_dates(frame, "closed_at", col)
+    due, _ = _optional_dates(frame, "due_date", col)
     before = np.array(
         [c is not None and r is not None and c < r for c, r in zip(closed, reported, strict=True)],
         dtype=bool,
@@ -492,7 +498,7 @@ def validate_needs(
         frame.get("outcome", empty),
         t("expected_outcome_for_closed", lang),
     )
-    dispute = _text(frame["dispute_type"]) if "dispute_type" in frame else empty
+    dispute = _optional_text(frame, "dispute_type")
     known = set(_dispute_types())
     col.add(
         dispute.notna().to_numpy() & ~dispute.isin(known).to_numpy(),
@@ -500,7 +506,7 @@ def validate_needs(
         dispute,
         t("expected_one_of", lang, choices="、".join(sorted(known))),
     )
-    correction = _text(frame["under_correction"]) if "under_correction" in frame else empty
+    correction = _optional_text(frame, "under_correction")
     under = correction.map(lambda v: v is not None and v.lower() in ("1", "true", "yes", "是", "y"))
     under = under | (category == "correction")
 
@@ -522,17 +528,15 @@ def validate_needs(
             "lat": lat,
             "category": category,
             "dispute_type": dispute,
-            "description": _text(frame["description"]) if "description" in frame else empty,
+            "description": _optional_text(frame, "description"),
             "source": source,
             "status": status,
             "outcome": outcome,
             "due_date": due,
             "closed_at": closed,
-            "worker_code": _text(frame["assistant"]) if "assistant" in frame else empty,
-            "resident_name": _text(frame["resident_name"]) if "resident_name" in frame else empty,
-            "resident_phone": _text(frame["resident_phone"])
-            if "resident_phone" in frame
-            else empty,
+            "worker_code": _optional_text(frame, "assistant"),
+            "resident_name": _optional_text(frame, "resident_name"),
+            "resident_phone": _optional_text(frame, "resident_phone"),
             "under_correction": under.astype(bool),
         },
         index=frame.index,
@@ -731,11 +735,7 @@ def validate_grids(
             t("expected_valid_geometry", lang, reason=reasons.iloc[pos]),
         )
     names = _text(frame["name"]) if "name" in frame else codes
-    community_raw = (
-        _text(frame["community"])
-        if "community" in frame
-        else pd.Series([None] * len(frame), dtype=object)
-    )
+    community_raw = _optional_text(frame, "community")
     known = _community_lookup(session)
     community_code = []
     community_name = []
@@ -762,11 +762,7 @@ def validate_grids(
     )
     ints = {}
     for column in ("population", "households"):
-        raw = (
-            _text(frame[column])
-            if column in frame
-            else pd.Series([None] * len(frame), dtype=object)
-        )
+        raw = _optional_text(frame, column)
         num = pd.to_numeric(raw, errors="coerce")
         col.add(
             raw.notna().to_numpy() & (num.isna() | (num < 0) | (num % 1 != 0)).to_numpy(),
@@ -781,16 +777,8 @@ def validate_grids(
             "name": names.fillna(codes).to_numpy(),
             "community_code": community_code.to_numpy(),
             "community_name": community_name,
-            "street": (
-                _text(frame["street"])
-                if "street" in frame
-                else pd.Series([None] * len(frame), dtype=object)
-            ).to_numpy(),
-            "district": (
-                _text(frame["district"])
-                if "district" in frame
-                else pd.Series([None] * len(frame), dtype=object)
-            ).to_numpy(),
+            "street": _optional_text(frame, "street").to_numpy(),
+            "district": _optional_text(frame, "district").to_numpy(),
             "population": ints["population"],
             "households": ints["households"],
             "geometry": multi,
@@ -952,23 +940,17 @@ def import_workers(
     names = _text(frame["name"])
     col.add(names.isna().to_numpy(), "name", frame["name"], t("expected_required", lang))
     role = _validate_vocab(frame, col, "role", ROLE_ALIASES, required=True)
-    empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    cap_raw = _text(frame["capacity"]) if "capacity" in frame else empty
+    cap_raw = _optional_text(frame, "capacity")
     cap = pd.to_numeric(cap_raw, errors="coerce")
     col.add(
         (cap_raw.notna() & ~(cap > 0)).to_numpy(), "capacity", cap_raw, t("expected_positive", lang)
     )
-    active_raw = _text(frame["active"]) if "active" in frame else empty
+    active_raw = _optional_text(frame, "active")
     active = active_raw.map(
         lambda v: v is None or v.lower() in ("1", "true", "yes", "y", "是", "在岗")
     )
-    start, bad_start = (
-        parse_dates(frame["valid_from"])
-        if "valid_from" in frame
-        else (empty, np.zeros(len(frame), bool))
-    )
-    col.add(bad_start, "valid_from", frame.get("valid_from", empty), t("expected_date", lang))
-    grids_raw = _text(frame["grids"]) if "grids" in frame else empty
+    start, _ = _optional_dates(frame, "valid_from", col)
+    grids_raw = _optional_text(frame, "grids")
     grid_lists = grids_raw.map(
         lambda v: [] if v is None else [g for g in re.split(r"[;,;,、\s]+", v) if g]
     )
@@ -993,7 +975,7 @@ def import_workers(
         values = dict(
             name=names.iloc[pos],
             role=role.iloc[pos],
-            phone=_text(frame["phone"]).iloc[pos] if "phone" in frame else None,
+            phone=_optional_text(frame, "phone").iloc[pos],
             capacity=float(cap.iloc[pos]) if pd.notna(cap.iloc[pos]) else 1.0,
             active=bool(active.iloc[pos]),
         )
