@@ -12,6 +12,9 @@ outside every grid on):
   the needs), ``indicators.heat_bins`` (0.002° cells, GROUP BY in the database),
   ``queries.load_service_points``, ``queries.load_needs(quality="outside", limit=501)``; each
   read is also timed alone, and the five one by one, for comparison;
+  ``indicators.grid_measures`` reads closed needs of whole months from the summary table
+  ``need_month_stats`` (``grid_model.need_stats``); the same call with ``summary=False`` (one
+  GROUP BY over every need, what it did before) is timed beside it as a baseline;
 - ``build map``: ``dashboard.maps.build_grid_map``;
 - ``render``: the page's HTML (``map_html``) and the st_folium payload (leaflet script).
 
@@ -142,6 +145,9 @@ def time_reads(engine) -> dict[str, float]:
     reads = {
         "grids": lambda s: queries.load_grids(s, scope),
         "grid measures": lambda s: indicators.grid_measures(s, scope, today=TODAY),
+        "grid measures, every need (baseline)": lambda s: indicators.grid_measures(
+            s, scope, today=TODAY, summary=False
+        ),
         "heat bins": lambda s: indicators.heat_bins(s, scope, cell_deg=HEAT_CELL_DEG),
         "service points": lambda s: queries.load_service_points(s, scope),
         "outside needs": lambda s: redact(
@@ -207,9 +213,15 @@ def main(argv: list[str] | None = None) -> int:
 
     serial, _, _ = run_map_page(engine, parallel=False)
     print(f"  (the five reads one by one: {serial['read layers (one by one)']:.3f} s; alone:")
-    for name, seconds in time_reads(engine).items():
-        print(f"     {name:<16} {seconds:8.3f} s")
+    reads = time_reads(engine)
+    for name, seconds in reads.items():
+        print(f"     {name:<36} {seconds:8.3f} s")
     print("  )")
+    plain, fast = reads["grid measures, every need (baseline)"], reads["grid measures"]
+    print(
+        f"grid measures: closed-needs summary {fast:.3f} s vs GROUP BY over every need "
+        f"{plain:.3f} s: {plain / fast:.1f}x"
+    )
     warm = sum(best[k] for k in ("build map", "render html", "st_folium payload"))
     print(
         f"  warm (service results already cached by st.cache_data, as on a second visit "

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
-from grid_model import geolocate
+from grid_model import geolocate, need_stats
 from grid_model.models import AuditEntry, GeolocationChange, Need
 from grid_model.queries import load_areas, load_grids
 
@@ -191,6 +191,7 @@ def relocate_needs(
         )
         if progress is not None:
             progress.update(len(idx))
+        need_stats.refresh(session)
     session.add(
         AuditEntry(
             actor=actor,

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import db, geolocate
+from grid_model import db, geolocate, need_stats
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.importing import validate_needs
 from grid_model.messages import t
@@ -317,6 +317,7 @@ def record_need(
         },
     )
     session.flush()
+    need_stats.refresh(session)
     return need, True
 
 
@@ -415,6 +416,7 @@ def change_status(
         {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()},
     )
     session.flush()
+    need_stats.refresh(session)
     return need
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from geodata import crs as gcrs
 from geodata import io as gio
 from geodata.errors import GeodataError
-from grid_model import geolocate
+from grid_model import geolocate, need_stats
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.indicators import DUE_DAYS
@@ -592,7 +592,7 @@ def store_needs(
     frame["district_code"] = frame["grid_code"].map(
         lambda c: c[:6] if isinstance(c, str) else district_code
     )
-    return insert_frame(
+    stored = insert_frame(
         session,
         Need.__tablename__,
         frame,
@@ -600,6 +600,8 @@ def store_needs(
         point=("location", "lon", "lat"),
         progress=progress,
     )
+    need_stats.refresh(session)
+    return stored
 
 
 def _existing_ids(session: Session, model, column, values: list[str]) -> set[str]:

@@ -36,10 +36,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from grid_model.errors import InvalidInputError, NotFoundError
-from grid_model.models import Area, Assignment, Grid, Need, Role, ServiceEvent, Worker
+from grid_model.models import (
+    Area,
+    Assignment,
+    Grid,
+    Need,
+    NeedMonthStat,
+    Role,
+    ServiceEvent,
+    Worker,
+)
 from grid_model.queries import NEED_COLUMNS
 from grid_model.scope import Scope, Viewer, redact
 from grid_model.sqldates import add_days, days_between, is_weekday, year_month
+from grid_model.sqlhints import unindexed
 
 #: Days to close a need of each category when it has no ``due_date`` of its own.
 DUE_DAYS: dict[str, int] = {
@@ -381,7 +391,69 @@ def per_1000(values: pd.Series, population: pd.Series) -> pd.Series:
     return (values.astype("float64") / pop * 1000.0).where(pop > 0)
 
 
-def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataFrame:
+_GRID_NEED_COUNTS = ("needs", "open", "overdue", "closed", "due_to_close", "on_time", "last_diary")
+
+
+def _grid_need_counts(
+    session: Session, scope: Scope, today: dt.date, *, summary: bool = True
+) -> pd.DataFrame:
+    """Per grid code: the need counts of :func:`grid_measures` and ``last_diary``.
+
+    Closed needs of whole months come from the summary of :mod:`grid_model.need_stats`; the
+    rest (open needs, months at the period's edges, buckets marked out of date) from
+    ``needs``. Same figures as one GROUP BY over ``needs``, an order of magnitude faster on a
+    million needs.
+    """
+    from grid_model import need_stats  # it builds on the definitions of this module
+
+    # Grouped on an expression, not the bare column: SQLite would otherwise walk the
+    # (grid_code, reported_at) index to skip the sort and fetch every row at random, 2-3x
+    # slower on a million needs than a scan and a sort. Needs without a grid drop out later.
+    grid_key = func.coalesce(Need.grid_code, "").label("grid_code")
+    counts = select(grid_key, *need_aggregates(today, _GRID_NEED_COUNTS)).group_by(grid_key)
+    window = need_stats.summary_window(session, scope, today) if summary else None
+    if window is None:
+        return _frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
+    # The few open needs are picked by the status index, not by a wide range of the area or
+    # period (SQLite would walk that and fetch most needs at random).
+    where = scope.need_filter()
+    s = NeedMonthStat
+    queries = [
+        counts.where(
+            scope.need_filter(indexed=False)
+            & (unindexed(Need.reported_at) <= today)
+            & need_stats.open_needs()
+        ),
+        select(
+            s.grid_code,
+            func.sum(s.needs).label("needs"),
+            literal_column("0").label("open"),
+            literal_column("0").label("overdue"),
+            func.sum(s.needs).label("closed"),
+            func.sum(s.needs).label("due_to_close"),
+            func.sum(s.on_time).label("on_time"),
+            func.max(s.last_diary).label("last_diary"),
+        )
+        .where(window.summary_rows(scope))
+        .group_by(s.grid_code),
+    ]
+    outside = window.closed_outside(today)
+    if outside is not None:
+        queries.append(counts.where(where & outside))
+    if window.marked:
+        queries.append(counts.where(where & window.closed_marked()))
+    parts = [_frame(session, q) for q in queries]
+    found = [p for p in parts if not p.empty]
+    if not found:
+        return parts[0]
+    frame = pd.concat(found, ignore_index=True)
+    agg = {c: "sum" for c in _GRID_NEED_COUNTS if c != "last_diary"} | {"last_diary": "max"}
+    return frame.groupby("grid_code", as_index=False).agg(agg)
+
+
+def grid_measures(
+    session: Session, scope: Scope, *, today: dt.date, summary: bool = True
+) -> pd.DataFrame:
     """One row per grid in ``scope``, grids without needs included with zeros.
 
     Columns: ``grid_code, grid_name, community_code, population, needs, per_1000`` (needs per
@@ -389,6 +461,10 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
     closure_rate`` (as in :class:`Kpis`, NaN when nothing is due), ``services`` (events held in
     the grid in the period), ``last_diary`` (latest diary entry among the needs in scope, or
     None). Ordered by grid code.
+
+    Closed needs of whole months are read from the summary of :mod:`grid_model.need_stats`
+    (same figures, an order of magnitude faster on a million needs); ``summary=False`` reads
+    every need instead (the reference the tests and ``bench/dashboard.py`` compare with).
     """
     grids = _frame(
         session,
@@ -401,22 +477,7 @@ def grid_measures(session: Session, scope: Scope, *, today: dt.date) -> pd.DataF
         .where(scope.grid_filter())
         .order_by(Grid.code),
     )
-    # Grouped on an expression, not the bare column: SQLite would otherwise walk the
-    # (grid_code, reported_at) index to skip the sort and fetch every row at random, 2-3x
-    # slower on a million needs than a scan and a sort. Needs without a grid drop out below.
-    grid_key = func.coalesce(Need.grid_code, "").label("grid_code")
-    needs = _frame(
-        session,
-        select(
-            grid_key,
-            *need_aggregates(
-                today,
-                ("needs", "open", "overdue", "closed", "due_to_close", "on_time", "last_diary"),
-            ),
-        )
-        .where(scope.need_filter() & (Need.reported_at <= today))
-        .group_by(grid_key),
-    )
+    needs = _grid_need_counts(session, scope, today, summary=summary)
     events = _frame(
         session,
         select(ServiceEvent.grid_code.label("grid_code"), func.count().label("services"))

@@ -196,6 +196,38 @@ class Need(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+class NeedMonthStat(Base):
+    """Closed needs summed per grid, report month, category and district: a summary the
+    per-grid measures read instead of every closed need (:mod:`grid_model.need_stats`).
+
+    Derived data. Database triggers (migration 0003) mark the (grid, month) of every closed
+    need inserted, changed or deleted in :class:`NeedStatsDirty`; readers ignore marked
+    buckets (they count those needs from ``needs``) and :func:`grid_model.need_stats.refresh`
+    recomputes them. ``district_code`` is the needs' own (``''`` when they have none).
+    """
+
+    __tablename__ = "need_month_stats"
+
+    grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    needs: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    last_diary: Mapped[dt.date | None] = mapped_column(Date)
+    max_closed_at: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class NeedStatsDirty(Base):
+    """(grid, month) buckets of :class:`NeedMonthStat` out of date, written by triggers."""
+
+    __tablename__ = "need_stats_dirty"
+
+    grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    month_end: Mapped[dt.date] = mapped_column(Date)
+
+
 class GeolocationChange(Base):
     """History of a need's grid: written whenever relocation changes it."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, true
 
 from grid_model.models import Grid, Need
+from grid_model.sqlhints import unindexed
 
 # Roles of DESIGN §3. Which of them may see residents' names/phones and anyone under
 # community correction: the people who handle the case, not the map viewers.
@@ -74,27 +75,35 @@ class Scope:
         code = self.area_code
         return prefix_filter(Grid.code, code) | prefix_filter(Grid.community_code, code)
 
-    def need_filter(self, *, period: bool = True) -> ColumnElement[bool]:
-        """Filter on needs: area (through the grid code prefix), period, category, status."""
-        conds: list[ColumnElement[bool]] = []
-        if self.area_code:
-            code = self.area_code
-            if len(code) <= 6:
-                # A district: every need carries its district code, inside a grid or not. It
-                # matches (nearly) every row, so LIKE — which no index serves — is meant: a
-                # range would tempt the planner into an index walk slower than the scan.
-                in_area = Need.district_code.startswith(code)
-            else:
-                # Needs outside every grid carry only their district: every area scope of that
-                # district lists them, so a community still sees the needs it may have to claim.
-                in_area = prefix_filter(Need.grid_code, code) | (
-                    Need.grid_code.is_(None) & (Need.district_code == code[:6])
-                )
-            conds.append(in_area)
+    def area_filter(self, grid_code, district_code) -> ColumnElement[bool]:
+        """Rows in the area, given their grid and district code columns (needs, or tables
+        that sum them). True without an area."""
+        if not self.area_code:
+            return true()
+        code = self.area_code
+        if len(code) <= 6:
+            # A district: every need carries its district code, inside a grid or not. It
+            # matches (nearly) every row, so LIKE — which no index serves — is meant: a
+            # range would tempt the planner into an index walk slower than the scan.
+            return district_code.startswith(code)
+        # Needs outside every grid carry only their district: every area scope of that
+        # district lists them, so a community still sees the needs it may have to claim.
+        return prefix_filter(grid_code, code) | (grid_code.is_(None) & (district_code == code[:6]))
+
+    def need_filter(self, *, period: bool = True, indexed: bool = True) -> ColumnElement[bool]:
+        """Filter on needs: area (through the grid code prefix), period, category, status.
+
+        ``indexed=False`` keeps SQLite from serving the area and the period from their
+        indexes (:class:`~grid_model.sqlhints.unindexed`), for a query that adds a more
+        selective indexed term of its own.
+        """
+        hint = (lambda c: c) if indexed else unindexed
+        reported = hint(Need.reported_at)
+        conds = [self.area_filter(hint(Need.grid_code), hint(Need.district_code))]
         if period and self.start:
-            conds.append(Need.reported_at >= self.start)
+            conds.append(reported >= self.start)
         if period and self.end:
-            conds.append(Need.reported_at <= self.end)
+            conds.append(reported <= self.end)
         if self.categories:
             conds.append(Need.category.in_(self.categories))
         if self.statuses:

@@ -15,7 +15,18 @@ from grid_model.bulk import insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.importing import store_needs
 from grid_model.messages import t
-from grid_model.models import Area, Assignment, AuditEntry, Base, Grid, Need, ServicePoint, Worker
+from grid_model.models import (
+    Area,
+    Assignment,
+    AuditEntry,
+    Base,
+    Grid,
+    Need,
+    NeedMonthStat,
+    NeedStatsDirty,
+    ServicePoint,
+    Worker,
+)
 from grid_model.queries import load_grids
 
 
@@ -46,7 +57,9 @@ def clear_all(session: Session) -> None:
     """Delete every row of every GridLaw table (``seed-demo --replace``)."""
     tables = [tbl.name for tbl in reversed(Base.metadata.sorted_tables)]
     if db.is_sqlite(session.get_bind()):
-        for name in tables:
+        # The summary tables last: deleting needs fires the triggers that mark its buckets.
+        summary = {NeedMonthStat.__tablename__, NeedStatsDirty.__tablename__}
+        for name in sorted(tables, key=lambda n: n in summary):
             session.execute(text(f'DELETE FROM "{name}"'))
     else:
         session.execute(

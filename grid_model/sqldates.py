@@ -49,6 +49,14 @@ class year_month(FunctionElement):  # noqa: N801
     name = "year_month"
 
 
+class month_start(FunctionElement):  # noqa: N801
+    """First day of the month of a date, as a date."""
+
+    type = Date()
+    inherit_cache = True
+    name = "month_start"
+
+
 def _args(compiler, element, **kw) -> list[str]:
     return [compiler.process(arg, **kw) for arg in element.clauses]
 
@@ -99,6 +107,18 @@ def _year_month_sqlite(element, compiler, **kw):
 def _year_month_pg(element, compiler, **kw):
     (d,) = _args(compiler, element, **kw)
     return f"to_char(CAST({d} AS DATE), 'YYYY-MM')"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    (d,) = _args(compiler, element, **kw)
+    return f"date({d}, 'start of month')"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element, compiler, **kw):
+    (d,) = _args(compiler, element, **kw)
+    return f"CAST(date_trunc('month', CAST({d} AS DATE)) AS DATE)"
 
 
 def is_weekday(d: ColumnElement) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.db
 
 
 def test_head_revision_and_spatial_indexes(engine):
-    assert db.current_revision(engine) == "0002"
+    assert db.current_revision(engine) == "0003"
     insp = inspect(engine)
     for table, column in [
         ("grids", "boundary"),
@@ -104,6 +104,6 @@ def test_migrations_down_and_up(backend, tmp_path):
         assert "needs" not in inspect(eng).get_table_names()
         assert db.current_revision(eng) is None
         db.upgrade(eng)
-        assert db.current_revision(eng) == "0002"
+        assert db.current_revision(eng) == "0003"
     finally:
         eng.dispose()

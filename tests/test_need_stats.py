@@ -1,0 +1,256 @@
+"""The closed-needs summary: per-grid measures read through it equal the plain GROUP BY over
+every need, whatever the scope, the day and the writes since the last refresh — on both
+backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from grid_model import db, indicators, need_stats
+from grid_model.cases import NeedInput, change_status, record_need
+from grid_model.indicators import grid_measures
+from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
+from grid_model.scope import Scope, Viewer
+from tests.conftest import _postgis_engine
+from tests.factories import add_need, make_community
+
+pytestmark = pytest.mark.db
+
+CATEGORIES = tuple(indicators.DUE_DAYS)
+STATUSES = ("recorded", "dispatched", "in_progress", "closed")
+FIRST = dt.date(2024, 11, 1)
+
+
+def _random_needs(session, grid_codes, n, rng: random.Random):
+    """``n`` needs over ~14 months: mostly closed (some without a closing date, some closed
+    late, a few closed "in the future"), diary entries, explicit due dates, needs outside
+    every grid and needs without a district."""
+    for _ in range(n):
+        reported = FIRST + dt.timedelta(days=rng.randrange(420))
+        status = rng.choices(STATUSES, weights=(1, 1, 1, 6))[0]
+        closed_at = None
+        if status == "closed" and rng.random() > 0.05:
+            closed_at = reported + dt.timedelta(days=rng.randrange(0, 60))
+        grid = rng.choice([*grid_codes, None]) if rng.random() < 0.1 else rng.choice(grid_codes)
+        extra = {}
+        if grid is None:
+            extra = {"lon": 113.2, "lat": 22.7}
+        add_need(
+            session,
+            grid_code=grid,
+            reported_at=reported,
+            category=rng.choice(CATEGORIES),
+            status=status,
+            closed_at=closed_at,
+            outcome="resolved" if status == "closed" else None,
+            due_date=reported + dt.timedelta(days=rng.randrange(1, 40))
+            if rng.random() < 0.2
+            else None,
+            source=rng.choice(["diary", "diary", "walk_in", "hotline"]),
+            district_code=None if rng.random() < 0.03 else (grid or "440703")[:6],
+            **extra,
+        )
+
+
+def _random_scope(rng: random.Random, grid_codes) -> Scope:
+    area = rng.choice([None, None, "440703", "440703006", "440703006106", *grid_codes[:3], "4407"])
+    start = end = None
+    if rng.random() < 0.6:
+        start = FIRST + dt.timedelta(days=rng.randrange(-40, 420))
+        if rng.random() < 0.3:
+            start = start.replace(day=1)
+    if rng.random() < 0.6:
+        end = FIRST + dt.timedelta(days=rng.randrange(0, 460))
+        if rng.random() < 0.3:
+            end = end.replace(day=28)
+    categories = tuple(rng.sample(CATEGORIES, rng.randrange(1, 4))) if rng.random() < 0.3 else ()
+    statuses = tuple(rng.sample(STATUSES, rng.randrange(1, 4))) if rng.random() < 0.3 else ()
+    return Scope(area_code=area, start=start, end=end, categories=categories, statuses=statuses)
+
+
+def _assert_same(session, scope: Scope, today: dt.date) -> None:
+    fast = grid_measures(session, scope, today=today)
+    plain = grid_measures(session, scope, today=today, summary=False)
+    pdt.assert_frame_equal(fast, plain, obj=f"grid_measures({scope}, today={today})")
+
+
+def _stats(session) -> pd.DataFrame:
+    rows = session.execute(select(NeedMonthStat)).scalars().all()
+    cols = [c.name for c in NeedMonthStat.__table__.columns]
+    frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
+    return frame.sort_values(cols[:4]).reset_index(drop=True)
+
+
+@pytest.fixture()
+def community(session):
+    return make_community(session, n_grids=6)
+
+
+def test_random_scopes_and_days_match_the_plain_group_by(session, community):
+    rng = random.Random(7)
+    _random_needs(session, community.grid_codes, 400, rng)
+    need_stats.refresh(session)
+    assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+    assert session.scalar(select(func.count()).select_from(NeedMonthStat)) > 50
+    used = 0
+    for _ in range(60):
+        scope = _random_scope(rng, community.grid_codes)
+        today = FIRST + dt.timedelta(days=rng.randrange(0, 480))
+        used += need_stats.summary_window(session, scope, today) is not None
+        _assert_same(session, scope, today)
+    assert used > 20  # the summary was actually read in many of them
+
+
+def test_writes_since_the_refresh_are_read_from_needs_until_refreshed(session, community):
+    rng = random.Random(11)
+    _random_needs(session, community.grid_codes, 200, rng)
+    need_stats.refresh(session)
+    today = dt.date(2026, 1, 31)
+    scopes = [Scope(), Scope(area_code=community.grid_codes[1]), Scope(start=dt.date(2025, 2, 1))]
+    g0, g1 = community.grid_codes[:2]
+    first = session.scalars(select(Need).where(Need.status == "closed").order_by(Need.id)).first()
+    writes = [
+        # a new closed need, an old one reopened, moved to another grid, another month
+        lambda: add_need(
+            session,
+            grid_code=g0,
+            status="closed",
+            closed_at=dt.date(2025, 4, 2),
+            reported_at=dt.date(2025, 4, 1),
+            source="diary",
+        ),
+        lambda: session.execute(
+            update(Need).where(Need.id == first.id).values(status="in_progress", closed_at=None)
+        ),
+        lambda: session.execute(
+            update(Need)
+            .where((Need.grid_code == g0) & (Need.status == "closed"))
+            .values(grid_code=g1)
+        ),
+        lambda: session.execute(
+            update(Need)
+            .where((Need.grid_code == g1) & (Need.category == "mediation"))
+            .values(reported_at=dt.date(2025, 9, 9))
+        ),
+        lambda: session.execute(delete(Need).where(Need.grid_code == community.grid_codes[2])),
+    ]
+    for write in writes:
+        write()
+        session.flush()
+        assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) > 0
+        for scope in scopes:
+            _assert_same(session, scope, today)
+        need_stats.refresh(session)
+        assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+        for scope in scopes:
+            _assert_same(session, scope, today)
+    incremental = _stats(session)
+    assert need_stats.refresh(session, full=True) == len(incremental)
+    pdt.assert_frame_equal(_stats(session), incremental)
+
+
+def test_too_many_marked_buckets_fall_back_to_needs(session, community, monkeypatch):
+    _random_needs(session, community.grid_codes, 120, random.Random(3))
+    assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) > 2
+    monkeypatch.setattr(need_stats, "MAX_MARKED", 2)
+    assert need_stats.summary_window(session, Scope(), dt.date(2026, 1, 1)) is None
+    _assert_same(session, Scope(), dt.date(2026, 1, 1))
+
+
+def test_services_that_write_needs_leave_nothing_marked(session, community):
+    viewer = Viewer(role="grid_assistant", name="A1")
+    lon, lat = community.centre(community.grid_codes[0])
+    need, _ = record_need(
+        session,
+        NeedInput(
+            reported_at=dt.date(2025, 5, 6),
+            lon=lon,
+            lat=lat,
+            category="consultation",
+            description="租房合同咨询",
+            source="diary",
+        ),
+        viewer=viewer,
+    )
+    change_status(session, need.id, "dispatched", actor=viewer, on=dt.date(2025, 5, 6))
+    change_status(session, need.id, "in_progress", actor=viewer, on=dt.date(2025, 5, 7))
+    change_status(
+        session, need.id, "closed", actor=viewer, on=dt.date(2025, 5, 8), outcome="resolved"
+    )
+    assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+    row = session.execute(select(NeedMonthStat)).scalar_one()
+    assert (row.grid_code, row.month_start, row.needs, row.on_time) == (
+        community.grid_codes[0],
+        dt.date(2025, 5, 1),
+        1,
+        1,
+    )
+    assert row.last_diary == dt.date(2025, 5, 6) and row.max_closed_at == dt.date(2025, 5, 8)
+    _assert_same(session, Scope(), dt.date(2025, 12, 31))
+
+
+def test_a_need_closed_after_today_still_counts_as_open(session, community):
+    g = community.grid_codes[0]
+    add_need(session, grid_code=g, reported_at=dt.date(2025, 3, 3), status="closed",
+             closed_at=dt.date(2025, 3, 20))  # fmt: skip
+    add_need(session, grid_code=g, reported_at=dt.date(2025, 4, 3), status="closed",
+             closed_at=dt.date(2025, 6, 20))  # fmt: skip
+    need_stats.refresh(session)
+    window = need_stats.summary_window(session, Scope(), dt.date(2025, 5, 31))
+    assert window is not None and window.end == dt.date(2025, 4, 1)  # April closes in June
+    row = grid_measures(session, Scope(area_code=g), today=dt.date(2025, 5, 31)).iloc[0]
+    assert (row["needs"], row["open"], row["closed"]) == (2, 1, 1)
+    _assert_same(session, Scope(), dt.date(2025, 5, 31))
+
+
+def test_statuses_without_closed_do_not_read_the_summary(session):
+    assert need_stats.summary_window(session, Scope(statuses=("recorded",)), FIRST) is None
+    scope = Scope(start=dt.date(2025, 3, 15), end=dt.date(2025, 4, 10))
+    assert need_stats.summary_window(session, scope, dt.date(2025, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "today", "window"),
+    [
+        (None, None, dt.date(2025, 12, 31), (None, dt.date(2026, 1, 1))),
+        (None, None, dt.date(2025, 12, 30), (None, dt.date(2025, 12, 1))),
+        (dt.date(2025, 2, 1), dt.date(2025, 6, 30), dt.date(2026, 1, 1), (dt.date(2025, 2, 1), dt.date(2025, 7, 1))),
+        (dt.date(2025, 2, 2), dt.date(2025, 6, 29), dt.date(2026, 1, 1), (dt.date(2025, 3, 1), dt.date(2025, 6, 1))),
+        (dt.date(2024, 12, 31), None, dt.date(2025, 2, 28), (dt.date(2025, 1, 1), dt.date(2025, 3, 1))),
+    ],
+)  # fmt: skip
+def test_window_months(session, start, end, today, window):
+    got = need_stats.summary_window(session, Scope(start=start, end=end), today)
+    assert (got.start, got.end) == window
+
+
+def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
+    if backend == "spatialite":
+        eng = db.make_engine(f"sqlite:///{tmp_path / 'fill.sqlite'}")
+    else:
+        eng = _postgis_engine("gridlaw_test_migrations")
+    from sqlalchemy.orm import Session
+
+    try:
+        db.downgrade(eng) if db.current_revision(eng) else None
+        db.upgrade(eng, "0002")
+        with Session(eng) as s, s.begin():
+            c = make_community(s, n_grids=4)
+            _random_needs(s, c.grid_codes, 150, random.Random(5))
+        db.upgrade(eng)
+        with Session(eng) as s, s.begin():
+            filled = _stats(s)
+            assert len(filled) > 20
+            assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+            need_stats.refresh(s, full=True)
+            pdt.assert_frame_equal(_stats(s), filled)
+            _assert_same(s, Scope(), dt.date(2026, 6, 30))
+    finally:
+        db.downgrade(eng)
+        eng.dispose()
