@@ -94,12 +94,8 @@ def _ensure_seeded(engine, needs: int) -> float | None:
     from grid_model.seed import seed_demo
 
     t0 = time.perf_counter()
-    with Session(engine) as s, s.begin():
+    with Session(engine) as s, s.begin():  # it also refreshes the summary and ANALYZEs
         seed_demo(s, scale="street", needs=needs, seed=0, replace=True)
-    if not db.is_sqlite(engine):
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
-            conn.commit()
     return time.perf_counter() - t0
 
 

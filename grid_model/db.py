@@ -27,6 +27,16 @@ def is_sqlite(bind) -> bool:
     return make_url(bind).get_backend_name() == "sqlite"
 
 
+def analyze(session: Session, table: str) -> None:
+    """Refresh the planner's statistics of ``table`` (``ANALYZE``), in the session's
+    transaction.
+
+    After a bulk load the planners otherwise guess: SQLite (built with STAT4 here) walks the
+    grid-code index for a street holding most needs and fetches them at random — the street's
+    heat bins took 2.3 s on a million needs without statistics, 0.13 s with them."""
+    session.execute(text(f'ANALYZE "{table}"'))
+
+
 def _load_spatialite(dbapi_conn, _record) -> None:
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension(os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite"))

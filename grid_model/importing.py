@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from geodata import crs as gcrs
 from geodata import io as gio
 from geodata.errors import GeodataError
-from grid_model import geolocate, need_stats
+from grid_model import db, geolocate, need_stats
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.indicators import DUE_DAYS
@@ -567,6 +567,11 @@ NEED_INSERT_COLUMNS = [
 ]
 
 
+#: Imports of at least this many needs refresh the planner's statistics of ``needs`` (about a
+#: second on a million needs; see :func:`grid_model.db.analyze`).
+ANALYZE_AFTER_ROWS = 10_000
+
+
 def store_needs(
     session: Session,
     clean: pd.DataFrame,
@@ -601,6 +606,8 @@ def store_needs(
         progress=progress,
     )
     need_stats.refresh(session)
+    if stored >= ANALYZE_AFTER_ROWS:
+        db.analyze(session, Need.__tablename__)
     return stored
 
 

@@ -215,7 +215,8 @@ class NeedMonthStat(Base):
     needs: Mapped[int] = mapped_column(Integer)
     on_time: Mapped[int] = mapped_column(Integer)
     last_diary: Mapped[dt.date | None] = mapped_column(Date)
-    max_closed_at: Mapped[dt.date | None] = mapped_column(Date)
+    # indexed: readers look for the first month holding a need closed after their day
+    max_closed_at: Mapped[dt.date | None] = mapped_column(Date, index=True)
 
 
 class NeedStatsDirty(Base):

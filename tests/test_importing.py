@@ -9,12 +9,23 @@ import openpyxl
 import pandas as pd
 import pytest
 from shapely.geometry import box
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from geodata.crs import wgs84_to_gcj02
+from grid_model import db, importing
 from grid_model.errors import ImportValidationError, InvalidInputError
 from grid_model.importing import format_errors, import_grids, import_needs, import_workers
-from grid_model.models import Area, Assignment, AuditEntry, GeolocationChange, Grid, Need, Worker
+from grid_model.models import (
+    Area,
+    Assignment,
+    AuditEntry,
+    GeolocationChange,
+    Grid,
+    Need,
+    NeedMonthStat,
+    NeedStatsDirty,
+    Worker,
+)
 from tests.factories import make_community
 
 pytestmark = pytest.mark.db
@@ -373,3 +384,30 @@ def test_import_workers_unknown_grid_and_role(session, community):
         )
         == 0
     )
+
+
+def test_a_large_import_refreshes_planner_statistics_and_the_summary(
+    session, community, monkeypatch
+):
+    issued: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        issued.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", spy)
+    try:
+        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
+        import_needs(session, _csv(_good_rows(community)), filename="n.csv")
+        assert not [s for s in issued if s.startswith("ANALYZE")]  # 3 rows: not worth it
+        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
+        rows = [[f"M-{r[0]}", *r[1:]] for r in _good_rows(community)]
+        import_needs(session, _csv(rows), filename="m.csv")
+        assert [s for s in issued if s.startswith("ANALYZE")] == ['ANALYZE "needs"']
+    finally:
+        event.remove(bind, "before_cursor_execute", spy)
+    if db.is_sqlite(bind):
+        assert session.execute(text("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'needs'")).first()
+    # the closed ones (N-2 and M-N-2) are summed, nothing is left marked
+    assert session.scalar(select(func.sum(NeedMonthStat.needs))) == 2
+    assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0

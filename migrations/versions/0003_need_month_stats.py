@@ -156,6 +156,12 @@ def upgrade() -> None:
             name=op.f("pk_need_month_stats"),
         ),
     )
+    op.create_index(
+        op.f("ix_need_month_stats_max_closed_at"),
+        "need_month_stats",
+        ["max_closed_at"],
+        unique=False,
+    )
     op.create_table(
         "need_stats_dirty",
         sa.Column("grid_code", sa.String(length=32), nullable=False),
