@@ -233,6 +233,17 @@ def cmd_relocate(args) -> int:
     return EXIT_OK
 
 
+def cmd_refresh_summary(args) -> int:
+    from grid_model import db, need_stats
+    from grid_model.models import Need
+
+    with _session(args, write=True) as s:
+        buckets = need_stats.refresh(s, full=args.full)
+        db.analyze(s, Need.__tablename__)
+    print(t("summary_refreshed", args.lang, buckets=buckets))
+    return EXIT_OK
+
+
 def cmd_stats(args) -> int:
     from sqlalchemy import func, select
 
@@ -382,6 +393,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("relocate", cmd_relocate, "re-geolocate every need against the current grid boundaries")
     p.add_argument("--snap-m", type=float, default=config.snap_m())
+    p = add(
+        "refresh-summary",
+        cmd_refresh_summary,
+        "recompute the closed-needs summary where needs changed (after writing needs with other "
+        "tools; GridLaw's own writes do it) and ANALYZE needs",
+    )
+    p.add_argument("--full", action="store_true", help="rebuild the whole summary")
     p = add("stats", cmd_stats, "counts of what the database holds")
     p.add_argument("--json", action="store_true")
     p = add("hotspots", cmd_hotspots, "local Getis-Ord Gi* hot and cold spots per grid")

@@ -90,6 +90,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Demo data seeded: {grids} grids, {workers} workers, {needs} needs, {services} services",
     },
     "initialised": {"zh": "数据库已就绪:{url}", "en": "Database ready: {url}"},
+    "summary_refreshed": {
+        "zh": "已更新已办结需求汇总:重算 {buckets} 个(网格, 月份)分组,需求表统计已刷新",
+        "en": "Closed-needs summary refreshed: {buckets} (grid, month) buckets recomputed; "
+        "planner statistics of needs refreshed",
+    },
     "relocated": {
         "zh": "重新定位 {checked} 条需求,{changed} 条所属网格有变化",
         "en": "Relocated {checked} needs; {changed} changed grid",

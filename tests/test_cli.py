@@ -3,6 +3,7 @@ exports that round-trip, nothing stored on bad input."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geodata import io as gio
 from grid_model.cli import main
-from grid_model.models import Need
+from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from tests.factories import add_need, make_community
 
 pytestmark = pytest.mark.db
@@ -160,6 +161,23 @@ def test_import_grids_then_relocate(url, committed_engine, tmp_path, capsys):
     assert "1 new" in capsys.readouterr().out
     assert main(["--db", url, "--lang", "en", "relocate"]) == 0
     assert "Relocated 0 needs" in capsys.readouterr().out
+
+
+def test_refresh_summary_after_needs_written_by_another_tool(url, committed_engine, capsys):
+    with Session(committed_engine) as s, s.begin():
+        c = make_community(s, n_grids=2)
+        for day in (3, 4):
+            add_need(s, grid_code=c.grid_codes[0], reported_at=dt.date(2025, 3, day),
+                     status="closed", closed_at=dt.date(2025, 3, 9))  # fmt: skip
+    with Session(committed_engine) as s:
+        assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 1
+    assert main(["--db", url, "--lang", "en", "refresh-summary"]) == 0
+    assert "1 (grid, month) buckets recomputed" in capsys.readouterr().out
+    with Session(committed_engine) as s:
+        assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+        assert s.scalar(select(NeedMonthStat.needs)) == 2
+    assert main(["--db", url, "refresh-summary", "--full"]) == 0
+    assert "重算 1 个" in capsys.readouterr().out
 
 
 def test_unknown_crs_is_a_clear_error(url, tmp_path, capsys):
