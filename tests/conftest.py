@@ -58,6 +58,13 @@ def _postgis_engine(database: str | None = None) -> Engine:
     return engine
 
 
+def scratch_engine(backend: str, tmp_path: Path) -> Engine:
+    """An empty database of its own on ``backend`` (no schema yet), for migration tests."""
+    if backend == "spatialite":
+        return db.make_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
+    return _postgis_engine("gridlaw_test_migrations")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     return request.param

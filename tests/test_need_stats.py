@@ -11,13 +11,14 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from grid_model import db, indicators, need_stats
 from grid_model.cases import NeedInput, change_status, record_need
 from grid_model.indicators import grid_measures
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope, Viewer
-from tests.conftest import _postgis_engine
+from tests.conftest import scratch_engine
 from tests.factories import add_need, make_community
 
 pytestmark = pytest.mark.db
@@ -231,14 +232,8 @@ def test_window_months(session, start, end, today, window):
 
 
 def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
-    if backend == "spatialite":
-        eng = db.make_engine(f"sqlite:///{tmp_path / 'fill.sqlite'}")
-    else:
-        eng = _postgis_engine("gridlaw_test_migrations")
-    from sqlalchemy.orm import Session
-
+    eng = scratch_engine(backend, tmp_path)
     try:
-        db.downgrade(eng) if db.current_revision(eng) else None
         db.upgrade(eng, "0002")
         with Session(eng) as s, s.begin():
             c = make_community(s, n_grids=4)

@@ -11,7 +11,7 @@ from sqlalchemy import func, inspect, select
 
 from grid_model import db
 from grid_model.models import Area, Assignment, Grid, Need, Worker
-from tests.conftest import _postgis_engine
+from tests.conftest import scratch_engine
 
 pytestmark = pytest.mark.db
 
@@ -93,10 +93,7 @@ def test_models_round_trip_geometry(session):
 
 def test_migrations_down_and_up(backend, tmp_path):
     """Downgrade to base and upgrade again on a database of its own."""
-    if backend == "spatialite":
-        eng = db.make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
-    else:
-        eng = _postgis_engine("gridlaw_test_migrations")
+    eng = scratch_engine(backend, tmp_path)
     try:
         db.upgrade(eng)
         assert "needs" in inspect(eng).get_table_names()

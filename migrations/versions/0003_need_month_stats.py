@@ -70,42 +70,31 @@ def _fill_sql(dialect: str) -> str:
     """
 
 
-_SQLITE_TRIGGERS = [
-    """
-    CREATE TRIGGER need_stats_insert AFTER INSERT ON needs
-    WHEN NEW.status = 'closed' AND NEW.grid_code IS NOT NULL
-    BEGIN
+def _sqlite_mark(row: str) -> str:
+    """Mark the bucket of trigger row ``row`` (``NEW`` or ``OLD``) when it is a closed need in
+    a grid."""
+    return f"""
         INSERT OR IGNORE INTO need_stats_dirty (grid_code, month_start, month_end)
-        VALUES (NEW.grid_code, date(NEW.reported_at, 'start of month'),
-                date(NEW.reported_at, 'start of month', '+1 month'));
-    END
-    """,
+        SELECT {row}.grid_code, date({row}.reported_at, 'start of month'),
+               date({row}.reported_at, 'start of month', '+1 month')
+        WHERE {_sqlite_closed(row)};
     """
-    CREATE TRIGGER need_stats_update
+
+
+def _sqlite_closed(row: str) -> str:
+    return f"{row}.status = 'closed' AND {row}.grid_code IS NOT NULL"
+
+
+_SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER need_stats_insert AFTER INSERT ON needs WHEN {_sqlite_closed("NEW")}
+    BEGIN {_sqlite_mark("NEW")} END""",
+    f"""CREATE TRIGGER need_stats_update
     AFTER UPDATE OF grid_code, district_code, reported_at, category, status, closed_at,
                     due_date, source ON needs
-    WHEN (OLD.status = 'closed' AND OLD.grid_code IS NOT NULL)
-      OR (NEW.status = 'closed' AND NEW.grid_code IS NOT NULL)
-    BEGIN
-        INSERT OR IGNORE INTO need_stats_dirty (grid_code, month_start, month_end)
-        SELECT OLD.grid_code, date(OLD.reported_at, 'start of month'),
-               date(OLD.reported_at, 'start of month', '+1 month')
-        WHERE OLD.status = 'closed' AND OLD.grid_code IS NOT NULL;
-        INSERT OR IGNORE INTO need_stats_dirty (grid_code, month_start, month_end)
-        SELECT NEW.grid_code, date(NEW.reported_at, 'start of month'),
-               date(NEW.reported_at, 'start of month', '+1 month')
-        WHERE NEW.status = 'closed' AND NEW.grid_code IS NOT NULL;
-    END
-    """,
-    """
-    CREATE TRIGGER need_stats_delete AFTER DELETE ON needs
-    WHEN OLD.status = 'closed' AND OLD.grid_code IS NOT NULL
-    BEGIN
-        INSERT OR IGNORE INTO need_stats_dirty (grid_code, month_start, month_end)
-        VALUES (OLD.grid_code, date(OLD.reported_at, 'start of month'),
-                date(OLD.reported_at, 'start of month', '+1 month'));
-    END
-    """,
+    WHEN ({_sqlite_closed("OLD")}) OR ({_sqlite_closed("NEW")})
+    BEGIN {_sqlite_mark("OLD")} {_sqlite_mark("NEW")} END""",
+    f"""CREATE TRIGGER need_stats_delete AFTER DELETE ON needs WHEN {_sqlite_closed("OLD")}
+    BEGIN {_sqlite_mark("OLD")} END""",
 ]
 
 
