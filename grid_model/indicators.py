@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Label,
+    Select,
     and_,
     case,
     distinct,
@@ -49,7 +50,6 @@ from grid_model.models import (
 from grid_model.queries import NEED_COLUMNS
 from grid_model.scope import Scope, Viewer, redact
 from grid_model.sqldates import add_days, days_between, is_weekday, year_month
-from grid_model.sqlhints import unindexed
 
 #: Days to close a need of each category when it has no ``due_date`` of its own.
 DUE_DAYS: dict[str, int] = {
@@ -220,6 +220,44 @@ def _frame(session: Session, stmt) -> pd.DataFrame:
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
+# --- reading through the closed-needs summary -------------------------------------------------
+
+
+def _summed(
+    session: Session,
+    scope: Scope,
+    today: dt.date | None,
+    raw: Select,
+    summary: Select,
+    keys: list[str],
+    how: dict[str, str],
+) -> pd.DataFrame | None:
+    """``raw`` (aggregates over ``needs``) and ``summary`` (the same over
+    :class:`~grid_model.models.NeedMonthStat`), combined per ``keys`` with ``how`` (column →
+    ``sum``/``min``/``max``): closed needs of whole months from the summary, the rest from
+    ``needs`` (:mod:`grid_model.need_stats`). None when the summary cannot serve ``scope``;
+    the caller then runs ``raw`` over every need.
+    """
+    from grid_model import need_stats  # it builds on the definitions of this module
+
+    window = need_stats.summary_window(session, scope, today)
+    if window is None:
+        return None
+    parts = [_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
+    parts.append(_frame(session, summary.where(window.summary_rows(scope))))
+    found = [p for p in parts if not p.empty]
+    frame = pd.concat(found, ignore_index=True) if found else parts[0]
+    if not keys:
+        row = {c: getattr(frame[c], f)() for c, f in how.items()}
+        return pd.DataFrame([row], columns=list(how))
+    return frame.groupby(keys, as_index=False).agg(how)
+
+
+def _summary_sums(**columns: ColumnElement) -> list[Label]:
+    """The summary's aggregate columns under the names of :func:`need_measures`."""
+    return [c.label(name) for name, c in columns.items()]
+
+
 # --- KPIs -----------------------------------------------------------------------------------
 
 
@@ -289,15 +327,62 @@ def _event_filter(scope: Scope, today: dt.date) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
+_KPI_MEASURES = {
+    "needs": "sum",
+    "open": "sum",
+    "overdue": "sum",
+    "closed": "sum",
+    "due_to_close": "sum",
+    "on_time": "sum",
+    "mediation_closed": "sum",
+    "mediated": "sum",
+    "days_sum": "sum",
+    "days_n": "sum",
+    "first_reported": "min",
+}
+
+
+def _need_totals(session: Session, scope: Scope, today: dt.date, summary: bool) -> dict:
+    """:func:`need_measures` of ``scope`` as of ``today``, through the summary."""
+    s = NeedMonthStat
+    names = list(_KPI_MEASURES)
+    raw = select(*need_aggregates(today, names))
+    stats = select(
+        *_summary_sums(
+            needs=func.sum(s.needs),
+            open=literal_column("0"),
+            overdue=literal_column("0"),
+            closed=func.sum(s.needs),
+            due_to_close=func.sum(s.needs),
+            on_time=func.sum(s.on_time),
+            mediation_closed=func.sum(case((s.category == "mediation", s.needs), else_=0)),
+            mediated=func.sum(s.mediated),
+            days_sum=func.sum(s.days_sum),
+            days_n=func.sum(s.days_n),
+            first_reported=func.min(s.first_reported),
+        )
+    )
+    frame = _summed(session, scope, today, raw, stats, [], _KPI_MEASURES) if summary else None
+    if frame is None:
+        where = scope.need_filter() & (Need.reported_at <= today)
+        return dict(session.execute(raw.where(where)).mappings().one())
+    row = frame.iloc[0].to_dict()
+    return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+
+
 def _kpis(
     session: Session,
     need_where: ColumnElement[bool],
     event_where: ColumnElement[bool],
     scope: Scope,
     today: dt.date,
+    row: dict | None = None,
 ) -> Kpis:
+    """The KPIs of the needs matching ``need_where``; ``row``: their :func:`need_measures`
+    when the caller has them already."""
     where = need_where & (Need.reported_at <= today)
-    row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
+    if row is None:
+        row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
     diary, diary_cond = diary_days(today)
     n_diary = session.scalar(select(diary).where(where & diary_cond)) or 0
     days, cond = days_to_close_counts(today)
@@ -321,27 +406,39 @@ def _kpis(
     )
 
 
-def compute_kpis(session: Session, scope: Scope, *, today: dt.date) -> Kpis:
-    """Headline indicators (see :class:`Kpis`) of ``scope`` as of ``today``."""
-    return _kpis(session, scope.need_filter(), _event_filter(scope, today), scope, today)
+def compute_kpis(session: Session, scope: Scope, *, today: dt.date, summary: bool = True) -> Kpis:
+    """Headline indicators (see :class:`Kpis`) of ``scope`` as of ``today``.
+
+    Counts of closed needs of whole months come from the closed-needs summary
+    (:mod:`grid_model.need_stats`); ``summary=False`` counts every need (same figures)."""
+    row = _need_totals(session, scope, today, summary)
+    return _kpis(session, scope.need_filter(), _event_filter(scope, today), scope, today, row)
 
 
 # --- trends, per-grid measures, heat bins ---------------------------------------------------
 
 
-def monthly_trend(session: Session, scope: Scope) -> pd.DataFrame:
+def monthly_trend(session: Session, scope: Scope, *, summary: bool = True) -> pd.DataFrame:
     """Needs per report month and category: ``month`` (``YYYY-MM``), ``category``, ``count``.
+    Closed needs of whole months are counted from the closed-needs summary (``summary=False``:
+    from every need; same figures).
 
     Months between the first and the last with no need of a category get a 0 row, so lines
     in a chart do not skip months.
     """
     month = year_month(Need.reported_at).label("month")
-    stmt = (
-        select(month, Need.category.label("category"), func.count(Need.id).label("count"))
-        .where(scope.need_filter())
-        .group_by(month, Need.category)
-    )
-    df = _frame(session, stmt)
+    stmt = select(
+        month, Need.category.label("category"), func.count(Need.id).label("count")
+    ).group_by(month, Need.category)
+    s = NeedMonthStat
+    stat_month = year_month(s.month_start).label("month")
+    stats = select(
+        stat_month, s.category.label("category"), func.sum(s.needs).label("count")
+    ).group_by(stat_month, s.category)
+    keys = ["month", "category"]
+    df = _summed(session, scope, None, stmt, stats, keys, {"count": "sum"}) if summary else None
+    if df is None:
+        df = _frame(session, stmt.where(scope.need_filter()))
     if df.empty:
         return pd.DataFrame(
             {
@@ -404,51 +501,30 @@ def _grid_need_counts(
     ``needs``. Same figures as one GROUP BY over ``needs``, an order of magnitude faster on a
     million needs.
     """
-    from grid_model import need_stats  # it builds on the definitions of this module
-
     # Grouped on an expression, not the bare column: SQLite would otherwise walk the
     # (grid_code, reported_at) index to skip the sort and fetch every row at random, 2-3x
     # slower on a million needs than a scan and a sort. Needs without a grid drop out later.
     grid_key = func.coalesce(Need.grid_code, "").label("grid_code")
     counts = select(grid_key, *need_aggregates(today, _GRID_NEED_COUNTS)).group_by(grid_key)
-    window = need_stats.summary_window(session, scope, today) if summary else None
-    if window is None:
-        return _frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
-    # The few open needs are picked by the status index, not by a wide range of the area or
-    # period (SQLite would walk that and fetch most needs at random).
-    where = scope.need_filter()
-    s = NeedMonthStat
-    queries = [
-        counts.where(
-            scope.need_filter(indexed=False)
-            & (unindexed(Need.reported_at) <= today)
-            & need_stats.open_needs()
-        ),
-        select(
+    if summary:
+        s = NeedMonthStat
+        stats = select(
             s.grid_code,
-            func.sum(s.needs).label("needs"),
-            literal_column("0").label("open"),
-            literal_column("0").label("overdue"),
-            func.sum(s.needs).label("closed"),
-            func.sum(s.needs).label("due_to_close"),
-            func.sum(s.on_time).label("on_time"),
-            func.max(s.last_diary).label("last_diary"),
-        )
-        .where(window.summary_rows(scope))
-        .group_by(s.grid_code),
-    ]
-    outside = window.closed_outside(today)
-    if outside is not None:
-        queries.append(counts.where(where & outside))
-    if window.marked:
-        queries.append(counts.where(where & window.closed_marked()))
-    parts = [_frame(session, q) for q in queries]
-    found = [p for p in parts if not p.empty]
-    if not found:
-        return parts[0]
-    frame = pd.concat(found, ignore_index=True)
-    agg = {c: "sum" for c in _GRID_NEED_COUNTS if c != "last_diary"} | {"last_diary": "max"}
-    return frame.groupby("grid_code", as_index=False).agg(agg)
+            *_summary_sums(
+                needs=func.sum(s.needs),
+                open=literal_column("0"),
+                overdue=literal_column("0"),
+                closed=func.sum(s.needs),
+                due_to_close=func.sum(s.needs),
+                on_time=func.sum(s.on_time),
+                last_diary=func.max(s.last_diary),
+            ),
+        ).group_by(s.grid_code)
+        how = {c: "sum" for c in _GRID_NEED_COUNTS if c != "last_diary"} | {"last_diary": "max"}
+        frame = _summed(session, scope, today, counts, stats, ["grid_code"], how)
+        if frame is not None:
+            return frame
+    return _frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
 
 
 def grid_measures(

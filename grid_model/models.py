@@ -214,6 +214,10 @@ class NeedMonthStat(Base):
     district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     needs: Mapped[int] = mapped_column(Integer)
     on_time: Mapped[int] = mapped_column(Integer)
+    mediated: Mapped[int] = mapped_column(Integer)  # outcome "mediated"
+    days_sum: Mapped[int] = mapped_column(Integer)  # days from report to closing, summed
+    days_n: Mapped[int] = mapped_column(Integer)  # … over the needs with a closing date
+    first_reported: Mapped[dt.date] = mapped_column(Date)
     last_diary: Mapped[dt.date | None] = mapped_column(Date)
     # indexed: readers look for the first month holding a need closed after their day
     max_closed_at: Mapped[dt.date | None] = mapped_column(Date, index=True)

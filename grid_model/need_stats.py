@@ -28,13 +28,13 @@ from sqlalchemy import (
     case,
     delete,
     exists,
-    false,
     func,
     insert,
     literal_column,
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,7 @@ from grid_model import db
 from grid_model.indicators import closed_on_time
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope
-from grid_model.sqldates import month_start
+from grid_model.sqldates import days_between, month_start
 from grid_model.sqlhints import unindexed
 
 #: A refresh with more marked buckets than this share of the summary's buckets rebuilds the
@@ -56,6 +56,10 @@ _STAT_COLUMNS = (
     "district_code",
     "needs",
     "on_time",
+    "mediated",
+    "days_sum",
+    "days_n",
+    "first_reported",
     "last_diary",
     "max_closed_at",
 )
@@ -76,6 +80,10 @@ def _bucket_aggregates(month: ColumnElement) -> list[ColumnElement]:
         _district(),
         func.count(),
         func.sum(case((closed_on_time(dt.date.max), 1), else_=0)),
+        func.sum(case((Need.outcome == "mediated", 1), else_=0)),
+        func.coalesce(func.sum(days_between(Need.reported_at, Need.closed_at)), 0),
+        func.count(Need.closed_at),
+        func.min(Need.reported_at),
         func.max(case((Need.source == "diary", Need.reported_at))),
         func.max(Need.closed_at),
     ]
@@ -156,27 +164,29 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def summary_window(session: Session, scope: Scope, today: dt.date) -> Window | None:
+def summary_window(session: Session, scope: Scope, today: dt.date | None) -> Window | None:
     """The :class:`Window` of report months whose closed needs may be read from the summary
     for ``scope`` as of ``today``, or None when none may.
 
     Whole months only, inside the scope's period and ending on or before ``today``, and
     before the first month holding a need closed after ``today`` (it is still open then).
+    ``today`` None: no day to count as of (every need counts, whatever its closing date).
     None when the scope's statuses leave out ``closed``, or too many buckets are marked.
     """
     if scope.statuses and "closed" not in scope.statuses:
         return None
-    last = min(scope.end or today, today)
-    end = _first_of_month(last + dt.timedelta(days=1))
+    last = scope.end if today is None else min(scope.end or today, today)
+    end = None if last is None else _first_of_month(last + dt.timedelta(days=1))
     start = None
     if scope.start is not None:
         start = scope.start if scope.start.day == 1 else _next_month(scope.start)
-    closed_later = session.scalar(
-        select(func.min(NeedMonthStat.month_start)).where(NeedMonthStat.max_closed_at > today)
-    )
-    if closed_later is not None:
-        end = min(end, closed_later)
-    if start is not None and start >= end:
+    if today is not None:
+        closed_later = session.scalar(
+            select(func.min(NeedMonthStat.month_start)).where(NeedMonthStat.max_closed_at > today)
+        )
+        if closed_later is not None:
+            end = min(end, closed_later)
+    if start is not None and end is not None and start >= end:
         return None
     d = NeedStatsDirty
     marked = session.execute(
@@ -195,38 +205,49 @@ is read from ``needs`` through its own index range); past it they read ``needs``
 @dataclass(frozen=True)
 class Window:
     """Report months ``[start, end)`` whose closed needs a reader takes from the summary
-    (``start`` None: from the first), except the ``marked`` (grid code, month start, month
+    (``start``/``end`` None: unbounded), except the ``marked`` (grid code, month start, month
     end) buckets."""
 
     start: dt.date | None
-    end: dt.date
+    end: dt.date | None
     marked: tuple[tuple[str, dt.date, dt.date], ...] = ()
 
     def holds(self, column: ColumnElement) -> ColumnElement[bool]:
         """``column`` (a date) falls in the window's months."""
-        cond = column < self.end
-        return cond if self.start is None else (column >= self.start) & cond
-
-    def closed_outside(self, today: dt.date) -> ColumnElement[bool] | None:
-        """Closed needs reported by ``today`` the summary does not hold for the window (those
-        reported outside it, as ranges on ``reported_at``); None when there can be none."""
-        ranges = []
-        if self.end <= today:
-            ranges.append((Need.reported_at >= self.end) & (Need.reported_at <= today))
+        conds = []
         if self.start is not None:
-            ranges.append(Need.reported_at < self.start)
-        if not ranges:
-            return None
-        return _closed() & or_(*ranges)
+            conds.append(column >= self.start)
+        if self.end is not None:
+            conds.append(column < self.end)
+        return and_(true(), *conds)
 
-    def closed_marked(self) -> ColumnElement[bool]:
-        """Closed needs of the window in marked buckets, as ranges on the ``(grid_code,
-        reported_at)`` index (false without any)."""
-        buckets = [
-            (Need.grid_code == g) & (Need.reported_at >= m) & (Need.reported_at < e)
-            for g, m, e in self.marked
-        ]
-        return _closed() & self.holds(Need.reported_at) & or_(false(), *buckets)
+    def rest(self, scope: Scope, today: dt.date | None) -> list[ColumnElement[bool]]:
+        """Where-clauses, one query each, that together pick the needs of ``scope``
+        (reported by ``today``) the summary does not hold for this window: the open ones, the
+        closed ones reported outside the window, outside every grid, or in marked buckets.
+        Each is written so an index serves it."""
+        where = scope.need_filter()
+        # The few open needs are picked by the status index, not by a wide range of the area
+        # or period (SQLite would walk that and fetch most needs at random).
+        open_ = scope.need_filter(indexed=False) & open_needs()
+        if today is not None:
+            open_ = open_ & (unindexed(Need.reported_at) <= today)
+        parts = [open_, where & _closed() & Need.grid_code.is_(None) & self.holds(Need.reported_at)]
+        outside = []
+        if self.end is not None and (today is None or self.end <= today):
+            upper = Need.reported_at >= self.end
+            outside.append(upper if today is None else upper & (Need.reported_at <= today))
+        if self.start is not None:
+            outside.append(Need.reported_at < self.start)
+        if outside:
+            parts.append(where & _closed() & or_(*outside))
+        if self.marked:
+            buckets = [
+                (Need.grid_code == g) & (Need.reported_at >= m) & (Need.reported_at < e)
+                for g, m, e in self.marked
+            ]
+            parts.append(where & _closed() & self.holds(Need.reported_at) & or_(*buckets))
+        return parts
 
     def summary_rows(self, scope: Scope) -> ColumnElement[bool]:
         """Rows of the summary inside ``scope`` (area, categories) and the window, marked

@@ -4,6 +4,7 @@ backends."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
@@ -76,9 +77,23 @@ def _random_scope(rng: random.Random, grid_codes) -> Scope:
 
 
 def _assert_same(session, scope: Scope, today: dt.date) -> None:
+    """Per-grid measures, KPIs and the monthly trend read through the summary equal the
+    plain aggregates over every need."""
     fast = grid_measures(session, scope, today=today)
     plain = grid_measures(session, scope, today=today, summary=False)
     pdt.assert_frame_equal(fast, plain, obj=f"grid_measures({scope}, today={today})")
+    fast_kpis = indicators.compute_kpis(session, scope, today=today)
+    plain_kpis = indicators.compute_kpis(session, scope, today=today, summary=False)
+    for name, value in dataclasses.asdict(plain_kpis).items():
+        got = getattr(fast_kpis, name)
+        assert got == pytest.approx(value) if isinstance(value, float) else got == value, (
+            f"compute_kpis({scope}, today={today}).{name}: {got!r} != {value!r}"
+        )
+    pdt.assert_frame_equal(
+        indicators.monthly_trend(session, scope),
+        indicators.monthly_trend(session, scope, summary=False),
+        obj=f"monthly_trend({scope})",
+    )
 
 
 def _stats(session) -> pd.DataFrame:

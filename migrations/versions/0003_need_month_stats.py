@@ -42,6 +42,7 @@ _DUE_OTHER = 15
 
 def _fill_sql(dialect: str) -> str:
     if dialect == "sqlite":
+        days = "CAST(round(julianday(closed_at) - julianday(reported_at)) AS INTEGER)"
         month = "date(reported_at, 'start of month')"
         due = (
             "date(reported_at, printf('%+d days', CASE category "
@@ -49,6 +50,7 @@ def _fill_sql(dialect: str) -> str:
             + f" ELSE {_DUE_OTHER} END))"
         )
     else:
+        days = "(closed_at - reported_at)"
         month = "CAST(date_trunc('month', reported_at) AS DATE)"
         due = (
             "(reported_at + CASE category "
@@ -57,11 +59,13 @@ def _fill_sql(dialect: str) -> str:
         )
     return f"""
         INSERT INTO need_month_stats
-            (grid_code, month_start, category, district_code, needs, on_time, last_diary,
-             max_closed_at)
+            (grid_code, month_start, category, district_code, needs, on_time, mediated,
+             days_sum, days_n, first_reported, last_diary, max_closed_at)
         SELECT grid_code, {month}, category, coalesce(district_code, ''), count(*),
                sum(CASE WHEN closed_at IS NOT NULL
                          AND closed_at <= coalesce(due_date, {due}) THEN 1 ELSE 0 END),
+               sum(CASE WHEN outcome = 'mediated' THEN 1 ELSE 0 END),
+               coalesce(sum({days}), 0), count(closed_at), min(reported_at),
                max(CASE WHEN source = 'diary' THEN reported_at END),
                max(closed_at)
         FROM needs
@@ -135,6 +139,10 @@ def upgrade() -> None:
         sa.Column("district_code", sa.String(length=6), nullable=False),
         sa.Column("needs", sa.Integer(), nullable=False),
         sa.Column("on_time", sa.Integer(), nullable=False),
+        sa.Column("mediated", sa.Integer(), nullable=False),
+        sa.Column("days_sum", sa.Integer(), nullable=False),
+        sa.Column("days_n", sa.Integer(), nullable=False),
+        sa.Column("first_reported", sa.Date(), nullable=False),
         sa.Column("last_diary", sa.Date(), nullable=True),
         sa.Column("max_closed_at", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint(
