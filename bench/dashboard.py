@@ -16,6 +16,8 @@ outside every grid on):
   ``need_month_stats`` (``grid_model.need_stats``); the same call with ``summary=False`` (one
   GROUP BY over every need, what it did before) is timed beside it as a baseline;
 - ``build map``: ``dashboard.maps.build_grid_map``;
+- (beside the map) the Overview page's reads, ``compute_kpis`` and ``monthly_trend``, with and
+  without the summary;
 - ``render``: the page's HTML (``map_html``) and the st_folium payload (leaflet script).
 
 ``page_s`` is the sum of those steps, nothing cached: the first visit to a scope. The
@@ -161,6 +163,24 @@ def time_reads(engine, area: str | None = None) -> dict[str, float]:
     return out
 
 
+def time_overview(engine, area: str | None, repeat: int) -> tuple[float, float]:
+    """Seconds (best of ``repeat``) of the Overview page's two reads — KPIs and the monthly
+    trend — through the closed-needs summary and, as the baseline, over every need."""
+    scope = Scope(area_code=area)
+
+    def run(summary: bool) -> float:
+        best = float("inf")
+        for _ in range(max(1, repeat)):
+            with Session(engine) as s:
+                t0 = time.perf_counter()
+                indicators.compute_kpis(s, scope, today=TODAY, summary=summary)
+                indicators.monthly_trend(s, scope, summary=summary)
+                best = min(best, time.perf_counter() - t0)
+        return best
+
+    return run(True), run(False)
+
+
 def raw_heatmap_baseline(engine, needs: int, sample: int) -> tuple[float, int, bool]:
     """Seconds and bytes of a folium HeatMap of raw need points (read, build, render); measured
     on ``min(needs, sample)`` points and scaled to ``needs`` when sampled."""
@@ -223,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     plain, fast = reads["grid measures, every need (baseline)"], reads["grid measures"]
     print(
         f"grid measures: closed-needs summary {fast:.3f} s vs GROUP BY over every need "
+        f"{plain:.3f} s: {plain / fast:.1f}x"
+    )
+    fast, plain = time_overview(engine, args.area, args.repeat)
+    print(
+        f"overview page (KPIs + monthly trend): summary {fast:.3f} s vs every need "
         f"{plain:.3f} s: {plain / fast:.1f}x"
     )
     warm = sum(best[k] for k in ("build map", "render html", "st_folium payload"))

@@ -3,7 +3,9 @@
 ``indicators.grid_measures`` (the Map page's colours) aggregated every need in scope: on a
 million needs SQLite needs ~1.2 s for that alone. Closed needs dominate (97 % of the demo) and,
 once closed on or before the day asked about, count the same whatever that day is, so they are
-summed here per (grid, report month, category, district): ``need_month_stats``.
+summed here per (grid, report month, category, district): ``need_month_stats`` — count,
+closed on time, mediated, days to close (sum and count), first report, last diary entry, last
+closing date. KPIs and the monthly trend read it too.
 
 Exactness does not depend on callers remembering to refresh: triggers on ``needs`` write the
 (grid, month) of every closed need inserted, updated or deleted into ``need_stats_dirty``;
