@@ -6,9 +6,11 @@ need closed on or before the day ``today`` a report is made for counts the same 
 day is: once in ``needs``, ``closed`` and ``due_to_close``, in ``on_time`` if closed by its due
 date, in ``last_diary`` by its report date if it came from a diary. So closed needs are summed
 per (grid, report month, category, district) in :class:`~grid_model.models.NeedMonthStat`
-(82 k rows for 1 M needs at street scale) and :func:`grid_model.indicators.grid_measures`
-reads whole months from there, counting from ``needs`` only the open needs, the months at the
-edges of the period and any bucket not up to date.
+(82 k rows for 1 M needs at street scale). :func:`grid_model.indicators.grid_measures`,
+:func:`~grid_model.indicators.compute_kpis` and :func:`~grid_model.indicators.monthly_trend`
+read whole months from there and count from ``needs`` only the rest (:meth:`Window.rest`):
+open needs, the months at the edges of the period, needs outside every grid and any bucket
+not up to date. Tests compare every reader with its plain aggregate over random scopes.
 
 Exactness does not rest on callers: triggers on ``needs`` (migration 0003) mark the (grid,
 month) of every closed need inserted, changed or deleted in
