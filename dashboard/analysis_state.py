@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.i18n import current_lang
 from dashboard.labels_analysis import ANALYSIS_LABELS
 from grid_model.errors import GridLawError
 from grid_model.scope import Scope
@@ -142,13 +143,39 @@ def plan_rebalance(scope: Scope, *, k: int | None, tolerance: float, locked: tup
         return rebalance_community(s, scope, k=k, tolerance=tolerance, locked=tuple(locked))
 
 
-def apply_plan(plan, *, actor: str, on: dt.date) -> None:
-    """Store ``plan`` as new assignment periods (with an audit entry); caches are cleared."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spare_assistants(url: str, area_code: str | None, day: dt.date) -> pd.DataFrame:
+    from grid_model.rebalance import spare_assistants
+
+    with state._session_for(url) as s:
+        return spare_assistants(s, area_code, day=day)
+
+
+def spare_assistants(scope: Scope, *, day: dt.date) -> pd.DataFrame:
+    """Who a planned new assistant can be: ``code, name, capacity``."""
+    return _spare_assistants(state.database_url(), scope.area_code, day)
+
+
+def apply_plan(
+    plan,
+    *,
+    actor: str,
+    on: dt.date,
+    new_workers: dict[str, str] | None = None,
+    force: bool = False,
+):
+    """Store ``plan`` as new assignment periods (with an audit entry), planned new assistants
+    being the workers of ``new_workers`` (``force``: even out of tolerance); caches are
+    cleared. Returns the plan as applied (new assistants renamed), which
+    :func:`reverse_plan` can undo."""
     from grid_model.rebalance import apply_plan as store
 
     with state.write() as s:
-        store(s, plan, actor=actor, on=on)
+        store(
+            s, plan, actor=actor, on=on, new_workers=new_workers, force=force, lang=current_lang()
+        )
     state.clear_cache()
+    return plan.with_assistants(new_workers) if new_workers else plan
 
 
 def reverse_plan(plan):

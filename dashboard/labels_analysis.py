@@ -190,6 +190,30 @@ ANALYSIS_LABELS: dict[str, dict[str, str]] = {
         "zh": "所选区域目前没有在岗的网格助理员",
         "en": "No grid assistant is assigned in the chosen area today",
     },
+    "rb_new_title": {
+        "zh": "方案新增了助理员：请为每位新增助理员选定人员（在岗、尚未负责网格的网格助理员）",
+        "en": "The plan adds assistants: choose who each new assistant is (active grid "
+        "assistants who cover no grid today)",
+    },
+    "rb_new_who": {"zh": "{label} 由谁担任", "en": "Who is {label}"},
+    "rb_new_missing": {
+        "zh": "方案需要 {n} 位新增助理员，但只有 {spare} 位在岗且未负责网格的网格助理员。"
+        "请先在“数据”页导入人员，或减少助理员人数。",
+        "en": "The plan needs {n} new assistants but only {spare} active grid assistants "
+        "cover no grid. Import the workers on the Data page first, or plan for fewer.",
+    },
+    "rb_new_twice": {
+        "zh": "同一人不能担任两位新增助理员",
+        "en": "One person cannot be two of the new assistants",
+    },
+    "rb_force": {
+        "zh": "方案超出容差，仍然应用",
+        "en": "Apply although the plan misses the tolerance",
+    },
+    "rb_force_help": {
+        "zh": "工作量最大偏差超出所设容差；确认后按此方案调整",
+        "en": "The largest workload deviation exceeds the tolerance set; apply it on purpose",
+    },
     "rb_hint": {
         "zh": "设置参数后点击“生成调配方案”",
         "en": "Set the options and press 'Plan'",

@@ -301,7 +301,7 @@ def cmd_rebalance(args) -> int:
 
             gio.write_frame(out, Path(args.out))
         if args.apply:
-            apply_plan(s, plan, actor="cli", on=dt.date.today())
+            apply_plan(s, plan, actor="cli", on=dt.date.today(), lang=args.lang)
     print(plan.message if getattr(plan, "message", None) else "")
     print(f"max_deviation={plan.max_deviation:.3f} moved={plan.moved} contiguous={plan.contiguous}")
     return EXIT_OK if getattr(plan, "within_tolerance", True) else EXIT_ERROR

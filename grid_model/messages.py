@@ -95,6 +95,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Closed-needs summary refreshed: {buckets} (grid, month) buckets recomputed; "
         "planner statistics of needs refreshed",
     },
+    # rebalancing: why a plan cannot be applied
+    "plan_split": {
+        "zh": "方案中有片区不连片或锁定网格被调整,不能应用",
+        "en": "plan: a territory is split or a locked grid moves; such a plan cannot be applied",
+    },
+    "plan_tolerance": {
+        "zh": "方案最大偏差 {dev:.1%} 超出容差 {tol:.0%};确认后可强制应用",
+        "en": "plan: max deviation {dev:.1%} exceeds the tolerance {tol:.0%}; apply it anyway "
+        "only on purpose (force)",
+    },
+    "plan_no_grid": {
+        "zh": "方案中的网格不存在:{codes}",
+        "en": "plan: grid(s) {codes} do not exist",
+    },
+    "plan_no_worker": {
+        "zh": "方案中的人员不存在:{codes}(新增助理员 NEW-n 需指定人员)",
+        "en": "plan: no worker {codes}; name who each planned new assistant (NEW-n) is",
+    },
+    "plan_not_assistant": {
+        "zh": "{codes} 不是在岗的网格助理员",
+        "en": "{codes}: not active grid assistants",
+    },
+    "plan_stale": {
+        "zh": "网格 {codes} 的助理员在生成方案后已变更,请重新生成方案",
+        "en": "plan: today's assistant of grid(s) {codes} changed since the plan was made; "
+        "plan again",
+    },
+    "plan_early": {
+        "zh": "生效日期 {on} 早于网格 {codes} 现有分工的开始日期",
+        "en": "on={on}: before the start of the open assignment of grid(s) {codes}",
+    },
     "relocated": {
         "zh": "重新定位 {checked} 条需求,{changed} 条所属网格有变化",
         "en": "Relocated {checked} needs; {changed} changed grid",

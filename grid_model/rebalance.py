@@ -50,7 +50,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import networkx as nx
@@ -63,6 +63,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.messages import t
 from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
 from grid_model.scope import Scope
 
@@ -165,6 +166,19 @@ class RebalancePlan:
     def mapping(self) -> dict[str, str]:
         """grid code → assistant code."""
         return dict(zip(self.assignment["grid_code"], self.assignment["assistant"], strict=True))
+
+    def new_assistants(self) -> list[str]:
+        """The planned new assistants (``NEW-1``…), who need a worker before it is applied."""
+        return sorted(
+            {a for a in self.loads["assistant"] if str(a).startswith(NEW_PREFIX)},
+            key=lambda a: int(a[len(NEW_PREFIX) :]),
+        )
+
+    def with_assistants(self, names: Mapping[str, str]) -> RebalancePlan:
+        """This plan with assistants renamed (``NEW-1`` → a worker code): what was applied."""
+        a = self.assignment.assign(assistant=self.assignment["assistant"].replace(names))
+        loads = self.loads.assign(assistant=self.loads["assistant"].replace(names))
+        return replace(self, assignment=a, loads=loads)
 
 
 @dataclass
@@ -1677,6 +1691,29 @@ def rebalance_community(
     )
 
 
+def spare_assistants(session: Session, area_code: str | None, *, day: dt.date) -> pd.DataFrame:
+    """Active grid assistants with capacity who cover no grid on ``day`` — who a planned new
+    assistant (``NEW-1``…) can be — from the district of ``area_code`` (all without one):
+    ``code, name, capacity``, by code."""
+    covering = select(Assignment.worker_id).where(
+        (Assignment.role == Role.grid_assistant.value)
+        & (Assignment.valid_from <= day)
+        & (Assignment.valid_to.is_(None) | (Assignment.valid_to > day))
+    )
+    conds = [
+        Worker.role == Role.grid_assistant.value,
+        Worker.active.is_(True),
+        Worker.capacity > 0,
+        Worker.id.not_in(covering),
+    ]
+    if area_code:
+        conds.append(Worker.district_code.is_(None) | (Worker.district_code == area_code[:6]))
+    rows = session.execute(
+        select(Worker.code, Worker.name, Worker.capacity).where(*conds).order_by(Worker.code)
+    ).all()
+    return pd.DataFrame(rows, columns=["code", "name", "capacity"])
+
+
 def apply_plan(
     session: Session,
     plan: RebalancePlan,
@@ -1685,6 +1722,7 @@ def apply_plan(
     on: dt.date,
     new_workers: Mapping[str, str] | None = None,
     force: bool = False,
+    lang: str = "zh",
 ) -> AuditEntry:
     """Write ``plan``: for each grid whose assistant changes, close the open grid-assistant
     assignment (``valid_to = on``) and open one for the new assistant from ``on``; history is
@@ -1697,6 +1735,8 @@ def apply_plan(
         Worker code for each planned new assistant (``NEW-1`` → ``A0107``).
     force : bool
         Apply a plan that misses the tolerance (never one that is split or breaks a lock).
+    lang : {"zh", "en"}
+        Language of the error messages.
 
     Raises
     ------
@@ -1712,13 +1752,10 @@ def apply_plan(
     if not actor:
         raise InvalidInputError("actor: expected who applies the plan")
     if not plan.contiguous or not plan.locks_respected:
-        raise InvalidInputError(
-            "plan: a territory is split or a locked grid moves; such a plan cannot be applied"
-        )
+        raise InvalidInputError(t("plan_split", lang))
     if not plan.within_tolerance and not force:
         raise InvalidInputError(
-            f"plan: max deviation {plan.max_deviation:.1%} exceeds the tolerance "
-            f"{plan.tolerance:.0%}; pass force=True to apply it anyway"
+            t("plan_tolerance", lang, dev=plan.max_deviation, tol=plan.tolerance)
         )
     rename = dict(new_workers or {})
     moves = plan.moves()
@@ -1729,21 +1766,19 @@ def apply_plan(
     )
     missing = sorted(set(grid_codes) - set(grid_ids))
     if missing:
-        raise NotFoundError(f"plan: grid(s) {missing[:5]} do not exist")
+        raise NotFoundError(t("plan_no_grid", lang, codes=", ".join(missing[:5])))
     workers = {
         w.code: w
         for w in session.scalars(select(Worker).where(Worker.code.in_(set(moves["worker"]))))
     }
     unknown = sorted(set(moves["worker"]) - set(workers))
     if unknown:
-        raise NotFoundError(
-            f"plan: no worker {unknown[:5]}; map planned new assistants with new_workers="
-        )
+        raise NotFoundError(t("plan_no_worker", lang, codes=", ".join(unknown[:5])))
     not_fit = sorted(
         c for c, w in workers.items() if not w.active or w.role != Role.grid_assistant.value
     )
     if not_fit:
-        raise InvalidInputError(f"new_workers: {not_fit} are not active grid assistants")
+        raise InvalidInputError(t("plan_not_assistant", lang, codes=", ".join(not_fit)))
     open_rows = session.execute(
         select(Assignment, Grid.code, Worker.code)
         .join(Grid, Grid.id == Assignment.grid_id)
@@ -1767,15 +1802,10 @@ def apply_plan(
         or (m.previous is None and by_grid.get(m.grid_code))
     ]
     if stale:
-        raise InvalidInputError(
-            f"plan: today's assistant of grid(s) {stale[:5]} changed since the plan was made; "
-            "plan again"
-        )
+        raise InvalidInputError(t("plan_stale", lang, codes=", ".join(stale[:5])))
     early = sorted({g for g, rows in by_grid.items() for a, _ in rows if a.valid_from > on})
     if early:
-        raise InvalidInputError(
-            f"on={on}: before the start of the open assignment of grid(s) {early[:5]}"
-        )
+        raise InvalidInputError(t("plan_early", lang, on=on, codes=", ".join(early[:5])))
     for m in moves.itertuples():
         for row, _ in by_grid.get(m.grid_code, []):
             row.valid_to = on

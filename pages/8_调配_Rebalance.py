@@ -62,6 +62,7 @@ basemap = c4.selectbox(
     tr("basemap"), ("none", "osm"), format_func=texts("basemap."), key="rb_basemap"
 )
 
+pickers = st.container()  # who the plan's new assistants are, above the buttons
 b1, b2, b3 = st.columns(3)
 run = b1.button(tr("rb_run"), key="rb_run", type="primary")
 if run:
@@ -78,17 +79,49 @@ if run:
         views.show_error(exc)
 
 plan = st.session_state.get(KEY_PLAN)
-apply = b2.button(tr("rb_apply"), key="rb_apply", disabled=plan is None)
+new_workers: dict[str, str] = {}
+cannot_apply = plan is None
+if plan is not None and plan.new_assistants():
+    wanted = plan.new_assistants()
+    spare = analysis_state.spare_assistants(filters.scope, day=filters.today)
+    who = dict(zip(spare["code"], spare["name"], strict=True))
+    with pickers:
+        st.markdown(tr("rb_new_title"))
+        if len(spare) < len(wanted):
+            st.warning(tr("rb_new_missing", n=len(wanted), spare=len(spare)))
+            cannot_apply = True
+        else:
+            cols = st.columns(min(4, len(wanted)))
+            for i, label in enumerate(wanted):
+                new_workers[label] = cols[i % len(cols)].selectbox(
+                    tr("rb_new_who", label=label),
+                    list(who),
+                    index=i,
+                    format_func=lambda c: f"{who[c]} · {c}",
+                    key=f"rb_new_{label}",
+                )
+            if len(set(new_workers.values())) < len(new_workers):
+                st.warning(tr("rb_new_twice"))
+                cannot_apply = True
+force = False
+if plan is not None and not (plan.contiguous and plan.locks_respected):
+    cannot_apply = True  # the service refuses such a plan; the summary below says why
+elif plan is not None and not plan.within_tolerance:
+    force = pickers.checkbox(tr("rb_force"), key="rb_force", help=tr("rb_force_help"))
+    cannot_apply = cannot_apply or not force
+apply = b2.button(tr("rb_apply"), key="rb_apply", disabled=cannot_apply)
 undo = b3.button(tr("rb_undo"), key="rb_undo", disabled=KEY_APPLIED not in st.session_state)
 if apply and plan is not None:
     try:
-        analysis_state.apply_plan(plan, actor=filters.viewer.name, on=filters.today)
+        applied = analysis_state.apply_plan(
+            plan, actor=filters.viewer.name, on=filters.today, new_workers=new_workers, force=force
+        )
     except ImportError:
         st.info(tr("service_missing", name=SERVICE))
     except GridLawError as exc:
         views.show_error(exc)
     else:
-        st.session_state[KEY_APPLIED] = plan
+        st.session_state[KEY_APPLIED] = applied
         del st.session_state[KEY_PLAN]
         # Rerun so the buttons above are drawn again with Undo enabled.
         st.session_state[KEY_FLASH] = tr("rb_applied", moved=plan.moved, on=filters.today)
@@ -96,7 +129,8 @@ if apply and plan is not None:
 if undo and KEY_APPLIED in st.session_state:
     back = analysis_state.reverse_plan(st.session_state[KEY_APPLIED])
     try:
-        analysis_state.apply_plan(back, actor=filters.viewer.name, on=filters.today)
+        # restoring what was there is meant, whatever its balance
+        analysis_state.apply_plan(back, actor=filters.viewer.name, on=filters.today, force=True)
     except GridLawError as exc:
         views.show_error(exc)
     else:

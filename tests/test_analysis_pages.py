@@ -261,3 +261,68 @@ def test_rebalance_page_plans_applies_and_undoes(committed_engine, app_env):  # 
     at.button(key="rb_undo").click().run()
     assert not at.error, [e.value for e in at.error]
     assert open_assistants() == 11
+
+
+@pytest.mark.db
+def test_rebalance_page_names_new_assistants_before_applying(committed_engine, app_env):  # noqa: F811
+    """A plan for more assistants than stay asks who each new one is (active grid assistants
+    covering no grid), applies with them, and undoes. Yude has 11 grids and 11 assistants; 5 of
+    them leave (inactive), so a plan for 8 keeps 6 and adds NEW-1 and NEW-2."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from grid_model.models import Assignment, Worker
+    from grid_model.seed import seed_demo
+    from tests.factories import add_worker
+
+    with Session(committed_engine) as s, s.begin():
+        seed_demo(s, scale="community", seed=0)
+        add_worker(s, code="A-HIRED-1", name="新助理一", role="grid_assistant")
+        add_worker(s, code="A-HIRED-2", name="新助理二", role="grid_assistant")
+        add_worker(s, code="A-LEFT", name="已离岗", role="grid_assistant", active=False)
+        leaving = s.scalars(
+            select(Worker).where(Worker.role == "grid_assistant", Worker.id.in_(
+                select(Assignment.worker_id).where(Assignment.valid_to.is_(None))
+            )).order_by(Worker.code).limit(5)
+        ).all()  # fmt: skip
+        for w in leaving:
+            w.active = False
+
+    def grids_of(code: str) -> int:
+        with Session(committed_engine) as s:
+            return s.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .join(Worker, Worker.id == Assignment.worker_id)
+                .where(Worker.code == code, Assignment.valid_to.is_(None))
+            )
+
+    app_env(committed_engine.url.render_as_string(hide_password=False))
+    at = _run("pages/8_调配_Rebalance.py")
+    at.number_input(key="rb_k").set_value(9).run()
+    at.number_input(key="rb_tolerance").set_value(40).run()
+    at.button(key="rb_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("只有 2 位" in w.value for w in at.warning)  # 3 new, 2 who could be
+    assert at.button(key="rb_apply").disabled
+
+    at.number_input(key="rb_k").set_value(8).run()
+    at.button(key="rb_run").click().run()
+    who = at.selectbox(key="rb_new_NEW-1")
+    assert who.options == ["新助理一 · A-HIRED-1", "新助理二 · A-HIRED-2"]
+    who.set_value("A-HIRED-2").run()  # NEW-2 defaults to the same person now
+    assert any("同一人" in w.value for w in at.warning) and at.button(key="rb_apply").disabled
+    at.selectbox(key="rb_new_NEW-2").set_value("A-HIRED-1").run()
+    assert not at.warning
+    assert at.button(key="rb_apply").disabled  # out of tolerance (94 %): only on purpose
+    at.checkbox(key="rb_force").check().run()
+    assert not at.button(key="rb_apply").disabled
+    at.button(key="rb_apply").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert grids_of("A-HIRED-2") >= 1 and grids_of("A-HIRED-1") >= 1
+    # Undo would give grids back to the five who left: refused, in Chinese, nothing changed.
+    at.button(key="rb_undo").click().run()
+    assert [e.value for e in at.error] == [
+        "错误：" + ", ".join(f"W440703006106A0{i}" for i in range(1, 6)) + " 不是在岗的网格助理员"
+    ]
+    assert grids_of("A-HIRED-2") >= 1 and grids_of("A-HIRED-1") >= 1

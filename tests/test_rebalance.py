@@ -18,6 +18,7 @@ from grid_model.rebalance import (
     grid_adjacency,
     plan_rebalance,
     rebalance_community,
+    spare_assistants,
     validate_plan,
 )
 from grid_model.scope import Scope
@@ -387,6 +388,8 @@ def test_apply_plan_closes_and_opens_rows_and_audits(session, block):
     again = rebalance_community(session, scope, **PERIOD)
     assert again.moved == 0
     with pytest.raises(InvalidInputError, match="changed since the plan"):
+        apply_plan(session, plan, actor="planner-1", on=ON, lang="en")
+    with pytest.raises(InvalidInputError, match="已变更,请重新生成方案"):
         apply_plan(session, plan, actor="planner-1", on=ON)
 
 
@@ -397,6 +400,9 @@ def test_hire_needs_a_worker_for_the_new_territory(session, block):
     assert "NEW-1" in set(plan.assignment["assistant"])
     with pytest.raises(NotFoundError, match="NEW-1"):
         apply_plan(session, plan, actor="planner", on=ON)
+    add_worker(session, code="M9", name="调解员", role="mediator")
+    with pytest.raises(InvalidInputError, match="M9: not active grid assistants"):
+        apply_plan(session, plan, actor="planner", on=ON, new_workers={"NEW-1": "M9"}, lang="en")
     add_worker(session, code="A9", name="新助理")
     apply_plan(session, plan, actor="planner", on=ON, new_workers={"NEW-1": "A9"})
     mine = [c for c, a in plan.mapping().items() if a == "NEW-1"]
@@ -437,8 +443,31 @@ def test_apply_refuses_bad_plans(session, block):
     assert plan.loads["load"].sum() == 14.0
     assert not plan.within_tolerance and plan.contiguous
     with pytest.raises(InvalidInputError, match="force"):
+        apply_plan(session, plan, actor="planner", on=ON, lang="en")
+    with pytest.raises(InvalidInputError, match="超出容差"):
         apply_plan(session, plan, actor="planner", on=ON)
     with pytest.raises(InvalidInputError, match="before the start"):
-        apply_plan(session, plan, actor="planner", on=D(2023, 1, 1), force=True)
+        apply_plan(session, plan, actor="planner", on=D(2023, 1, 1), force=True, lang="en")
     with pytest.raises(NotFoundError, match="no active grids"):
         rebalance_community(session, Scope(area_code="440703006999"), **PERIOD)
+
+
+@pytest.mark.db
+def test_spare_assistants_are_active_grid_assistants_covering_no_grid(session):
+    c = make_community(session, n_grids=2)
+    add_worker(session, code="S1", role="grid_assistant")
+    add_worker(session, code="S0", role="grid_assistant", active=False)
+    add_worker(session, code="SC", role="grid_assistant", capacity=0.0)
+    add_worker(session, code="SD", role="grid_assistant", district_code="440704")
+    add_worker(session, code="SM", role="mediator")
+    past = add_worker(session, code="SP", role="grid_assistant")
+    assign(session, past, c.grids[0], valid_from=dt.date(2023, 1, 1), valid_to=dt.date(2024, 1, 1))
+    later = add_worker(session, code="SL", role="grid_assistant")
+    assign(session, later, c.grids[1], valid_from=dt.date(2026, 1, 1))
+    spare = spare_assistants(session, c.code, day=dt.date(2025, 6, 1))
+    assert spare["code"].tolist() == ["S1", "SL", "SP"]
+    assert spare_assistants(session, None, day=dt.date(2026, 2, 1))["code"].tolist() == [
+        "S1",
+        "SD",
+        "SP",
+    ]
