@@ -28,7 +28,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    distinct,
     func,
     literal_column,
     select,
@@ -49,7 +48,8 @@ from grid_model.models import (
 )
 from grid_model.queries import NEED_COLUMNS
 from grid_model.scope import Scope, Viewer, redact
-from grid_model.sqldates import add_days, days_between, is_weekday, year_month
+from grid_model.sqldates import add_days, days_between, year_month
+from grid_model.workdays import count_workdays, working_days
 
 #: Days to close a need of each category when it has no ``due_date`` of its own.
 DUE_DAYS: dict[str, int] = {
@@ -162,12 +162,13 @@ def need_aggregates(day: dt.date, names: Iterable[str] | None = None) -> list[La
     return [measures[n].label(n) for n in (names or measures)]
 
 
-def diary_days(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
-    """``(count label, condition)``: distinct working days (Mon–Fri) up to ``day`` with an
-    entry from source ``diary``. The condition goes in ``WHERE``, so only diary entries are
-    counted (a DISTINCT over every need would sort them all)."""
-    cond = (Need.source == "diary") & (Need.reported_at <= day) & is_weekday(Need.reported_at)
-    return func.count(distinct(Need.reported_at)).label("diary_days"), cond
+def diary_dates(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
+    """``(date label, condition)``: select the distinct report dates of entries from source
+    ``diary`` up to ``day``; :func:`grid_model.workdays.count_workdays` counts the working days
+    among them (diary compliance). The condition goes in ``WHERE``, so only diary entries are
+    read (a DISTINCT over every need would sort them all)."""
+    cond = (Need.source == "diary") & (Need.reported_at <= day)
+    return Need.reported_at.label("diary_date"), cond
 
 
 def days_to_close_counts(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
@@ -182,13 +183,6 @@ def days_to_close_counts(day: dt.date) -> tuple[Label, ColumnElement[bool]]:
 def rate(numerator: float, denominator: float) -> float | None:
     """``numerator / denominator``, or None when the denominator is 0."""
     return float(numerator) / float(denominator) if denominator else None
-
-
-def working_days(start: dt.date, end: dt.date) -> int:
-    """Monday–Friday days in ``[start, end]`` (public holidays are not known here)."""
-    if end < start:
-        return 0
-    return int(np.busday_count(start, end + dt.timedelta(days=1)))
 
 
 def median_from_counts(values, counts) -> float | None:
@@ -383,8 +377,8 @@ def _kpis(
     where = need_where & (Need.reported_at <= today)
     if row is None:
         row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
-    diary, diary_cond = diary_days(today)
-    n_diary = session.scalar(select(diary).where(where & diary_cond)) or 0
+    diary, diary_cond = diary_dates(today)
+    n_diary = count_workdays(session.scalars(select(diary).distinct().where(where & diary_cond)))
     days, cond = days_to_close_counts(today)
     hist = _frame(session, select(days, func.count().label("n")).where(where & cond).group_by(days))
     services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0

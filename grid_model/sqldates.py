@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 
 
 class add_days(FunctionElement):  # noqa: N801 - reads like a SQL function
@@ -31,14 +31,6 @@ class days_between(FunctionElement):  # noqa: N801
     type = Integer()
     inherit_cache = True
     name = "days_between"
-
-
-class weekday(FunctionElement):  # noqa: N801
-    """Day of the week, 0 = Sunday … 6 = Saturday (both backends' native numbering)."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "weekday"
 
 
 class year_month(FunctionElement):  # noqa: N801
@@ -85,18 +77,6 @@ def _days_between_pg(element, compiler, **kw):
     return f"(CAST({b} AS DATE) - CAST({a} AS DATE))"
 
 
-@compiles(weekday, "sqlite")
-def _weekday_sqlite(element, compiler, **kw):
-    (d,) = _args(compiler, element, **kw)
-    return f"CAST(strftime('%w', {d}) AS INTEGER)"
-
-
-@compiles(weekday, "postgresql")
-def _weekday_pg(element, compiler, **kw):
-    (d,) = _args(compiler, element, **kw)
-    return f"CAST(EXTRACT(DOW FROM CAST({d} AS DATE)) AS INTEGER)"
-
-
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element, compiler, **kw):
     (d,) = _args(compiler, element, **kw)
@@ -119,8 +99,3 @@ def _month_start_sqlite(element, compiler, **kw):
 def _month_start_pg(element, compiler, **kw):
     (d,) = _args(compiler, element, **kw)
     return f"CAST(date_trunc('month', CAST({d} AS DATE)) AS DATE)"
-
-
-def is_weekday(d: ColumnElement) -> ColumnElement[bool]:
-    """Monday to Friday."""
-    return weekday(d).between(1, 5)

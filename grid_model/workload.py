@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -24,16 +25,16 @@ from grid_model.errors import InvalidInputError
 from grid_model.indicators import (
     count_if,
     days_to_close_counts,
-    diary_days,
+    diary_dates,
     median_from_counts,
     need_aggregates,
     open_at,
     overdue_at,
     per_1000,
-    working_days,
 )
 from grid_model.models import Assignment, Category, Grid, Need, Worker
 from grid_model.scope import Scope
+from grid_model.workdays import is_workday, working_days
 
 #: Weight of one need of each category; override per call with ``weights=``.
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -259,11 +260,12 @@ def assistant_workload(
             ag.c.assistant_code
         ),
     )
-    diary, diary_cond = diary_days(as_of)
-    diaries = _frame(
-        session,
-        _by_assistant(ag, diary, where=cohort & diary_cond).group_by(ag.c.assistant_code),
-    )
+    diary, diary_cond = diary_dates(as_of)
+    dated = _frame(
+        session, _by_assistant(ag, diary, where=cohort & diary_cond).distinct()
+    )  # one row per assistant and diary day
+    worked = dated.loc[np.array([is_workday(d) for d in dated["diary_date"]], dtype=bool)]
+    diaries = worked.groupby("assistant_code").size().rename("diary_days").reset_index()
     days, closed_cond = days_to_close_counts(as_of)
     hist = _frame(
         session,

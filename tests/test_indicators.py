@@ -327,3 +327,15 @@ def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
                 assert "SCAN needs |" not in f"{plan} |", plan  # not a table scan
     finally:
         engine.dispose()
+
+
+@pytest.mark.db
+def test_diary_compliance_follows_the_chinese_holiday_calendar(session):
+    """National Day 2025: Oct 1–8 off, Saturday Oct 11 worked in lieu. Diary entries on
+    Monday 29 Sep, Friday 3 Oct (a holiday) and Saturday 11 Oct: 2 of 5 working days."""
+    c = make_community(session, n_grids=1)
+    for day in (D(2025, 9, 29), D(2025, 10, 3), D(2025, 10, 11), D(2025, 10, 11)):
+        add_need(session, grid_code=c.grid_codes[0], reported_at=day, source="diary")
+    scope = Scope(area_code=c.code, start=D(2025, 9, 29), end=D(2025, 10, 12))
+    k = compute_kpis(session, scope, today=D(2025, 12, 31))
+    assert k.diary_compliance == pytest.approx(2 / 5)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from grid_model.errors import InvalidInputError
+from grid_model.scope import Scope
 from grid_model.workload import (
     ASSISTANT_COLUMNS,
     DEFAULT_WEIGHTS,
@@ -182,3 +183,18 @@ def test_assistant_workload_other_area_is_empty(session, community):
         session, Scope(area_code="440703006107"), start=START, end=END, today=TODAY
     )
     assert df.empty and list(df.columns) == ASSISTANT_COLUMNS
+
+
+@pytest.mark.db
+def test_diary_compliance_of_an_assistant_skips_holidays(session):
+    """Spring Festival 2025 (Jan 28 – Feb 4 off, Sunday Jan 26 and Saturday Feb 8 worked):
+    entries on Sunday Jan 26, Wednesday Jan 29 (a holiday) and Monday Feb 10 in a period of
+    Jan 20 – Feb 14 with 16 working days (5 + 26th + 27th + 5th–8th + 5): 2 of 16."""
+    c = make_community(session, n_grids=1, staff_from=D(2024, 1, 1))
+    for day in (D(2025, 1, 26), D(2025, 1, 29), D(2025, 2, 10)):
+        add_need(session, grid_code=c.grid_codes[0], reported_at=day, source="diary")
+    df = assistant_workload(
+        session, Scope(area_code=c.code), start=D(2025, 1, 20), end=D(2025, 2, 14),
+        today=D(2025, 3, 1),
+    )  # fmt: skip
+    assert df["diary_compliance"].tolist() == [pytest.approx(2 / 16)]
