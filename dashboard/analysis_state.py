@@ -193,10 +193,10 @@ def reverse_plan(plan):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _access(url: str, skey: tuple, walk_m: float):
-    from grid_model.access_coverage import access_table
+    from grid_model.access_coverage import need_access
 
     with state._session_for(url) as s:
-        return access_table(s, Scope(*skey), walk_m=walk_m)
+        return need_access(s, Scope(*skey), walk_m=walk_m)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -218,8 +218,9 @@ def _suggest(url: str, skey: tuple, walk_m: float, p: int, candidates: str, day:
     return out, dict(out.attrs)
 
 
-def access(scope: Scope, *, walk_m: float) -> pd.DataFrame:
-    """Each need with the distance to its nearest service point (no personal columns)."""
+def access(scope: Scope, *, walk_m: float):
+    """Distances of the needs to their nearest service point, and those beyond ``walk_m``
+    (:class:`grid_model.access_coverage.NeedAccess`; no personal columns)."""
     return _access(state.database_url(), state.scope_key(scope), float(walk_m))
 
 

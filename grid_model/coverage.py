@@ -33,7 +33,7 @@ from grid_model.access_coverage import (
     _active_grids,
     _check_walk_m,
     _drop_slivers,
-    access_table,
+    need_access,
 )
 from grid_model.errors import InvalidInputError
 from grid_model.indicators import due_date_expr, overdue_at
@@ -563,9 +563,6 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
 
 
 def _access_gap(session, scope, today, walk_m, hidden) -> Gap:
-    table = access_table(session, scope, walk_m=walk_m)
-    beyond = table[~table["covered"] & (table["reported_at"] <= today)]
-    beyond = beyond.drop(columns="covered").sort_values(
-        ["distance_m", "need_id"], ascending=[False, True]
-    )
-    return _need_gap("beyond_walking_distance", beyond, hidden)
+    beyond = need_access(session, scope, walk_m=walk_m).beyond
+    beyond = beyond[pd.to_datetime(beyond["reported_at"]) <= pd.Timestamp(today)]
+    return _need_gap("beyond_walking_distance", beyond.reset_index(drop=True), hidden)

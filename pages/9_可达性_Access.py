@@ -51,10 +51,10 @@ except GridLawError as exc:
     views.show_error(exc)
     st.stop()
 
-beyond = int((~needs["covered"]).sum())
+beyond = len(needs.beyond)
 m1, m2, m3, m4 = st.columns(4)
 with m1:
-    views.metric("acc_needs_total", tr("acc_needs"), views.fmt_number(len(needs)))
+    views.metric("acc_needs_total", tr("acc_needs"), views.fmt_number(needs.needs))
 with m2:
     views.metric("acc_beyond_total", tr("acc_beyond"), views.fmt_number(beyond))
 with m3:
@@ -64,8 +64,7 @@ with m3:
         views.fmt_number(info.get("needs_covered_total", 0)),
     )
 with m4:
-    median = float(needs["distance_m"].median()) if len(needs) else None
-    views.metric("acc_median_m", tr("acc_median"), views.fmt_number(median) + " m")
+    views.metric("acc_median_m", tr("acc_median"), views.fmt_number(needs.median_m) + " m")
 
 m = analysis_maps.build_access_map(
     grids,

@@ -20,6 +20,7 @@ from grid_model.access_coverage import (
     access_table,
     grid_access_table,
     nearest_service_distance,
+    need_access,
     suggest_service_points,
     uncovered_area,
 )
@@ -121,6 +122,22 @@ def test_access_table_distances_and_cover(session):
     assert t["covered"].to_dict() == {near.id: True, mid.id: True, far.id: False}
     assert set(t["nearest_point"]) == {"R1"}
     assert not {"resident_name", "resident_phone"} & set(t.columns)
+
+    # need_access: the same distances by id, and only the far need in full
+    a = need_access(session, SCOPE, walk_m=1000)
+    assert a.needs == 3 and a.distances.tolist() == pytest.approx(t["distance_m"].tolist())
+    assert a.median_m == pytest.approx(500.0, rel=1e-3)
+    assert a.beyond["need_id"].tolist() == [far.id]
+    row = a.beyond.iloc[0]
+    assert (row["nearest_point"], row["grid_code"], row["external_id"]) == (
+        "R1",
+        None,
+        far.external_id,
+    )
+    assert row["distance_m"] == pytest.approx(1500.0, rel=1e-3)
+    assert row["reported_at"] == far.reported_at
+    assert not {"resident_name", "resident_phone", "covered"} & set(a.beyond.columns)
+    assert need_access(session, SCOPE, walk_m=2000).beyond.empty
 
 
 @pytest.mark.db
