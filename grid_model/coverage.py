@@ -36,7 +36,7 @@ from grid_model.access_coverage import (
     need_access,
 )
 from grid_model.errors import InvalidInputError
-from grid_model.indicators import due_date_expr, overdue_at
+from grid_model.indicators import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
 from grid_model.scope import Scope, Viewer
 
@@ -480,13 +480,25 @@ def _last_date(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap]:
+    # The latest diary entry of each grid: walk the (grid_code, reported_at) index backwards
+    # from today and stop at the first diary entry, instead of scanning every need.
+    latest = (
+        select(Need.reported_at)
+        .where(
+            (Need.grid_code == Grid.code) & (Need.source == "diary") & (Need.reported_at <= today)
+        )
+        .order_by(Need.reported_at.desc())
+        .limit(1)
+        .correlate(Grid)
+        .scalar_subquery()
+    )
     diary = _frame(
         session,
-        select(Need.grid_code, func.max(Need.reported_at).label("reported_at"))
-        .join(Grid, Grid.code == Need.grid_code)
-        .where(scope.grid_filter(), Need.source == "diary", Need.reported_at <= today)
-        .group_by(Need.grid_code),
+        select(Grid.code.label("grid_code"), latest.label("reported_at")).where(
+            scope.grid_filter()
+        ),
     )
+    diary = diary[diary["reported_at"].notna()]
     visits = _events_per_grid(session, scope, VISIT_KINDS, None, today)
     items = _grid_items(grids, np.ones(len(grids)))
     items["last_diary"] = _last_date(diary, "reported_at").reindex(items["grid_code"]).to_numpy()
@@ -531,7 +543,8 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
             Need.lon,
             Need.lat,
         )
-        .where(scope.need_filter(period=False), overdue_at(today))
+        # overdue needs are open: start from the status index, not from the area's range
+        .where(scope.need_filter(period=False, indexed=False), not_closed(), overdue_at(today))
         .order_by(Need.id),
     )
     due = _to_day(overdue["due_date"])

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from grid_model import db
-from grid_model.indicators import closed_on_time
+from grid_model.indicators import closed_on_time, not_closed
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope
 from grid_model.sqldates import days_between, month_start
@@ -231,7 +231,7 @@ class Window:
         where = scope.need_filter()
         # The few open needs are picked by the status index, not by a wide range of the area
         # or period (SQLite would walk that and fetch most needs at random).
-        open_ = scope.need_filter(indexed=False) & open_needs()
+        open_ = scope.need_filter(indexed=False) & not_closed()
         if today is not None:
             open_ = open_ & (unindexed(Need.reported_at) <= today)
         parts = [open_, where & _closed() & Need.grid_code.is_(None) & self.holds(Need.reported_at)]
@@ -267,9 +267,3 @@ class Window:
 def _closed() -> ColumnElement[bool]:
     # 97 % of needs: an index on status would only slow the scan of a range beside it.
     return unindexed(Need.status) == "closed"
-
-
-def open_needs() -> ColumnElement[bool]:
-    """Needs not closed, as two ranges on ``status`` (an index serves them, and any status
-    other than ``closed`` is kept, known or not)."""
-    return (Need.status < "closed") | (Need.status > "closed")
