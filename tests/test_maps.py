@@ -261,7 +261,11 @@ def test_gap_map_has_a_layer_per_gap_kind(grids):
     assert set(groups) == {"无法律顾问 (2)", "网格外的需求 (20)"}  # empty kinds are left out
     (polygons,) = groups["无法律顾问 (2)"]._children.values()
     assert [f["properties"]["grid_code"] for f in polygons.data["features"]] == CODES[:2]
-    assert len(groups["网格外的需求 (20)"]._children) == 5
+    (points,) = groups["网格外的需求 (20)"]._children.values()  # one layer, capped at 5
+    assert [f["properties"]["external_id"] for f in points.data["features"]] == [
+        f"N{i}" for i in range(5)
+    ]
+    assert "new L.CircleMarker(latlng" in maps.map_html(m)
     legend = _children(m, "Legend")[0]
     assert [t for _, t in legend.items] == ["无法律顾问 (2)", "网格外的需求 (20)"]
     assert not _children(m, "TileLayer")

@@ -1,0 +1,123 @@
+"""Benchmark: every dashboard page's server side on the street-scale demo with N needs.
+
+Reuses (or seeds) the database of ``bench/dashboard.py`` for ``--needs`` and ``--backend``, then
+runs each page under ``streamlit.testing.v1.AppTest`` the way a first visitor does (nothing
+cached: ``first``) and once more (``again``: what ``st.cache_data`` leaves to do). The first
+page also pays for importing the libraries; ``--warmup`` runs one page beforehand so it does
+not.
+
+Baselines measured in the same run, for the reads that dominate the slow pages:
+
+- Access and Coverage gaps: ``access_coverage.need_access`` (ids and coordinates of every
+  need, details of those beyond walking distance) against ``access_table`` (every need in
+  full, what both pages read before);
+- Overview: ``compute_kpis`` + ``monthly_trend`` through the closed-needs summary against
+  ``summary=False``.
+
+    python bench/pages.py --needs 1000000 [--backend postgis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+ROOT = _HERE.parent
+# Run as a script, this folder comes first on sys.path and bench/dashboard.py would hide the
+# ``dashboard`` package the pages import: drop it, and load that script under another name.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(ROOT))
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+_spec = importlib.util.spec_from_file_location("bench_dashboard", _HERE / "dashboard.py")
+bench_dashboard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_dashboard)
+
+from sqlalchemy.orm import Session  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from grid_model import access_coverage, indicators  # noqa: E402
+from grid_model.scope import Scope  # noqa: E402
+
+TODAY = dt.date(2025, 12, 31)
+
+
+def _best(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def time_pages(url: str, warmup: bool) -> list[tuple[str, float, float, int]]:
+    os.environ["GRIDLAW_DATABASE_URL"] = url
+    pages = sorted((ROOT / "pages").glob("*.py"))
+    if warmup:
+        AppTest.from_file(str(pages[5]), default_timeout=600).run()  # the Data page: light
+    out = []
+    for page in pages:
+        at = AppTest.from_file(str(page), default_timeout=600)
+        t0 = time.perf_counter()
+        at.run()
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        at.run()
+        again = time.perf_counter() - t0
+        out.append((page.stem, first, again, len(at.exception)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--needs", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--no-warmup", action="store_true")
+    args = parser.parse_args(argv)
+
+    engine = bench_dashboard._engine(args.backend, args.needs)
+    seeded = bench_dashboard._ensure_seeded(engine, args.needs)
+    url = engine.url.render_as_string(hide_password=False)
+    print(f"backend={args.backend} needs={args.needs:,}")
+    print(f"seeded in {seeded:.1f} s" if seeded is not None else "reused the seeded database")
+
+    print("pages (AppTest, server side):")
+    failed = 0
+    for name, first, again, errors in time_pages(url, warmup=not args.no_warmup):
+        failed += errors
+        flag = f"  EXCEPTIONS: {errors}" if errors else ""
+        print(f"  {name:<22} first {first:6.2f} s   again {again:6.2f} s{flag}")
+
+    scope = Scope()
+    with Session(engine) as s:
+        lean = _best(lambda: access_coverage.need_access(s, scope), args.repeat)
+        full = _best(lambda: access_coverage.access_table(s, scope), args.repeat)
+        print(
+            f"access: need_access {lean:.2f} s vs access_table (baseline, every need in full) "
+            f"{full:.2f} s: {full / lean:.1f}x"
+        )
+
+        def overview(summary: bool):
+            indicators.compute_kpis(s, scope, today=TODAY, summary=summary)
+            indicators.monthly_trend(s, scope, summary=summary)
+
+        fast = _best(lambda: overview(True), args.repeat)
+        plain = _best(lambda: overview(False), args.repeat)
+        print(
+            f"overview reads: summary {fast:.2f} s vs every need (baseline) {plain:.2f} s: "
+            f"{plain / fast:.1f}x"
+        )
+    engine.dispose()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
