@@ -94,6 +94,20 @@ LABELS: dict[str, dict[str, str]] = {
     "source": {"zh": "来源", "en": "Source"},
     "quality": {"zh": "定位", "en": "Location"},
     "viewer_role": {"zh": "查看身份", "en": "Viewing as"},
+    "demo_mode": {
+        "zh": "演示模式：尚未设置账号，查看身份可自选。用 `gridlaw account add` 添加账号后需登录。",
+        "en": "Demo mode: no accounts yet, so the viewer picks a role. Once an account exists "
+        "(`gridlaw account add`), everyone signs in.",
+    },
+    "sign_in": {"zh": "登录", "en": "Sign in"},
+    "sign_out": {"zh": "退出登录", "en": "Sign out"},
+    "username": {"zh": "用户名", "en": "Username"},
+    "password": {"zh": "密码", "en": "Password"},
+    "sign_in_failed": {
+        "zh": "用户名或密码不正确，或账号已停用",
+        "en": "Wrong username or password, or the account is disabled",
+    },
+    "signed_in_as": {"zh": "已登录：{name}（{role}）", "en": "Signed in: {name} ({role})"},
     "viewer_role_help": {
         "zh": "社区领导、街道、规划人员看不到居民姓名、电话和矫正对象",
         "en": "Leaders, street office and planners do not see residents' names, phones or "

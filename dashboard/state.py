@@ -542,6 +542,44 @@ def _require_database() -> None:
         st.stop()
 
 
+KEY_ACCOUNT = "gl_account"  # (role, area_code, name, username) of the signed-in account
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def _accounts_enabled(url: str) -> bool:
+    from grid_model.accounts import accounts_enabled
+
+    with _session_for(url) as s:
+        return accounts_enabled(s)
+
+
+def _signed_in(sb) -> Viewer:
+    """The signed-in account's viewer; without one, a sign-in form and the page stops."""
+    saved = st.session_state.get(KEY_ACCOUNT)
+    if saved:
+        role, area_code, name, username = saved
+        sb.caption(tr("signed_in_as", name=name, role=tl("role", role)))
+        if sb.button(tr("sign_out"), key="sign_out"):
+            del st.session_state[KEY_ACCOUNT]
+            st.rerun()
+        return Viewer(role=role, area_code=area_code, name=name)
+    with st.form("sign_in_form"):
+        st.subheader(tr("sign_in"))
+        username = st.text_input(tr("username"), key="sign_in_user")
+        password = st.text_input(tr("password"), type="password", key="sign_in_password")
+        submitted = st.form_submit_button(tr("sign_in"), key="sign_in_submit", type="primary")
+    if submitted:
+        from grid_model.accounts import authenticate
+
+        with session() as s:
+            viewer = authenticate(s, username, password)
+        if viewer is not None:
+            st.session_state[KEY_ACCOUNT] = (viewer.role, viewer.area_code, viewer.name, username)
+            st.rerun()
+        st.error(tr("sign_in_failed"))
+    st.stop()
+
+
 def sidebar(
     *,
     categories: bool = True,
@@ -553,6 +591,7 @@ def sidebar(
     language_switch()
     sb = st.sidebar
     _require_database()
+    account = _signed_in(sb) if _accounts_enabled(database_url()) else None
     sb.header(tr("filters"))
     area_code, area_label = _area_selectors(sb)
     day = sb.date_input(
@@ -580,29 +619,48 @@ def sidebar(
             key=KEY_STATUS,
             persist_state="session",
         )
-    role = sb.selectbox(
-        tr("viewer_role"),
-        ROLES,
-        index=ROLES.index(role_default),
-        format_func=labels("role"),
-        key=KEY_ROLE,
-        help=tr("viewer_role_help"),
-        persist_state="session",
-    )
+    if account is None:
+        # Demo mode (no account stored): the visitor says who they are, and is told so.
+        role = sb.selectbox(
+            tr("viewer_role"),
+            ROLES,
+            index=ROLES.index(role_default),
+            format_func=labels("role"),
+            key=KEY_ROLE,
+            help=tr("viewer_role_help"),
+            persist_state="session",
+        )
+        sb.caption(tr("demo_mode"))
+        viewer = Viewer(role=role, name=tl("role", role))
+    else:
+        viewer = account
     scope = Scope(
         area_code=area_code,
         start=start,
         end=end,
         categories=tuple(chosen_categories),
         statuses=tuple(chosen_statuses),
-    )
+    ).restricted_to(viewer)
+    if scope.area_code != area_code:
+        area_label = _area_name(scope.area_code)
     return Filters(
         scope=scope,
-        viewer=Viewer(role=role, name=tl("role", role)),
+        viewer=viewer,
         area_label=area_label,
         period_label=period_label,
         today=day,
     )
+
+
+def _area_name(code: str) -> str:
+    """The name of an area or grid code (the code itself when unknown)."""
+    all_areas = areas()
+    named = dict(zip(all_areas["code"], all_areas["name"], strict=True))
+    if code in named:
+        return named[code]
+    gdf = grids(Scope(area_code=code))
+    match = gdf[gdf["code"] == code]
+    return str(match["name"].iloc[0]) if len(match) else code
 
 
 def page_header(title_key: str) -> None:

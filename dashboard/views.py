@@ -9,8 +9,9 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import tl, tr
+from dashboard.i18n import current_lang, tl, tr
 from grid_model.errors import GridLawError, ImportValidationError
+from grid_model.messages import t
 
 #: Columns whose values are enum codes, and the label kind that translates them.
 VALUE_KINDS = {
@@ -84,6 +85,13 @@ def _header(column: str) -> str:
         except KeyError:
             continue
     return column
+
+
+def not_allowed(viewer, action: str) -> None:
+    """Say that ``viewer``'s role may not do ``action`` (see ``grid_model.scope.PERMISSIONS``)."""
+    lang = current_lang()
+    role = tl("role", viewer.role)
+    st.info(t("not_allowed", lang, role=role, action=t(f"action.{action}", lang)))
 
 
 def show_error(exc: GridLawError) -> None:

@@ -42,7 +42,7 @@ from grid_model.importing import validate_needs
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
 from grid_model.queries import NEED_COLUMNS
-from grid_model.scope import Scope, Viewer, redact
+from grid_model.scope import Scope, Viewer, redact, require
 
 #: The statuses in their order.
 STATUS_FLOW: tuple[str, ...] = tuple(s.value for s in Status)
@@ -240,7 +240,10 @@ def record_need(
     ------
     InvalidInputError
         Naming each bad field and what was expected, in ``lang`` (``zh`` or ``en``).
+    PermissionDeniedError
+        The viewer's role may not record needs.
     """
+    require(viewer, "record_need", lang)
     values = _validated(data, crs, lang)
     if values["external_id"]:
         existing = session.scalars(
@@ -373,6 +376,8 @@ def change_status(
         When the need does not exist (or the viewer may not see it).
     """
     viewer = actor if isinstance(actor, Viewer) else None
+    if viewer is not None:
+        require(viewer, "change_status", lang)
     actor_name = actor.name if isinstance(actor, Viewer) else str(actor)
     need = _get_need(session, need_id, viewer, lang, lock=True)
     old = need.status

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from grid_model import config, db
-from grid_model.errors import GridLawError, ImportValidationError
+from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
 from grid_model.messages import t
-from grid_model.scope import Scope, Viewer
+from grid_model.scope import ROLES, Scope, Viewer
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,6 +233,52 @@ def cmd_relocate(args) -> int:
     return EXIT_OK
 
 
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("密码 / password: ")
+    if getpass.getpass("再次输入 / again: ") != first:
+        raise InvalidInputError(t("passwords_differ", args.lang))
+    return first
+
+
+def cmd_account(args) -> int:
+    from grid_model import accounts
+
+    if args.action == "list":
+        with _session(args, write=False) as s:
+            rows = accounts.list_accounts(s)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for r in rows:
+                state = "" if r["active"] else " (disabled)"
+                print(f"{r['username']}\t{r['role']}\t{r['area_code'] or '-'}\t{r['name']}{state}")
+        return EXIT_OK
+    if not args.username:
+        raise InvalidInputError(t("account_bad_username", args.lang, value=args.username))
+    if args.action == "add":
+        if not args.role:
+            choices = ", ".join(ROLES)
+            raise InvalidInputError(t("account_bad_role", args.lang, value=None, choices=choices))
+        password = _read_password(args)
+        with _session(args, write=True) as s:
+            accounts.add_account(s, args.username, password, role=args.role,
+                                 area_code=args.area, name=args.name, actor="cli",
+                                 lang=args.lang)  # fmt: skip
+        area = args.area or "-"
+        print(t("account_added", args.lang, username=args.username, role=args.role, area=area))
+        return EXIT_OK
+    active = args.action == "enable"
+    with _session(args, write=True) as s:
+        accounts.set_active(s, args.username, active, actor="cli", lang=args.lang)
+    key = "account_enabled" if active else "account_disabled"
+    print(t(key, args.lang, username=args.username))
+    return EXIT_OK
+
+
 def cmd_refresh_summary(args) -> int:
     from grid_model import db, need_stats
     from grid_model.models import Need
@@ -393,6 +439,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("relocate", cmd_relocate, "re-geolocate every need against the current grid boundaries")
     p.add_argument("--snap-m", type=float, default=config.snap_m())
+    p = add(
+        "account",
+        cmd_account,
+        "dashboard accounts: once one exists, visitors sign in and see what their role and "
+        "area allow",
+    )
+    p.add_argument("action", choices=["add", "list", "disable", "enable"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=list(ROLES))
+    p.add_argument("--area", help="area code the account is limited to (default: all)")
+    p.add_argument("--name", help="display name (default: the username)")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.add_argument("--json", action="store_true")
     p = add(
         "refresh-summary",
         cmd_refresh_summary,

@@ -23,6 +23,10 @@ class NotFoundError(GridLawError, LookupError):
     """A grid, worker, need or area that was asked for does not exist."""
 
 
+class PermissionDeniedError(GridLawError, PermissionError):
+    """The viewer's role may not do this (:data:`grid_model.scope.PERMISSIONS`)."""
+
+
 class InvalidInputError(GridLawError, ValueError):
     """Input (a file, a form, an argument) is not what was expected."""
 

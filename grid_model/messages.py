@@ -95,6 +95,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Closed-needs summary refreshed: {buckets} (grid, month) buckets recomputed; "
         "planner statistics of needs refreshed",
     },
+    # permissions
+    "not_allowed": {
+        "zh": "当前身份({role})不能{action}",
+        "en": "The role {role} may not {action}",
+    },
+    "action.import": {"zh": "导入数据", "en": "import data"},
+    "action.rebalance": {"zh": "调整网格分工", "en": "change which assistant covers which grids"},
+    "action.record_need": {"zh": "登记需求", "en": "record needs"},
+    "action.change_status": {"zh": "更改案件状态", "en": "change the status of cases"},
+    # accounts
+    "account_bad_username": {
+        "zh": "用户名 {value!r} 无效:应为 2–64 个字母、数字或 _ . @ -",
+        "en": "username {value!r}: expected 2–64 letters, digits or _ . @ -",
+    },
+    "account_taken": {"zh": "用户名 {value!r} 已存在", "en": "username {value!r} is taken"},
+    "account_bad_role": {
+        "zh": "角色 {value!r} 无效:应为 {choices} 之一",
+        "en": "role {value!r}: expected one of {choices}",
+    },
+    "account_short_password": {
+        "zh": "密码至少 {n} 个字符",
+        "en": "password: expected at least {n} characters",
+    },
+    "account_bad_area": {
+        "zh": "区域 {value!r} 不存在(应为已有的区、街道、社区或网格编码)",
+        "en": "area {value!r}: expected the code of a stored district, street, community or grid",
+    },
+    "account_unknown": {"zh": "没有用户名为 {value!r} 的账号", "en": "no account {value!r}"},
+    "account_added": {
+        "zh": "已添加账号 {username}(角色 {role},区域 {area})",
+        "en": "Account {username} added (role {role}, area {area})",
+    },
+    "account_disabled": {"zh": "已停用账号 {username}", "en": "Account {username} disabled"},
+    "account_enabled": {"zh": "已启用账号 {username}", "en": "Account {username} enabled"},
+    "passwords_differ": {"zh": "两次输入的密码不一致", "en": "the passwords differ"},
     # rebalancing: why a plan cannot be applied
     "plan_split": {
         "zh": "方案中有片区不连片或锁定网格被调整,不能应用",

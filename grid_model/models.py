@@ -280,6 +280,22 @@ class ServicePoint(Base):
     opening_hours: Mapped[str | None] = mapped_column(String(100))
 
 
+class Account(Base):
+    """Who may sign in to the dashboard, as which role, limited to which area
+    (:mod:`grid_model.accounts`)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 

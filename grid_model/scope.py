@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, true
 
+from grid_model.errors import PermissionDeniedError
+from grid_model.messages import t
 from grid_model.models import Grid, Need
 from grid_model.sqlhints import unindexed
 
@@ -28,6 +30,14 @@ ROLES = (
 )
 PERSONAL_DATA_ROLES = frozenset({"admin", "grid_assistant", "mediator", "lawyer"})
 PERSONAL_FIELDS = ("resident_name", "resident_phone")
+#: What each role may change (DESIGN §2): administrators import and manage; planners and the
+#: street office rebalance; the people who handle cases record and move them.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "import": frozenset({"admin"}),
+    "rebalance": frozenset({"admin", "planner", "street_office"}),
+    "record_need": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),
+    "change_status": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class Viewer:
     @property
     def sees_personal_data(self) -> bool:
         return self.role in PERSONAL_DATA_ROLES
+
+    def may(self, action: str) -> bool:
+        """Whether this viewer's role may do ``action`` (a key of :data:`PERMISSIONS`)."""
+        return self.role in PERMISSIONS[action]
 
 
 def prefix_filter(column, prefix: str) -> ColumnElement[bool]:
@@ -120,6 +134,15 @@ class Scope:
         from dataclasses import replace
 
         return replace(self, area_code=mine)
+
+
+def require(viewer: Viewer, action: str, lang: str = "zh") -> None:
+    """Raise :class:`~grid_model.errors.PermissionDeniedError` unless ``viewer`` may do
+    ``action``."""
+    if not viewer.may(action):
+        raise PermissionDeniedError(
+            t("not_allowed", lang, role=viewer.role, action=t(f"action.{action}", lang))
+        )
 
 
 def redact(frame, viewer: Viewer):

@@ -38,7 +38,7 @@ TABLE_COLUMNS = [
 ]
 
 state.page_header("cases_title")
-filters = state.sidebar()
+filters = state.sidebar(role_default="grid_assistant")
 lang = current_lang()
 if FLASH in st.session_state:
     kind, message = st.session_state.pop(FLASH)
@@ -93,6 +93,8 @@ with search_tab:
         allowed = [s for s in cases.STATUS_FLOW if s in cases.TRANSITIONS.get(detail["status"], ())]
         if not allowed:
             st.info(tr("status_closed_final"))
+        elif not filters.viewer.may("change_status"):
+            views.not_allowed(filters.viewer, "change_status")
         else:
             with st.form("status_form"):
                 st.markdown(f"**{tr('status_form')}**")
@@ -130,6 +132,9 @@ with search_tab:
 
 # --- diary: record a need ---------------------------------------------------------------------
 with diary_tab:
+    if not filters.viewer.may("record_need"):
+        views.not_allowed(filters.viewer, "record_need")
+        st.stop()  # the diary is the page's last part
     st.caption(tr("diary_role_note", role=tl("role", filters.viewer.role)))
     grids = state.grids(Scope(area_code=filters.scope.area_code))
     mode = st.radio(

@@ -54,6 +54,10 @@ def _run_import(kind: str, fn, upload, **kwargs) -> None:
             )
 
 
+may_import = filters.viewer.may("import")
+if not may_import:
+    views.not_allowed(filters.viewer, "import")
+
 grids_tab, needs_tab, workers_tab, export_tab = st.tabs(
     [tr("import_grids"), tr("import_needs"), tr("import_workers"), tr("export")]
 )
@@ -67,7 +71,9 @@ with grids_tab:
         key="grids_crs",
     )
     skip = st.checkbox(tr("skip_invalid"), key="grids_skip_invalid", help=tr("all_or_nothing"))
-    if st.button(tr("do_import"), key="import_grids_btn", disabled=upload is None):
+    if st.button(
+        tr("do_import"), key="import_grids_btn", disabled=upload is None or not may_import
+    ):
         _run_import(
             "grids",
             importing.import_grids,
@@ -82,13 +88,17 @@ with needs_tab:
         tr("coord_system"), ("wgs84", "gcj02", "bd09"), format_func=texts("crs."), key="needs_crs"
     )
     skip = st.checkbox(tr("skip_invalid"), key="needs_skip_invalid", help=tr("all_or_nothing"))
-    if st.button(tr("do_import"), key="import_needs_btn", disabled=upload is None):
+    if st.button(
+        tr("do_import"), key="import_needs_btn", disabled=upload is None or not may_import
+    ):
         _run_import("needs", importing.import_needs, upload, crs=crs, skip_invalid=skip)
 
 with workers_tab:
     upload = st.file_uploader(tr("upload"), type=TABLE_TYPES, key="upload_workers")
     skip = st.checkbox(tr("skip_invalid"), key="workers_skip_invalid", help=tr("all_or_nothing"))
-    if st.button(tr("do_import"), key="import_workers_btn", disabled=upload is None):
+    if st.button(
+        tr("do_import"), key="import_workers_btn", disabled=upload is None or not may_import
+    ):
         _run_import(
             "workers", importing.import_workers, upload, skip_invalid=skip, today=filters.today
         )

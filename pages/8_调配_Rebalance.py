@@ -17,7 +17,7 @@ KEY_APPLIED = "rb_applied_plan"  # the last applied plan, for undo
 SERVICE = "grid_model.rebalance.rebalance_community / apply_plan"
 
 state.page_header("rebalance_title")
-filters = state.sidebar(statuses=False)
+filters = state.sidebar(statuses=False, role_default="planner")
 st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
 st.caption(tr("rb_intro"))
 
@@ -109,8 +109,13 @@ if plan is not None and not (plan.contiguous and plan.locks_respected):
 elif plan is not None and not plan.within_tolerance:
     force = pickers.checkbox(tr("rb_force"), key="rb_force", help=tr("rb_force_help"))
     cannot_apply = cannot_apply or not force
-apply = b2.button(tr("rb_apply"), key="rb_apply", disabled=cannot_apply)
-undo = b3.button(tr("rb_undo"), key="rb_undo", disabled=KEY_APPLIED not in st.session_state)
+may = filters.viewer.may("rebalance")
+if not may:
+    views.not_allowed(filters.viewer, "rebalance")
+apply = b2.button(tr("rb_apply"), key="rb_apply", disabled=cannot_apply or not may)
+undo = b3.button(
+    tr("rb_undo"), key="rb_undo", disabled=KEY_APPLIED not in st.session_state or not may
+)
 if apply and plan is not None:
     try:
         applied = analysis_state.apply_plan(

@@ -20,7 +20,7 @@ from grid_model.cases import (
     record_need,
     search_needs,
 )
-from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.models import AuditEntry, Need, Status
 from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, make_community
@@ -148,10 +148,16 @@ def test_change_status_unknown_or_hidden_need(session, community):
     with pytest.raises(NotFoundError, match="987654"):
         change_status(session, 987654, "dispatched", actor="A1", on=D(2025, 3, 4))
     hidden = add_need(session, under_correction=True, category="correction")
+    with pytest.raises(PermissionDeniedError, match="community_leader may not change the status"):
+        change_status(session, hidden.id, "dispatched", actor=LEADER, on=D(2025, 3, 4), lang="en")
+    elsewhere = Viewer(role="grid_assistant", area_code="440703006107", name="X")
     with pytest.raises(NotFoundError):
-        change_status(session, hidden.id, "dispatched", actor=LEADER, on=D(2025, 3, 4))
+        change_status(session, hidden.id, "dispatched", actor=elsewhere, on=D(2025, 3, 4))
     change_status(session, hidden.id, "dispatched", actor=ASSISTANT, on=D(2025, 3, 4))
     assert hidden.status == "dispatched"
+    with pytest.raises(PermissionDeniedError, match="不能登记需求"):
+        record_need(session, NeedInput(lon=113.085, lat=22.605, category="consultation",
+                                       reported_at="2025-03-05"), viewer=LEADER)  # fmt: skip
 
 
 # --- recording ------------------------------------------------------------------------------

@@ -335,7 +335,7 @@ def test_data_exports_for_the_viewer(hand_made, app_env):
         at.button(key="export_prepare").click().run()
         assert not at.exception and not at.error
         assert at.get("download_button"), kind
-    assert at.caption[-1].value == "2 行"  # the workload of the two assistants
+    assert at.main.caption[-1].value == "2 行"  # the workload of the two assistants
 
 
 def test_gaps_page_lists_every_kind_with_counts(demo_url, app_env):
