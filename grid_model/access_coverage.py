@@ -169,6 +169,20 @@ NEED_ACCESS_COLUMNS = [
 ]
 
 
+def _need_columns() -> list:
+    """The columns of :data:`NEED_ACCESS_COLUMNS`, in order."""
+    return [
+        Need.id.label("need_id"),
+        Need.external_id,
+        Need.grid_code,
+        Need.reported_at,
+        Need.category,
+        Need.status,
+        Need.lon,
+        Need.lat,
+    ]
+
+
 def _need_points(session: Session, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
     """Ids and (lon, lat) of the needs of ``scope``, by id, as arrays. Read from the driver's
     plain tuples: numeric columns need none of SQLAlchemy's row processing, and turning a
@@ -186,16 +200,7 @@ def _need_points(session: Session, scope: Scope) -> tuple[np.ndarray, np.ndarray
 
 def _need_rows(session: Session, ids: np.ndarray, chunk: int = 5000) -> pd.DataFrame:
     """:data:`NEED_ACCESS_COLUMNS` of the needs ``ids``, by id."""
-    cols = [
-        Need.id.label("need_id"),
-        Need.external_id,
-        Need.grid_code,
-        Need.reported_at,
-        Need.category,
-        Need.status,
-        Need.lon,
-        Need.lat,
-    ]
+    cols = _need_columns()
     frames = [
         pd.DataFrame(
             session.execute(
@@ -281,20 +286,7 @@ def access_table(
     (``distance_m <= walk_m``). No personal columns.
     """
     walk_m = _check_walk_m(walk_m)
-    result = session.execute(
-        select(
-            Need.id.label("need_id"),
-            Need.external_id,
-            Need.grid_code,
-            Need.reported_at,
-            Need.category,
-            Need.status,
-            Need.lon,
-            Need.lat,
-        )
-        .where(scope.need_filter())
-        .order_by(Need.id)
-    )
+    result = session.execute(select(*_need_columns()).where(scope.need_filter()).order_by(Need.id))
     needs = pd.DataFrame(result.all(), columns=list(result.keys()))
     points = _access_points(session, kinds)
     if len(needs):

@@ -254,9 +254,25 @@ def _summed(
     return frame.groupby(keys, as_index=False).agg(how)
 
 
-def _summary_sums(**columns: ColumnElement) -> list[Label]:
-    """The summary's aggregate columns under the names of :func:`need_measures`."""
-    return [c.label(name) for name, c in columns.items()]
+def _summary_measures(names: Iterable[str]) -> list[Label]:
+    """The :func:`need_measures` named ``names`` as sums over the closed-needs summary (its
+    needs are all closed, so nothing there is open or overdue)."""
+    s = NeedMonthStat
+    measures = {
+        "needs": func.sum(s.needs),
+        "open": literal_column("0"),
+        "overdue": literal_column("0"),
+        "closed": func.sum(s.needs),
+        "due_to_close": func.sum(s.needs),
+        "on_time": func.sum(s.on_time),
+        "mediation_closed": func.sum(case((s.category == "mediation", s.needs), else_=0)),
+        "mediated": func.sum(s.mediated),
+        "days_sum": func.sum(s.days_sum),
+        "days_n": func.sum(s.days_n),
+        "first_reported": func.min(s.first_reported),
+        "last_diary": func.max(s.last_diary),
+    }
+    return [measures[n].label(n) for n in names]
 
 
 # --- KPIs -----------------------------------------------------------------------------------
@@ -345,24 +361,9 @@ _KPI_MEASURES = {
 
 def _need_totals(session: Session, scope: Scope, today: dt.date, summary: bool) -> dict:
     """:func:`need_measures` of ``scope`` as of ``today``, through the summary."""
-    s = NeedMonthStat
     names = list(_KPI_MEASURES)
     raw = select(*need_aggregates(today, names))
-    stats = select(
-        *_summary_sums(
-            needs=func.sum(s.needs),
-            open=literal_column("0"),
-            overdue=literal_column("0"),
-            closed=func.sum(s.needs),
-            due_to_close=func.sum(s.needs),
-            on_time=func.sum(s.on_time),
-            mediation_closed=func.sum(case((s.category == "mediation", s.needs), else_=0)),
-            mediated=func.sum(s.mediated),
-            days_sum=func.sum(s.days_sum),
-            days_n=func.sum(s.days_n),
-            first_reported=func.min(s.first_reported),
-        )
-    )
+    stats = select(*_summary_measures(names))
     frame = _summed(session, scope, today, raw, stats, [], _KPI_MEASURES) if summary else None
     if frame is None:
         where = scope.need_filter() & (Need.reported_at <= today)
@@ -509,18 +510,7 @@ def _grid_need_counts(
     counts = select(grid_key, *need_aggregates(today, _GRID_NEED_COUNTS)).group_by(grid_key)
     if summary:
         s = NeedMonthStat
-        stats = select(
-            s.grid_code,
-            *_summary_sums(
-                needs=func.sum(s.needs),
-                open=literal_column("0"),
-                overdue=literal_column("0"),
-                closed=func.sum(s.needs),
-                due_to_close=func.sum(s.needs),
-                on_time=func.sum(s.on_time),
-                last_diary=func.max(s.last_diary),
-            ),
-        ).group_by(s.grid_code)
+        stats = select(s.grid_code, *_summary_measures(_GRID_NEED_COUNTS)).group_by(s.grid_code)
         how = {c: "sum" for c in _GRID_NEED_COUNTS if c != "last_diary"} | {"last_diary": "max"}
         frame = _summed(session, scope, today, counts, stats, ["grid_code"], how)
         if frame is not None:
