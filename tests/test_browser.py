@@ -14,12 +14,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from grid_model import db
+from grid_model.accounts import add_account
 from grid_model.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -83,9 +85,10 @@ def _first_visit(base: str) -> None:
         b.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``streamlit run app.py`` on a fresh SpatiaLite demo database, on a free port."""
+@contextmanager
+def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
+    """``streamlit run app.py`` on a fresh SpatiaLite demo database (with ``account``
+    (username, password, role) stored when given), on a free port; yields its base URL."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     path = tmp_path_factory.mktemp("browser") / "demo.sqlite"
@@ -94,6 +97,9 @@ def server(tmp_path_factory):
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         seed_demo(s, scale="community", seed=0)
+        if account:
+            username, password, role = account
+            add_account(s, username, password, role=role, name="李主任")
     engine.dispose()
     port = _free_port()
     env = dict(
@@ -103,7 +109,7 @@ def server(tmp_path_factory):
         GRIDLAW_LANG="zh",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
-    log = (tmp_path_factory.getbasetemp() / "streamlit.log").open("w")
+    log = (path.parent / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -131,7 +137,8 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc)
-        _first_visit(base)
+        if account is None:
+            _first_visit(base)
         yield base
     finally:
         proc.terminate()
@@ -140,6 +147,13 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The demo in demo mode (no account)."""
+    with _serve(tmp_path_factory) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +248,25 @@ def test_language_switch_keeps_the_filters(server, page):
     assert page.get_by_text("Legal needs").count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
     _shoot(page, "1_overview_en")
+
+
+def test_sign_in_then_the_account_decides_the_role(tmp_path_factory, page):
+    """With an account stored, the app opens on the sign-in form; a wrong password is
+    refused, the right one opens the Overview with the account's role and no role to pick."""
+    with _serve(tmp_path_factory, account=("leader1", "long enough", "community_leader")) as base:
+        page.goto(base, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="登录").wait_for(timeout=60_000)
+        _settle(page)
+        assert page.get_by_text("法律需求").count() == 0  # no figures before signing in
+        page.get_by_label("用户名").fill("leader1")
+        page.get_by_label("密码").fill("wrong password")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("用户名或密码不正确").wait_for(timeout=60_000)
+        page.get_by_label("密码").fill("long enough")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("已登录：李主任").wait_for(timeout=60_000)
+        _settle(page)
+        assert page.get_by_text("法律需求").count() >= 1
+        assert page.get_by_text("查看身份").count() == 0  # the account decides the role
+        assert page.locator('[data-testid="stException"]').count() == 0
+        _shoot(page, "0_signed_in")
