@@ -284,7 +284,7 @@ def cmd_refresh_summary(args) -> int:
     from grid_model.models import Need
 
     with _session(args, write=True) as s:
-        buckets = need_stats.refresh(s, full=args.full)
+        buckets = need_stats.refresh(s, full=args.full, wait=True)
         db.analyze(s, Need.__tablename__)
     print(t("summary_refreshed", args.lang, buckets=buckets))
     return EXIT_OK

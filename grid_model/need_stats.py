@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from grid_model import db
@@ -95,20 +96,26 @@ def _group_by(month: ColumnElement) -> list[ColumnElement]:
     return [Need.grid_code, month, Need.category, _district()]
 
 
-def refresh(session: Session, *, full: bool = False) -> int:
+def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
     """Bring the summary up to date with ``needs``; return how many buckets were recomputed
-    (all of them on a full rebuild).
+    (all of them on a full rebuild; 0 when skipped).
 
     Marked buckets are recomputed from their needs through the ``(grid_code, reported_at)``
     index; with ``full`` (or when many are marked) the summary is rebuilt from one scan.
-    Runs in the caller's transaction. On PostgreSQL it first locks the mark table against
-    writers, so a need changed by another transaction while this runs stays marked.
+    Runs in the caller's transaction.
+
+    On PostgreSQL it first locks the mark table against writers, so a need changed by another
+    transaction meanwhile stays marked. A write transaction already holds a lock on that
+    table (its triggers marked months), so two of them waiting for each other would deadlock:
+    unless ``wait`` (for a transaction that has written nothing yet, like ``gridlaw
+    refresh-summary``), the lock is only tried, and when another writer holds the table the
+    refresh is skipped — its months stay marked, readers stay exact, the next refresh does them.
     """
     count_marked = select(func.count()).select_from(NeedStatsDirty)
     if not full and not session.scalar(count_marked):
         return 0  # the common case after a write that closed nothing: no lock taken
-    if not db.is_sqlite(session.get_bind()):
-        session.execute(text("LOCK TABLE need_stats_dirty IN SHARE ROW EXCLUSIVE MODE"))
+    if not db.is_sqlite(session.get_bind()) and not _lock_marks(session, wait=wait):
+        return 0
     marked = session.scalar(count_marked) or 0
     if not full and not marked:
         return 0
@@ -156,6 +163,19 @@ def refresh(session: Session, *, full: bool = False) -> int:
     )
     session.execute(delete(d))
     return int(marked)
+
+
+def _lock_marks(session: Session, *, wait: bool) -> bool:
+    lock = "LOCK TABLE need_stats_dirty IN SHARE ROW EXCLUSIVE MODE"
+    if wait:
+        session.execute(text(lock))
+        return True
+    try:
+        with session.begin_nested():  # a failed NOWAIT aborts only the savepoint
+            session.execute(text(lock + " NOWAIT"))
+    except OperationalError:
+        return False
+    return True
 
 
 def _first_of_month(day: dt.date) -> dt.date:

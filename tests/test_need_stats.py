@@ -11,7 +11,7 @@ import random
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from grid_model import db, indicators, need_stats
@@ -19,7 +19,7 @@ from grid_model.cases import NeedInput, change_status, record_need
 from grid_model.indicators import grid_measures
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope, Viewer
-from tests.conftest import scratch_engine
+from tests.conftest import _postgis_engine, scratch_engine
 from tests.factories import add_need, make_community
 
 pytestmark = pytest.mark.db
@@ -263,4 +263,36 @@ def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
             _assert_same(s, Scope(), dt.date(2026, 6, 30))
     finally:
         db.downgrade(eng)
+        eng.dispose()
+
+
+def test_two_writers_at_once_on_postgresql_neither_waits_nor_loses_a_month():
+    """PostgreSQL only: SQLite has one writer at a time (the second waits for the database
+    lock), so this race cannot happen there. Two transactions each close a need, so each holds
+    its lock on the mark table; refreshing in either must not wait for the other (it would
+    deadlock), and the months both marked must stay marked until a later refresh."""
+    eng = _postgis_engine("gridlaw_test_concurrency")
+    try:
+        db.upgrade(eng)
+        with Session(eng) as s, s.begin():
+            codes = make_community(s, n_grids=2).grid_codes
+        one, two = Session(eng), Session(eng)
+        for sess in (one, two):  # a regression to a blocking lock fails here, not hangs
+            sess.execute(text("SET lock_timeout = '5s'"))
+        for sess, grid, day in ((one, codes[0], 3), (two, codes[1], 4)):
+            add_need(sess, grid_code=grid, reported_at=dt.date(2025, 5, day), status="closed",
+                     closed_at=dt.date(2025, 5, 20), outcome="resolved")  # fmt: skip
+        assert need_stats.refresh(one) == 0  # the other writer holds the table: skipped
+        assert need_stats.refresh(two) == 0
+        one.commit()
+        two.commit()
+        one.close()
+        two.close()
+        with Session(eng) as s, s.begin():
+            assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 2
+            _assert_same(s, Scope(), dt.date(2025, 12, 31))
+            assert need_stats.refresh(s, wait=True) == 2
+            assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+            _assert_same(s, Scope(), dt.date(2025, 12, 31))
+    finally:
         eng.dispose()
