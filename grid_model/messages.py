@@ -101,6 +101,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The role {role} may not {action}",
     },
     "action.import": {"zh": "导入数据", "en": "import data"},
+    "action.manage_accounts": {"zh": "管理账号", "en": "manage accounts"},
     "action.rebalance": {"zh": "调整网格分工", "en": "change which assistant covers which grids"},
     "action.record_need": {"zh": "登记需求", "en": "record needs"},
     "action.change_status": {"zh": "更改案件状态", "en": "change the status of cases"},

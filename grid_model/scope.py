@@ -34,6 +34,7 @@ PERSONAL_FIELDS = ("resident_name", "resident_phone")
 #: street office rebalance; the people who handle cases record and move them.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({"admin"}),
+    "manage_accounts": frozenset({"admin"}),
     "rebalance": frozenset({"admin", "planner", "street_office"}),
     "record_need": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),
     "change_status": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state, views
+from dashboard import account_views, state, views
 from dashboard.i18n import current_lang, texts, tr
 from geodata.errors import GeodataError
 from geodata.io import frame_to_bytes
@@ -58,8 +58,8 @@ may_import = filters.viewer.may("import")
 if not may_import:
     views.not_allowed(filters.viewer, "import")
 
-grids_tab, needs_tab, workers_tab, export_tab = st.tabs(
-    [tr("import_grids"), tr("import_needs"), tr("import_workers"), tr("export")]
+grids_tab, needs_tab, workers_tab, export_tab, accounts_tab = st.tabs(
+    [tr("import_grids"), tr("import_needs"), tr("import_workers"), tr("export"), tr("accounts")]
 )
 
 with grids_tab:
@@ -123,3 +123,9 @@ with export_tab:
             st.download_button(
                 tr("download", name=name), data, file_name=name, key="export_download"
             )
+
+with accounts_tab:
+    if not filters.viewer.may("manage_accounts"):
+        views.not_allowed(filters.viewer, "manage_accounts")
+    else:
+        account_views.accounts_panel(filters.viewer)

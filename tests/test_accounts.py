@@ -140,3 +140,41 @@ def test_pages_offer_changes_only_to_roles_that_may_make_them(demo_url, app_env)
     at.sidebar.selectbox(key="role").set_value("grid_assistant").run()
     assert any("不能调整网格分工" in i.value for i in at.info)
     assert at.button(key="rb_undo").disabled
+
+
+def test_admin_adds_the_first_account_on_the_data_page(committed_engine, app_env):  # noqa: F811
+    with Session(committed_engine) as s, s.begin():
+        make_community(s, n_grids=2)
+    app_env(committed_engine.url.render_as_string(hide_password=False))
+    at = _run("pages/6_数据_Data.py")
+    assert any("尚无账号" in i.value for i in at.info)
+
+    def fill(username: str, password: str, again: str) -> None:
+        at.text_input(key="account_username").input(username)
+        at.text_input(key="account_name").input("李主任")
+        at.selectbox(key="account_role").set_value("community_leader")
+        at.text_input(key="account_area").input("440703006106")
+        at.text_input(key="account_password").input(password)
+        at.text_input(key="account_password2").input(again)
+        at.button(key="account_add_submit").click().run()
+
+    fill("li", "long enough", "long enougH")
+    assert [e.value for e in at.error] == ["错误：两次输入的密码不一致"]
+    fill("li", "short", "short")
+    assert any("密码至少 8 个字符" in e.value for e in at.error)
+    with Session(committed_engine) as s:
+        assert not accounts.accounts_enabled(s)  # nothing stored on a refused form
+    fill("li", "long enough", "long enough")
+    assert not at.error, [e.value for e in at.error]
+    assert any("已添加账号 li" in m.value for m in at.success)
+    assert any("第一个账号" in w.value for w in at.warning)
+    with Session(committed_engine) as s:
+        viewer = accounts.authenticate(s, "li", "long enough")
+    assert (viewer.role, viewer.area_code, viewer.name) == (
+        "community_leader",
+        "440703006106",
+        "李主任",
+    )
+
+    at.run()  # from now on the page asks to sign in
+    assert at.text_input(key="sign_in_user") and not [t for t in at.tabs]
