@@ -293,7 +293,17 @@ def cmd_refresh_summary(args) -> int:
 def cmd_stats(args) -> int:
     from sqlalchemy import func, select
 
-    from grid_model.models import Area, Grid, Need, ServiceEvent, ServicePoint, Worker
+    from grid_model.models import (
+        Account,
+        Area,
+        Grid,
+        Need,
+        NeedMonthStat,
+        NeedStatsDirty,
+        ServiceEvent,
+        ServicePoint,
+        Worker,
+    )
 
     with _session(args, write=False) as s:
         counts = {
@@ -303,6 +313,10 @@ def cmd_stats(args) -> int:
             "needs": s.scalar(select(func.count()).select_from(Need)),
             "service_events": s.scalar(select(func.count()).select_from(ServiceEvent)),
             "service_points": s.scalar(select(func.count()).select_from(ServicePoint)),
+            "accounts": s.scalar(select(func.count()).select_from(Account)),
+            # the closed-needs summary: its rows, and the (grid, month) buckets awaiting refresh
+            "summary_rows": s.scalar(select(func.count()).select_from(NeedMonthStat)),
+            "summary_marked": s.scalar(select(func.count()).select_from(NeedStatsDirty)),
         }
         by_quality = dict(
             s.execute(select(Need.quality, func.count()).group_by(Need.quality)).all()

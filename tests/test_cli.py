@@ -171,8 +171,14 @@ def test_refresh_summary_after_needs_written_by_another_tool(url, committed_engi
                      status="closed", closed_at=dt.date(2025, 3, 9))  # fmt: skip
     with Session(committed_engine) as s:
         assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 1
+    assert main(["--db", url, "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["summary_rows"], stats["summary_marked"]) == (0, 1)
     assert main(["--db", url, "--lang", "en", "refresh-summary"]) == 0
     assert "1 (grid, month) buckets recomputed" in capsys.readouterr().out
+    assert main(["--db", url, "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["summary_rows"], stats["summary_marked"], stats["accounts"]) == (1, 0, 0)
     with Session(committed_engine) as s:
         assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
         assert s.scalar(select(NeedMonthStat.needs)) == 2
