@@ -553,16 +553,27 @@ def _accounts_enabled(url: str) -> bool:
         return accounts_enabled(s)
 
 
+@st.cache_data(show_spinner=False, ttl=30)
+def _current_viewer(url: str, username: str) -> Viewer | None:
+    from grid_model.accounts import current_viewer
+
+    with _session_for(url) as s:
+        return current_viewer(s, username)
+
+
 def _signed_in(sb) -> Viewer:
-    """The signed-in account's viewer; without one, a sign-in form and the page stops."""
+    """The signed-in account's viewer, as the account is now (a disabled account is signed
+    out within 30 s); without one, a sign-in form and the page stops."""
     saved = st.session_state.get(KEY_ACCOUNT)
-    if saved:
-        role, area_code, name, username = saved
-        sb.caption(tr("signed_in_as", name=name, role=tl("role", role)))
+    viewer = _current_viewer(database_url(), saved[3]) if saved else None
+    if saved and viewer is None:
+        del st.session_state[KEY_ACCOUNT]
+    if viewer is not None:
+        sb.caption(tr("signed_in_as", name=viewer.name, role=tl("role", viewer.role)))
         if sb.button(tr("sign_out"), key="sign_out"):
             del st.session_state[KEY_ACCOUNT]
             st.rerun()
-        return Viewer(role=role, area_code=area_code, name=name)
+        return viewer
     with st.form("sign_in_form"):
         st.subheader(tr("sign_in"))
         username = st.text_input(tr("username"), key="sign_in_user")
@@ -574,7 +585,8 @@ def _signed_in(sb) -> Viewer:
         with session() as s:
             viewer = authenticate(s, username, password)
         if viewer is not None:
-            st.session_state[KEY_ACCOUNT] = (viewer.role, viewer.area_code, viewer.name, username)
+            st.session_state[KEY_ACCOUNT] = (viewer.role, viewer.area_code, viewer.name,
+                                              username.strip())  # fmt: skip
             st.rerun()
         st.error(tr("sign_in_failed"))
     st.stop()

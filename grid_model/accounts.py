@@ -74,8 +74,9 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def accounts_enabled(session: Session) -> bool:
-    """Whether any active account exists (else the dashboard runs in demo mode)."""
-    return bool(session.scalar(select(func.count()).select_from(Account).where(Account.active)))
+    """Whether any account exists, active or not (else the dashboard runs in demo mode).
+    Disabling every account must not open the dashboard to everyone."""
+    return bool(session.scalar(select(func.count()).select_from(Account)))
 
 
 def _area_exists(session: Session, code: str) -> bool:
@@ -170,6 +171,15 @@ def authenticate(session: Session, username: str, password: str) -> Viewer | Non
         verify_password(password or "", _DUMMY)
         return None
     if not verify_password(password or "", account.password_hash):
+        return None
+    return Viewer(role=account.role, area_code=account.area_code, name=account.name)
+
+
+def current_viewer(session: Session, username: str) -> Viewer | None:
+    """The viewer an already signed-in ``username`` is now: None once the account is disabled
+    or gone, its new role or area once changed (sessions do not keep old rights)."""
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None or not account.active:
         return None
     return Viewer(role=account.role, area_code=account.area_code, name=account.name)
 

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import streamlit as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,7 @@ def test_add_and_authenticate(session):
     assert accounts.authenticate(session, "nobody", "long enough") is None
     accounts.set_active(session, "leader1", False)
     assert accounts.authenticate(session, "leader1", "long enough") is None
-    assert not accounts.accounts_enabled(session)
+    assert accounts.accounts_enabled(session)  # disabling them all must not open demo mode
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions[-2:] == ["account_add", "account_disable"]
 
@@ -115,6 +116,17 @@ def test_dashboard_asks_to_sign_in_once_an_account_exists(committed_engine, app_
     assert any("已登录：李主任" in cap.value for cap in at.sidebar.caption)
 
     at.sidebar.button(key="sign_out").click().run()
+    assert not at.metric and at.text_input(key="sign_in_user")
+
+    # signed in again, then disabled by an administrator: signed out on the next visit
+    at.text_input(key="sign_in_user").input("leader1")
+    at.text_input(key="sign_in_password").input("long enough")
+    at.button(key="sign_in_submit").click().run()
+    assert at.metric
+    with Session(committed_engine) as s, s.begin():
+        accounts.set_active(s, "leader1", False)
+    st.cache_data.clear()  # what the 30 s cache lifetime does
+    at.run()
     assert not at.metric and at.text_input(key="sign_in_user")
 
 
