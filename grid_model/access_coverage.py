@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from geodata.crs import metric_crs
 from grid_model.errors import ConfigError, GridLawError, InvalidInputError
 from grid_model.models import Grid, Need
-from grid_model.queries import load_grids, load_service_points
+from grid_model.queries import load_grids, load_service_points, read_frame
 from grid_model.scope import Scope
 
 WGS84 = "EPSG:4326"
@@ -286,8 +286,9 @@ def access_table(
     (``distance_m <= walk_m``). No personal columns.
     """
     walk_m = _check_walk_m(walk_m)
-    result = session.execute(select(*_need_columns()).where(scope.need_filter()).order_by(Need.id))
-    needs = pd.DataFrame(result.all(), columns=list(result.keys()))
+    needs = read_frame(
+        session, select(*_need_columns()).where(scope.need_filter()).order_by(Need.id)
+    )
     points = _access_points(session, kinds)
     if len(needs):
         lonlat = needs[["lon", "lat"]].to_numpy(dtype=float)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from geodata.crs import metric_crs
 from grid_model import geolocate, need_stats
 from grid_model.models import AuditEntry, GeolocationChange, Need
-from grid_model.queries import load_areas, load_grids
+from grid_model.queries import load_areas, load_grids, read_frame
 
 MIN_AREA_M2 = 1.0
 
@@ -151,10 +150,9 @@ def relocate_needs(
     """Re-geolocate every need against the stored grids; record each change of grid or quality
     in ``geolocation_changes`` (history is kept) and write one audit entry."""
     grids = load_grids(session)
-    rows = session.execute(select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality)).all()
-    if not rows:
+    needs = read_frame(session, select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality))
+    if needs.empty:
         return RelocateReport(0, 0)
-    needs = pd.DataFrame(rows, columns=["id", "lon", "lat", "grid_code", "quality"])
     located = geolocate.locate(
         grids, needs["lon"].to_numpy(float), needs["lat"].to_numpy(float), snap_m=snap_m
     )

@@ -41,7 +41,7 @@ from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.importing import validate_needs
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
-from grid_model.queries import NEED_COLUMNS
+from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, redact, require
 
 #: The statuses in their order.
@@ -474,9 +474,7 @@ def search_needs(
     order = (key.desc() if descending else key.asc()).nulls_last()
     tie = Need.id.desc() if descending else Need.id.asc()
     stmt = select(*NEED_COLUMNS).where(cond).order_by(order, tie).limit(limit).offset(offset)
-    result = session.execute(stmt)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-    return redact(frame, viewer)
+    return redact(read_frame(session, stmt), viewer)
 
 
 def need_detail(session: Session, need_id: int, viewer: Viewer, *, lang: str = "zh") -> dict:

@@ -38,6 +38,7 @@ from grid_model.access_coverage import (
 from grid_model.errors import InvalidInputError
 from grid_model.indicators import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
+from grid_model.queries import read_frame
 from grid_model.scope import Scope, Viewer
 
 WGS84 = "EPSG:4326"
@@ -207,11 +208,6 @@ def find_coverage_gaps(
 # --- building blocks ------------------------------------------------------------------------
 
 
-def _frame(session: Session, stmt) -> pd.DataFrame:
-    result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
 def _gap(kind: str, items: pd.DataFrame, geometry) -> Gap:
     items = items.reset_index(drop=True)
     layer = gpd.GeoDataFrame(items.copy(), geometry=gpd.GeoSeries(geometry, crs=WGS84).values)
@@ -295,7 +291,7 @@ def _communities(session: Session, scope: Scope, grids: gpd.GeoDataFrame) -> gpd
     cond = Area.code.in_(sorted(set(grids["community_code"])))
     if scope.area_code:
         cond = or_(cond, Area.code.startswith(scope.area_code))
-    df = _frame(
+    df = read_frame(
         session,
         select(Area.code, Area.name, func.ST_AsBinary(Area.boundary).label("wkb"))
         .where(Area.level == "community", cond)
@@ -373,7 +369,7 @@ def _grid_overlaps(all_grids, scope_codes: set[str], crs) -> Gap:
 
 
 def _outside_needs(session, scope, all_grids, today, crs):
-    needs = _frame(
+    needs = read_frame(
         session,
         select(
             Need.id.label("need_id"),
@@ -410,7 +406,7 @@ def _outside_needs(session, scope, all_grids, today, crs):
 
 def _staffing_gaps(session, scope, grids, today) -> dict[str, Gap]:
     roles = tuple(STAFF_GAPS.values())
-    current = _frame(
+    current = read_frame(
         session,
         select(Grid.code.label("grid_code"), Assignment.role)
         .join(Assignment, Assignment.grid_id == Grid.id)
@@ -424,7 +420,7 @@ def _staffing_gaps(session, scope, grids, today) -> dict[str, Gap]:
         )
         .distinct(),
     )
-    ended = _frame(
+    ended = read_frame(
         session,
         select(
             Grid.code.label("grid_code"),
@@ -457,10 +453,10 @@ def _events_per_grid(session, scope, kinds, start, end) -> pd.DataFrame:
     if start is not None:
         conds.append(ServiceEvent.held_on >= start)
     cols = (Grid.code.label("grid_code"), ServiceEvent.kind, ServiceEvent.held_on)
-    by_code = _frame(
+    by_code = read_frame(
         session, select(*cols).join(Grid, Grid.code == ServiceEvent.grid_code).where(*conds)
     )
-    by_place = _frame(
+    by_place = read_frame(
         session,
         select(*cols)
         .join(Grid, func.ST_Intersects(Grid.boundary, ServiceEvent.location))
@@ -492,7 +488,7 @@ def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap
         .correlate(Grid)
         .scalar_subquery()
     )
-    diary = _frame(
+    diary = read_frame(
         session,
         select(Grid.code.label("grid_code"), latest.label("reported_at")).where(
             scope.grid_filter()
@@ -528,7 +524,7 @@ def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap
 
 def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
     # Overdue as defined once in grid_model.indicators (the KPI counts the same needs).
-    overdue = _frame(
+    overdue = read_frame(
         session,
         select(
             Need.id.label("need_id"),
@@ -555,7 +551,7 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
     out = {"overdue": _need_gap("overdue", overdue, hidden)}
 
     end = _period_end(scope, today)
-    per_grid = _frame(
+    per_grid = read_frame(
         session,
         select(Need.grid_code, func.count(Need.id).label("needs"))
         .join(Grid, Grid.code == Need.grid_code)

@@ -515,13 +515,14 @@ def emerging_table(
     from grid_model.models import Need
 
     grids = _scoped_grids(session, scope)
+    from grid_model.queries import read_frame
+
     stmt = (
-        select(Need.grid_code, Need.reported_at, func.count(Need.id))
+        select(Need.grid_code, Need.reported_at.label("month"), func.count(Need.id).label("count"))
         .where(scope.need_filter(), Need.grid_code.is_not(None))
         .group_by(Need.grid_code, Need.reported_at)
     )
-    rows = session.execute(stmt).all()
-    counts = pd.DataFrame(rows, columns=["grid_code", "month", "count"])
+    counts = read_frame(session, stmt)
     counts = counts[counts["grid_code"].isin(grids["grid_code"])]
     result = emerging_hotspots(
         grids,

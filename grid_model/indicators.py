@@ -46,7 +46,7 @@ from grid_model.models import (
     ServiceEvent,
     Worker,
 )
-from grid_model.queries import NEED_COLUMNS
+from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, redact
 from grid_model.sqldates import add_days, days_between, year_month
 from grid_model.workdays import count_workdays, working_days
@@ -216,11 +216,6 @@ def diary_period(scope: Scope, today: dt.date, first_reported: dt.date | None):
     return start, end
 
 
-def _frame(session: Session, stmt) -> pd.DataFrame:
-    result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
 # --- reading through the closed-needs summary -------------------------------------------------
 
 
@@ -244,8 +239,8 @@ def _summed(
     window = need_stats.summary_window(session, scope, today)
     if window is None:
         return None
-    parts = [_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
-    parts.append(_frame(session, summary.where(window.summary_rows(scope))))
+    parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
+    parts.append(read_frame(session, summary.where(window.summary_rows(scope))))
     found = [p for p in parts if not p.empty]
     frame = pd.concat(found, ignore_index=True) if found else parts[0]
     if not keys:
@@ -388,7 +383,9 @@ def _kpis(
     diary, diary_cond = diary_dates(today)
     n_diary = count_workdays(session.scalars(select(diary).distinct().where(where & diary_cond)))
     days, cond = days_to_close_counts(today)
-    hist = _frame(session, select(days, func.count().label("n")).where(where & cond).group_by(days))
+    hist = read_frame(
+        session, select(days, func.count().label("n")).where(where & cond).group_by(days)
+    )
     services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0
     period = diary_period(scope, today, row["first_reported"])
     closed, due = int(row["closed"]), int(row["due_to_close"])
@@ -440,7 +437,7 @@ def monthly_trend(session: Session, scope: Scope, *, summary: bool = True) -> pd
     keys = ["month", "category"]
     df = _summed(session, scope, None, stmt, stats, keys, {"count": "sum"}) if summary else None
     if df is None:
-        df = _frame(session, stmt.where(scope.need_filter()))
+        df = read_frame(session, stmt.where(scope.need_filter()))
     if df.empty:
         return pd.DataFrame(
             {
@@ -515,7 +512,7 @@ def _grid_need_counts(
         frame = _summed(session, scope, today, counts, stats, ["grid_code"], how)
         if frame is not None:
             return frame
-    return _frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
+    return read_frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
 
 
 def grid_measures(
@@ -533,7 +530,7 @@ def grid_measures(
     (same figures, an order of magnitude faster on a million needs); ``summary=False`` reads
     every need instead (the reference the tests and ``bench/dashboard.py`` compare with).
     """
-    grids = _frame(
+    grids = read_frame(
         session,
         select(
             Grid.code.label("grid_code"),
@@ -545,7 +542,7 @@ def grid_measures(
         .order_by(Grid.code),
     )
     needs = _grid_need_counts(session, scope, today, summary=summary)
-    events = _frame(
+    events = read_frame(
         session,
         select(ServiceEvent.grid_code.label("grid_code"), func.count().label("services"))
         .where(_event_filter(scope, today) & ServiceEvent.grid_code.is_not(None))
@@ -611,7 +608,7 @@ def heat_bins(session: Session, scope: Scope, *, cell_deg: float = 0.002) -> pd.
         or cell_deg <= 0
     ):
         raise InvalidInputError(f"cell_deg={cell_deg!r}: expected a positive number of degrees")
-    df = _frame(session, _heat_bins_stmt(scope, cell_deg))
+    df = read_frame(session, _heat_bins_stmt(scope, cell_deg))
     return pd.DataFrame(
         {
             "lon": (df["ix"].astype("float64") + 0.5) * cell_deg,
@@ -694,7 +691,7 @@ def grid_card(
     if not viewer.sees_personal_data:
         # filter before LIMIT so the viewer still gets ``latest`` rows
         cond = cond & ~Need.under_correction
-    cases = _frame(
+    cases = read_frame(
         session,
         select(*NEED_COLUMNS)
         .where(cond)

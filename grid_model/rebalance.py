@@ -65,6 +65,7 @@ from sqlalchemy.orm import Session
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.messages import t
 from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
+from grid_model.queries import read_frame
 from grid_model.scope import Scope
 
 DEFAULT_TOLERANCE = 0.10
@@ -1591,8 +1592,7 @@ def _load_current_assistants(session: Session, scope: Scope) -> pd.DataFrame:
         )
         .order_by(Grid.code, Assignment.valid_from.desc(), Worker.code)
     )
-    result = session.execute(stmt)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = read_frame(session, stmt)
     return frame.drop_duplicates("grid_code", keep="first")
 
 

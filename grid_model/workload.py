@@ -33,6 +33,7 @@ from grid_model.indicators import (
     per_1000,
 )
 from grid_model.models import Assignment, Category, Grid, Need, Worker
+from grid_model.queries import read_frame
 from grid_model.scope import Scope
 from grid_model.workdays import is_workday, working_days
 
@@ -65,11 +66,6 @@ ASSISTANT_COLUMNS = [
     "ranked",
     "rank",
 ]
-
-
-def _frame(session: Session, stmt) -> pd.DataFrame:
-    result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def resolve_weights(weights: dict[str, float] | None) -> dict[str, float]:
@@ -135,10 +131,10 @@ def grid_workload(
     """
     as_of = _check_period(start, end, today)
     w = resolve_weights(weights)
-    grids = _frame(
+    grids = read_frame(
         session, select(Grid.code.label("grid_code")).where(scope.grid_filter()).order_by(Grid.code)
     )
-    counts = _frame(
+    counts = read_frame(
         session,
         select(Need.grid_code.label("grid_code"), Need.category, *_flow_counts(as_of, start))
         .where(
@@ -227,7 +223,7 @@ def assistant_workload(
     if isinstance(min_cases, bool) or not isinstance(min_cases, int) or min_cases < 0:
         raise InvalidInputError(f"min_cases={min_cases!r}: expected a whole number ≥ 0")
 
-    staff = _frame(
+    staff = read_frame(
         session,
         select(
             Worker.code.label("assistant_code"),
@@ -246,7 +242,7 @@ def assistant_workload(
     area = scope.need_filter(period=False) & (Need.reported_at <= as_of)
     cohort = area & (Need.reported_at >= start)
 
-    flows = _frame(
+    flows = read_frame(
         session,
         _by_assistant(ag, Need.category, *_flow_counts(as_of, start), where=area).group_by(
             ag.c.assistant_code, Need.category
@@ -254,20 +250,20 @@ def assistant_workload(
     )
     flows = _weighted(flows, "assistant_code", w)
     measures = ("closed", "due_to_close", "on_time", "days_sum", "days_n")
-    service = _frame(
+    service = read_frame(
         session,
         _by_assistant(ag, *need_aggregates(as_of, measures), where=cohort).group_by(
             ag.c.assistant_code
         ),
     )
     diary, diary_cond = diary_dates(as_of)
-    dated = _frame(
+    dated = read_frame(
         session, _by_assistant(ag, diary, where=cohort & diary_cond).distinct()
     )  # one row per assistant and diary day
     worked = dated.loc[np.array([is_workday(d) for d in dated["diary_date"]], dtype=bool)]
     diaries = worked.groupby("assistant_code").size().rename("diary_days").reset_index()
     days, closed_cond = days_to_close_counts(as_of)
-    hist = _frame(
+    hist = read_frame(
         session,
         _by_assistant(ag, days, func.count().label("n"), where=cohort & closed_cond).group_by(
             ag.c.assistant_code, days
