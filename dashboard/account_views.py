@@ -10,6 +10,7 @@ from dashboard import state, views
 from dashboard.i18n import current_lang, labels, tl, tr
 from grid_model import accounts
 from grid_model.errors import GridLawError
+from grid_model.messages import t
 from grid_model.scope import ROLES, Viewer
 
 
@@ -46,7 +47,7 @@ def accounts_panel(viewer: Viewer) -> None:
         added = st.form_submit_button(tr("account_add"), key="account_add_submit")
     if added:
         if password != again:
-            st.error(tr("error", msg=tr("passwords_differ")))
+            st.error(tr("error", msg=t("passwords_differ", lang)))
         else:
             try:
                 with state.write() as s:

@@ -119,7 +119,6 @@ LABELS: dict[str, dict[str, str]] = {
     "account_disable": {"zh": "停用", "en": "Disable"},
     "account_enable": {"zh": "启用", "en": "Enable"},
     "password_again": {"zh": "再次输入密码", "en": "Password again"},
-    "passwords_differ": {"zh": "两次输入的密码不一致", "en": "The passwords differ"},
     "col.account_username": {"zh": "用户名", "en": "Username"},
     "col.account_name": {"zh": "姓名", "en": "Name"},
     "col.account_role": {"zh": "角色", "en": "Role"},
