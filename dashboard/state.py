@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -463,9 +464,18 @@ def _named(names: dict[str, str], *, with_code: bool = False):
     return fmt
 
 
-def _area_selectors(sb) -> tuple[str | None, str]:
-    """Street → community → grid selectors; the most specific choice is the area."""
+def _related(codes: pd.Series, mine: str | None) -> pd.Series:
+    """Which ``codes`` lie on the way to or inside area ``mine`` (all without one)."""
+    if not mine:
+        return pd.Series(True, index=codes.index)
+    return codes.map(lambda c: str(c).startswith(mine) or mine.startswith(str(c)))
+
+
+def _area_selectors(sb, mine: str | None = None) -> tuple[str | None, str]:
+    """Street → community → grid selectors; the most specific choice is the area. With
+    ``mine`` (an account's area) only the areas on the way to it or inside it are offered."""
     all_areas = areas()
+    all_areas = all_areas[_related(all_areas["code"], mine)]
     streets = all_areas[all_areas["level"] == "street"]
     street_names = _name_of(streets, "code", "name")
     street = sb.selectbox(
@@ -489,6 +499,7 @@ def _area_selectors(sb) -> tuple[str | None, str]:
     grid = None
     if community:
         gdf = grids(Scope(area_code=community))
+        gdf = gdf[_related(gdf["code"], mine)]
         grid_names = _name_of(gdf, "code", "name")
         grid = sb.selectbox(
             tr("grid"),
@@ -605,7 +616,7 @@ def sidebar(
     _require_database()
     account = _signed_in(sb) if _accounts_enabled(database_url()) else None
     sb.header(tr("filters"))
-    area_code, area_label = _area_selectors(sb)
+    area_code, area_label = _area_selectors(sb, account.area_code if account else None)
     day = sb.date_input(
         tr("as_of"), value=today(), key=KEY_AS_OF, help=tr("as_of_help"), persist_state="session"
     )

@@ -114,6 +114,8 @@ def test_dashboard_asks_to_sign_in_once_an_account_exists(committed_engine, app_
     assert metrics["法律需求"] == "1"  # only the account's community
     assert not [sb for sb in at.sidebar.selectbox if sb.key == "role"]
     assert any("已登录：李主任" in cap.value for cap in at.sidebar.caption)
+    # the area pickers offer only the way to the account's community, not the other one
+    assert at.sidebar.selectbox(key="community").options == ["全部", "育德社区"]
 
     at.sidebar.button(key="sign_out").click().run()
     assert not at.metric and at.text_input(key="sign_in_user")
