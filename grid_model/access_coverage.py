@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from geodata.crs import metric_crs
 from grid_model.errors import ConfigError, GridLawError, InvalidInputError
 from grid_model.models import Grid, Need
-from grid_model.queries import load_grids, load_service_points, read_frame
+from grid_model.queries import load_grids, load_service_points, need_list_columns, read_frame
 from grid_model.scope import Scope
 
 WGS84 = "EPSG:4326"
@@ -157,30 +157,7 @@ def _access_points(session: Session, kinds: Sequence[str]) -> gpd.GeoDataFrame:
 
 
 #: Columns describing a need in the access results (no personal data).
-NEED_ACCESS_COLUMNS = [
-    "need_id",
-    "external_id",
-    "grid_code",
-    "reported_at",
-    "category",
-    "status",
-    "lon",
-    "lat",
-]
-
-
-def _need_columns() -> list:
-    """The columns of :data:`NEED_ACCESS_COLUMNS`, in order."""
-    return [
-        Need.id.label("need_id"),
-        Need.external_id,
-        Need.grid_code,
-        Need.reported_at,
-        Need.category,
-        Need.status,
-        Need.lon,
-        Need.lat,
-    ]
+NEED_ACCESS_COLUMNS = [c.key for c in need_list_columns()]
 
 
 def _need_points(session: Session, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
@@ -200,13 +177,12 @@ def _need_points(session: Session, scope: Scope) -> tuple[np.ndarray, np.ndarray
 
 def _need_rows(session: Session, ids: np.ndarray, chunk: int = 5000) -> pd.DataFrame:
     """:data:`NEED_ACCESS_COLUMNS` of the needs ``ids``, by id."""
-    cols = _need_columns()
     frames = [
-        pd.DataFrame(
-            session.execute(
-                select(*cols).where(Need.id.in_(ids[i : i + chunk].tolist())).order_by(Need.id)
-            ).all(),
-            columns=NEED_ACCESS_COLUMNS,
+        read_frame(
+            session,
+            select(*need_list_columns())
+            .where(Need.id.in_(ids[i : i + chunk].tolist()))
+            .order_by(Need.id),
         )
         for i in range(0, len(ids), chunk)
     ]
@@ -287,7 +263,7 @@ def access_table(
     """
     walk_m = _check_walk_m(walk_m)
     needs = read_frame(
-        session, select(*_need_columns()).where(scope.need_filter()).order_by(Need.id)
+        session, select(*need_list_columns()).where(scope.need_filter()).order_by(Need.id)
     )
     points = _access_points(session, kinds)
     if len(needs):

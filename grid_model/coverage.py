@@ -38,7 +38,7 @@ from grid_model.access_coverage import (
 from grid_model.errors import InvalidInputError
 from grid_model.indicators import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
-from grid_model.queries import read_frame
+from grid_model.queries import need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer
 
 WGS84 = "EPSG:4326"
@@ -371,17 +371,7 @@ def _grid_overlaps(all_grids, scope_codes: set[str], crs) -> Gap:
 def _outside_needs(session, scope, all_grids, today, crs):
     needs = read_frame(
         session,
-        select(
-            Need.id.label("need_id"),
-            Need.external_id,
-            Need.grid_code,
-            Need.reported_at,
-            Need.category,
-            Need.status,
-            Need.quality,
-            Need.lon,
-            Need.lat,
-        )
+        select(*need_list_columns(Need.quality))
         .where(
             scope.need_filter(),
             Need.quality.in_(("outside", "snapped")),
@@ -527,17 +517,11 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
     overdue = read_frame(
         session,
         select(
-            Need.id.label("need_id"),
-            Need.external_id,
-            Need.grid_code,
-            Need.reported_at,
-            Need.category,
-            Need.status,
-            Need.worker_code,
-            due_date_expr().label("due_date"),
-            Need.due_date.is_(None).label("due_date_default"),
-            Need.lon,
-            Need.lat,
+            *need_list_columns(
+                Need.worker_code,
+                due_date_expr().label("due_date"),
+                Need.due_date.is_(None).label("due_date_default"),
+            )
         )
         # overdue needs are open: start from the status index, not from the area's range
         .where(scope.need_filter(period=False, indexed=False), not_closed(), overdue_at(today))

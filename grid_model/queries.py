@@ -70,6 +70,22 @@ def load_areas(session: Session, level: str | None = None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs=WGS84)
 
 
+def need_list_columns(*extra) -> list:
+    """The columns of a list of needs without personal data: ``need_id, external_id,
+    grid_code, reported_at, category, status``, then ``extra``, then ``lon, lat``."""
+    return [
+        Need.id.label("need_id"),
+        Need.external_id,
+        Need.grid_code,
+        Need.reported_at,
+        Need.category,
+        Need.status,
+        *extra,
+        Need.lon,
+        Need.lat,
+    ]
+
+
 NEED_COLUMNS = (
     Need.id,
     Need.external_id,
