@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     delete,
@@ -52,48 +53,38 @@ from grid_model.sqlhints import unindexed
 #: whole summary (one scan of ``needs``) instead of recomputing bucket by bucket.
 FULL_REBUILD_SHARE = 0.3
 
-_STAT_COLUMNS = (
-    "grid_code",
-    "month_start",
-    "category",
-    "district_code",
-    "needs",
-    "on_time",
-    "mediated",
-    "days_sum",
-    "days_n",
-    "first_reported",
-    "last_diary",
-    "max_closed_at",
-)
-
 
 def _district() -> ColumnElement[str]:
     # a literal, not a bind parameter: PostgreSQL matches GROUP BY to SELECT by their text
     return func.coalesce(Need.district_code, literal_column("''"))
 
 
-def _bucket_aggregates(month: ColumnElement) -> list[ColumnElement]:
+def _bucket_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
+    """Each column of :class:`~grid_model.models.NeedMonthStat` as computed from ``needs``."""
     # closed_on_time(date.max) is "closed with a closing date by its due date": every need
     # here is closed, and the day only matters to readers, who check max_closed_at.
-    return [
-        Need.grid_code,
-        month,
-        Need.category,
-        _district(),
-        func.count(),
-        func.sum(case((closed_on_time(dt.date.max), 1), else_=0)),
-        func.sum(case((Need.outcome == "mediated", 1), else_=0)),
-        func.coalesce(func.sum(days_between(Need.reported_at, Need.closed_at)), 0),
-        func.count(Need.closed_at),
-        func.min(Need.reported_at),
-        func.max(case((Need.source == "diary", Need.reported_at))),
-        func.max(Need.closed_at),
-    ]
+    return {
+        "grid_code": Need.grid_code,
+        "month_start": month,
+        "category": Need.category,
+        "district_code": _district(),
+        "needs": func.count(),
+        "on_time": func.sum(case((closed_on_time(dt.date.max), 1), else_=0)),
+        "mediated": func.sum(case((Need.outcome == "mediated", 1), else_=0)),
+        "days_sum": func.coalesce(func.sum(days_between(Need.reported_at, Need.closed_at)), 0),
+        "days_n": func.count(Need.closed_at),
+        "first_reported": func.min(Need.reported_at),
+        "last_diary": func.max(case((Need.source == "diary", Need.reported_at))),
+        "max_closed_at": func.max(Need.closed_at),
+    }
 
 
-def _group_by(month: ColumnElement) -> list[ColumnElement]:
-    return [Need.grid_code, month, Need.category, _district()]
+def _buckets(month: ColumnElement) -> tuple[list[str], Select]:
+    """The summary's column names and the select computing them per bucket, grouped by the
+    table's key; the caller adds what it reads from and which needs."""
+    columns = _bucket_aggregates(month)
+    key = [columns[c.name] for c in NeedMonthStat.__table__.primary_key]
+    return list(columns), select(*columns.values()).group_by(*key)
 
 
 def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
@@ -127,14 +118,9 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
     if full or marked > FULL_REBUILD_SHARE * max(buckets or 0, 1):
         month = month_start(Need.reported_at)
         session.execute(delete(NeedMonthStat))
-        session.execute(
-            insert(NeedMonthStat).from_select(
-                _STAT_COLUMNS,
-                select(*_bucket_aggregates(month))
-                .where((Need.status == "closed") & Need.grid_code.is_not(None))
-                .group_by(*_group_by(month)),
-            )
-        )
+        names, buckets = _buckets(month)
+        closed = (Need.status == "closed") & Need.grid_code.is_not(None)
+        session.execute(insert(NeedMonthStat).from_select(names, buckets.where(closed)))
         session.execute(delete(NeedStatsDirty))
         return session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
     d = NeedStatsDirty
@@ -146,21 +132,14 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
             )
         )
     )
-    session.execute(
-        insert(NeedMonthStat).from_select(
-            _STAT_COLUMNS,
-            select(*_bucket_aggregates(d.month_start))
-            .select_from(d)
-            .join(
-                Need,
-                (Need.grid_code == d.grid_code)
-                & (Need.reported_at >= d.month_start)
-                & (Need.reported_at < d.month_end),
-            )
-            .where(Need.status == "closed")
-            .group_by(*_group_by(d.month_start)),
-        )
+    names, buckets = _buckets(d.month_start)
+    in_marked = (
+        (Need.grid_code == d.grid_code)
+        & (Need.reported_at >= d.month_start)
+        & (Need.reported_at < d.month_end)
     )
+    buckets = buckets.select_from(d).join(Need, in_marked).where(Need.status == "closed")
+    session.execute(insert(NeedMonthStat).from_select(names, buckets))
     session.execute(delete(d))
     return int(marked)
 
