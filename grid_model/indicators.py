@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -219,34 +219,44 @@ def diary_period(scope: Scope, today: dt.date, first_reported: dt.date | None):
 # --- reading through the closed-needs summary -------------------------------------------------
 
 
+#: How a measure of :func:`need_measures` read in parts (summary and needs) combines; the
+#: others add up.
+_COMBINE = {"first_reported": "min", "last_diary": "max"}
+
+
 def _summed(
     session: Session,
     scope: Scope,
     today: dt.date | None,
     raw: Select,
-    summary: Select,
-    keys: list[str],
-    how: dict[str, str],
-) -> pd.DataFrame | None:
-    """``raw`` (aggregates over ``needs``) and ``summary`` (the same over
-    :class:`~grid_model.models.NeedMonthStat`), combined per ``keys`` with ``how`` (column →
-    ``sum``/``min``/``max``): closed needs of whole months from the summary, the rest from
-    ``needs`` (:mod:`grid_model.need_stats`). None when the summary cannot serve ``scope``;
-    the caller then runs ``raw`` over every need.
+    stats: Select,
+    names: Iterable[str],
+    keys: Sequence[str] = (),
+    *,
+    summary: bool = True,
+) -> pd.DataFrame:
+    """The measures ``names`` of ``scope`` as of ``today`` (None: no as-of cut), per ``keys``
+    (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over
+    :class:`~grid_model.models.NeedMonthStat`. Closed needs of whole months are read from the
+    summary, the rest from ``needs`` (:mod:`grid_model.need_stats`); without ``summary``, or
+    when the summary cannot serve ``scope``, every need is read.
     """
     from grid_model import need_stats  # it builds on the definitions of this module
 
-    window = need_stats.summary_window(session, scope, today)
+    window = need_stats.summary_window(session, scope, today) if summary else None
     if window is None:
-        return None
+        where = scope.need_filter()
+        if today is not None:
+            where = where & (Need.reported_at <= today)
+        return read_frame(session, raw.where(where))
     parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
-    parts.append(read_frame(session, summary.where(window.summary_rows(scope))))
+    parts.append(read_frame(session, stats.where(window.summary_rows(scope))))
     found = [p for p in parts if not p.empty]
     frame = pd.concat(found, ignore_index=True) if found else parts[0]
+    how = {n: _COMBINE.get(n, "sum") for n in names}
     if not keys:
-        row = {c: getattr(frame[c], f)() for c, f in how.items()}
-        return pd.DataFrame([row], columns=list(how))
-    return frame.groupby(keys, as_index=False).agg(how)
+        return pd.DataFrame([{c: getattr(frame[c], f)() for c, f in how.items()}])
+    return frame.groupby(list(keys), as_index=False).agg(how)
 
 
 def _summary_measures(names: Iterable[str]) -> list[Label]:
@@ -339,32 +349,27 @@ def _event_filter(scope: Scope, today: dt.date) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-_KPI_MEASURES = {
-    "needs": "sum",
-    "open": "sum",
-    "overdue": "sum",
-    "closed": "sum",
-    "due_to_close": "sum",
-    "on_time": "sum",
-    "mediation_closed": "sum",
-    "mediated": "sum",
-    "days_sum": "sum",
-    "days_n": "sum",
-    "first_reported": "min",
-}
+_KPI_MEASURES = (
+    "needs",
+    "open",
+    "overdue",
+    "closed",
+    "due_to_close",
+    "on_time",
+    "mediation_closed",
+    "mediated",
+    "days_sum",
+    "days_n",
+    "first_reported",
+)
 
 
 def _need_totals(session: Session, scope: Scope, today: dt.date, summary: bool) -> dict:
     """:func:`need_measures` of ``scope`` as of ``today``, through the summary."""
-    names = list(_KPI_MEASURES)
-    raw = select(*need_aggregates(today, names))
-    stats = select(*_summary_measures(names))
-    frame = _summed(session, scope, today, raw, stats, [], _KPI_MEASURES) if summary else None
-    if frame is None:
-        where = scope.need_filter() & (Need.reported_at <= today)
-        return dict(session.execute(raw.where(where)).mappings().one())
-    row = frame.iloc[0].to_dict()
-    return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+    raw = select(*need_aggregates(today, _KPI_MEASURES))
+    stats = select(*_summary_measures(_KPI_MEASURES))
+    frame = _summed(session, scope, today, raw, stats, _KPI_MEASURES, summary=summary)
+    return {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
 
 
 def _kpis(
@@ -435,9 +440,7 @@ def monthly_trend(session: Session, scope: Scope, *, summary: bool = True) -> pd
         stat_month, s.category.label("category"), func.sum(s.needs).label("count")
     ).group_by(stat_month, s.category)
     keys = ["month", "category"]
-    df = _summed(session, scope, None, stmt, stats, keys, {"count": "sum"}) if summary else None
-    if df is None:
-        df = read_frame(session, stmt.where(scope.need_filter()))
+    df = _summed(session, scope, None, stmt, stats, ["count"], keys, summary=summary)
     if df.empty:
         return pd.DataFrame(
             {
@@ -505,14 +508,11 @@ def _grid_need_counts(
     # slower on a million needs than a scan and a sort. Needs without a grid drop out later.
     grid_key = func.coalesce(Need.grid_code, "").label("grid_code")
     counts = select(grid_key, *need_aggregates(today, _GRID_NEED_COUNTS)).group_by(grid_key)
-    if summary:
-        s = NeedMonthStat
-        stats = select(s.grid_code, *_summary_measures(_GRID_NEED_COUNTS)).group_by(s.grid_code)
-        how = {c: "sum" for c in _GRID_NEED_COUNTS if c != "last_diary"} | {"last_diary": "max"}
-        frame = _summed(session, scope, today, counts, stats, ["grid_code"], how)
-        if frame is not None:
-            return frame
-    return read_frame(session, counts.where(scope.need_filter() & (Need.reported_at <= today)))
+    s = NeedMonthStat
+    stats = select(s.grid_code, *_summary_measures(_GRID_NEED_COUNTS)).group_by(s.grid_code)
+    return _summed(
+        session, scope, today, counts, stats, _GRID_NEED_COUNTS, ["grid_code"], summary=summary
+    )
 
 
 def grid_measures(
