@@ -553,7 +553,7 @@ def _require_database() -> None:
         st.stop()
 
 
-KEY_ACCOUNT = "gl_account"  # (role, area_code, name, username) of the signed-in account
+KEY_ACCOUNT = "gl_account"  # username of the signed-in account (its rights are read anew)
 
 
 @st.cache_data(show_spinner=False, ttl=30)
@@ -576,7 +576,7 @@ def _signed_in(sb) -> Viewer:
     """The signed-in account's viewer, as the account is now (a disabled account is signed
     out within 30 s); without one, a sign-in form and the page stops."""
     saved = st.session_state.get(KEY_ACCOUNT)
-    viewer = _current_viewer(database_url(), saved[3]) if saved else None
+    viewer = _current_viewer(database_url(), saved) if saved else None
     if saved and viewer is None:
         del st.session_state[KEY_ACCOUNT]
     if viewer is not None:
@@ -596,8 +596,7 @@ def _signed_in(sb) -> Viewer:
         with session() as s:
             viewer = authenticate(s, username, password)
         if viewer is not None:
-            st.session_state[KEY_ACCOUNT] = (viewer.role, viewer.area_code, viewer.name,
-                                              username.strip())  # fmt: skip
+            st.session_state[KEY_ACCOUNT] = username.strip()
             st.rerun()
         st.error(tr("sign_in_failed"))
     st.stop()

@@ -280,7 +280,7 @@ def cmd_account(args) -> int:
 
 
 def cmd_refresh_summary(args) -> int:
-    from grid_model import db, need_stats
+    from grid_model import need_stats
     from grid_model.models import Need
 
     with _session(args, write=True) as s:
