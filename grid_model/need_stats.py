@@ -254,10 +254,8 @@ class Window:
         """Rows of the summary inside ``scope`` (area, categories) and the window, marked
         buckets left out."""
         s = NeedMonthStat
-        conds = [self.holds(s.month_start)]
+        conds = [self.holds(s.month_start), scope.area_filter(s.grid_code, s.district_code)]
         conds += [~((s.grid_code == g) & (s.month_start == m)) for g, m, _ in self.marked]
-        if scope.area_code:
-            conds.append(scope.area_filter(s.grid_code, s.district_code))
         if scope.categories:
             conds.append(s.category.in_(scope.categories))
         return and_(*conds)
