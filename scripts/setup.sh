@@ -27,8 +27,12 @@ for p in "${pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      "${missing[@]}"; } >/tmp/gridlaw-apt.log 2>&1; then
+    cat /tmp/gridlaw-apt.log >&2
+    echo "apt-get install failed (log above)" >&2
+    exit 1
+  fi
 fi
 
 PY=${PYTHON:-python3}
@@ -38,9 +42,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-echo "==> pip install -e .[test,bench]"
-python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[test,bench]"
+# constraints.txt pins every dependency at the version the tests passed with; pip's own
+# chatter (build-backend notices, this machine's missing extra indexes) goes to a log that is
+# shown only when the install fails.
+echo "==> pip install -e .[test,bench] (pinned by constraints.txt; log in .venv/pip.log)"
+if ! python -m pip install -e ".[test,bench]" -c constraints.txt >.venv/pip.log 2>&1; then
+  cat .venv/pip.log >&2
+  echo "pip install failed (full log above, also in .venv/pip.log)" >&2
+  exit 1
+fi
 
 if [ "$want_postgis" -eq 1 ]; then
   # The local PostgreSQL 15 (trust auth on 127.0.0.1): start it if it is down.
@@ -49,10 +59,11 @@ if [ "$want_postgis" -eq 1 ]; then
     $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
     for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
   fi
-  for db in gridlaw_test gridlaw_test_migrations; do
+  for db in gridlaw_test gridlaw_test_migrations; do  # tests/conftest.py: <test db>_migrations
     if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
       psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $db"
     fi
-    psql -h 127.0.0.1 -U postgres -d "$db" -q -c "CREATE EXTENSION IF NOT EXISTS postgis"
+    PGOPTIONS="--client-min-messages=warning" psql -h 127.0.0.1 -U postgres -d "$db" -q \
+      -c "CREATE EXTENSION IF NOT EXISTS postgis"
   done
 fi

@@ -62,7 +62,7 @@ def scratch_engine(backend: str, tmp_path: Path) -> Engine:
     """An empty database of its own on ``backend`` (no schema yet), for migration tests."""
     if backend == "spatialite":
         return db.make_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
-    return _postgis_engine("gridlaw_test_migrations")
+    return _postgis_engine(f"{make_url(POSTGIS_URL).database}_migrations")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
