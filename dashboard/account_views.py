@@ -14,16 +14,16 @@ from grid_model.messages import t
 from grid_model.scope import ROLES, Viewer
 
 
-def _accounts() -> pd.DataFrame:
+def _accounts(viewer: Viewer) -> pd.DataFrame:
     with state.session() as s:
-        rows = accounts.list_accounts(s)
+        rows = accounts.list_accounts(s, viewer, lang=current_lang())
     return pd.DataFrame(rows, columns=["username", "name", "role", "area_code", "active"])
 
 
 def accounts_panel(viewer: Viewer) -> None:
     """What an administrator manages accounts with."""
     lang = current_lang()
-    table = _accounts()
+    table = _accounts(viewer)
     if table.empty:
         st.info(tr("accounts_none"))
     else:
@@ -53,7 +53,7 @@ def accounts_panel(viewer: Viewer) -> None:
                 with state.write() as s:
                     accounts.add_account(s, username.strip(), password, role=role,
                                          area_code=area.strip() or None, name=name.strip() or None,
-                                         actor=viewer.name, lang=lang)  # fmt: skip
+                                         viewer=viewer, lang=lang)  # fmt: skip
             except GridLawError as exc:
                 views.show_error(exc)
             else:
@@ -69,7 +69,7 @@ def accounts_panel(viewer: Viewer) -> None:
         if c2.button(label, key="account_toggle"):
             try:
                 with state.write() as s:
-                    accounts.set_active(s, who, not active, actor=viewer.name, lang=lang)
+                    accounts.set_active(s, who, not active, viewer=viewer, lang=lang)
             except GridLawError as exc:
                 views.show_error(exc)
             else:

@@ -15,7 +15,7 @@ from dashboard import state
 from dashboard.i18n import current_lang
 from dashboard.labels_analysis import ANALYSIS_LABELS
 from grid_model.errors import GridLawError
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer
 
 # --- hot spots ----------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ def spare_assistants(scope: Scope, *, day: dt.date) -> pd.DataFrame:
 def apply_plan(
     plan,
     *,
-    actor: str,
+    viewer: Viewer,
     on: dt.date,
     new_workers: dict[str, str] | None = None,
     force: bool = False,
@@ -172,7 +172,7 @@ def apply_plan(
 
     with state.write() as s:
         store(
-            s, plan, actor=actor, on=on, new_workers=new_workers, force=force, lang=current_lang()
+            s, plan, viewer=viewer, on=on, new_workers=new_workers, force=force, lang=current_lang()
         )
     state.clear_cache()
     return plan.with_assistants(new_workers) if new_workers else plan
@@ -192,11 +192,11 @@ def reverse_plan(plan):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _access(url: str, skey: tuple, walk_m: float):
+def _access(url: str, skey: tuple, vkey: tuple, walk_m: float):
     from grid_model.access_coverage import need_access
 
     with state._session_for(url) as s:
-        return need_access(s, Scope(*skey), walk_m=walk_m)
+        return need_access(s, Scope(*skey), Viewer(*vkey), walk_m=walk_m, lang=current_lang())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -218,10 +218,12 @@ def _suggest(url: str, skey: tuple, walk_m: float, p: int, candidates: str, day:
     return out, dict(out.attrs)
 
 
-def access(scope: Scope, *, walk_m: float):
-    """Distances of the needs to their nearest service point, and those beyond ``walk_m``
-    (:class:`grid_model.access_coverage.NeedAccess`; no personal columns)."""
-    return _access(state.database_url(), state.scope_key(scope), float(walk_m))
+def access(scope: Scope, viewer: Viewer, *, walk_m: float):
+    """Distances of the needs ``viewer`` may see to their nearest service point, and those
+    beyond ``walk_m`` (:class:`grid_model.access_coverage.NeedAccess`; no personal columns)."""
+    return _access(
+        state.database_url(), state.scope_key(scope), state.viewer_key(viewer), float(walk_m)
+    )
 
 
 def uncovered(scope: Scope, *, walk_m: float, day: dt.date):

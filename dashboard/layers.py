@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.maps import MAX_MARKERS
 from grid_model import indicators, queries
-from grid_model.scope import Scope, Viewer, redact
+from grid_model.scope import Scope, Viewer
 
 HEAT_CELL_DEG = 0.002
 #: Needs outside every grid drawn at most (one more is read to know there are more).
@@ -67,8 +67,8 @@ def load_map_layers(
         "heat": read(lambda s: indicators.heat_bins(s, scope, cell_deg=heat_cell_deg)),
         "points": read(lambda s: queries.load_service_points(s, area)),
         "outside": read(
-            lambda s: redact(
-                queries.load_needs(s, scope, limit=outside_limit + 1, quality="outside"), viewer
+            lambda s: queries.load_needs(
+                s, scope, viewer, limit=outside_limit + 1, quality="outside"
             )
         ),
     }

@@ -38,7 +38,7 @@ from dashboard.maps import MAX_MARKERS
 from grid_model import config, db, queries
 from grid_model.errors import GridLawError
 from grid_model.models import Category, Status
-from grid_model.scope import ROLES, Scope, Viewer, redact
+from grid_model.scope import ROLES, Scope, Viewer
 
 # Sidebar widget keys (ASCII), shared by every page.
 KEY_STREET = "street"
@@ -197,8 +197,7 @@ def _heat_bins(url: str, skey: tuple, cell_deg: float):
 @st.cache_data(show_spinner=False, max_entries=32)
 def _outside_needs(url: str, skey: tuple, vkey: tuple, limit: int):
     with _session_for(url) as s:
-        needs = queries.load_needs(s, _scope(skey), limit=limit, quality="outside")
-    return redact(needs, _viewer(vkey))
+        return queries.load_needs(s, _scope(skey), _viewer(vkey), limit=limit, quality="outside")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.messages import t
 from grid_model.models import Account, Area, AuditEntry, Grid
-from grid_model.scope import ROLES, Viewer
+from grid_model.scope import ROLES, Viewer, require
 
 #: scrypt cost parameters (n = 2**14, r = 8: 16 MiB and ~50 ms a hash here).
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -94,17 +94,21 @@ def add_account(
     role: str,
     area_code: str | None = None,
     name: str | None = None,
-    actor: str = "system",
+    viewer: Viewer,
     lang: str = "zh",
 ) -> Account:
-    """Store a new account (flushes, does not commit).
+    """Store a new account (flushes, does not commit); ``viewer`` must be allowed to manage
+    accounts (an administrator without area limit) and is the actor of the audit entry.
 
     Raises
     ------
     InvalidInputError
         A bad or taken username, a role not in :data:`grid_model.scope.ROLES`, a password
         shorter than :data:`MIN_PASSWORD`, or an area code that is neither an area nor a grid.
+    PermissionDeniedError
+        ``viewer`` may not manage accounts.
     """
+    viewer = require(session, viewer, "manage_accounts", lang=lang)
     errors = []
     if not _USERNAME.match(username or ""):
         errors.append(t("account_bad_username", lang, value=username))
@@ -129,7 +133,7 @@ def add_account(
     session.add(account)
     session.add(
         AuditEntry(
-            actor=actor,
+            actor=viewer.name,
             action="account_add",
             entity="accounts",
             entity_id=username,
@@ -141,16 +145,19 @@ def add_account(
 
 
 def set_active(
-    session: Session, username: str, active: bool, *, actor: str = "system", lang: str = "zh"
+    session: Session, username: str, active: bool, *, viewer: Viewer, lang: str = "zh"
 ) -> Account:
-    """Enable or disable an account (disabled accounts cannot sign in)."""
+    """Enable or disable an account: a disabled account can no longer sign in, and the
+    services refuse its next change (:func:`grid_model.scope.check_viewer`). ``viewer`` must
+    be allowed to manage accounts."""
+    viewer = require(session, viewer, "manage_accounts", lang=lang)
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
         raise NotFoundError(t("account_unknown", lang, value=username))
     account.active = active
     session.add(
         AuditEntry(
-            actor=actor,
+            actor=viewer.name,
             action="account_enable" if active else "account_disable",
             entity="accounts",
             entity_id=username,
@@ -181,11 +188,18 @@ def current_viewer(session: Session, username: str) -> Viewer | None:
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None or not account.active:
         return None
-    return Viewer(role=account.role, area_code=account.area_code, name=account.name)
+    return Viewer(
+        role=account.role,
+        area_code=account.area_code,
+        name=account.name,
+        username=account.username,
+    )
 
 
-def list_accounts(session: Session) -> list[dict]:
-    """Every account without its password hash, by username."""
+def list_accounts(session: Session, viewer: Viewer, *, lang: str = "zh") -> list[dict]:
+    """Every account without its password hash, by username; for viewers allowed to manage
+    accounts."""
+    require(session, viewer, "manage_accounts", lang=lang)
     rows = session.scalars(select(Account).order_by(Account.username)).all()
     return [
         {

@@ -14,6 +14,7 @@ from geodata.crs import metric_crs
 from grid_model import geolocate, need_stats
 from grid_model.models import AuditEntry, GeolocationChange, Need
 from grid_model.queries import load_areas, load_grids, read_frame
+from grid_model.scope import Viewer, require
 
 MIN_AREA_M2 = 1.0
 
@@ -144,11 +145,14 @@ def relocate_needs(
     *,
     snap_m: float = 30.0,
     reason: str = "relocate",
-    actor: str = "system",
+    viewer: Viewer,
+    lang: str = "zh",
     progress=None,
 ) -> RelocateReport:
     """Re-geolocate every need against the stored grids; record each change of grid or quality
-    in ``geolocation_changes`` (history is kept) and write one audit entry."""
+    in ``geolocation_changes`` (history is kept) and write one audit entry. ``viewer`` must be
+    allowed to relocate (an administrator without area limit: every need may move)."""
+    viewer = require(session, viewer, "relocate", lang=lang)
     grids = load_grids(session)
     needs = read_frame(session, select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality))
     if needs.empty:
@@ -192,7 +196,7 @@ def relocate_needs(
         need_stats.refresh(session)
     session.add(
         AuditEntry(
-            actor=actor,
+            actor=viewer.name,
             action="relocate",
             entity="needs",
             details={"checked": len(needs), "changed": len(idx), "reason": reason},

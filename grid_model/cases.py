@@ -14,7 +14,10 @@ and a need without one gets a deterministic id from a hash of its grid, category
 description, report date and resident, so a form submitted twice (the same day) stores one
 case. To record two genuinely identical needs, give them external ids.
 
-Viewers see only their area; viewers without the right to personal data
+Every function takes the :class:`Viewer` who asks and checks it here
+(:func:`grid_model.scope.require` before a change, :func:`grid_model.scope.check_viewer` before
+a read): viewers see and change only their area's needs (needs outside every grid belong to the
+district level); viewers without the right to personal data
 (:attr:`Viewer.sees_personal_data`) never get residents' names and phones, nor needs of people
 under community correction. Nothing here commits.
 """
@@ -42,7 +45,7 @@ from grid_model.importing import validate_needs
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
 from grid_model.queries import NEED_COLUMNS, read_frame
-from grid_model.scope import Scope, Viewer, redact, require
+from grid_model.scope import Scope, Viewer, check_viewer, redact, require
 
 #: The statuses in their order.
 STATUS_FLOW: tuple[str, ...] = tuple(s.value for s in Status)
@@ -202,8 +205,12 @@ def _audit(session: Session, actor: str, action: str, need: Need, details: dict)
     )
 
 
-def _in_area(grid_code: str | None, area: str | None) -> bool:
-    return not area or (grid_code is not None and grid_code.startswith(area))
+def _existing(need: Need, viewer: Viewer, data: NeedInput, lang: str) -> Need:
+    """The stored need a submission repeats, for a viewer who may see it; otherwise the id
+    is refused with a message that says nothing of the stored need."""
+    if not viewer.sees_need(need):
+        raise _invalid([("external_id", data.external_id, t("expected_unused_id", lang))], lang)
+    return need
 
 
 def record_need(
@@ -222,8 +229,9 @@ def record_need(
     data : NeedInput
         The form's values.
     viewer : Viewer
-        Who records it: the actor of the audit entry. A viewer limited to an area may record
-        needs in that area's grids (or outside every grid, flagged ``outside``).
+        Who records it: the actor of the audit entry. A viewer limited to an area records
+        needs in that area's grids only; outside every grid (flagged ``outside``) only a
+        viewer of the district or of everything.
     crs : str
         The system of ``data.lon``/``data.lat``: ``wgs84``, ``gcj02`` (Amap, Tencent),
         ``bd09`` (Baidu) or ``EPSG:<code>``; stored in WGS84.
@@ -239,18 +247,20 @@ def record_need(
     Raises
     ------
     InvalidInputError
-        Naming each bad field and what was expected, in ``lang`` (``zh`` or ``en``).
+        Naming each bad field and what was expected, in ``lang`` (``zh`` or ``en``); also an
+        ``external_id`` already used by a need the viewer may not see (the message says
+        nothing of that need).
     PermissionDeniedError
-        The viewer's role may not record needs.
+        The viewer's role may not record needs, or the account is disabled.
     """
-    require(viewer, "record_need", lang)
+    viewer = require(session, viewer, "record_need", lang=lang)
     values = _validated(data, crs, lang)
     if values["external_id"]:
         existing = session.scalars(
             select(Need).where(Need.external_id == values["external_id"])
         ).first()
         if existing is not None:
-            return existing, False
+            return _existing(existing, viewer, data, lang), False
     if (
         values["worker_code"]
         and session.scalar(select(Worker.id).where(Worker.code == values["worker_code"])) is None
@@ -263,7 +273,9 @@ def record_need(
     )
     grid_code = located["grid_code"].iloc[0]
     quality = str(located["quality"].iloc[0])
-    if grid_code is not None and not _in_area(grid_code, viewer.area_code):
+    # A point outside every grid gets the district of the viewer's area.
+    district = grid_code[:6] if grid_code else (viewer.area_code or "")[:6] or None
+    if not viewer.covers(grid_code, district):
         raise _invalid(
             [("lon/lat", f"{data.lon}, {data.lat}", t("expected_in_area", lang, area=viewer.area_code))],
             lang,
@@ -272,9 +284,8 @@ def record_need(
     external_id = values["external_id"] or content_id(values)
     existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
     if existing is not None:
-        return existing, False
+        return _existing(existing, viewer, data, lang), False
 
-    district = grid_code[:6] if grid_code else (viewer.area_code or "")[:6] or None
     need = Need(
         external_id=external_id,
         district_code=district,
@@ -304,7 +315,7 @@ def record_need(
         existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
         if existing is None:
             raise
-        return existing, False
+        return _existing(existing, viewer, data, lang), False
     _audit(
         session,
         viewer.name,
@@ -327,26 +338,14 @@ def record_need(
 # --- status ---------------------------------------------------------------------------------
 
 
-def _visible(need: Need, viewer: Viewer | None) -> bool:
-    if viewer is None:
-        return True
-    if need.under_correction and not viewer.sees_personal_data:
-        return False
-    if not viewer.area_code:
-        return True
-    return _in_area(need.grid_code, viewer.area_code) or (
-        need.grid_code is None and (need.district_code or "").startswith(viewer.area_code[:6])
-    )
-
-
 def _get_need(
-    session: Session, need_id: int, viewer: Viewer | None, lang: str, *, lock: bool = False
+    session: Session, need_id: int, viewer: Viewer, lang: str, *, lock: bool = False
 ) -> Need:
     stmt = select(Need).where(Need.id == need_id)
     if lock:
         stmt = stmt.with_for_update()
     need = session.scalars(stmt).first()
-    if need is None or not _visible(need, viewer):
+    if need is None or not viewer.sees_need(need):
         raise NotFoundError(t("need_not_found", lang, id=need_id))
     return need
 
@@ -357,15 +356,15 @@ def change_status(
     new_status: str,
     *,
     outcome: str | None = None,
-    actor: str | Viewer,
+    viewer: Viewer,
     on: dt.date,
     lang: str = "zh",
 ) -> Need:
     """Move need ``need_id`` to ``new_status`` on day ``on`` (see :data:`TRANSITIONS`).
 
     Closing sets ``outcome`` (required, one of :class:`~grid_model.models.Outcome`; the
-    mediation outcomes only for mediation needs) and ``closed_at = on``. ``actor`` is a name or
-    a :class:`Viewer` (then limited to what the viewer may see).
+    mediation outcomes only for mediation needs) and ``closed_at = on``. ``viewer`` must be
+    allowed to change statuses and see the need; their name goes to the audit entry.
 
     Raises
     ------
@@ -374,11 +373,10 @@ def change_status(
         outcome when not closing, or ``on`` before the report date.
     NotFoundError
         When the need does not exist (or the viewer may not see it).
+    PermissionDeniedError
+        The viewer's role may not change statuses, or the account is disabled.
     """
-    viewer = actor if isinstance(actor, Viewer) else None
-    if viewer is not None:
-        require(viewer, "change_status", lang)
-    actor_name = actor.name if isinstance(actor, Viewer) else str(actor)
+    viewer = require(session, viewer, "change_status", lang=lang)
     need = _get_need(session, need_id, viewer, lang, lock=True)
     old = need.status
     allowed = TRANSITIONS.get(old, frozenset())
@@ -415,7 +413,7 @@ def change_status(
     need.status = new_status
     _audit(
         session,
-        actor_name,
+        viewer.name,
         "change_status",
         need,
         {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()},
@@ -451,6 +449,7 @@ def search_needs(
     descending: bool = True,
     limit: int = 200,
     offset: int = 0,
+    lang: str = "zh",
 ) -> pd.DataFrame:
     """Needs in ``scope`` (cut to the viewer's area) matching ``text``, redacted for ``viewer``.
 
@@ -465,9 +464,8 @@ def search_needs(
     for name, value, low in (("limit", limit, 1), ("offset", offset, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidInputError(f"{name}={value!r}: expected a whole number ≥ {low}")
-    cond = scope.restricted_to(viewer).need_filter()
-    if not viewer.sees_personal_data:
-        cond = cond & ~Need.under_correction
+    viewer = check_viewer(session, viewer, lang=lang)
+    cond = scope.visible_needs(viewer)
     if text and text.strip():
         cond = cond & _text_filter(text, viewer)
     key = getattr(Need, sort)
@@ -486,6 +484,7 @@ def need_detail(session: Session, need_id: int, viewer: Viewer, *, lang: str = "
     NotFoundError
         When the need does not exist or the viewer may not see it.
     """
+    viewer = check_viewer(session, viewer, lang=lang)
     need = _get_need(session, need_id, viewer, lang)
     # redact() decides which columns a viewer gets; rows it would drop are not visible above
     kept = redact(pd.DataFrame(columns=[c.key for c in NEED_COLUMNS]), viewer).columns

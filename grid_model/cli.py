@@ -1,6 +1,9 @@
 """The ``gridlaw`` command line.
 
 Exit status: 0 ok, 1 error, 2 usage, 3 invalid input (nothing stored).
+The command line acts as the local administrator (:meth:`grid_model.scope.Viewer.local_admin`,
+audit actor ``cli``): whoever runs it already holds the database. ``export --role/--area``
+exports what that role of that area would see.
 Messages in Chinese or English: ``--lang zh|en`` (default from GRIDLAW_LANG or the locale).
 """
 
@@ -14,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from grid_model import config, db
@@ -65,9 +69,16 @@ def _scope(args) -> Scope:
     )
 
 
+#: Who the command line acts as.
+CLI_VIEWER = Viewer.local_admin(name="cli")
+
+
 def _viewer(args) -> Viewer:
-    return Viewer(
-        role=getattr(args, "role", "admin") or "admin", area_code=getattr(args, "area", None)
+    """The local administrator, narrowed to ``--role``/``--area`` where a command offers them."""
+    return replace(
+        CLI_VIEWER,
+        role=getattr(args, "role", None) or CLI_VIEWER.role,
+        area_code=getattr(args, "area", None),
     )
 
 
@@ -88,6 +99,7 @@ def cmd_seed_demo(args) -> int:
     with _session(args, write=True) as s, _progress(args.needs, "needs", args) as bar:
         report = seed_demo(
             s,
+            viewer=CLI_VIEWER,
             scale=args.scale,
             needs=args.needs,
             seed=args.seed,
@@ -103,7 +115,8 @@ def cmd_demo(args) -> int:
 
     with _session(args, write=True) as s:
         if is_empty(s):
-            print(seed_demo(s, scale=args.scale, seed=args.seed).summary(args.lang))
+            report = seed_demo(s, viewer=CLI_VIEWER, scale=args.scale, seed=args.seed)
+            print(report.summary(args.lang))
     env = dict(
         os.environ, GRIDLAW_DATABASE_URL=args.db or config.database_url(), GRIDLAW_LANG=args.lang
     )
@@ -140,7 +153,7 @@ def _import(args, fn, **kw) -> int:
         return EXIT_USAGE
     try:
         with _session(args, write=True) as s:
-            report = fn(s, args.file, lang=args.lang, actor="cli", **kw)
+            report = fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw)
     except ImportValidationError as exc:
         _print_import_errors(exc, args.lang)
         return EXIT_INVALID
@@ -228,7 +241,7 @@ def cmd_relocate(args) -> int:
     from grid_model.boundaries import relocate_needs
 
     with _session(args, write=True) as s:
-        report = relocate_needs(s, snap_m=args.snap_m, actor="cli")
+        report = relocate_needs(s, snap_m=args.snap_m, viewer=CLI_VIEWER, lang=args.lang)
     print(t("relocated", args.lang, checked=report.checked, changed=report.changed))
     return EXIT_OK
 
@@ -249,7 +262,7 @@ def cmd_account(args) -> int:
 
     if args.action == "list":
         with _session(args, write=False) as s:
-            rows = accounts.list_accounts(s)
+            rows = accounts.list_accounts(s, CLI_VIEWER, lang=args.lang)
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
@@ -266,14 +279,14 @@ def cmd_account(args) -> int:
         password = _read_password(args)
         with _session(args, write=True) as s:
             accounts.add_account(s, args.username, password, role=args.role,
-                                 area_code=args.area, name=args.name, actor="cli",
+                                 area_code=args.area, name=args.name, viewer=CLI_VIEWER,
                                  lang=args.lang)  # fmt: skip
         area = args.area or "-"
         print(t("account_added", args.lang, username=args.username, role=args.role, area=area))
         return EXIT_OK
     active = args.action == "enable"
     with _session(args, write=True) as s:
-        accounts.set_active(s, args.username, active, actor="cli", lang=args.lang)
+        accounts.set_active(s, args.username, active, viewer=CLI_VIEWER, lang=args.lang)
     key = "account_enabled" if active else "account_disabled"
     print(t(key, args.lang, username=args.username))
     return EXIT_OK
@@ -361,7 +374,7 @@ def cmd_rebalance(args) -> int:
 
             gio.write_frame(out, Path(args.out))
         if args.apply:
-            apply_plan(s, plan, actor="cli", on=dt.date.today(), lang=args.lang)
+            apply_plan(s, plan, viewer=CLI_VIEWER, on=dt.date.today(), lang=args.lang)
     print(plan.message if getattr(plan, "message", None) else "")
     print(f"max_deviation={plan.max_deviation:.3f} moved={plan.moved} contiguous={plan.contiguous}")
     return EXIT_OK if getattr(plan, "within_tolerance", True) else EXIT_ERROR

@@ -39,7 +39,7 @@ from grid_model.errors import InvalidInputError
 from grid_model.indicators import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
 from grid_model.queries import need_list_columns, read_frame
-from grid_model.scope import Scope, Viewer
+from grid_model.scope import Scope, Viewer, check_viewer
 
 WGS84 = "EPSG:4326"
 
@@ -158,7 +158,8 @@ def find_coverage_gaps(
     today: dt.date,
     outreach_days: int = 30,
     walk_m: float = 1000.0,
-    viewer: Viewer | None = None,
+    viewer: Viewer,
+    lang: str = "zh",
 ) -> CoverageGaps:
     """All coverage gaps of ``scope`` as of ``today``.
 
@@ -168,8 +169,8 @@ def find_coverage_gaps(
     outreach_days : a grid whose last diary entry or visit is more than this many days before
         ``today`` (or that has none) is a gap.
     walk_m : walking distance in metres to the nearest legal service room or legal-aid station.
-    viewer : when given, the scope is cut to the viewer's area and, for viewers who may not see
-        personal data, needs of people under community correction are left out.
+    viewer : who asks: the scope is cut to the viewer's area and, for viewers who may not see
+        personal data, needs of people under community correction are left out of every list.
 
     Notes
     -----
@@ -184,8 +185,8 @@ def find_coverage_gaps(
     if isinstance(outreach_days, bool) or not isinstance(outreach_days, int) or outreach_days < 0:
         raise InvalidInputError(f"outreach_days={outreach_days!r}: expected a whole number ≥ 0")
     walk_m = _check_walk_m(walk_m)
-    if viewer is not None:
-        scope = scope.restricted_to(viewer)
+    viewer = check_viewer(session, viewer, lang=lang)
+    scope = scope.restricted_to(viewer)
     hidden = _hidden_need_ids(session, scope, viewer)
     grids = _active_grids(session, scope, today)
     notes: list[str] = []
@@ -194,7 +195,7 @@ def find_coverage_gaps(
     gaps.update(_staffing_gaps(session, scope, grids, today))
     gaps.update(_outreach_gaps(session, scope, grids, today, outreach_days))
     gaps.update(_service_gaps(session, scope, grids, today, hidden))
-    gaps["beyond_walking_distance"] = _access_gap(session, scope, today, walk_m, hidden)
+    gaps["beyond_walking_distance"] = _access_gap(session, scope, viewer, today, walk_m, hidden)
     return CoverageGaps(
         **gaps,
         today=today,
@@ -238,8 +239,8 @@ def _need_gap(kind: str, needs: pd.DataFrame, hidden: set[int]) -> Gap:
     return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]))
 
 
-def _hidden_need_ids(session: Session, scope: Scope, viewer: Viewer | None) -> set[int]:
-    if viewer is None or viewer.sees_personal_data:
+def _hidden_need_ids(session: Session, scope: Scope, viewer: Viewer) -> set[int]:
+    if viewer.sees_personal_data:
         return set()
     return set(
         session.scalars(
@@ -555,7 +556,7 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
 # --- 5. access ------------------------------------------------------------------------------
 
 
-def _access_gap(session, scope, today, walk_m, hidden) -> Gap:
-    beyond = need_access(session, scope, walk_m=walk_m).beyond
+def _access_gap(session, scope, viewer, today, walk_m, hidden) -> Gap:
+    beyond = need_access(session, scope, viewer, walk_m=walk_m).beyond
     beyond = beyond[pd.to_datetime(beyond["reported_at"]) <= pd.Timestamp(today)]
     return _need_gap("beyond_walking_distance", beyond.reset_index(drop=True), hidden)

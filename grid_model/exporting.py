@@ -1,5 +1,5 @@
-"""Exports: grids, needs, workers, workload and coverage gaps as (Geo)DataFrames, redacted for
-the viewer. Files are written by :func:`geodata.io.write_frame` (format from the extension).
+"""Exports: grids, needs, workers, workload and coverage gaps as (Geo)DataFrames, cut to the
+viewer's area and redacted for the viewer (each export checks the viewer itself). Files are written by :func:`geodata.io.write_frame` (format from the extension).
 
 Coordinates are WGS84 (EPSG:4326) on the way out; the needs export says so in a ``crs`` column.
 """
@@ -19,7 +19,7 @@ from geodata import io as gio
 from grid_model.errors import InvalidInputError
 from grid_model.models import Assignment, Grid, Worker
 from grid_model.queries import load_grids, load_needs
-from grid_model.scope import Scope, Viewer, redact
+from grid_model.scope import Scope, Viewer, check_viewer, redact
 
 KINDS = ("grids", "needs", "workers", "workload", "gaps")
 NEED_EXPORT_COLUMNS = [
@@ -56,6 +56,7 @@ def _current_staff(session: Session, role: str) -> pd.DataFrame:
 
 
 def export_grids(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataFrame:
+    viewer = check_viewer(session, viewer)
     grids = load_grids(session, scope.restricted_to(viewer))
     out = grids.merge(_current_staff(session, "grid_assistant"), on="code", how="left")
     cols = [
@@ -75,11 +76,10 @@ def export_grids(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataF
 def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataFrame:
     """Needs with WGS84 ``lon``/``lat``; personal columns and people under community correction
     only for viewers allowed to see them."""
-    needs = load_needs(session, scope.restricted_to(viewer))
+    needs = load_needs(session, scope, viewer)
     needs = needs.drop(columns="id").rename(
         columns={"external_id": "id", "worker_code": "assistant"}
     )
-    needs = redact(needs, viewer)
     cols = [c for c in NEED_EXPORT_COLUMNS if c in needs.columns]
     out = needs[cols].assign(crs="EPSG:4326")
     points = shapely.points(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
@@ -87,6 +87,7 @@ def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataF
 
 
 def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFrame:
+    viewer = check_viewer(session, viewer)
     grid_ids = select(Grid.id).where(scope.restricted_to(viewer).grid_filter())
     rows = session.execute(
         select(
@@ -124,6 +125,7 @@ def export_workload(
 ) -> pd.DataFrame:
     from grid_model.workload import assistant_workload
 
+    viewer = check_viewer(session, viewer)
     start = today - dt.timedelta(days=90)
     return assistant_workload(
         session, scope.restricted_to(viewer), start=start, end=today, today=today
@@ -136,7 +138,8 @@ def export_gaps(
     """Every coverage gap as one layer with a ``kind`` column (the map layers, stacked)."""
     from grid_model.coverage import find_coverage_gaps
 
-    gaps = find_coverage_gaps(session, scope.restricted_to(viewer), today=today, viewer=viewer)
+    viewer = check_viewer(session, viewer)
+    gaps = find_coverage_gaps(session, scope, today=today, viewer=viewer)
     layers = []
     for gap in gaps.gaps.values():
         layer = gap.layer.copy()

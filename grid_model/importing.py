@@ -42,6 +42,7 @@ from grid_model.models import (
     Worker,
 )
 from grid_model.queries import load_grids
+from grid_model.scope import Viewer, require
 
 # --- vocabularies: canonical value ← accepted spellings (codes, Chinese names) -------------
 
@@ -628,7 +629,7 @@ def import_needs(
     skip_invalid: bool = False,
     errors_out: str | Path | None = None,
     lang: str = "zh",
-    actor: str = "import",
+    viewer: Viewer,
     snap_m: float = 30.0,
     progress=None,
 ) -> ImportReport:
@@ -638,7 +639,10 @@ def import_needs(
     ------
     ImportValidationError
         when any row is bad and ``skip_invalid`` is False; nothing is stored.
+    PermissionDeniedError
+        ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
     """
+    viewer = require(session, viewer, "import", lang=lang)
     original = _read_table(source, filename, lang)
     frame = _rename_columns(original, NEED_COLUMNS)
     try:
@@ -654,7 +658,7 @@ def import_needs(
     report.inserted = store_needs(session, new, snap_m=snap_m, progress=progress)
     _audit(
         session,
-        actor,
+        viewer.name,
         "import_needs",
         "needs",
         {
@@ -816,14 +820,16 @@ def import_grids(
     skip_invalid: bool = False,
     errors_out: str | Path | None = None,
     lang: str = "zh",
-    actor: str = "import",
+    viewer: Viewer,
     snap_m: float = 30.0,
 ) -> ImportReport:
     """Import grid boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage, KML).
 
     New codes are inserted; known codes get the new boundary and attributes (the old
     boundary is kept in the audit log), and needs are re-geolocated when boundaries change.
-    Streets and communities the database does not know yet are created."""
+    Streets and communities the database does not know yet are created. ``viewer`` must be
+    allowed to import (:func:`grid_model.scope.require`)."""
+    viewer = require(session, viewer, "import", lang=lang)
     gdf = _read_vector(source, filename, crs)
     frame = _rename_columns(gdf, GRID_COLUMNS)
     clean, col = validate_grids(frame, session, lang=lang)
@@ -884,7 +890,7 @@ def import_grids(
             changed.append(row.code)
             _audit(
                 session,
-                actor,
+                viewer.name,
                 "grid_boundary_changed",
                 "grids",
                 {"code": row.code, "old_wkt": old.wkt},
@@ -896,7 +902,7 @@ def import_grids(
     session.flush()
     _audit(
         session,
-        actor,
+        viewer.name,
         "import_grids",
         "grids",
         {
@@ -909,7 +915,7 @@ def import_grids(
     if changed:
         from grid_model.boundaries import relocate_needs
 
-        relocate_needs(session, snap_m=snap_m, reason="import_grids", actor=actor)
+        relocate_needs(session, snap_m=snap_m, reason="import_grids", viewer=viewer, lang=lang)
     session.flush()
     return report
 
@@ -925,14 +931,16 @@ def import_workers(
     skip_invalid: bool = False,
     errors_out: str | Path | None = None,
     lang: str = "zh",
-    actor: str = "import",
+    viewer: Viewer,
     today: dt.date | None = None,
 ) -> ImportReport:
     """Import workers and their grid assignments (CSV/XLSX).
 
     Columns: code, name, role, phone, capacity, active, grids (grid codes separated by ``;``,
     ``,`` or spaces), valid_from. A new assignment closes the grid's previous assignment of the
-    same role for single-holder roles (assistant, lawyer, mediator): history is kept."""
+    same role for single-holder roles (assistant, lawyer, mediator): history is kept.
+    ``viewer`` must be allowed to import (:func:`grid_model.scope.require`)."""
+    viewer = require(session, viewer, "import", lang=lang)
     today = today or dt.date.today()
     original = _read_table(source, filename, lang)
     frame = _rename_columns(original, WORKER_COLUMNS)
@@ -1019,7 +1027,7 @@ def import_workers(
             )
     _audit(
         session,
-        actor,
+        viewer.name,
         "import_workers",
         "workers",
         {

@@ -47,7 +47,7 @@ from grid_model.models import (
     Worker,
 )
 from grid_model.queries import NEED_COLUMNS, read_frame
-from grid_model.scope import Scope, Viewer, redact
+from grid_model.scope import Scope, Viewer, check_viewer, redact
 from grid_model.sqldates import add_days, days_between, year_month
 from grid_model.workdays import count_workdays, working_days
 
@@ -646,7 +646,13 @@ def _in_viewer_area(grid_code: str, community_code: str, viewer: Viewer) -> bool
 
 
 def grid_card(
-    session: Session, grid_code: str, viewer: Viewer, *, today: dt.date, latest: int = 5
+    session: Session,
+    grid_code: str,
+    viewer: Viewer,
+    *,
+    today: dt.date,
+    latest: int = 5,
+    lang: str = "zh",
 ) -> GridCard:
     """The card of grid ``grid_code`` for ``viewer`` as of ``today``.
 
@@ -654,7 +660,10 @@ def grid_card(
     ------
     NotFoundError
         The grid does not exist, or lies outside the viewer's area.
+    PermissionDeniedError
+        The viewer's account is disabled.
     """
+    viewer = check_viewer(session, viewer, lang=lang)
     row = session.execute(
         select(Grid.id, Grid.code, Grid.name, Grid.community_code, Grid.population, Area.name)
         .join(Area, Area.code == Grid.community_code)

@@ -105,6 +105,30 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action.rebalance": {"zh": "调整网格分工", "en": "change which assistant covers which grids"},
     "action.record_need": {"zh": "登记需求", "en": "record needs"},
     "action.change_status": {"zh": "更改案件状态", "en": "change the status of cases"},
+    # --- issue 8, permissions in the services (one mechanism) ---
+    "action.relocate": {"zh": "重新定位需求", "en": "re-geolocate needs"},
+    "not_allowed_in_area": {
+        "zh": "限定区域({area})的账号不能{action}:此操作涉及整个数据库",
+        "en": "An account limited to an area ({area}) may not {action}: it affects the whole "
+        "database",
+    },
+    "not_signed_in": {
+        "zh": "请先登录:已设置账号,不能以未登录身份操作",
+        "en": "Sign in first: accounts are set up, so nobody acts without one",
+    },
+    "account_inactive": {
+        "zh": "账号 {username} 已停用或不存在,不能再操作;请联系管理员",
+        "en": "The account {username} is disabled or gone and may no longer act; ask an "
+        "administrator",
+    },
+    "plan_outside_area": {
+        "zh": "调配方案包含您区域({area})以外的网格:{codes}",
+        "en": "The plan moves grids outside your area ({area}): {codes}",
+    },
+    "expected_unused_id": {
+        "zh": "尚未使用的编号(此编号已被占用,请换一个)",
+        "en": "an id not used yet (this one is taken: choose another)",
+    },
     # accounts
     "account_bad_username": {
         "zh": "用户名 {value!r} 无效:应为 2–64 个字母、数字或 _ . @ -",

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grid_model.models import Area, Grid, Need, ServicePoint
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer, check_viewer, redact
 
 WGS84 = "EPSG:4326"
 
@@ -111,21 +111,22 @@ NEED_COLUMNS = (
 
 def load_needs(
     session: Session,
-    scope: Scope | None = None,
+    scope: Scope,
+    viewer: Viewer,
     *,
     limit: int | None = None,
     quality: str | None = None,
+    lang: str = "zh",
 ) -> pd.DataFrame:
-    """Needs in ``scope`` as a plain DataFrame (WGS84 ``lon``/``lat``), newest first; only
-    those of location ``quality`` (``inside``, ``snapped``, ``outside``) when given.
-
-    Contains personal columns: callers that show or export rows pass them through
-    :func:`grid_model.scope.redact` for the viewer.
+    """Needs in ``scope`` that ``viewer`` may see (:meth:`Scope.visible_needs`) as a plain
+    DataFrame (WGS84 ``lon``/``lat``), newest first; only those of location ``quality``
+    (``inside``, ``snapped``, ``outside``) when given. Redacted for ``viewer``
+    (:func:`grid_model.scope.redact`): personal columns only for those who may see them.
     """
-    scope = scope or Scope()
+    viewer = check_viewer(session, viewer, lang=lang)
     stmt = (
         select(*NEED_COLUMNS)
-        .where(scope.need_filter())
+        .where(scope.visible_needs(viewer))
         .order_by(Need.reported_at.desc(), Need.id.desc())
     )
     if quality:
@@ -136,7 +137,7 @@ def load_needs(
             stmt = stmt.where(Need.grid_code.is_(None))
     if limit:
         stmt = stmt.limit(limit)
-    return read_frame(session, stmt)
+    return redact(read_frame(session, stmt), viewer)
 
 
 def load_service_points(session: Session, scope: Scope | None = None) -> gpd.GeoDataFrame:

@@ -62,11 +62,11 @@ from scipy.optimize import linprog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.messages import t
 from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
 from grid_model.queries import read_frame
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer, require
 
 DEFAULT_TOLERANCE = 0.10
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -1718,7 +1718,7 @@ def apply_plan(
     session: Session,
     plan: RebalancePlan,
     *,
-    actor: str,
+    viewer: Viewer,
     on: dt.date,
     new_workers: Mapping[str, str] | None = None,
     force: bool = False,
@@ -1731,6 +1731,9 @@ def apply_plan(
 
     Parameters
     ----------
+    viewer : Viewer
+        Who applies it (the actor of the audit entry): a role that may rebalance, limited to
+        an area that holds every grid of the plan.
     new_workers : mapping, optional
         Worker code for each planned new assistant (``NEW-1`` → ``A0107``).
     force : bool
@@ -1746,11 +1749,12 @@ def apply_plan(
         is before an assignment it would close.
     NotFoundError
         A grid or worker of the plan does not exist (or a new assistant has no worker).
+    PermissionDeniedError
+        ``viewer`` may not rebalance, or the plan moves grids outside the viewer's area.
     """
+    viewer = require(session, viewer, "rebalance", lang=lang)
     if not isinstance(on, dt.date):
         raise InvalidInputError(f"on={on!r}: expected a date")
-    if not actor:
-        raise InvalidInputError("actor: expected who applies the plan")
     if not plan.contiguous or not plan.locks_respected:
         raise InvalidInputError(t("plan_split", lang))
     if not plan.within_tolerance and not force:
@@ -1761,6 +1765,14 @@ def apply_plan(
     moves = plan.moves()
     moves["worker"] = moves["assistant"].map(lambda a: rename.get(a, a))
     grid_codes = moves["grid_code"].tolist()
+    mine = Scope(area_code=viewer.area_code).grid_filter()
+    foreign = session.scalars(
+        select(Grid.code).where(Grid.code.in_(grid_codes), ~mine).order_by(Grid.code)
+    ).all()
+    if foreign:
+        raise PermissionDeniedError(
+            t("plan_outside_area", lang, area=viewer.area_code, codes=", ".join(foreign[:5]))
+        )
     grid_ids = dict(
         session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(grid_codes))).all()
     )
@@ -1818,7 +1830,7 @@ def apply_plan(
             )
         )
     entry = AuditEntry(
-        actor=actor,
+        actor=viewer.name,
         action="rebalance_apply",
         entity="assignments",
         entity_id=None,

@@ -1,19 +1,35 @@
 """What a service works on: an area, a period and filters, and who is asking.
 
-Every service that reads or changes data takes a :class:`Scope` (and a :class:`Viewer` where
-personal data could leave), so access control is enforced in one place, in the services.
+Every service that reads personal data or changes anything takes a :class:`Viewer` and checks
+it itself, here, in one place:
+
+- :func:`require` before every change: the viewer's role may do the action
+  (:data:`PERMISSIONS`), a signed-in account is still active (read in the caller's session,
+  so a disabled account is refused at its next write), and the stored role and area apply.
+- :func:`check_viewer` before reads of personal data: the same account check, no action.
+- :meth:`Scope.restricted_to` cuts a scope to the viewer's area, :meth:`Scope.visible_needs`
+  adds the rows a viewer may not see (people under community correction), :func:`redact`
+  drops the personal columns.
+
+There is no default viewer: the command line, demo seeding and scripts act as
+:meth:`Viewer.local_admin`, someone who already holds the database.
+
+Needs outside every grid carry only their district code: they belong to the district level.
+Only viewers of the whole database or of a district (6-digit area) see them; a street,
+community or grid account does not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.orm import Session
 
 from grid_model.errors import PermissionDeniedError
 from grid_model.messages import t
-from grid_model.models import Grid, Need
+from grid_model.models import Account, Grid, Need
 from grid_model.sqlhints import unindexed
 
 # Roles of DESIGN §3. Which of them may see residents' names/phones and anyone under
@@ -35,31 +51,77 @@ PERSONAL_FIELDS = ("resident_name", "resident_phone")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({"admin"}),
     "manage_accounts": frozenset({"admin"}),
+    "relocate": frozenset({"admin"}),
     "rebalance": frozenset({"admin", "planner", "street_office"}),
     "record_need": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),
     "change_status": frozenset({"admin", "grid_assistant", "mediator", "lawyer"}),
 }
+#: Actions that touch the whole database (imports replace what any area holds, accounts grant
+#: any area): only for viewers without an area limit.
+GLOBAL_ACTIONS = frozenset({"import", "manage_accounts", "relocate"})
+#: Area codes up to this length are districts: their viewers see needs outside every grid.
+DISTRICT_LEN = 6
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking. ``area_code`` limits what they may see (None: everything)."""
+    """Who is asking: a role, the area they are limited to (None: everything) and the name
+    written to the audit log.
 
-    role: str = "admin"
+    ``username`` is the signed-in account (None otherwise): the services read it anew before
+    every change. ``local`` marks :meth:`local_admin`. A viewer with neither acts only while
+    no account is stored (the dashboard's demo mode).
+    """
+
+    role: str
     area_code: str | None = None
-    name: str = "system"
+    name: str = ""
+    username: str | None = None
+    local: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+        if not self.name:
+            object.__setattr__(self, "name", self.username or self.role)
+
+    @classmethod
+    def local_admin(cls, name: str = "cli") -> Viewer:
+        """The administrator at the machine itself (command line, demo seeding, scripts):
+        whoever runs them already holds the database, so no account is asked for."""
+        return cls(role="admin", name=name, local=True)
 
     @property
     def sees_personal_data(self) -> bool:
         return self.role in PERSONAL_DATA_ROLES
 
+    @property
+    def sees_outside_needs(self) -> bool:
+        """Whether needs outside every grid are theirs (district level and up)."""
+        return not self.area_code or len(self.area_code) <= DISTRICT_LEN
+
     def may(self, action: str) -> bool:
-        """Whether this viewer's role may do ``action`` (a key of :data:`PERMISSIONS`)."""
+        """Whether this viewer's role (and area) may do ``action`` (a key of
+        :data:`PERMISSIONS`)."""
+        if action in GLOBAL_ACTIONS and self.area_code:
+            return False
         return self.role in PERMISSIONS[action]
+
+    def covers(self, grid_code: str | None, district_code: str | None) -> bool:
+        """Whether a need of ``grid_code`` (None: outside every grid) in ``district_code`` lies
+        in this viewer's area; the row-by-row twin of :meth:`Scope.area_filter`."""
+        mine = self.area_code
+        if not mine:
+            return True
+        if grid_code is None:
+            return len(mine) <= DISTRICT_LEN and (district_code or "").startswith(mine)
+        return grid_code.startswith(mine)
+
+    def sees_need(self, need: Need) -> bool:
+        """Whether this viewer may see ``need`` at all (area, community correction)."""
+        if need.under_correction and not self.sees_personal_data:
+            return False
+        return self.covers(need.grid_code, need.district_code)
 
 
 def prefix_filter(column, prefix: str) -> ColumnElement[bool]:
@@ -92,18 +154,20 @@ class Scope:
 
     def area_filter(self, grid_code, district_code) -> ColumnElement[bool]:
         """Rows in the area, given their grid and district code columns (needs, or tables
-        that sum them). True without an area."""
+        that sum them). True without an area.
+
+        Needs outside every grid carry only their district code: a district (6 digits) holds
+        them, a street, community or grid does not (they belong to the district level; see
+        :attr:`Viewer.sees_outside_needs`)."""
         if not self.area_code:
             return true()
         code = self.area_code
-        if len(code) <= 6:
+        if len(code) <= DISTRICT_LEN:
             # A district: every need carries its district code, inside a grid or not. It
             # matches (nearly) every row, so LIKE — which no index serves — is meant: a
             # range would tempt the planner into an index walk slower than the scan.
             return district_code.startswith(code)
-        # Needs outside every grid carry only their district: every area scope of that
-        # district lists them, so a community still sees the needs it may have to claim.
-        return prefix_filter(grid_code, code) | (grid_code.is_(None) & (district_code == code[:6]))
+        return prefix_filter(grid_code, code)
 
     def need_filter(self, *, period: bool = True, indexed: bool = True) -> ColumnElement[bool]:
         """Filter on needs: area (through the grid code prefix), period, category, status.
@@ -126,24 +190,79 @@ class Scope:
         return and_(true(), *conds)
 
     def restricted_to(self, viewer: Viewer) -> Scope:
-        """This scope cut down to what ``viewer`` may see."""
+        """This scope cut down to ``viewer``'s area: kept when it lies inside it, else the
+        viewer's whole area (never more)."""
         if viewer.area_code is None:
             return self
         mine = viewer.area_code
         if self.area_code and self.area_code.startswith(mine):
             return self
-        from dataclasses import replace
-
         return replace(self, area_code=mine)
 
+    def visible_needs(
+        self, viewer: Viewer, *, period: bool = True, indexed: bool = True
+    ) -> ColumnElement[bool]:
+        """The needs of this scope ``viewer`` may see row by row: :meth:`need_filter` of the
+        scope cut to the viewer's area, without people under community correction for
+        viewers who may not see personal data. For lists, points and exports; aggregates
+        (counts, rates) use :meth:`need_filter` of :meth:`restricted_to`."""
+        cond = self.restricted_to(viewer).need_filter(period=period, indexed=indexed)
+        if not viewer.sees_personal_data:
+            cond = cond & ~Need.under_correction
+        return cond
 
-def require(viewer: Viewer, action: str, lang: str = "zh") -> None:
-    """Raise :class:`~grid_model.errors.PermissionDeniedError` unless ``viewer`` may do
-    ``action``."""
-    if not viewer.may(action):
-        raise PermissionDeniedError(
-            t("not_allowed", lang, role=viewer.role, action=t(f"action.{action}", lang))
-        )
+
+def _refused(key: str, lang: str, **kw) -> PermissionDeniedError:
+    return PermissionDeniedError(t(key, lang, **kw))
+
+
+def check_viewer(session: Session, viewer: Viewer, *, lang: str = "zh") -> Viewer:
+    """``viewer`` as the database now knows them, read in ``session``; raise
+    :class:`~grid_model.errors.PermissionDeniedError` when they may no longer act.
+
+    - a signed-in account (``username``) must exist and be active; the stored role, area and
+      name apply (a session does not keep rights the account lost);
+    - :meth:`Viewer.local_admin` is taken as it is;
+    - any other viewer (demo mode) only while no account is stored.
+    """
+    if not isinstance(viewer, Viewer):
+        raise TypeError(f"viewer: expected a Viewer, got {type(viewer).__name__}")
+    if viewer.local:
+        return viewer
+    if viewer.username is None:
+        if session.scalar(select(func.count()).select_from(Account)):
+            raise _refused("not_signed_in", lang)
+        return viewer
+    account = session.scalar(select(Account).where(Account.username == viewer.username))
+    if account is None or not account.active:
+        raise _refused("account_inactive", lang, username=viewer.username)
+    return Viewer(
+        role=account.role,
+        area_code=account.area_code,
+        name=account.name,
+        username=account.username,
+    )
+
+
+def require(session: Session, viewer: Viewer, action: str, *, lang: str = "zh") -> Viewer:
+    """Check that ``viewer`` may do ``action`` (a key of :data:`PERMISSIONS`) now, and return
+    the viewer as stored (:func:`check_viewer`); the service goes on with that one.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The role may not do it, the action needs a viewer without area limit
+        (:data:`GLOBAL_ACTIONS`), or the account is disabled, gone or not signed in.
+    """
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(PERMISSIONS)}")
+    current = check_viewer(session, viewer, lang=lang)
+    if not current.may(action):
+        what = t(f"action.{action}", lang)
+        if current.role in PERMISSIONS[action]:
+            raise _refused("not_allowed_in_area", lang, area=current.area_code, action=what)
+        raise _refused("not_allowed", lang, role=current.role, action=what)
+    return current
 
 
 def redact(frame, viewer: Viewer):

@@ -28,6 +28,7 @@ from grid_model.models import (
     Worker,
 )
 from grid_model.queries import load_grids
+from grid_model.scope import Viewer, require
 
 
 @dataclass
@@ -74,6 +75,7 @@ def _multi(geom):
 def seed_demo(
     session: Session,
     *,
+    viewer: Viewer,
     scale: str = "community",
     needs: int | None = None,
     seed: int = 0,
@@ -82,8 +84,11 @@ def seed_demo(
 ) -> SeedReport:
     """Generate the demo (Yude community, or all of Huanshi street) and store it.
 
-    Refuses a database that already holds grids unless ``replace``. Nothing is committed."""
+    Refuses a database that already holds grids unless ``replace``. ``viewer`` must be allowed
+    to import (the command line seeds as :meth:`Viewer.local_admin`). Nothing is committed."""
     from geodata.demo import build_demo
+
+    viewer = require(session, viewer, "import", lang="en")
 
     if not is_empty(session):
         if not replace:
@@ -208,7 +213,7 @@ def seed_demo(
     )
     session.add(
         AuditEntry(
-            actor="seed-demo",
+            actor=viewer.name,
             action="seed_demo",
             entity="all",
             details={"scale": scale, "needs": stored, "seed": seed},

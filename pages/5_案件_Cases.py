@@ -117,7 +117,7 @@ with search_tab:
                             int(picked),
                             new_status,
                             outcome=outcome if new_status == "closed" else None,
-                            actor=filters.viewer,
+                            viewer=filters.viewer,
                             on=on,
                             lang=lang,
                         )

@@ -36,9 +36,7 @@ def _error_table(exc: ImportValidationError) -> None:
 def _run_import(kind: str, fn, upload, **kwargs) -> None:
     try:
         with state.write() as s:
-            report = fn(
-                s, upload, filename=upload.name, lang=lang, actor=filters.viewer.name, **kwargs
-            )
+            report = fn(s, upload, filename=upload.name, lang=lang, viewer=filters.viewer, **kwargs)
     except ImportValidationError as exc:
         _error_table(exc)
     except GridLawError as exc:

@@ -119,7 +119,7 @@ undo = b3.button(
 if apply and plan is not None:
     try:
         applied = analysis_state.apply_plan(
-            plan, actor=filters.viewer.name, on=filters.today, new_workers=new_workers, force=force
+            plan, viewer=filters.viewer, on=filters.today, new_workers=new_workers, force=force
         )
     except ImportError:
         st.info(tr("service_missing", name=SERVICE))
@@ -135,7 +135,7 @@ if undo and KEY_APPLIED in st.session_state:
     back = analysis_state.reverse_plan(st.session_state[KEY_APPLIED])
     try:
         # restoring what was there is meant, whatever its balance
-        analysis_state.apply_plan(back, actor=filters.viewer.name, on=filters.today, force=True)
+        analysis_state.apply_plan(back, viewer=filters.viewer, on=filters.today, force=True)
     except GridLawError as exc:
         views.show_error(exc)
     else:

@@ -41,7 +41,7 @@ try:
     if grids.empty:
         st.info(tr("db_empty"))
         st.stop()
-    needs = analysis_state.access(filters.scope, walk_m=walk_m)
+    needs = analysis_state.access(filters.scope, filters.viewer, walk_m=walk_m)
     uncovered = analysis_state.uncovered(area, walk_m=walk_m, day=filters.today)
     sites, info = analysis_state.suggestions(
         filters.scope, walk_m=walk_m, p=int(p), candidates=candidates, day=filters.today
