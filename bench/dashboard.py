@@ -62,7 +62,7 @@ from dashboard import maps  # noqa: E402
 from dashboard.layers import HEAT_CELL_DEG, OUTSIDE_LIMIT, load_map_layers  # noqa: E402
 from grid_model import db, indicators, queries  # noqa: E402
 from grid_model.models import Grid, Need  # noqa: E402
-from grid_model.scope import Scope, Viewer, redact  # noqa: E402
+from grid_model.scope import Scope, Viewer  # noqa: E402
 
 CACHE = _HERE / "_cache"
 POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -97,7 +97,14 @@ def _ensure_seeded(engine, needs: int) -> float | None:
 
     t0 = time.perf_counter()
     with Session(engine) as s, s.begin():  # it also refreshes the summary and ANALYZEs
-        seed_demo(s, scale="street", needs=needs, seed=0, replace=True)
+        seed_demo(
+            s,
+            viewer=Viewer.local_admin("bench"),
+            scale="street",
+            needs=needs,
+            seed=0,
+            replace=True,
+        )
     return time.perf_counter() - t0
 
 
@@ -150,8 +157,8 @@ def time_reads(engine, area: str | None = None) -> dict[str, float]:
         ),
         "heat bins": lambda s: indicators.heat_bins(s, scope, cell_deg=HEAT_CELL_DEG),
         "service points": lambda s: queries.load_service_points(s, scope),
-        "outside needs": lambda s: redact(
-            queries.load_needs(s, scope, limit=OUTSIDE_LIMIT + 1, quality="outside"), viewer
+        "outside needs": lambda s: queries.load_needs(
+            s, scope, viewer, limit=OUTSIDE_LIMIT + 1, quality="outside"
         ),
     }
     out = {}

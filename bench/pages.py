@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from grid_model import access_coverage, indicators  # noqa: E402
-from grid_model.scope import Scope  # noqa: E402
+from grid_model.scope import Scope, Viewer  # noqa: E402
 
 TODAY = dt.date(2025, 12, 31)
 
@@ -96,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         flag = f"  EXCEPTIONS: {errors}" if errors else ""
         print(f"  {name:<22} first {first:6.2f} s   again {again:6.2f} s{flag}")
 
-    scope = Scope()
+    scope, viewer = Scope(), Viewer.local_admin("bench")
     with Session(engine) as s:
-        lean = _best(lambda: access_coverage.need_access(s, scope), args.repeat)
-        full = _best(lambda: access_coverage.access_table(s, scope), args.repeat)
+        lean = _best(lambda: access_coverage.need_access(s, scope, viewer), args.repeat)
+        full = _best(lambda: access_coverage.access_table(s, scope, viewer), args.repeat)
         print(
             f"access: need_access {lean:.2f} s vs access_table (baseline, every need in full) "
             f"{full:.2f} s: {full / lean:.1f}x"

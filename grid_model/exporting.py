@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from geodata import io as gio
@@ -89,6 +89,11 @@ def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataF
 def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFrame:
     viewer = check_viewer(session, viewer)
     grid_ids = select(Grid.id).where(scope.restricted_to(viewer).grid_filter())
+    # Workers without a grid belong, like needs outside every grid, to the district level.
+    unassigned = Assignment.id.is_(None)
+    if viewer.area_code:
+        mine = Worker.district_code == viewer.area_code[:6]
+        unassigned = unassigned & (mine if viewer.sees_outside_needs else false())
     rows = session.execute(
         select(
             Worker.code,
@@ -101,7 +106,7 @@ def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFra
         )
         .outerjoin(Assignment, (Assignment.worker_id == Worker.id) & Assignment.valid_to.is_(None))
         .outerjoin(Grid, Grid.id == Assignment.grid_id)
-        .where(Assignment.grid_id.in_(grid_ids) | Assignment.id.is_(None))
+        .where(Assignment.grid_id.in_(grid_ids) | unassigned)
         .order_by(Worker.code, Grid.code)
     ).all()
     frame = pd.DataFrame(

@@ -26,13 +26,14 @@ from grid_model.access_coverage import (
 )
 from grid_model.errors import InvalidInputError
 from grid_model.models import ServicePoint
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer
 from tests.factories import COMMUNITY, ORIGIN, add_need, make_community
 
 GEOD = Geod(ellps="WGS84")
 A = ORIGIN
 B = GEOD.fwd(A[0], A[1], 0, 1000)[:2]  # 1000 m due north of A, along the meridian
 SCOPE = Scope(area_code=COMMUNITY[0])
+ADMIN = Viewer.local_admin("test")
 
 
 def points(*rows) -> gpd.GeoDataFrame:
@@ -115,7 +116,10 @@ def test_access_table_distances_and_cover(session):
     north = GEOD.fwd(*room, 0, 1500)[:2]
     far = add_need(session, grid_code=None, lon=north[0], lat=north[1])
 
-    t = access_table(session, SCOPE, walk_m=1000).set_index("need_id")
+    # the far need lies outside every grid: a district-level list holds it
+    district = Scope(area_code=COMMUNITY[0][:6])
+    assert far.id not in set(access_table(session, SCOPE, ADMIN, walk_m=1000)["need_id"])
+    t = access_table(session, district, walk_m=1000, viewer=ADMIN).set_index("need_id")
     assert t.loc[near.id, "distance_m"] == pytest.approx(0.0, abs=1e-3)
     assert t.loc[mid.id, "distance_m"] == pytest.approx(500.0, rel=1e-3)
     assert t.loc[far.id, "distance_m"] == pytest.approx(1500.0, rel=1e-3)
@@ -124,7 +128,7 @@ def test_access_table_distances_and_cover(session):
     assert not {"resident_name", "resident_phone"} & set(t.columns)
 
     # need_access: the same distances by id, and only the far need in full
-    a = need_access(session, SCOPE, walk_m=1000)
+    a = need_access(session, district, walk_m=1000, viewer=ADMIN)
     assert a.needs == 3 and a.distances.tolist() == pytest.approx(t["distance_m"].tolist())
     assert a.median_m == pytest.approx(500.0, rel=1e-3)
     assert a.beyond["need_id"].tolist() == [far.id]
@@ -137,7 +141,7 @@ def test_access_table_distances_and_cover(session):
     assert row["distance_m"] == pytest.approx(1500.0, rel=1e-3)
     assert row["reported_at"] == far.reported_at
     assert not {"resident_name", "resident_phone", "covered"} & set(a.beyond.columns)
-    assert need_access(session, SCOPE, walk_m=2000).beyond.empty
+    assert need_access(session, district, walk_m=2000, viewer=ADMIN).beyond.empty
 
 
 @pytest.mark.db

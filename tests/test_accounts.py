@@ -15,10 +15,12 @@ from grid_model import accounts
 from grid_model.cli import main
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.models import Account, AuditEntry
+from grid_model.scope import Viewer
 from tests.factories import add_need, make_community
 from tests.test_pages import _run, app_env, demo_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.db
+ADMIN = Viewer.local_admin("test")
 
 
 def test_passwords_are_salted_hashes():
@@ -33,7 +35,7 @@ def test_add_and_authenticate(session):
     c = make_community(session, n_grids=2)
     assert not accounts.accounts_enabled(session)
     accounts.add_account(session, "leader1", "long enough", role="community_leader",
-                         area_code=c.code, name="李主任")  # fmt: skip
+                         area_code=c.code, name="李主任", viewer=ADMIN)  # fmt: skip
     assert accounts.accounts_enabled(session)
     stored = session.scalar(select(Account.password_hash).where(Account.username == "leader1"))
     assert stored.startswith("scrypt$") and "long enough" not in stored
@@ -42,7 +44,7 @@ def test_add_and_authenticate(session):
     assert not viewer.sees_personal_data
     assert accounts.authenticate(session, "leader1", "long enougH") is None
     assert accounts.authenticate(session, "nobody", "long enough") is None
-    accounts.set_active(session, "leader1", False)
+    accounts.set_active(session, "leader1", False, viewer=ADMIN)
     assert accounts.authenticate(session, "leader1", "long enough") is None
     assert accounts.accounts_enabled(session)  # disabling them all must not open demo mode
     actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
@@ -51,17 +53,17 @@ def test_add_and_authenticate(session):
 
 def test_bad_accounts_are_refused_with_every_reason(session):
     make_community(session, n_grids=1)
-    accounts.add_account(session, "taken", "long enough", role="admin")
+    accounts.add_account(session, "taken", "long enough", role="admin", viewer=ADMIN)
     with pytest.raises(InvalidInputError) as err:
         accounts.add_account(session, "taken", "short", role="boss", area_code="440703999",
-                             lang="en")  # fmt: skip
+                             lang="en", viewer=ADMIN)  # fmt: skip
     msg = str(err.value)
     assert "username 'taken' is taken" in msg and "role 'boss'" in msg
     assert "at least 8 characters" in msg and "area '440703999'" in msg
     with pytest.raises(InvalidInputError, match="用户名 'a b' 无效"):
-        accounts.add_account(session, "a b", "long enough", role="admin")
+        accounts.add_account(session, "a b", "long enough", role="admin", viewer=ADMIN)
     with pytest.raises(NotFoundError, match="no account 'ghost'"):
-        accounts.set_active(session, "ghost", False, lang="en")
+        accounts.set_active(session, "ghost", False, lang="en", viewer=ADMIN)
 
 
 def test_cli_accounts(committed_engine, monkeypatch, capsys):
@@ -96,7 +98,7 @@ def test_dashboard_asks_to_sign_in_once_an_account_exists(committed_engine, app_
         add_need(s, grid_code=c.grid_codes[0], resident_name="李四")
         add_need(s, grid_code=other.grid_codes[0])
         accounts.add_account(s, "leader1", "long enough", role="community_leader",
-                             area_code=c.code, name="李主任")  # fmt: skip
+                             area_code=c.code, name="李主任", viewer=ADMIN)  # fmt: skip
     app_env(committed_engine.url.render_as_string(hide_password=False))
     at = _run("pages/1_总览_Overview.py")
     assert not at.metric and at.text_input(key="sign_in_user")
@@ -126,7 +128,7 @@ def test_dashboard_asks_to_sign_in_once_an_account_exists(committed_engine, app_
     at.button(key="sign_in_submit").click().run()
     assert at.metric
     with Session(committed_engine) as s, s.begin():
-        accounts.set_active(s, "leader1", False)
+        accounts.set_active(s, "leader1", False, viewer=ADMIN)
     st.cache_data.clear()  # what the 30 s cache lifetime does
     at.run()
     assert not at.metric and at.text_input(key="sign_in_user")

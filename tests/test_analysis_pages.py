@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 from dashboard import analysis_maps
 from dashboard.maps import map_html
-from tests.test_pages import _run, app_env, demo_url  # noqa: F401  (fixtures)
+from tests.test_pages import ADMIN, _run, app_env, demo_url  # noqa: F401  (fixtures)
 
 PAGES = {
     "pages/7_热点_Hotspots.py": ("需求热点分析", "Hot spot analysis of needs"),
@@ -218,7 +218,7 @@ def test_rebalance_page_plans_applies_and_undoes(committed_engine, app_env):  # 
     from grid_model.seed import seed_demo
 
     with Session(committed_engine) as s, s.begin():
-        seed_demo(s, scale="community", seed=0)
+        seed_demo(s, scale="community", seed=0, viewer=ADMIN)
 
     def open_assistants() -> int:
         with Session(committed_engine) as s:
@@ -276,7 +276,7 @@ def test_rebalance_page_names_new_assistants_before_applying(committed_engine, a
     from tests.factories import add_worker
 
     with Session(committed_engine) as s, s.begin():
-        seed_demo(s, scale="community", seed=0)
+        seed_demo(s, scale="community", seed=0, viewer=ADMIN)
         add_worker(s, code="A-HIRED-1", name="新助理一", role="grid_assistant")
         add_worker(s, code="A-HIRED-2", name="新助理二", role="grid_assistant")
         add_worker(s, code="A-LEFT", name="已离岗", role="grid_assistant", active=False)

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.accounts import add_account
+from grid_model.scope import Viewer
 from grid_model.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ADMIN = Viewer.local_admin("test")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -96,10 +98,10 @@ def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
     engine = db.make_engine(url)
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
-        seed_demo(s, scale="community", seed=0)
+        seed_demo(s, scale="community", seed=0, viewer=ADMIN)
         if account:
             username, password, role = account
-            add_account(s, username, password, role=role, name="李主任")
+            add_account(s, username, password, role=role, name="李主任", viewer=ADMIN)
     engine.dispose()
     port = _free_port()
     env = dict(

@@ -31,6 +31,7 @@ D = dt.date
 ADMIN = Viewer(role="admin", name="admin")
 ASSISTANT = Viewer(role="grid_assistant", area_code="440703006106", name="A1")
 LEADER = Viewer(role="community_leader", area_code="440703006106", name="leader")
+M1 = Viewer(role="mediator", area_code="440703006106", name="M1")
 # Grid 1 (NW) spans 113.080–113.084 E, 22.604–22.608 N; grid 2 (NE) lies east of it.
 IN_G1 = (113.082, 22.606)
 
@@ -76,11 +77,9 @@ def test_transitions_cover_every_status_and_never_reopen():
 
 def test_full_flow_with_audit(session, community):
     need = add_need(session, category="mediation", reported_at=D(2025, 3, 3))
-    change_status(session, need.id, "dispatched", actor="M1", on=D(2025, 3, 4))
-    change_status(session, need.id, "in_progress", actor=ADMIN, on=D(2025, 3, 5))
-    got = change_status(
-        session, need.id, "closed", outcome="mediated", actor="M1", on=D(2025, 3, 9)
-    )
+    change_status(session, need.id, "dispatched", viewer=M1, on=D(2025, 3, 4))
+    change_status(session, need.id, "in_progress", viewer=ADMIN, on=D(2025, 3, 5))
+    got = change_status(session, need.id, "closed", outcome="mediated", viewer=M1, on=D(2025, 3, 9))
     assert (got.status, got.outcome, got.closed_at) == ("closed", "mediated", D(2025, 3, 9))
     entries = _audit(session, need)
     assert [(e.actor, e.details["from"], e.details["to"]) for e in entries] == [
@@ -93,7 +92,9 @@ def test_full_flow_with_audit(session, community):
 
 def test_consultation_closed_on_the_spot(session, community):
     need = add_need(session)
-    change_status(session, need.id, "closed", outcome="resolved", actor="A1", on=D(2025, 3, 3))
+    change_status(
+        session, need.id, "closed", outcome="resolved", viewer=ASSISTANT, on=D(2025, 3, 3)
+    )
     assert (need.status, need.closed_at) == ("closed", D(2025, 3, 3))
 
 
@@ -111,49 +112,57 @@ def test_consultation_closed_on_the_spot(session, community):
 def test_transitions_not_allowed(session, community, start, to, match):
     need = add_need(session, status=start, outcome="resolved" if start == "closed" else None)
     with pytest.raises(InvalidInputError, match=match):
-        change_status(session, need.id, to, outcome="resolved", actor="A1", on=D(2025, 3, 9))
+        change_status(session, need.id, to, outcome="resolved", viewer=ASSISTANT, on=D(2025, 3, 9))
     assert need.status == start and _audit(session, need) == []
 
 
 def test_reopen_message_in_both_languages(session, community):
     need = add_need(session, status="closed", outcome="resolved", closed_at=D(2025, 3, 4))
     with pytest.raises(InvalidInputError) as zh:
-        change_status(session, need.id, "recorded", actor="A1", on=D(2025, 3, 9))
+        change_status(session, need.id, "recorded", viewer=ASSISTANT, on=D(2025, 3, 9))
     assert "“closed”" in str(zh.value) and "不能重新打开" in str(zh.value)
     with pytest.raises(InvalidInputError) as en:
-        change_status(session, need.id, "recorded", actor="A1", on=D(2025, 3, 9), lang="en")
+        change_status(session, need.id, "recorded", viewer=ASSISTANT, on=D(2025, 3, 9), lang="en")
     assert "cannot go from status 'closed' to 'recorded'" in str(en.value)
 
 
 def test_closing_needs_a_fitting_outcome(session, community):
     need = add_need(session)  # a consultation
     with pytest.raises(InvalidInputError, match="outcome"):
-        change_status(session, need.id, "closed", actor="A1", on=D(2025, 3, 4), lang="en")
+        change_status(session, need.id, "closed", viewer=ASSISTANT, on=D(2025, 3, 4), lang="en")
     with pytest.raises(InvalidInputError, match="won"):
-        change_status(session, need.id, "closed", outcome="won", actor="A1", on=D(2025, 3, 4))
+        change_status(session, need.id, "closed", outcome="won", viewer=ASSISTANT, on=D(2025, 3, 4))
     with pytest.raises(InvalidInputError, match="mediation"):
         change_status(
-            session, need.id, "closed", outcome="mediated", actor="A1", on=D(2025, 3, 4), lang="en"
+            session,
+            need.id,
+            "closed",
+            outcome="mediated",
+            viewer=ASSISTANT,
+            on=D(2025, 3, 4),
+            lang="en",
         )
     with pytest.raises(InvalidInputError, match="outcome"):
         change_status(
-            session, need.id, "dispatched", outcome="resolved", actor="A1", on=D(2025, 3, 4)
+            session, need.id, "dispatched", outcome="resolved", viewer=ASSISTANT, on=D(2025, 3, 4)
         )
     with pytest.raises(InvalidInputError, match="2025-03-03"):
-        change_status(session, need.id, "closed", outcome="resolved", actor="A1", on=D(2025, 3, 1))
+        change_status(
+            session, need.id, "closed", outcome="resolved", viewer=ASSISTANT, on=D(2025, 3, 1)
+        )
     assert need.status == "recorded" and need.outcome is None
 
 
 def test_change_status_unknown_or_hidden_need(session, community):
     with pytest.raises(NotFoundError, match="987654"):
-        change_status(session, 987654, "dispatched", actor="A1", on=D(2025, 3, 4))
+        change_status(session, 987654, "dispatched", viewer=ASSISTANT, on=D(2025, 3, 4))
     hidden = add_need(session, under_correction=True, category="correction")
     with pytest.raises(PermissionDeniedError, match="community_leader may not change the status"):
-        change_status(session, hidden.id, "dispatched", actor=LEADER, on=D(2025, 3, 4), lang="en")
+        change_status(session, hidden.id, "dispatched", viewer=LEADER, on=D(2025, 3, 4), lang="en")
     elsewhere = Viewer(role="grid_assistant", area_code="440703006107", name="X")
     with pytest.raises(NotFoundError):
-        change_status(session, hidden.id, "dispatched", actor=elsewhere, on=D(2025, 3, 4))
-    change_status(session, hidden.id, "dispatched", actor=ASSISTANT, on=D(2025, 3, 4))
+        change_status(session, hidden.id, "dispatched", viewer=elsewhere, on=D(2025, 3, 4))
+    change_status(session, hidden.id, "dispatched", viewer=ASSISTANT, on=D(2025, 3, 4))
     assert hidden.status == "dispatched"
     with pytest.raises(PermissionDeniedError, match="不能登记需求"):
         record_need(session, NeedInput(lon=113.085, lat=22.605, category="consultation",
@@ -352,7 +361,9 @@ def test_search_rejects_bad_arguments(session, cases):
 
 def test_need_detail_with_history(session, community):
     need, _ = record_need(session, _form(external_id="D-9"), viewer=ASSISTANT)
-    change_status(session, need.id, "closed", outcome="resolved", actor=ASSISTANT, on=D(2025, 3, 3))
+    change_status(
+        session, need.id, "closed", outcome="resolved", viewer=ASSISTANT, on=D(2025, 3, 3)
+    )
     detail = need_detail(session, need.id, ADMIN)
     assert detail["external_id"] == "D-9" and detail["resident_name"] == "张三"
     assert [h["action"] for h in detail["history"]] == ["record_need", "change_status"]

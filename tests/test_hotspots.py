@@ -410,7 +410,12 @@ def test_hex_hotspot_table_uses_the_grids_as_study_area(session):
         session, Scope(area_code=community.code), resolution=9, permutations=0
     )
     assert result["count"].sum() == 6
-    assert result.attrs["points_outside"] == 1
+    # a need outside every grid belongs to the district level: only its scope reads it
+    assert result.attrs["points_outside"] == 0
+    district = hex_hotspot_table(
+        session, Scope(area_code=community.code[:6]), resolution=9, permutations=0
+    )
+    assert (district["count"].sum(), district.attrs["points_outside"]) == (6, 1)
     block = box(ORIGIN[0], ORIGIN[1], ORIGIN[0] + 3 * CELL_DEG, ORIGIN[1] + 3 * CELL_DEG)
     assert result.union_all().covers(block)
 

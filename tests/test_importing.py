@@ -26,9 +26,11 @@ from grid_model.models import (
     NeedStatsDirty,
     Worker,
 )
+from grid_model.scope import Viewer
 from tests.factories import make_community
 
 pytestmark = pytest.mark.db
+ADMIN = Viewer.local_admin("test")
 
 HEADER_ZH = [
     "编号",
@@ -115,7 +117,7 @@ def _good_rows(community):
 
 def test_gbk_csv_with_chinese_headers(session, community):
     data = _csv(_good_rows(community), encoding="gbk")
-    report = import_needs(session, data, filename="needs.csv", lang="zh")
+    report = import_needs(session, data, filename="needs.csv", lang="zh", viewer=ADMIN)
     assert (report.inserted, report.existing, report.invalid) == (3, 0, [])
     needs = {n.external_id: n for n in session.scalars(select(Need))}
     assert needs["N-1"].grid_code == community.grid_codes[0]
@@ -135,7 +137,9 @@ def test_gbk_csv_with_chinese_headers(session, community):
 
 def test_utf8_bom_and_xlsx(session, community):
     rows = _good_rows(community)
-    report = import_needs(session, _csv(rows[:1], encoding="utf-8-sig"), filename="a.csv")
+    report = import_needs(
+        session, _csv(rows[:1], encoding="utf-8-sig"), filename="a.csv", viewer=ADMIN
+    )
     assert report.inserted == 1
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -144,15 +148,15 @@ def test_utf8_bom_and_xlsx(session, community):
         ws.append(r)
     buf = io.BytesIO()
     wb.save(buf)
-    report = import_needs(session, buf.getvalue(), filename="b.xlsx")
+    report = import_needs(session, buf.getvalue(), filename="b.xlsx", viewer=ADMIN)
     assert report.inserted == 2
     assert _count(session) == 3
 
 
 def test_reimport_adds_nothing(session, community):
     data = _csv(_good_rows(community))
-    import_needs(session, data, filename="n.csv")
-    again = import_needs(session, data, filename="n.csv")
+    import_needs(session, data, filename="n.csv", viewer=ADMIN)
+    again = import_needs(session, data, filename="n.csv", viewer=ADMIN)
     assert (again.inserted, again.existing) == (0, 3)
     assert _count(session) == 3
 
@@ -161,7 +165,7 @@ def test_gcj02_input_is_converted(session, community):
     x, y = community.centre(community.grid_codes[1])
     gx, gy = wgs84_to_gcj02(x, y)
     rows = [["G-1", "2025-03-01", gx, gy, "consultation", "", "", "", "", "", "", "", ""]]
-    import_needs(session, _csv(rows), filename="g.csv", crs="gcj02")
+    import_needs(session, _csv(rows), filename="g.csv", crs="gcj02", viewer=ADMIN)
     need = session.scalars(select(Need)).one()
     assert need.lon == pytest.approx(x, abs=1e-6) and need.lat == pytest.approx(y, abs=1e-6)
     assert need.grid_code == community.grid_codes[1]
@@ -190,7 +194,7 @@ def test_each_bad_row_stores_nothing_and_is_named(session, community, overrides,
         bad[i] = v
     rows[1] = bad
     with pytest.raises(ImportValidationError) as info:
-        import_needs(session, _csv(rows), filename="bad.csv", lang="en")
+        import_needs(session, _csv(rows), filename="bad.csv", lang="en", viewer=ADMIN)
     errors = info.value.errors
     assert [(e.row, e.record_id, e.field) for e in errors] == [(3, "N-2", field)]
     assert _count(session) == 0
@@ -203,7 +207,7 @@ def test_duplicate_id_in_file(session, community):
     rows = _good_rows(community)
     rows[2][0] = "N-1"
     with pytest.raises(ImportValidationError) as info:
-        import_needs(session, _csv(rows), filename="dup.csv", lang="en")
+        import_needs(session, _csv(rows), filename="dup.csv", lang="en", viewer=ADMIN)
     (err,) = info.value.errors
     assert (err.row, err.field) == (4, "id") and "row 2" in err.expected
     assert _count(session) == 0
@@ -215,7 +219,13 @@ def test_skip_invalid_writes_errors_out(session, community, tmp_path):
     rows[2][1] = "2025-13-01"
     out = tmp_path / "errors.csv"
     report = import_needs(
-        session, _csv(rows), filename="m.csv", skip_invalid=True, errors_out=out, lang="zh"
+        session,
+        _csv(rows),
+        filename="m.csv",
+        skip_invalid=True,
+        errors_out=out,
+        lang="zh",
+        viewer=ADMIN,
     )
     assert report.inserted == 1 and len(report.invalid) == 2
     assert [n.external_id for n in session.scalars(select(Need))] == ["N-2"]
@@ -232,6 +242,7 @@ def test_missing_required_column(session, community):
             b"id,reported_at,lon,category\nA,2025-01-01,113.0,consultation\n",
             filename="x.csv",
             lang="en",
+            viewer=ADMIN,
         )
 
 
@@ -241,7 +252,7 @@ def test_snapped_and_outside(session, community):
         ["S-1", "2025-03-01", west, 22.605, "consultation", "", "", "", "", "", "", "", ""],
         ["O-1", "2025-03-01", 113.0, 22.5, "consultation", "", "", "", "", "", "", "", ""],
     ]
-    import_needs(session, _csv(rows), filename="s.csv")
+    import_needs(session, _csv(rows), filename="s.csv", viewer=ADMIN)
     got = {n.external_id: (n.grid_code, n.quality) for n in session.scalars(select(Need))}
     assert got["S-1"][1] == "snapped" and got["S-1"][0] is not None
     assert got["O-1"] == (None, "outside")
@@ -282,7 +293,7 @@ def test_import_grids_formats_and_creates_areas(session, tmp_path, ext, driver):
             }
         )
     frame.to_file(path, driver=driver, engine="pyogrio")
-    report = import_grids(session, path)
+    report = import_grids(session, path, viewer=ADMIN)
     assert report.inserted == 2
     assert "440703006199" in report.created_areas
     grid = session.scalars(select(Grid).where(Grid.code == "440703006199001")).one()
@@ -290,7 +301,7 @@ def test_import_grids_formats_and_creates_areas(session, tmp_path, ext, driver):
     if driver != "KML":
         assert grid.population == 1200
     assert session.get(Area, "440703006199").name == "新社区"
-    again = import_grids(session, path)
+    again = import_grids(session, path, viewer=ADMIN)
     assert (again.inserted, again.existing) == (0, 2)
 
 
@@ -305,7 +316,7 @@ def test_import_grids_bad_geometry_stores_nothing(session, tmp_path):
     path = tmp_path / "bad.geojson"
     frame.to_file(path, driver="GeoJSON", engine="pyogrio")
     with pytest.raises(ImportValidationError) as info:
-        import_grids(session, path, lang="en")
+        import_grids(session, path, lang="en", viewer=ADMIN)
     fields = [(e.row, e.field) for e in info.value.errors]
     assert fields == [(3, "geometry"), (4, "geometry")]
     assert "Self-intersection" in info.value.errors[0].expected
@@ -318,6 +329,7 @@ def test_boundary_change_relocates_needs(session, community, tmp_path):
         session,
         _csv([["R-1", "2025-03-01", x, y, "consultation", "", "", "", "", "", "", "", ""]]),
         filename="r.csv",
+        viewer=ADMIN,
     )
     # Move grid 2 over the need's location: the smallest-code rule keeps it in grid 1 while
     # both cover it; shrink grid 1 away instead.
@@ -329,7 +341,7 @@ def test_boundary_change_relocates_needs(session, community, tmp_path):
     )
     path = tmp_path / "moved.geojson"
     frame.to_file(path, driver="GeoJSON", engine="pyogrio")
-    report = import_grids(session, path)
+    report = import_grids(session, path, viewer=ADMIN)
     assert report.updated == 1
     need = session.scalars(select(Need)).one()
     session.refresh(need)
@@ -357,7 +369,7 @@ def test_import_workers_keeps_history(session, community):
         .to_csv(index=False)
         .encode("gb18030")
     )
-    report = import_workers(session, data, filename="w.csv")
+    report = import_workers(session, data, filename="w.csv", viewer=ADMIN)
     assert report.inserted == 1
     rows = session.execute(
         select(Worker.code, Assignment.valid_from, Assignment.valid_to)
@@ -376,7 +388,7 @@ def test_import_workers_keeps_history(session, community):
 def test_import_workers_unknown_grid_and_role(session, community):
     data = b"code,name,role,grids\nW1,A,grid_assistant,999\nW2,B,judge,\n"
     with pytest.raises(ImportValidationError) as info:
-        import_workers(session, data, filename="w.csv", lang="en")
+        import_workers(session, data, filename="w.csv", lang="en", viewer=ADMIN)
     assert [(e.row, e.field) for e in info.value.errors] == [(2, "grids"), (3, "role")]
     assert (
         session.scalar(
@@ -398,11 +410,11 @@ def test_a_large_import_refreshes_planner_statistics_and_the_summary(
     event.listen(bind, "before_cursor_execute", spy)
     try:
         monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
-        import_needs(session, _csv(_good_rows(community)), filename="n.csv")
+        import_needs(session, _csv(_good_rows(community)), filename="n.csv", viewer=ADMIN)
         assert not [s for s in issued if s.startswith("ANALYZE")]  # 3 rows: not worth it
         monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
         rows = [[f"M-{r[0]}", *r[1:]] for r in _good_rows(community)]
-        import_needs(session, _csv(rows), filename="m.csv")
+        import_needs(session, _csv(rows), filename="m.csv", viewer=ADMIN)
         assert [s for s in issued if s.startswith("ANALYZE")] == ['ANALYZE "needs"']
     finally:
         event.remove(bind, "before_cursor_execute", spy)

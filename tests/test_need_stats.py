@@ -194,10 +194,10 @@ def test_services_that_write_needs_leave_nothing_marked(session, community):
         ),
         viewer=viewer,
     )
-    change_status(session, need.id, "dispatched", actor=viewer, on=dt.date(2025, 5, 6))
-    change_status(session, need.id, "in_progress", actor=viewer, on=dt.date(2025, 5, 7))
+    change_status(session, need.id, "dispatched", viewer=viewer, on=dt.date(2025, 5, 6))
+    change_status(session, need.id, "in_progress", viewer=viewer, on=dt.date(2025, 5, 7))
     change_status(
-        session, need.id, "closed", actor=viewer, on=dt.date(2025, 5, 8), outcome="resolved"
+        session, need.id, "closed", viewer=viewer, on=dt.date(2025, 5, 8), outcome="resolved"
     )
     assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
     row = session.execute(select(NeedMonthStat)).scalar_one()

@@ -21,8 +21,10 @@ from grid_model.rebalance import (
     spare_assistants,
     validate_plan,
 )
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, add_worker, assign, make_community
+
+PLANNER = Viewer(role="planner", name="planner-1")
 
 
 def lattice(rows: int = 6, cols: int = 6, loads: dict[str, float] | None = None):
@@ -372,13 +374,13 @@ def test_rebalance_community_reads_workload_and_staff(session, block):
 def test_apply_plan_closes_and_opens_rows_and_audits(session, block):
     scope = Scope(area_code=block.code)
     plan = rebalance_community(session, scope, **PERIOD)
-    entry = apply_plan(session, plan, actor="planner-1", on=ON)
+    entry = apply_plan(session, plan, on=ON, viewer=PLANNER)
     g = block.grid_codes
     assert _open_rows(session, g[1]) == [("A1", D(2024, 1, 1), ON), ("A2", ON, None)]
     assert _open_rows(session, g[3]) == [("A1", D(2024, 1, 1), ON), ("A3", ON, None)]
     assert _open_rows(session, g[0]) == [("A1", D(2024, 1, 1), None)]  # unchanged, untouched
     stored = session.scalars(select(AuditEntry).where(AuditEntry.action == "rebalance_apply")).one()
-    assert stored.id == entry.id and stored.actor == "planner-1"
+    assert stored.id == entry.id and stored.actor == PLANNER.name
     assert stored.details["moved"] == 3
     assert {(m["grid"], m["from"], m["to"]) for m in stored.details["moves"]} == {
         (g[1], "A1", "A2"), (g[2], "A1", "A2"), (g[3], "A1", "A3"),
@@ -388,9 +390,9 @@ def test_apply_plan_closes_and_opens_rows_and_audits(session, block):
     again = rebalance_community(session, scope, **PERIOD)
     assert again.moved == 0
     with pytest.raises(InvalidInputError, match="changed since the plan"):
-        apply_plan(session, plan, actor="planner-1", on=ON, lang="en")
+        apply_plan(session, plan, on=ON, lang="en", viewer=PLANNER)
     with pytest.raises(InvalidInputError, match="已变更,请重新生成方案"):
-        apply_plan(session, plan, actor="planner-1", on=ON)
+        apply_plan(session, plan, on=ON, viewer=PLANNER)
 
 
 @pytest.mark.db
@@ -399,12 +401,12 @@ def test_hire_needs_a_worker_for_the_new_territory(session, block):
     plan = rebalance_community(session, scope, k=4, tolerance=0.5, **PERIOD)
     assert "NEW-1" in set(plan.assignment["assistant"])
     with pytest.raises(NotFoundError, match="NEW-1"):
-        apply_plan(session, plan, actor="planner", on=ON)
+        apply_plan(session, plan, on=ON, viewer=PLANNER)
     add_worker(session, code="M9", name="调解员", role="mediator")
     with pytest.raises(InvalidInputError, match="M9: not active grid assistants"):
-        apply_plan(session, plan, actor="planner", on=ON, new_workers={"NEW-1": "M9"}, lang="en")
+        apply_plan(session, plan, on=ON, new_workers={"NEW-1": "M9"}, lang="en", viewer=PLANNER)
     add_worker(session, code="A9", name="新助理")
-    apply_plan(session, plan, actor="planner", on=ON, new_workers={"NEW-1": "A9"})
+    apply_plan(session, plan, on=ON, new_workers={"NEW-1": "A9"}, viewer=PLANNER)
     mine = [c for c, a in plan.mapping().items() if a == "NEW-1"]
     assert mine and all(_open_rows(session, c)[-1] == ("A9", ON, None) for c in mine)
 
@@ -443,11 +445,11 @@ def test_apply_refuses_bad_plans(session, block):
     assert plan.loads["load"].sum() == 14.0
     assert not plan.within_tolerance and plan.contiguous
     with pytest.raises(InvalidInputError, match="force"):
-        apply_plan(session, plan, actor="planner", on=ON, lang="en")
+        apply_plan(session, plan, on=ON, lang="en", viewer=PLANNER)
     with pytest.raises(InvalidInputError, match="超出容差"):
-        apply_plan(session, plan, actor="planner", on=ON)
+        apply_plan(session, plan, on=ON, viewer=PLANNER)
     with pytest.raises(InvalidInputError, match="before the start"):
-        apply_plan(session, plan, actor="planner", on=D(2023, 1, 1), force=True, lang="en")
+        apply_plan(session, plan, on=D(2023, 1, 1), force=True, lang="en", viewer=PLANNER)
     with pytest.raises(NotFoundError, match="no active grids"):
         rebalance_community(session, Scope(area_code="440703006999"), **PERIOD)
 

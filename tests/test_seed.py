@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from grid_model.errors import InvalidInputError
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, ServicePoint, Worker
+from grid_model.scope import Viewer
 from grid_model.seed import seed_demo
 
 pytestmark = pytest.mark.db
+ADMIN = Viewer.local_admin("seed-demo")
 
 
 def _count(session, model, *where) -> int:
@@ -17,7 +19,7 @@ def _count(session, model, *where) -> int:
 
 
 def test_seed_demo_community(session):
-    report = seed_demo(session, scale="community", seed=0)
+    report = seed_demo(session, scale="community", seed=0, viewer=ADMIN)
     assert report.grids == 11 == _count(session, Grid)
     assert _count(session, Area, Area.code == "440703006106") == 1
     assert _count(session, Need) == report.needs and 1000 <= report.needs <= 1500
@@ -32,6 +34,6 @@ def test_seed_demo_community(session):
     assert inside / report.needs > 0.98
     assert _count(session, Need, Need.quality == "snapped") >= 1
     with pytest.raises(InvalidInputError):
-        seed_demo(session, scale="community", seed=0)
-    again = seed_demo(session, scale="community", seed=0, replace=True)
+        seed_demo(session, scale="community", seed=0, viewer=ADMIN)
+    again = seed_demo(session, scale="community", seed=0, replace=True, viewer=ADMIN)
     assert again.needs == report.needs
