@@ -21,46 +21,64 @@ from grid_model.scope import Scope, Viewer
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _hotspots(url: str, skey: tuple, permutations: int, seed: int):
+def _hotspots(url: str, skey: tuple, vkey: tuple, permutations: int, seed: int):
     from grid_model.hotspots import hotspot_table
 
     with state._session_for(url) as s:
-        return hotspot_table(s, Scope(*skey), permutations=permutations, seed=seed)
+        return hotspot_table(s, Scope(*skey), Viewer(*vkey), permutations=permutations, seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _hex_hotspots(url: str, skey: tuple, resolution: int, permutations: int, seed: int):
+def _hex_hotspots(
+    url: str, skey: tuple, vkey: tuple, resolution: int, permutations: int, seed: int
+):
     from grid_model.hotspots import hex_hotspot_table
 
     with state._session_for(url) as s:
         return hex_hotspot_table(
-            s, Scope(*skey), resolution=resolution, permutations=permutations, seed=seed
+            s,
+            Scope(*skey),
+            Viewer(*vkey),
+            resolution=resolution,
+            permutations=permutations,
+            seed=seed,
         )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _emerging(url: str, skey: tuple):
+def _emerging(url: str, skey: tuple, vkey: tuple):
     from grid_model.emerging import emerging_table
 
     with state._session_for(url) as s:
-        return emerging_table(s, Scope(*skey))
+        return emerging_table(s, Scope(*skey), Viewer(*vkey))
 
 
-def hotspots(scope: Scope, *, permutations: int, seed: int) -> pd.DataFrame:
+def hotspots(scope: Scope, viewer: Viewer, *, permutations: int, seed: int) -> pd.DataFrame:
     """Gi* per grid (``hotspots.hotspot_table``)."""
-    return _hotspots(state.database_url(), state.scope_key(scope), int(permutations), int(seed))
-
-
-def hex_hotspots(scope: Scope, *, resolution: int, permutations: int, seed: int):
-    """Gi* per H3 hexagon (``hotspots.hex_hotspot_table``), a GeoDataFrame."""
-    return _hex_hotspots(
-        state.database_url(), state.scope_key(scope), int(resolution), int(permutations), int(seed)
+    return _hotspots(
+        state.database_url(),
+        state.scope_key(scope),
+        state.viewer_key(viewer),
+        int(permutations),
+        int(seed),
     )
 
 
-def emerging(scope: Scope) -> pd.DataFrame:
+def hex_hotspots(scope: Scope, viewer: Viewer, *, resolution: int, permutations: int, seed: int):
+    """Gi* per H3 hexagon (``hotspots.hex_hotspot_table``), a GeoDataFrame."""
+    return _hex_hotspots(
+        state.database_url(),
+        state.scope_key(scope),
+        state.viewer_key(viewer),
+        int(resolution),
+        int(permutations),
+        int(seed),
+    )
+
+
+def emerging(scope: Scope, viewer: Viewer) -> pd.DataFrame:
     """Emerging hot spot category per grid (``emerging.emerging_table``)."""
-    return _emerging(state.database_url(), state.scope_key(scope))
+    return _emerging(state.database_url(), state.scope_key(scope), state.viewer_key(viewer))
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -74,7 +92,7 @@ def last_whole_month_end(day: dt.date) -> dt.date:
     return day.replace(day=1) - dt.timedelta(days=1)
 
 
-def emerging_change(scope: Scope, day: dt.date):
+def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
     """This month's and last month's emerging results and what changed between them.
 
     "This month" is the latest whole month on ``day`` (a partial month would read as a drop);
@@ -87,12 +105,12 @@ def emerging_change(scope: Scope, day: dt.date):
     end = scope.end if scope.end and scope.end < day else day
     current_end = last_whole_month_end(end)
     previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
-    current = emerging(dataclasses.replace(scope, end=current_end))
+    current = emerging(dataclasses.replace(scope, end=current_end), viewer)
     previous = None
     changed = None
     if scope.start is None or scope.start <= previous_end.replace(day=1):
         try:
-            previous = emerging(dataclasses.replace(scope, end=previous_end))
+            previous = emerging(dataclasses.replace(scope, end=previous_end), viewer)
         except GridLawError:  # too few months before: nothing to compare with
             previous = None
     if previous is not None:

@@ -348,7 +348,9 @@ def cmd_hotspots(args) -> int:
     from grid_model.hotspots import hotspot_table
 
     with _session(args, write=False) as s:
-        table = hotspot_table(s, _scope(args), permutations=args.permutations, seed=args.seed)
+        table = hotspot_table(
+            s, _scope(args), CLI_VIEWER, permutations=args.permutations, seed=args.seed
+        )
     if (table["count"] % 1 == 0).all():  # counts of needs: print them as whole numbers
         table["count"] = table["count"].astype("int64")
     cols = [c for c in ("grid_code", "count", "z", "p", "p_fdr", "class") if c in table.columns]

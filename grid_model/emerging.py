@@ -84,6 +84,7 @@ from grid_model.hotspots import (
     _grid_codes,
     _local_gi_star,
     _scoped_grids,
+    _viewers_scope,
     class_labels,
     gi_bins,
     queen_weights,
@@ -494,6 +495,7 @@ def what_changed(
 def emerging_table(
     session,
     scope,
+    viewer,
     *,
     neighbourhood_time_step: int = 1,
     permutations: int = 0,
@@ -502,7 +504,7 @@ def emerging_table(
     trend_alpha: float = 0.05,
     tolerance: float = TOLERANCE_M,
 ) -> pd.DataFrame:
-    """Emerging hot spots of needs per grid in ``scope``.
+    """Emerging hot spots of needs per grid in ``scope``, cut to ``viewer``'s area.
 
     Needs matching ``scope.need_filter()`` are counted per grid and report date in the
     database (portable ``GROUP BY``), then per calendar month here. The months run from
@@ -514,6 +516,7 @@ def emerging_table(
 
     from grid_model.models import Need
 
+    scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
     from grid_model.queries import read_frame
 

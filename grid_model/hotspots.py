@@ -549,6 +549,14 @@ def gi_star_hex(
 # --------------------------------------------------------------------------- database
 
 
+def _viewers_scope(session, scope, viewer):
+    """``scope`` cut to ``viewer``'s area (:func:`grid_model.scope.check_viewer` first): the
+    counts a hot spot is computed from never include another area's needs."""
+    from grid_model.scope import check_viewer
+
+    return scope.restricted_to(check_viewer(session, viewer))
+
+
 def _scoped_grids(session, scope) -> gpd.GeoDataFrame:
     from grid_model.queries import load_grids
 
@@ -575,18 +583,21 @@ def _need_counts(session, scope) -> pd.Series:
 def hotspot_table(
     session,
     scope,
+    viewer,
     *,
     permutations: int = 999,
     seed: int | None = 12345,
     fdr: bool = True,
     tolerance: float = TOLERANCE_M,
 ) -> pd.DataFrame:
-    """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses).
+    """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses), cut
+    to ``viewer``'s area.
 
     Needs are counted per grid in the database with ``scope.need_filter()``; grids without
     needs count 0. Returns :func:`gi_star`'s columns with the grid ``name`` after
     ``grid_code``. Raises :class:`NotFoundError` when the scope has no grids.
     """
+    scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
     counts = _need_counts(session, scope)
     counts = counts[counts.index.isin(grids["grid_code"])]
@@ -600,18 +611,21 @@ def hotspot_table(
 def hex_hotspot_table(
     session,
     scope,
+    viewer,
     *,
     resolution: int = 9,
     permutations: int = 999,
     seed: int | None = 12345,
     fdr: bool = True,
 ) -> gpd.GeoDataFrame:
-    """Gi* on H3 hexagons of the needs in ``scope``, the study area being the union of the
+    """Gi* on H3 hexagons of the needs in ``scope`` (cut to ``viewer``'s area), the study
+    area being the union of the
     scope's grids (see :func:`gi_star_hex`)."""
     from sqlalchemy import select
 
     from grid_model.models import Need
 
+    scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
     rows = session.execute(select(Need.lon, Need.lat).where(scope.need_filter())).all()
     lon = np.array([r[0] for r in rows], dtype=float)

@@ -52,11 +52,17 @@ try:
         st.stop()
     if unit == "hex":
         result = analysis_state.hex_hotspots(
-            filters.scope, resolution=resolution, permutations=permutations, seed=seed
+            filters.scope,
+            filters.viewer,
+            resolution=resolution,
+            permutations=permutations,
+            seed=seed,
         )
         m = analysis_maps.build_hotspot_map(result, basemap=basemap, lang=lang)
     else:
-        result = analysis_state.hotspots(filters.scope, permutations=permutations, seed=seed)
+        result = analysis_state.hotspots(
+            filters.scope, filters.viewer, permutations=permutations, seed=seed
+        )
         m = analysis_maps.build_hotspot_map(result, grids, basemap=basemap, lang=lang)
 except GridLawError as exc:
     views.show_error(exc)
@@ -89,7 +95,7 @@ st.divider()
 st.subheader(tr("emerging_title"))
 try:
     current, previous, changed, current_end, previous_end = analysis_state.emerging_change(
-        filters.scope, filters.today
+        filters.scope, filters.viewer, filters.today
     )
 except GridLawError as exc:
     st.info(tr("emerging_too_short"))

@@ -24,7 +24,7 @@ from grid_model.emerging import (
 )
 from grid_model.errors import InvalidInputError
 from grid_model.hotspots import gi_star, queen_weights
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, make_community
 from tests.test_hotspots import closed_form_gi_star, queen_by_index, square_grids
 
@@ -380,7 +380,7 @@ def test_emerging_table_counts_needs_per_grid_and_month(session):
     add_need(session, grid_code=codes[8], reported_at=dt.date(2025, 5, 2))  # after the period
     scope = Scope(area_code=community.code, start=dt.date(2025, 1, 1), end=dt.date(2025, 4, 30))
 
-    result = emerging_table(session, scope, permutations=0)
+    result = emerging_table(session, scope, permutations=0, viewer=Viewer.local_admin("test"))
 
     assert result["grid_code"].tolist() == codes
     assert result["name"].iloc[4] == "育德社区第5网格"

@@ -28,7 +28,7 @@ from grid_model.hotspots import (
     hex_hotspot_table,
     hotspot_table,
 )
-from grid_model.scope import Scope
+from grid_model.scope import Scope, Viewer
 from tests.factories import CELL_DEG, ORIGIN, add_need, make_community
 
 # 5 x 5 grids, row-major from the north-west corner; a block of high counts in the north-west,
@@ -382,7 +382,9 @@ def test_hotspot_table_counts_needs_in_scope(session):
         end=dt.date(2025, 12, 31),
         categories=("consultation",),
     )
-    result = hotspot_table(session, scope, permutations=999, seed=12345)
+    result = hotspot_table(
+        session, scope, permutations=999, seed=12345, viewer=Viewer.local_admin("test")
+    )
 
     assert result["grid_code"].tolist() == codes
     assert result["name"].iloc[0] == "育德社区第1网格"
@@ -396,7 +398,9 @@ def test_hotspot_table_counts_needs_in_scope(session):
 def test_hotspot_table_without_grids_is_not_found(session):
     make_community(session, n_grids=4, staff=False)
     with pytest.raises(NotFoundError, match="440703999"):
-        hotspot_table(session, Scope(area_code="440703999"), permutations=0)
+        hotspot_table(
+            session, Scope(area_code="440703999"), permutations=0, viewer=Viewer.local_admin("test")
+        )
 
 
 @pytest.mark.db
@@ -407,13 +411,21 @@ def test_hex_hotspot_table_uses_the_grids_as_study_area(session):
     add_need(session, grid_code=community.grid_codes[4])
     add_need(session, grid_code=None, lon=113.5, lat=22.9)  # far outside: not in the area
     result = hex_hotspot_table(
-        session, Scope(area_code=community.code), resolution=9, permutations=0
+        session,
+        Scope(area_code=community.code),
+        resolution=9,
+        permutations=0,
+        viewer=Viewer.local_admin("test"),
     )
     assert result["count"].sum() == 6
     # a need outside every grid belongs to the district level: only its scope reads it
     assert result.attrs["points_outside"] == 0
     district = hex_hotspot_table(
-        session, Scope(area_code=community.code[:6]), resolution=9, permutations=0
+        session,
+        Scope(area_code=community.code[:6]),
+        resolution=9,
+        permutations=0,
+        viewer=Viewer.local_admin("test"),
     )
     assert (district["count"].sum(), district.attrs["points_outside"]) == (6, 1)
     block = box(ORIGIN[0], ORIGIN[1], ORIGIN[0] + 3 * CELL_DEG, ORIGIN[1] + 3 * CELL_DEG)

@@ -24,6 +24,7 @@ from grid_model.cases import NeedInput, change_status, need_detail, record_need,
 from grid_model.coverage import find_coverage_gaps
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.exporting import KINDS, export_frame
+from grid_model.hotspots import hex_hotspot_table, hotspot_table
 from grid_model.importing import import_grids, import_needs, import_workers
 from grid_model.indicators import grid_card
 from grid_model.models import Account, Assignment, AuditEntry, Grid, Need, Worker
@@ -284,6 +285,21 @@ def test_an_account_limited_to_one_grid_sees_only_that_grid(session, world):
         grid_card(session, other.grid_codes[0], viewer, today=TODAY)
     with pytest.raises(NotFoundError):
         grid_card(session, yude.grid_codes[1], viewer, today=TODAY)
+
+
+def test_hot_spot_inputs_stay_in_the_viewers_area(session, world):
+    yude, _, needs = world
+    g1 = yude.grid_codes[0]
+    viewer = Viewer(role="grid_assistant", area_code=g1, name="A1")
+    for scope in (Scope(), Scope(area_code=OTHER)):
+        # Gi* on grids compares at least three: the viewer's one grid is all it reads
+        with pytest.raises(InvalidInputError, match="got 1"):
+            hotspot_table(session, scope, viewer, permutations=0)
+        hexes = hex_hotspot_table(session, scope, viewer, permutations=0)
+        assert hexes["count"].sum() == 2  # the two needs of its grid, nothing else
+        assert hexes.attrs["points_outside"] == 0
+    everything = hex_hotspot_table(session, Scope(), ADMIN, permutations=0)
+    assert everything["count"].sum() + everything.attrs["points_outside"] == len(needs)
 
 
 def test_needs_outside_every_grid_belong_to_the_district_level(session, world):
