@@ -32,6 +32,7 @@ from grid_model.rebalance import apply_plan, rebalance_community
 from grid_model.scope import Scope, Viewer
 from grid_model.seed import seed_demo
 from tests.factories import add_need, add_worker, make_community
+from tests.test_pages import _run, _status, _submit, app_env  # noqa: F401  (fixture)
 from tests.test_rebalance import ON, PERIOD, block  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.db
@@ -511,3 +512,31 @@ def test_cli_acts_as_the_local_administrator(committed_engine, capsys):
         actor = s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "relocate"))
     assert actor == "cli"
     capsys.readouterr()
+
+
+def test_the_cases_page_refuses_a_disabled_account_before_its_session_notices(
+    committed_engine,
+    app_env,  # noqa: F811
+):
+    """The dashboard re-reads the signed-in account only every 30 s (a cache); the services
+    read it themselves, so a change sent meanwhile is refused and nothing is stored."""
+    from sqlalchemy.orm import Session
+
+    with Session(committed_engine) as s, s.begin():
+        yude = make_community(s, n_grids=1)
+        need_id = add_need(s, grid_code=yude.grid_codes[0], status="dispatched").id
+        accounts.add_account(s, "a1", "long enough", role="grid_assistant",
+                             area_code=yude.code, name="助理一", viewer=ADMIN)  # fmt: skip
+    app_env(committed_engine.url.render_as_string(hide_password=False), today="2025-04-01")
+    at = _run("pages/5_案件_Cases.py")
+    at.text_input(key="sign_in_user").input("a1")
+    at.text_input(key="sign_in_password").input("long enough")
+    at.button(key="sign_in_submit").click().run()
+    at.selectbox(key="case_pick").set_value(need_id).run()
+    assert at.selectbox(key="case_new_status").options == ["办理中"]
+    with Session(committed_engine) as s, s.begin():
+        accounts.set_active(s, "a1", False, viewer=ADMIN)
+    # the cached account still reads as active: the page draws, the service refuses
+    _submit(at, "保存状态")
+    assert any("停用" in e.value for e in at.error), [e.value for e in at.error]
+    assert _status(committed_engine, need_id) == "dispatched"
