@@ -137,7 +137,9 @@ class Scope:
 
     ``area_code`` is a district (6 digits), street (9), community (12) or grid code: grids whose
     code starts with it (grid codes embed their community code) or whose community is it.
-    ``start``/``end`` are inclusive report dates.
+    Needs outside every grid lie only in a district area (see :meth:`area_filter`).
+    ``start``/``end`` are inclusive report dates. A scope says what to read, not who may:
+    services cut it with :meth:`restricted_to` / :meth:`visible_needs` for their viewer.
     """
 
     area_code: str | None = None
