@@ -34,11 +34,12 @@ def _error_table(exc: ImportValidationError) -> None:
 
 
 def _run_import(kind: str, fn, upload, **kwargs) -> None:
+    def work(s):
+        upload.seek(0)  # read anew when the database was busy and the import runs again
+        return fn(s, upload, filename=upload.name, lang=lang, actor=filters.viewer.name, **kwargs)
+
     try:
-        with state.write() as s:
-            report = fn(
-                s, upload, filename=upload.name, lang=lang, actor=filters.viewer.name, **kwargs
-            )
+        report = state.run_write(work)
     except ImportValidationError as exc:
         _error_table(exc)
     except GridLawError as exc:
