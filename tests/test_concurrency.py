@@ -217,9 +217,9 @@ def test_diary_entry_during_a_large_import_is_stored(committed_engine, community
     importer.join(120)
     assert created
     assert _count(committed_engine, "SELECT count(*) FROM needs WHERE external_id = 'W00001'") == 1
-    assert _count(committed_engine, "SELECT count(*) FROM needs WHERE external_id LIKE 'BIG%%'") == (
-        60_000
-    )
+    assert _count(
+        committed_engine, "SELECT count(*) FROM needs WHERE external_id LIKE 'BIG%%'"
+    ) == (60_000)
 
 
 # --- the same file imported twice at once ---------------------------------------------------
@@ -309,6 +309,22 @@ def test_constraint_and_duplicate_name_the_column_not_the_value(committed_engine
     assert "refused a value" in str(err.value) and "name" in str(err.value)
 
 
+@only("postgis")  # the server ends the connection in the middle of a unit of work
+def test_connection_lost_is_a_clean_database_error(committed_engine, backend):
+    def work(s):
+        pid = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with committed_engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        s.add(_worker(code="LOST", name="张三"))
+        s.flush()
+
+    with pytest.raises(DatabaseError) as err:
+        db.run_write(committed_engine, work, lang="en")
+    assert "connection to the database failed or was lost" in str(err.value)
+    assert "张三" not in str(err.value) and err.value.exit_code == 1
+    assert _count(committed_engine, "SELECT count(*) FROM workers WHERE code = 'LOST'") == 0
+
+
 @only("spatialite")  # a full disk simulated with SQLite's max_page_count
 def test_disk_full_is_a_clean_database_error(committed_engine, backend, community):
     engine = db.make_engine(committed_engine.url)  # its own connections: the limit stays here
@@ -327,7 +343,7 @@ def test_disk_full_is_a_clean_database_error(committed_engine, backend, communit
         with pytest.raises(DatabaseError) as err:
             db.run_write(engine, fill, lang="en")
         assert "disk is full" in str(err.value) and "某某" not in str(err.value)
-        assert _count(engine, "SELECT count(*) FROM workers") == 0
+        assert _count(engine, "SELECT count(*) FROM workers WHERE code LIKE 'F%'") == 0
         assert err.value.exit_code == 1
     finally:
         engine.dispose()
