@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.i18n import tr
+from dashboard import views
+from dashboard.i18n import current_lang, tr
+from grid_model import db
+from grid_model.errors import GridLawError
 
 # (file, title key, URL path, icon); the first is the home page.
 PAGES = (
@@ -30,7 +33,18 @@ def main() -> None:
         st.Page(path, title=tr(key), url_path=url, icon=icon, default=i == 0)
         for i, (path, key, url, icon) in enumerate(PAGES)
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    try:
+        page.run()
+    except Exception as exc:
+        # the last line of defence: a page that let a domain or database error through shows
+        # a message, never a traceback (whose text may hold the SQL and its values)
+        if isinstance(exc, GridLawError):
+            views.show_error(exc)
+        elif db.is_database_error(exc):
+            views.show_error(db.translate_error(exc, current_lang()))
+        else:
+            raise
 
 
 main()

@@ -2,8 +2,11 @@
 
 - The engine is created once per database URL (``st.cache_resource``); the URL comes from
   ``GRIDLAW_DATABASE_URL`` (see :mod:`grid_model.config`).
-- One session per user action: ``with state.session() as s:`` for reads that are not cached,
-  ``with state.write() as s:`` for changes, which commits and then clears every cached read.
+- One session per user action: ``with state.session() as s:`` for reads that are not cached;
+  a change is ``state.run_write(lambda s: service(s, ...))`` (run again while the database is
+  busy, :func:`grid_model.db.run_write`) or ``with state.write() as s:`` (run once); both
+  commit and then clear every cached read. Database errors leave all of them as
+  :mod:`grid_model.errors` classes with a message in the user's language (never a traceback).
 - Cached reads (``st.cache_data``) are keyed by the database URL, the scope as a tuple and the
   other arguments, so two databases or two scopes never share a result.
 
@@ -21,10 +24,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -33,12 +37,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import geodata
-from dashboard.i18n import labels, language_switch, texts, tl, tr
+from dashboard.i18n import current_lang, labels, language_switch, texts, tl, tr
 from dashboard.maps import MAX_MARKERS
 from grid_model import config, db, queries
 from grid_model.errors import GridLawError
 from grid_model.models import Category, Status
 from grid_model.scope import ROLES, Scope, Viewer
+
+T = TypeVar("T")
 
 # Sidebar widget keys (ASCII), shared by every page.
 KEY_STREET = "street"
@@ -82,24 +88,32 @@ def engine() -> Engine:
 
 @contextmanager
 def _session_for(url: str) -> Iterator[Session]:
-    with _sessions_for(url).begin() as s:
+    with db.reading(_engine_for(url), lang=current_lang()) as s:
         yield s
 
 
 @contextmanager
 def session() -> Iterator[Session]:
-    """A session in a transaction for one user action (committed when the block ends)."""
+    """A read transaction for one user action."""
     with _session_for(database_url()) as s:
         yield s
 
 
 @contextmanager
 def write() -> Iterator[Session]:
-    """A session for a change: committed at the end of the block, then every cached read is
-    cleared so the pages show the change."""
-    with session() as s:
+    """A write transaction for a change, run once: committed at the end of the block, then
+    every cached read is cleared so the pages show the change."""
+    with db.writing(engine(), lang=current_lang()) as s:
         yield s
     clear_cache()
+
+
+def run_write(work: Callable[[Session], T]) -> T:
+    """``work(session)`` as one change, run again while the database is busy (so it must
+    read its input anew each time); then every cached read is cleared. What it returned."""
+    result = db.run_write(engine(), work, lang=current_lang())
+    clear_cache()
+    return result
 
 
 def clear_cache() -> None:

@@ -34,13 +34,13 @@ import pandas as pd
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
 from grid_model import db, geolocate, need_stats
-from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.importing import validate_needs
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
@@ -338,13 +338,8 @@ def record_need(
 # --- status ---------------------------------------------------------------------------------
 
 
-def _get_need(
-    session: Session, need_id: int, viewer: Viewer, lang: str, *, lock: bool = False
-) -> Need:
-    stmt = select(Need).where(Need.id == need_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    need = session.scalars(stmt).first()
+def _get_need(session: Session, need_id: int, viewer: Viewer, lang: str) -> Need:
+    need = session.scalars(select(Need).where(Need.id == need_id)).first()
     if need is None or not viewer.sees_need(need):
         raise NotFoundError(t("need_not_found", lang, id=need_id))
     return need
@@ -358,6 +353,7 @@ def change_status(
     outcome: str | None = None,
     viewer: Viewer,
     on: dt.date,
+    expected: str | None = None,
     lang: str = "zh",
 ) -> Need:
     """Move need ``need_id`` to ``new_status`` on day ``on`` (see :data:`TRANSITIONS`).
@@ -365,9 +361,18 @@ def change_status(
     Closing sets ``outcome`` (required, one of :class:`~grid_model.models.Outcome`; the
     mediation outcomes only for mediation needs) and ``closed_at = on``. ``viewer`` must be
     allowed to change statuses and see the need; their name goes to the audit entry.
+    ``expected`` is the status the caller saw (a form shown earlier); when given, the need must
+    still be in it.
+
+    The change is written only if the need is still in the status read here (``UPDATE ...
+    WHERE status = :old``), on both backends, whatever the transaction's isolation: of two
+    changes at the same moment exactly one is stored.
 
     Raises
     ------
+    ConflictError
+        The need was changed by someone else meanwhile (or is no longer in ``expected``),
+        naming its status now; nothing is written.
     InvalidInputError
         For a transition not allowed (naming from and to), a missing or unfit outcome, an
         outcome when not closing, or ``on`` before the report date.
@@ -377,8 +382,10 @@ def change_status(
         The viewer's role may not change statuses, or the account is disabled.
     """
     viewer = require(session, viewer, "change_status", lang=lang)
-    need = _get_need(session, need_id, viewer, lang, lock=True)
+    need = _get_need(session, need_id, viewer, lang)
     old = need.status
+    if expected is not None and old != expected:
+        raise ConflictError(t("status_changed_meanwhile", lang, id=need_id, status=old))
     allowed = TRANSITIONS.get(old, frozenset())
     if new_status not in allowed:
         choices = ", ".join(s for s in STATUS_FLOW if s in allowed) or t(
@@ -403,14 +410,15 @@ def change_status(
                 lang,
             )  # fmt: skip
         if outcome not in fit:
-            expected = t("expected_mediation_outcome", lang, category=need.category,
-                         choices=", ".join(fit))  # fmt: skip
-            raise _invalid([("outcome", outcome, expected)], lang)
-        need.outcome = outcome
-        need.closed_at = on
+            fitting = t("expected_mediation_outcome", lang, category=need.category,
+                        choices=", ".join(fit))  # fmt: skip
+            raise _invalid([("outcome", outcome, fitting)], lang)
+        values = {"status": new_status, "outcome": outcome, "closed_at": on}
     elif outcome is not None:
         raise _invalid([("outcome", outcome, t("expected_outcome_for_closed", lang))], lang)
-    need.status = new_status
+    else:
+        values = {"status": new_status}
+    _write_if_unchanged(session, need, old, values, lang)
     _audit(
         session,
         viewer.name,
@@ -421,6 +429,22 @@ def change_status(
     session.flush()
     need_stats.refresh(session)
     return need
+
+
+def _write_if_unchanged(session: Session, need: Need, old: str, values: dict, lang: str) -> None:
+    """``UPDATE needs SET values WHERE id = need.id AND status = old``; ConflictError when no
+    row matched (another transaction changed the status since it was read)."""
+    session.flush()  # nothing pending may overwrite what the guarded UPDATE writes
+    stmt = (
+        update(Need)
+        .where((Need.id == need.id) & (Need.status == old))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    changed = session.execute(stmt).rowcount
+    session.refresh(need)
+    if changed != 1:
+        raise ConflictError(t("status_changed_meanwhile", lang, id=need.id, status=need.status))
 
 
 # --- find -----------------------------------------------------------------------------------

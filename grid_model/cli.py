@@ -1,6 +1,7 @@
 """The ``gridlaw`` command line.
 
-Exit status: 0 ok, 1 error, 2 usage, 3 invalid input (nothing stored).
+Exit status: 0 ok, 1 error, 2 usage, 3 invalid input (nothing stored), 4 the database was busy
+or the data were changed by someone else meanwhile (nothing stored; try again).
 The command line acts as the local administrator (:meth:`grid_model.scope.Viewer.local_admin`,
 audit actor ``cli``): whoever runs it already holds the database. ``export --role/--area``
 exports what that role of that area would see.
@@ -37,17 +38,28 @@ def _progress(total: int | None, desc: str, args):
 
 @contextmanager
 def _session(args, *, write: bool):
+    """A read session, or a write transaction run once (see :func:`_write` for a unit run
+    again while the database is busy)."""
     engine = db.make_engine(args.db)
-    if write:
-        db.upgrade(engine)
-    factory = db.session_factory(engine)
     try:
         if write:
-            with factory.begin() as session:
+            db.upgrade(engine)
+            with db.writing(engine, lang=args.lang) as session:
                 yield session
         else:
-            with factory() as session:
+            with db.reading(engine, lang=args.lang) as session:
                 yield session
+    finally:
+        engine.dispose()
+
+
+def _write(args, work):
+    """``work(session)`` in one write transaction, run again while the database is busy
+    (:func:`grid_model.db.run_write`); what it returned."""
+    engine = db.make_engine(args.db)
+    try:
+        db.upgrade(engine)
+        return db.run_write(engine, work, lang=args.lang)
     finally:
         engine.dispose()
 
@@ -152,8 +164,7 @@ def _import(args, fn, **kw) -> int:
         print(t("errors_out_required", args.lang), file=sys.stderr)
         return EXIT_USAGE
     try:
-        with _session(args, write=True) as s:
-            report = fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw)
+        report = _write(args, lambda s: fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw))
     except ImportValidationError as exc:
         _print_import_errors(exc, args.lang)
         return EXIT_INVALID
@@ -520,9 +531,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GridLawError as exc:
         print(t("error", args.lang, msg=exc), file=sys.stderr)
         return exc.exit_code
-    except (ValueError, OSError) as exc:  # geodata errors, unreadable files
-        print(t("error", args.lang, msg=exc), file=sys.stderr)
-        return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_ERROR
+    except Exception as exc:
+        if db.is_database_error(exc):  # its text holds the SQL and values: say what it means
+            translated = db.translate_error(exc, args.lang)
+            print(t("error", args.lang, msg=translated), file=sys.stderr)
+            return translated.exit_code
+        if isinstance(exc, (ValueError, OSError)):  # geodata errors, unreadable files
+            print(t("error", args.lang, msg=exc), file=sys.stderr)
+            return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_ERROR
+        raise
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ GRIDLAW_SNAP_M
     Snap tolerance in metres for needs just outside every grid (default 30).
 GRIDLAW_LANG
     ``zh`` or ``en``; default from the locale (``LANG``), Chinese when unknown.
+GRIDLAW_DB_BUSY_TIMEOUT
+    Seconds a write waits for another writer to finish before it tries again (default 10; it
+    tries 3 times, then says "the database is busy, try again").
 SPATIALITE_LIBRARY_PATH
     Where mod_spatialite is; default ``mod_spatialite`` (found by the dynamic loader).
 """
@@ -24,6 +27,10 @@ def database_url() -> str:
 
 def snap_m() -> float:
     return float(os.environ.get("GRIDLAW_SNAP_M", "30"))
+
+
+def busy_timeout_s() -> float:
+    return float(os.environ.get("GRIDLAW_DB_BUSY_TIMEOUT", "10"))
 
 
 def default_lang() -> str:

@@ -66,3 +66,28 @@ class ImportValidationError(InvalidInputError):
 
     def __post_init__(self) -> None:
         super().__init__(f"{len(self.errors)} invalid row(s) of {self.total_rows}")
+
+
+# --- concurrent writes and database errors (issue 8, classes 8 and 10) -----------------------
+# grid_model.db.translate_error maps what a driver raises to these; their messages never carry
+# a stored value or the SQL parameters (they may hold a resident's name or phone).
+
+
+class BusyError(DatabaseError):
+    """Another writer held the database longer than the busy timeout, on every attempt:
+    nothing was saved, trying again later may work."""
+
+    exit_code = 4
+
+
+class ConflictError(GridLawError):
+    """What was to be changed was changed by someone else meanwhile; nothing was saved."""
+
+    exit_code = 4
+
+
+class RejectedValueError(DatabaseError, InvalidInputError):
+    """The database refused a value (too long, a NUL character, a broken constraint) that
+    got past the validation; nothing was saved."""
+
+    exit_code = 3

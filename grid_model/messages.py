@@ -236,6 +236,58 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "none (a closed need cannot be reopened)",
     },
     "need_not_found": {"zh": "未找到需求 {id}", "en": "need {id} not found"},
+    # concurrent writes and database errors (issue 8, classes 8 and 10: grid_model.db)
+    "db_busy": {
+        "zh": "数据库正忙(另一项写入尚未完成),未保存;请稍后重试",
+        "en": "The database is busy (another change is being written); nothing was saved, "
+        "try again",
+    },
+    "status_changed_meanwhile": {
+        "zh": "需求 {id} 已被他人同时修改,现为“{status}”;未保存,请刷新后再试",
+        "en": "need {id} was changed by someone else meanwhile: now '{status}'; nothing was "
+        "saved, reload and try again",
+    },
+    "db_duplicate": {
+        "zh": "与已保存的记录重复({what}),未保存",
+        "en": "duplicates a stored record ({what}); nothing was saved",
+    },
+    "db_constraint": {
+        "zh": "数据库拒绝了一个值({what}),未保存",
+        "en": "the database refused a value ({what}); nothing was saved",
+    },
+    "db_too_long": {
+        "zh": "有一个值超过数据库允许的长度{limit},未保存",
+        "en": "a value is longer than the database allows{limit}; nothing was saved",
+    },
+    "db_too_long_limit": {"zh": "(最多 {n} 个字符)", "en": " (at most {n} characters)"},
+    "db_nul": {
+        "zh": "文本中含有数据库不接受的空字符(NUL);未保存任何内容",
+        "en": "a text holds a NUL character, which the database does not accept; nothing was saved",
+    },
+    "db_bad_value": {
+        "zh": "有一个值数据库无法保存({what}),未保存",
+        "en": "a value the database cannot store ({what}); nothing was saved",
+    },
+    "db_disk_full": {
+        "zh": "数据库所在磁盘已满,未保存;请联系管理员",
+        "en": "the database's disk is full; nothing was saved, ask an administrator",
+    },
+    "db_connection": {
+        "zh": "无法连接数据库或连接已中断,未保存;请稍后重试",
+        "en": "the connection to the database failed or was lost; nothing was saved, try again",
+    },
+    "db_read_only": {
+        "zh": "数据库为只读,未保存",
+        "en": "the database is read-only; nothing was saved",
+    },
+    "db_schema": {
+        "zh": "数据库表缺失或版本过旧({detail});请运行 gridlaw init",
+        "en": "the database's tables are missing or out of date ({detail}); run gridlaw init",
+    },
+    "db_refused": {
+        "zh": "数据库拒绝了此操作({kind}),未保存",
+        "en": "the database refused the operation ({kind}); nothing was saved",
+    },
 }
 
 

@@ -111,16 +111,18 @@ with search_tab:
                 submitted = st.form_submit_button(tr("submit_status"))
             if submitted:
                 try:
-                    with state.write() as s:
-                        need = cases.change_status(
+                    need = state.run_write(
+                        lambda s: cases.change_status(
                             s,
                             int(picked),
                             new_status,
                             outcome=outcome if new_status == "closed" else None,
                             viewer=filters.viewer,
                             on=on,
+                            expected=detail["status"],  # what the form was offered from
                             lang=lang,
                         )
+                    )
                 except GridLawError as exc:
                     views.show_error(exc)
                 else:
@@ -227,12 +229,11 @@ with diary_tab:
                 under_correction=correction,
             )
             try:
-                with state.write() as s:
-                    need, created = cases.record_need(
-                        s, data, viewer=filters.viewer, crs=crs, lang=lang
-                    )
+                need, created = state.run_write(
+                    lambda s: cases.record_need(s, data, viewer=filters.viewer, crs=crs, lang=lang)
+                )
             except GridLawError as exc:
-                views.show_error(exc)
+                views.show_error(exc)  # the form keeps what was typed: send it again
             else:
                 grid = need.grid_code or tr("no_grid")
                 if created:

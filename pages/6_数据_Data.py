@@ -34,9 +34,12 @@ def _error_table(exc: ImportValidationError) -> None:
 
 
 def _run_import(kind: str, fn, upload, **kwargs) -> None:
+    def work(s):
+        upload.seek(0)  # read anew when the database was busy and the import runs again
+        return fn(s, upload, filename=upload.name, lang=lang, viewer=filters.viewer, **kwargs)
+
     try:
-        with state.write() as s:
-            report = fn(s, upload, filename=upload.name, lang=lang, viewer=filters.viewer, **kwargs)
+        report = state.run_write(work)
     except ImportValidationError as exc:
         _error_table(exc)
     except GridLawError as exc:
