@@ -39,9 +39,7 @@ def url(committed_engine) -> str:
 
 def _counts(engine) -> tuple[int, int, int]:
     with engine.connect() as conn:
-        return tuple(
-            conn.scalar(select(func.count()).select_from(m)) for m in (Need, Grid, Worker)
-        )
+        return tuple(conn.scalar(select(func.count()).select_from(m)) for m in (Need, Grid, Worker))
 
 
 def _import(url, kind: str, name: str, capsys, *extra: str) -> tuple[int, str]:
@@ -65,44 +63,89 @@ HOSTILE_FILES = [
     (
         "needs",
         "imp_dates.csv",
-        {(2, "reported_at"), (3, "reported_at"), (4, "reported_at"), (5, "closed_at"),
-         (6, "due_date"), (7, "due_date")},
+        {
+            (2, "reported_at"),
+            (3, "reported_at"),
+            (4, "reported_at"),
+            (5, "closed_at"),
+            (6, "due_date"),
+            (7, "due_date"),
+        },
     ),  # fmt: skip
     (
         "needs",
         "imp_too_long.csv",
-        {(2, "resident_name"), (3, "description"), (4, "id"), (5, "resident_phone"),
-         (6, "assistant"), (7, "source")},
+        {
+            (2, "resident_name"),
+            (3, "description"),
+            (4, "id"),
+            (5, "resident_phone"),
+            (6, "assistant"),
+            (7, "source"),
+        },
     ),  # fmt: skip
     (
         "needs",
         "imp_control_chars.csv",
-        {(2, "description"), (3, "resident_name"), (4, "id"), (5, "description"),
-         (5, "resident_name")},
+        {
+            (2, "description"),
+            (3, "resident_name"),
+            (4, "id"),
+            (5, "description"),
+            (5, "resident_name"),
+        },
     ),  # fmt: skip
     (
         "needs",
         "imp_huge_coordinates.csv",
-        {(2, "lon"), (2, "lat"), (3, "lon"), (4, "lat"), (5, "lon"), (6, "lon/lat"),
-         (7, "lon"), (7, "lat")},
+        {
+            (2, "lon"),
+            (2, "lat"),
+            (3, "lon"),
+            (4, "lat"),
+            (5, "lon"),
+            (6, "lon/lat"),
+            (7, "lon"),
+            (7, "lat"),
+        },
     ),  # fmt: skip
     (
         "workers",
         "imp_workers_hostile.csv",
-        {(2, "capacity"), (3, "capacity"), (4, "capacity"), (5, "capacity"), (6, "capacity"),
-         (7, "active"), (8, "name"), (9, "phone"), (9, "valid_from"), (10, "name")},
+        {
+            (2, "capacity"),
+            (3, "capacity"),
+            (4, "capacity"),
+            (5, "capacity"),
+            (6, "capacity"),
+            (7, "active"),
+            (8, "name"),
+            (9, "phone"),
+            (9, "valid_from"),
+            (10, "name"),
+        },
     ),  # fmt: skip
     (
         "grids",
         "imp_grids_hostile.geojson",
-        {(2, "population"), (3, "population"), (4, "population"), (5, "population"),
-         (6, "households"), (7, "name"), (8, "name"), (9, "code")},
+        {
+            (2, "population"),
+            (3, "population"),
+            (4, "population"),
+            (5, "population"),
+            (6, "households"),
+            (7, "name"),
+            (8, "name"),
+            (9, "code"),
+        },
     ),  # fmt: skip
 ]
 
 
 @pytest.mark.db
-@pytest.mark.parametrize(("kind", "name", "named"), HOSTILE_FILES, ids=[f[1] for f in HOSTILE_FILES])
+@pytest.mark.parametrize(
+    ("kind", "name", "named"), HOSTILE_FILES, ids=[f[1] for f in HOSTILE_FILES]
+)
 def test_hostile_file_exits_3_names_rows_and_stores_nothing(
     url, committed_engine, capsys, kind, name, named
 ):
@@ -330,3 +373,26 @@ def test_import_validation_error_counts_rows():
     assert exc.invalid_rows == 11
     assert "11" in exc.summary("en") and "22" in exc.summary("en")
     assert str(exc) == exc.summary("en")
+
+
+# --- accounts: the display name and the area typed by an administrator ---------------------
+
+
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("name", "area"),
+    [("张\x00三", None), ("名" * 101, None), ("ok", "440703\x00"), ("ok", "4" * 33)],
+    ids=["nul-name", "long-name", "nul-area", "long-area"],
+)
+def test_add_account_rejects_control_characters_and_overlong_text(session, name, area):
+    from grid_model import accounts
+    from grid_model.models import Account
+
+    make_community(session, n_grids=1)
+    with pytest.raises(InvalidInputError) as info:
+        accounts.add_account(
+            session, "clerk", "a long enough password", role="admin", area_code=area, name=name,
+            lang="en",
+        )  # fmt: skip
+    assert "\x00" not in str(info.value)
+    assert session.scalar(select(func.count()).select_from(Account)) == 0
