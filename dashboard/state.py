@@ -261,7 +261,16 @@ def _gaps(url: str, skey: tuple, vkey: tuple, day: dt.date, outreach_days: int, 
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _search(url: str, skey: tuple, vkey: tuple, text: str, sort: str, descending: bool, limit: int):
+def _search(
+    url: str,
+    skey: tuple,
+    vkey: tuple,
+    text: str,
+    sort: str,
+    descending: bool,
+    limit: int,
+    lang: str = "zh",
+):
     from grid_model import cases
 
     with _session_for(url) as s:
@@ -273,6 +282,7 @@ def _search(url: str, skey: tuple, vkey: tuple, text: str, sort: str, descending
             sort=sort,
             descending=descending,
             limit=limit,
+            lang=lang,
         )
 
 
@@ -349,9 +359,10 @@ def search_needs(
     sort: str = "reported_at",
     descending: bool = True,
     limit: int = 200,
+    lang: str = "zh",
 ):
     return _search(
-        database_url(), scope_key(scope), viewer_key(viewer), text, sort, descending, limit
+        database_url(), scope_key(scope), viewer_key(viewer), text, sort, descending, limit, lang
     )
 
 

@@ -97,7 +97,7 @@ def not_allowed(viewer, action: str) -> None:
 def show_error(exc: GridLawError) -> None:
     """A domain error in the user's language (services raise them with their own text)."""
     if isinstance(exc, ImportValidationError):
-        st.error(tr("import_invalid", n=len(exc.errors), total=exc.total_rows))
+        st.error(exc.summary(current_lang()))
         return
     st.error(tr("error", msg=str(exc)))
 

@@ -27,6 +27,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grid_model import fields
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.messages import t
 from grid_model.models import Account, Area, AuditEntry, Grid
@@ -86,6 +87,23 @@ def _area_exists(session: Session, code: str) -> bool:
     )
 
 
+def _text_errors(values: dict[str, tuple[str | None, object]], lang: str) -> list[str]:
+    """Control characters or too many characters (:mod:`grid_model.fields`), per field."""
+    errors = []
+    for label, (value, column) in values.items():
+        limit = fields.max_length(column)
+        problem = fields.text_problem(value, max_length=limit) if value else None
+        if problem:
+            expected = (
+                t("expected_no_control", lang)
+                if problem == "control"
+                else t("expected_max_length", lang, n=limit, length=len(value.strip()))
+            )
+            shown = fields.shown(value)
+            errors.append(t("invalid_field", lang, field=label, value=shown, expected=expected))
+    return errors
+
+
 def add_account(
     session: Session,
     username: str,
@@ -118,7 +136,10 @@ def add_account(
         errors.append(t("account_bad_role", lang, value=role, choices=", ".join(ROLES)))
     if len(password or "") < MIN_PASSWORD:
         errors.append(t("account_short_password", lang, n=MIN_PASSWORD))
-    if area_code and not _area_exists(session, area_code):
+    errors += _text_errors({"name": (name, Account.name)}, lang)
+    area_errors = _text_errors({"area": (area_code, Account.area_code)}, lang)
+    errors += area_errors
+    if area_code and not area_errors and not _area_exists(session, area_code):
         errors.append(t("account_bad_area", lang, value=area_code))
     if errors:
         raise InvalidInputError("; ".join(errors))

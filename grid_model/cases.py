@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import db, geolocate, need_stats
+from grid_model import db, fields, geolocate, need_stats
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.importing import validate_needs
 from grid_model.messages import t
@@ -60,8 +60,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 MEDIATION_OUTCOMES = frozenset({"mediated", "mediation_failed"})
 SORTABLE = ("reported_at", "due_date", "closed_at", "status", "category", "grid_code", "id")
-# Leeway for the clock of the device that filled in the form.
-_FUTURE_SLACK = dt.timedelta(days=1)
 _M_PER_DEG_LAT = 111_320.0
 
 
@@ -85,7 +83,7 @@ class NeedInput:
     due_date: dt.date | str | None = None
     resident_name: str | None = None
     resident_phone: str | None = None
-    under_correction: bool = False
+    under_correction: bool | str | None = False
     worker_code: str | None = None
 
 
@@ -116,7 +114,12 @@ def _validated(data: NeedInput, crs: str, lang: str) -> dict:
         "due_date": data.due_date,
         "resident_name": data.resident_name,
         "resident_phone": data.resident_phone,
-        "under_correction": "1" if data.under_correction else "0",
+        # a form's checkbox gives a bool; any other value goes through the vocabulary
+        "under_correction": (
+            ("1" if data.under_correction else "0")
+            if isinstance(data.under_correction, bool)
+            else data.under_correction
+        ),
         "assistant": data.worker_code,
     }
     frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
@@ -128,16 +131,6 @@ def _validated(data: NeedInput, crs: str, lang: str) -> dict:
     values = clean.iloc[0].to_dict()
     if not (data.source or "").strip():
         errors.append(("source", data.source, t("expected_required", lang)))
-    today = dt.date.today()
-    reported, due = values["reported_at"], values["due_date"]
-    if reported is not None and reported > today + _FUTURE_SLACK:
-        errors.append(
-            ("reported_at", data.reported_at, t("expected_not_future", lang, today=today))
-        )
-    if data.due_date is not None and due is not None and reported is not None and due < reported:
-        errors.append(
-            ("due_date", data.due_date, t("expected_closed_after", lang, reported=reported))
-        )
     if errors:
         raise _invalid(errors, lang)
     values["external_id"] = (data.external_id or "").strip() or None
@@ -463,6 +456,20 @@ def _text_filter(text_: str, viewer: Viewer) -> ColumnElement[bool]:
     return cond
 
 
+def _search_text(text_: str | None, lang: str) -> str | None:
+    """The search text stripped (None when blank), or InvalidInputError: control characters
+    (a NUL breaks PostgreSQL's text) or more than :data:`grid_model.fields.SEARCH_MAX`."""
+    if text_ is None or not str(text_).strip():
+        return None
+    needle = str(text_).strip()
+    problem = fields.text_problem(needle, max_length=fields.SEARCH_MAX)
+    if problem == "control":
+        raise InvalidInputError(t("search_bad_text", lang))
+    if problem == "too_long":
+        raise InvalidInputError(t("search_too_long", lang, n=fields.SEARCH_MAX, length=len(needle)))
+    return needle
+
+
 def search_needs(
     session: Session,
     scope: Scope,
@@ -482,7 +489,14 @@ def search_needs(
     ``sort`` is one of :data:`SORTABLE`; empty values sort last either way; ties by id.
     Columns: those of :func:`grid_model.queries.load_needs`, minus personal data for viewers
     without the right to it (who also never get needs of people under correction).
+
+    Raises
+    ------
+    InvalidInputError
+        For ``text`` with control characters or longer than
+        :data:`grid_model.fields.SEARCH_MAX` characters, in ``lang``.
     """
+    needle = _search_text(text, lang)
     if sort not in SORTABLE:
         raise InvalidInputError(f"sort={sort!r}: expected one of {', '.join(SORTABLE)}")
     for name, value, low in (("limit", limit, 1), ("offset", offset, 0)):
@@ -490,8 +504,8 @@ def search_needs(
             raise InvalidInputError(f"{name}={value!r}: expected a whole number ≥ {low}")
     viewer = check_viewer(session, viewer, lang=lang)
     cond = scope.visible_needs(viewer)
-    if text and text.strip():
-        cond = cond & _text_filter(text, viewer)
+    if needle:
+        cond = cond & _text_filter(needle, viewer)
     key = getattr(Need, sort)
     order = (key.desc() if descending else key.asc()).nulls_last()
     tie = Need.id.desc() if descending else Need.id.asc()

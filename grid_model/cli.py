@@ -154,7 +154,7 @@ def cmd_demo(args) -> int:
 def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
     from grid_model.importing import format_errors
 
-    print(t("import_invalid", lang, n=len(exc.errors), total=exc.total_rows), file=sys.stderr)
+    print(exc.summary(lang), file=sys.stderr)
     for line in format_errors(exc.errors, lang):
         print("  " + line, file=sys.stderr)
 

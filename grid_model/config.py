@@ -5,6 +5,9 @@ GRIDLAW_DATABASE_URL
     PostGIS: ``postgresql+psycopg://user@host:5432/db``.
 GRIDLAW_SNAP_M
     Snap tolerance in metres for needs just outside every grid (default 30).
+GRIDLAW_TODAY
+    The day to count from (ISO date, e.g. ``2025-12-31``): plausible dates of input and the
+    dashboard's "today"; default the machine's date.
 GRIDLAW_LANG
     ``zh`` or ``en``; default from the locale (``LANG``), Chinese when unknown.
 GRIDLAW_DB_BUSY_TIMEOUT
@@ -16,13 +19,27 @@ SPATIALITE_LIBRARY_PATH
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+
+from grid_model.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///gridlaw.sqlite"
 
 
 def database_url() -> str:
     return os.environ.get("GRIDLAW_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def today() -> dt.date:
+    """``GRIDLAW_TODAY`` if set, else the machine's date."""
+    value = os.environ.get("GRIDLAW_TODAY")
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"GRIDLAW_TODAY={value!r} is not an ISO date such as 2025-06-30") from exc
 
 
 def snap_m() -> float:

@@ -508,21 +508,29 @@ def emerging_table(
 
     Needs matching ``scope.need_filter()`` are counted per grid and report date in the
     database (portable ``GROUP BY``), then per calendar month here. The months run from
-    ``scope.start`` to ``scope.end`` (default: the first and last month with needs). A period
-    ending mid-month makes the final slice partial, which reads as a drop: prefer whole months.
+    ``scope.start`` to ``scope.end`` (default: the first and last month with needs), bounded
+    to the plausible report dates of :mod:`grid_model.fields` (1990-01-01 to tomorrow): a
+    date such as 0001-01-01 written by another tool would otherwise make 24,000 months. A
+    period ending mid-month makes the final slice partial, which reads as a drop: prefer whole
+    months.
     Returns :func:`emerging_hotspots`' columns with ``name`` after ``grid_code``.
     """
     from sqlalchemy import func, select
 
+    from grid_model import fields
     from grid_model.models import Need
 
     scope = _viewers_scope(session, scope, viewer)
+    earliest, latest = fields.EARLIEST, fields.latest_reported()
+    first = max(scope.start, earliest) if scope.start else None
+    last = min(scope.end, latest) if scope.end else None
     grids = _scoped_grids(session, scope)
     from grid_model.queries import read_frame
 
     stmt = (
         select(Need.grid_code, Need.reported_at.label("month"), func.count(Need.id).label("count"))
         .where(scope.need_filter(), Need.grid_code.is_not(None))
+        .where(Need.reported_at.between(earliest, latest))
         .group_by(Need.grid_code, Need.reported_at)
     )
     counts = read_frame(session, stmt)
@@ -530,8 +538,8 @@ def emerging_table(
     result = emerging_hotspots(
         grids,
         counts,
-        first_month=scope.start,
-        last_month=scope.end,
+        first_month=first,
+        last_month=last,
         neighbourhood_time_step=neighbourhood_time_step,
         permutations=permutations,
         seed=seed,

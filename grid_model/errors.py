@@ -59,13 +59,30 @@ class RowError:
 
 @dataclass
 class ImportValidationError(InvalidInputError):
-    """A file had bad rows; nothing was stored."""
+    """A file had bad rows; nothing was stored. ``errors`` lists every problem (a row may
+    have several); :attr:`invalid_rows` counts the rows."""
 
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
 
     def __post_init__(self) -> None:
-        super().__init__(f"{len(self.errors)} invalid row(s) of {self.total_rows}")
+        super().__init__(self.summary("en"))
+
+    @property
+    def invalid_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def summary(self, lang: str = "zh") -> str:
+        """ "11 invalid rows of 30, 22 problems; nothing was stored", in ``lang``."""
+        from grid_model.messages import t
+
+        return t(
+            "import_invalid",
+            lang,
+            rows=self.invalid_rows,
+            total=self.total_rows,
+            n=len(self.errors),
+        )
 
 
 # --- concurrent writes and database errors (issue 8, classes 8 and 10) -----------------------

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from geodata import crs as gcrs
 from geodata import io as gio
 from geodata.errors import GeodataError
-from grid_model import db, geolocate, need_stats
+from grid_model import db, fields, geolocate, need_stats
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.indicators import DUE_DAYS
@@ -140,8 +140,13 @@ class ImportReport:
             kind=t(f"kind_{self.kind}", lang),
             inserted=self.inserted + self.updated,
             existing=self.existing,
-            invalid=len(self.invalid),
+            invalid=self.invalid_rows,
         )
+
+    @property
+    def invalid_rows(self) -> int:
+        """Rows skipped (``invalid`` lists every problem, several per row at times)."""
+        return len({e.row for e in self.invalid})
 
 
 def format_errors(errors: Iterable[RowError], lang: str = "zh") -> list[str]:
@@ -163,18 +168,32 @@ def format_errors(errors: Iterable[RowError], lang: str = "zh") -> list[str]:
 # --- shared helpers ------------------------------------------------------------------------
 
 
-def _rename_columns(frame: pd.DataFrame, table: dict[str, list[str]]) -> pd.DataFrame:
-    """Map English/Chinese headers onto canonical names (first match wins)."""
+def _rename_columns(
+    frame: pd.DataFrame, table: dict[str, list[str]], lang: str = "zh"
+) -> pd.DataFrame:
+    """Map English/Chinese headers (case-insensitive) onto canonical names.
+
+    Raises
+    ------
+    InvalidInputError
+        When two columns mean one field (``description`` and ``描述``): keeping either would
+        drop the other's data without a word.
+    """
     lookup: dict[str, str] = {}
     for canonical, aliases in table.items():
         for alias in aliases:
             lookup.setdefault(alias.strip().lower(), canonical)
     renamed: dict[str, str] = {}
     for col in frame.columns:
-        key = str(col).strip().lower()
-        canonical = lookup.get(key)
-        if canonical and canonical not in renamed.values():
-            renamed[col] = canonical
+        canonical = lookup.get(str(col).strip().lower())
+        if canonical is None:
+            continue
+        first = next((c for c, name in renamed.items() if name == canonical), None)
+        if first is not None:
+            raise InvalidInputError(
+                t("columns_conflict", lang, first=first, second=col, field=canonical)
+            )
+        renamed[col] = canonical
     return frame.rename(columns=renamed)
 
 
@@ -247,8 +266,13 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return dates, bad
 
 
+#: Fields whose values an error message never shows (DESIGN §3: personal data).
+PERSONAL_FIELDS = frozenset({"resident_name", "resident_phone", "phone"})
+
+
 class _Collector:
-    """Gathers RowErrors for one file."""
+    """Gathers RowErrors for one file. Values are kept as a message may show them: control
+    characters escaped, long text cut, personal data hidden (:data:`PERSONAL_FIELDS`)."""
 
     def __init__(self, frame: pd.DataFrame, ids: pd.Series | None, lang: str):
         self.frame = frame
@@ -262,12 +286,23 @@ class _Collector:
             self.errors.append(
                 RowError(
                     row=int(pos) + 2,
-                    record_id=None if self.ids is None else self.ids.iloc[pos],
+                    record_id=None if self.ids is None else self._id(self.ids.iloc[pos]),
                     field=fld,
-                    value=values.iloc[pos] if values is not None else None,
+                    value=self._shown(fld, values.iloc[pos] if values is not None else None),
                     expected=expected,
                 )
             )
+
+    @staticmethod
+    def _id(value: object) -> str | None:
+        return None if value is None else fields.shown(value)
+
+    def _shown(self, fld: str, value: object) -> str | None:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return None
+        if fld in PERSONAL_FIELDS:
+            return t("value_hidden", self.lang, n=len(str(value)))
+        return fields.shown(value)
 
     def bad_positions(self) -> set[int]:
         return {e.row - 2 for e in self.errors}
@@ -277,14 +312,65 @@ class _Collector:
 
 
 def _optional_dates(
-    frame: pd.DataFrame, column: str, col: _Collector
+    frame: pd.DataFrame, column: str, col: _Collector, latest: dt.date
 ) -> tuple[pd.Series, np.ndarray]:
-    """:func:`parse_dates` of an optional column, recording values that are not dates."""
+    """:func:`parse_dates` of an optional column, recording values that are not dates or
+    fall outside :data:`~grid_model.fields.EARLIEST`..``latest`` (those become None)."""
     if column not in frame:
         return _optional_text(frame, column), np.zeros(len(frame), dtype=bool)
-    dates, bad = parse_dates(frame[column])
-    col.add(bad, column, frame[column], t("expected_date", col.lang))
-    return dates, bad
+    return _dates_in_range(frame[column], column, col, latest)
+
+
+def _dates_in_range(
+    raw: pd.Series, column: str, col: _Collector, latest: dt.date
+) -> tuple[pd.Series, np.ndarray]:
+    dates, bad = parse_dates(raw)
+    col.add(bad, column, raw, t("expected_date", col.lang))
+    # An absurd year (0001, 9999) is a real date but breaks date arithmetic and analyses.
+    far = fields.outside(dates, fields.EARLIEST, latest)
+    key = "expected_date_recent" if latest <= fields.latest_reported() else "expected_date_planned"
+    expected = t(key, col.lang, earliest=fields.EARLIEST, latest=latest, today=fields.today())
+    col.add(far, column, raw, expected)
+    return dates.where(~far, None), bad | far
+
+
+def _check_text(frame: pd.DataFrame, col: _Collector, column: str, attribute) -> None:
+    """Record cells of ``column`` with control characters or longer than the model's
+    ``attribute`` holds (:func:`grid_model.fields.max_length`)."""
+    if column not in frame:
+        return
+    limit = fields.max_length(attribute)
+    multiline = column in fields.MULTILINE
+    raw = frame[column]
+    problems = fields.text_problems(raw, max_length=limit, multiline=multiline).to_numpy()
+    control = "expected_no_control_multiline" if multiline else "expected_no_control"
+    col.add(problems == "control", column, raw, t(control, col.lang))
+    for pos in np.flatnonzero(problems == "too_long"):
+        length = len(_clean_cell(raw.iloc[pos]))
+        col.add(
+            np.arange(len(frame)) == pos,
+            column,
+            raw,
+            t("expected_max_length", col.lang, n=limit, length=length),
+        )
+
+
+def _check_texts(frame: pd.DataFrame, col: _Collector, columns: dict[str, object]) -> None:
+    for column, attribute in columns.items():
+        _check_text(frame, col, column, attribute)
+
+
+def _booleans(frame: pd.DataFrame, col: _Collector, column: str, **extra: bool) -> pd.Series:
+    """:func:`grid_model.fields.parse_booleans` of an optional column (None where empty),
+    recording values outside the vocabulary (plus ``extra`` spellings of this field)."""
+    raw = _optional_text(frame, column)
+    words = raw.map(
+        lambda v: v if v is None or v.lower() not in extra else ("1" if extra[v.lower()] else "0")
+    )
+    values, bad = fields.parse_booleans(words)
+    choices = ", ".join([fields.BOOLEAN_CHOICES, *extra])
+    col.add(bad, column, raw, t("expected_boolean", col.lang, choices=choices))
+    return values
 
 
 def _read_table(source, filename, lang) -> pd.DataFrame:
@@ -334,6 +420,10 @@ def _audit(session: Session, actor: str, action: str, entity: str, details: dict
 # --- needs ----------------------------------------------------------------------------------
 
 
+#: Beyond this, a coordinate is not metres of any projected system either.
+_PROJECTED_MAX = 1e8
+
+
 def _validate_coordinates(
     frame: pd.DataFrame, col: _Collector, crs: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -377,15 +467,19 @@ def _validate_coordinates(
         t("expected_not_swapped", lang),
     )
     if geographic:
+        far = problems == "out_of_range"
+        # Metres of a projected system (UTM, Gauss-Krüger with its zone prefix) in degree
+        # columns: say which option fixes it rather than "not a longitude".
+        projected = far & (np.abs(x) > 180) & (np.abs(y) > 90)
+        projected &= (np.abs(x) < _PROJECTED_MAX) & (np.abs(y) < _PROJECTED_MAX)
         col.add(
-            (problems == "out_of_range") & (np.abs(x) > 180),
-            "lon",
-            raw_lon,
-            t("expected_lon", lang),
+            projected,
+            "lon/lat",
+            raw_lon.astype(str) + ", " + raw_lat.astype(str),
+            t("expected_projected", lang),
         )
-        col.add(
-            (problems == "out_of_range") & (np.abs(y) > 90), "lat", raw_lat, t("expected_lat", lang)
-        )
+        col.add(far & ~projected & (np.abs(x) > 180), "lon", raw_lon, t("expected_lon", lang))
+        col.add(far & ~projected & (np.abs(y) > 90), "lat", raw_lat, t("expected_lat", lang))
     ok = pd.isna(problems)
     lon = np.full(len(frame), np.nan)
     lat = np.full(len(frame), np.nan)
@@ -427,6 +521,16 @@ def _dispute_types() -> list[str]:
     return pd.read_csv(path)["name_zh"].tolist()
 
 
+#: Free-text columns of a needs table and the model column that bounds each.
+NEED_TEXT_COLUMNS = {
+    "id": Need.external_id,
+    "description": Need.description,
+    "assistant": Need.worker_code,
+    "resident_name": Need.resident_name,
+    "resident_phone": Need.resident_phone,
+}
+
+
 def validate_needs(
     frame: pd.DataFrame, *, crs: str = "wgs84", lang: str = "zh"
 ) -> tuple[pd.DataFrame, _Collector]:
@@ -448,10 +552,11 @@ def validate_needs(
                 t("expected_id_unique", lang, first=first_row[ids.iloc[pos]]),
             )
         del first
+    _check_texts(frame, col, NEED_TEXT_COLUMNS)
     lon, lat = _validate_coordinates(frame, col, crs)
 
-    reported, bad_rep = parse_dates(frame["reported_at"])
-    col.add(bad_rep, "reported_at", frame["reported_at"], t("expected_date", lang))
+    latest = fields.latest_reported()
+    reported, _ = _dates_in_range(frame["reported_at"], "reported_at", col, latest)
     col.add(
         _text(frame["reported_at"]).isna().to_numpy(),
         "reported_at",
@@ -459,18 +564,17 @@ def validate_needs(
         t("expected_required", lang) + "; " + t("expected_date", lang),
     )
     empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    closed, bad_closed = _optional_dates(frame, "closed_at", col)
-    due, _ = _optional_dates(frame, "due_date", col)
-    before = np.array(
-        [c is not None and r is not None and c < r for c, r in zip(closed, reported, strict=True)],
-        dtype=bool,
-    )
-    if before.any():
+    closed, bad_closed = _optional_dates(frame, "closed_at", col, latest)
+    due, _ = _optional_dates(frame, "due_date", col, fields.latest_planned())
+    for column, dates in (("closed_at", closed), ("due_date", due)):
+        before = [
+            d is not None and r is not None and d < r for d, r in zip(dates, reported, strict=True)
+        ]
         for pos in np.flatnonzero(before):
             col.add(
                 np.arange(len(frame)) == pos,
-                "closed_at",
-                frame["closed_at"],
+                column,
+                frame[column],
                 t("expected_closed_after", lang, reported=reported.iloc[pos].isoformat()),
             )
 
@@ -507,8 +611,8 @@ def validate_needs(
         dispute,
         t("expected_one_of", lang, choices="、".join(sorted(known))),
     )
-    correction = _optional_text(frame, "under_correction")
-    under = correction.map(lambda v: v is not None and v.lower() in ("1", "true", "yes", "是", "y"))
+    # Empty means not under correction; a correction need always is.
+    under = _booleans(frame, col, "under_correction").map(lambda v: v is True)
     under = under | (category == "correction")
 
     due = pd.Series(
@@ -644,7 +748,7 @@ def import_needs(
     """
     viewer = require(session, viewer, "import", lang=lang)
     original = _read_table(source, filename, lang)
-    frame = _rename_columns(original, NEED_COLUMNS)
+    frame = _rename_columns(original, NEED_COLUMNS, lang)
     try:
         clean, col = validate_needs(frame, crs=crs, lang=lang)
     except GeodataError as exc:
@@ -665,7 +769,7 @@ def import_needs(
             "file": _source_name(source, filename),
             "inserted": report.inserted,
             "existing": report.existing,
-            "invalid": len(report.invalid),
+            "invalid": report.invalid_rows,
         },
     )
     session.flush()
@@ -675,11 +779,20 @@ def import_needs(
 # --- grids ----------------------------------------------------------------------------------
 
 
+#: Fields the KML drivers give every placemark, typed into or not.
+_KML_BUILT_IN = ("Name", "description")
+
+
 def _read_vector(source, filename, crs) -> gpd.GeoDataFrame:
     try:
-        return gio.read_vector(source, filename=filename, crs=crs)
+        gdf = gio.read_vector(source, filename=filename, crs=crs)
     except GeodataError as exc:
         raise InvalidInputError(str(exc)) from exc
+    if "kml_layer" in gdf.columns:
+        # Empty built-in fields are no input: they must not clash with a 网格名称 column.
+        empty = [c for c in _KML_BUILT_IN if c in gdf.columns and _text(gdf[c]).isna().all()]
+        gdf = gdf.drop(columns=empty)
+    return gdf
 
 
 def _as_multipolygon(geom):
@@ -717,6 +830,17 @@ def _community_lookup(session: Session) -> dict[str, str]:
     return out
 
 
+#: Text columns of a grids layer and the model column that bounds each (community, street
+#: and district names become area names).
+GRID_TEXT_COLUMNS = {
+    "code": Grid.code,
+    "name": Grid.name,
+    "community": Area.name,
+    "street": Area.name,
+    "district": Area.name,
+}
+
+
 def validate_grids(
     frame: gpd.GeoDataFrame, session: Session, *, lang: str = "zh"
 ) -> tuple[pd.DataFrame, _Collector]:
@@ -724,6 +848,7 @@ def validate_grids(
     _require_columns(frame, ["code"], lang)
     codes = _text(frame["code"])
     col = _Collector(frame, codes, lang)
+    _check_texts(frame, col, GRID_TEXT_COLUMNS)
     col.add(codes.isna().to_numpy(), "code", frame["code"], t("expected_id", lang))
     dup = codes.notna() & codes.duplicated(keep="first")
     col.add(dup.to_numpy(), "code", frame["code"], t("expected_id", lang))
@@ -776,14 +901,9 @@ def validate_grids(
     ints = {}
     for column in ("population", "households"):
         raw = _optional_text(frame, column)
-        num = pd.to_numeric(raw, errors="coerce")
-        col.add(
-            raw.notna().to_numpy() & (num.isna() | (num < 0) | (num % 1 != 0)).to_numpy(),
-            column,
-            raw,
-            t("expected_integer", lang),
-        )
-        ints[column] = [None if pd.isna(v) else int(v) for v in num]
+        counts, bad = fields.parse_counts(raw)
+        col.add(bad, column, raw, t("expected_count", lang, max=fields.COUNT_MAX))
+        ints[column] = counts.tolist()
     clean = pd.DataFrame(
         {
             "code": codes.to_numpy(),
@@ -831,7 +951,7 @@ def import_grids(
     allowed to import (:func:`grid_model.scope.require`)."""
     viewer = require(session, viewer, "import", lang=lang)
     gdf = _read_vector(source, filename, crs)
-    frame = _rename_columns(gdf, GRID_COLUMNS)
+    frame = _rename_columns(gdf, GRID_COLUMNS, lang)
     clean, col = validate_grids(frame, session, lang=lang)
     report = ImportReport(kind="grids", total=len(frame))
     original = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).assign(
@@ -923,6 +1043,65 @@ def import_grids(
 # --- workers and assignments --------------------------------------------------------------
 
 
+#: Text columns of a workers table and the model column that bounds each.
+WORKER_TEXT_COLUMNS = {"code": Worker.code, "name": Worker.name, "phone": Worker.phone}
+
+
+def validate_workers(
+    frame: pd.DataFrame, session: Session, *, lang: str = "zh"
+) -> tuple[pd.DataFrame, _Collector]:
+    """Check a workers table (canonical column names) against the vocabulary and the grids
+    stored; return the clean values (``grids`` as lists of codes) with the errors collected."""
+    _require_columns(frame, ["code", "name", "role"], lang)
+    codes = _text(frame["code"])
+    col = _Collector(frame, codes, lang)
+    col.add(codes.isna().to_numpy(), "code", frame["code"], t("expected_id", lang))
+    col.add(
+        (codes.notna() & codes.duplicated()).to_numpy(),
+        "code",
+        frame["code"],
+        t("expected_id", lang),
+    )
+    _check_texts(frame, col, WORKER_TEXT_COLUMNS)
+    names = _text(frame["name"])
+    col.add(names.isna().to_numpy(), "name", frame["name"], t("expected_required", lang))
+    role = _validate_vocab(frame, col, "role", ROLE_ALIASES, required=True)
+    cap_raw = _optional_text(frame, "capacity")
+    cap, bad_cap = fields.parse_numbers(cap_raw, low=0, high=fields.CAPACITY_MAX, low_open=True)
+    col.add(
+        bad_cap, "capacity", cap_raw, t("expected_capacity", lang, max=f"{fields.CAPACITY_MAX:g}")
+    )
+    # Empty means active; 在岗/离岗 are this column's own words for yes and no.
+    active = _booleans(frame, col, "active", 在岗=True, 离岗=False).map(lambda v: v is not False)
+    start, _ = _optional_dates(frame, "valid_from", col, fields.latest_planned())
+    grids_raw = _optional_text(frame, "grids")
+    grid_lists = grids_raw.map(
+        lambda v: [] if v is None else [g for g in re.split(r"[;,;,、\s]+", v) if g]
+    )
+    known = set(session.scalars(select(Grid.code)).all())
+    unknown = grid_lists.map(lambda gs: [g for g in gs if g not in known])
+    col.add(
+        unknown.map(bool).to_numpy(),
+        "grids",
+        unknown.map(lambda gs: ";".join(gs)),
+        t("expected_known_grid", lang),
+    )
+    clean = pd.DataFrame(
+        {
+            "code": codes,
+            "name": names,
+            "role": role,
+            "phone": _optional_text(frame, "phone"),
+            "capacity": cap,
+            "active": active,
+            "valid_from": start,
+            "grids": grid_lists,
+        },
+        index=frame.index,
+    )
+    return clean, col
+
+
 def import_workers(
     session: Session,
     source,
@@ -941,43 +1120,16 @@ def import_workers(
     same role for single-holder roles (assistant, lawyer, mediator): history is kept.
     ``viewer`` must be allowed to import (:func:`grid_model.scope.require`)."""
     viewer = require(session, viewer, "import", lang=lang)
-    today = today or dt.date.today()
+    today = today or fields.today()
     original = _read_table(source, filename, lang)
-    frame = _rename_columns(original, WORKER_COLUMNS)
-    _require_columns(frame, ["code", "name", "role"], lang)
-    codes = _text(frame["code"])
-    col = _Collector(frame, codes, lang)
-    col.add(codes.isna().to_numpy(), "code", frame["code"], t("expected_id", lang))
-    col.add(
-        (codes.notna() & codes.duplicated()).to_numpy(),
-        "code",
-        frame["code"],
-        t("expected_id", lang),
-    )
-    names = _text(frame["name"])
-    col.add(names.isna().to_numpy(), "name", frame["name"], t("expected_required", lang))
-    role = _validate_vocab(frame, col, "role", ROLE_ALIASES, required=True)
-    cap_raw = _optional_text(frame, "capacity")
-    cap = pd.to_numeric(cap_raw, errors="coerce")
-    col.add(
-        (cap_raw.notna() & ~(cap > 0)).to_numpy(), "capacity", cap_raw, t("expected_positive", lang)
-    )
-    active_raw = _optional_text(frame, "active")
-    active = active_raw.map(
-        lambda v: v is None or v.lower() in ("1", "true", "yes", "y", "是", "在岗")
-    )
-    start, _ = _optional_dates(frame, "valid_from", col)
-    grids_raw = _optional_text(frame, "grids")
-    grid_lists = grids_raw.map(
-        lambda v: [] if v is None else [g for g in re.split(r"[;,;,、\s]+", v) if g]
-    )
-    known = set(session.scalars(select(Grid.code)).all())
-    unknown = grid_lists.map(lambda gs: [g for g in gs if g not in known])
-    col.add(
-        unknown.map(bool).to_numpy(),
-        "grids",
-        unknown.map(lambda gs: ";".join(gs)),
-        t("expected_known_grid", lang),
+    frame = _rename_columns(original, WORKER_COLUMNS, lang)
+    clean, col = validate_workers(frame, session, lang=lang)
+    codes, names, role, phone = clean["code"], clean["name"], clean["role"], clean["phone"]
+    cap, active, start, grid_lists = (
+        clean["capacity"],
+        clean["active"],
+        clean["valid_from"],
+        clean["grids"],
     )
     report = ImportReport(kind="workers", total=len(frame))
     bad = _finish(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
@@ -992,7 +1144,7 @@ def import_workers(
         values = dict(
             name=names.iloc[pos],
             role=role.iloc[pos],
-            phone=_optional_text(frame, "phone").iloc[pos],
+            phone=phone.iloc[pos],
             capacity=float(cap.iloc[pos]) if pd.notna(cap.iloc[pos]) else 1.0,
             active=bool(active.iloc[pos]),
         )

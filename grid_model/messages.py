@@ -61,8 +61,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expected_columns": {"zh": "必需的列:{columns}", "en": "the required columns: {columns}"},
     # import: report
     "import_invalid": {
-        "zh": "文件有 {n} 处错误(共 {total} 行),未保存任何数据:",
-        "en": "The file has {n} error(s) in {total} row(s); nothing was stored:",
+        "zh": "共 {total} 行中有 {rows} 行无效({n} 处错误),未保存任何数据:",
+        "en": "{rows} invalid row(s) of {total}, {n} problem(s); nothing was stored:",
     },
     "import_row_error": {
         "zh": "第 {row} 行(编号 {id}):字段“{field}”的值“{value}”无效,应为{expected}",
@@ -202,10 +202,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "字段“{field}”的值“{value}”无效,应为{expected}",
         "en": "field '{field}' has '{value}', expected {expected}",
     },
-    "expected_not_future": {
-        "zh": "不晚于今天({today})的日期",
-        "en": "a date not after today ({today})",
-    },
     "expected_in_area": {
         "zh": "您负责区域({area})内的位置",
         "en": "a location inside your area ({area})",
@@ -287,6 +283,57 @@ MESSAGES: dict[str, dict[str, str]] = {
     "db_refused": {
         "zh": "数据库拒绝了此操作({kind}),未保存",
         "en": "the database refused the operation ({kind}); nothing was saved",
+    },
+    # field vocabulary and schema checks (issue 8, validation: grid_model.fields)
+    "expected_boolean": {"zh": "是或否,以下之一:{choices}", "en": "yes or no, one of: {choices}"},
+    "expected_no_control": {
+        "zh": "不含控制字符(NUL、ESC、制表符、换行、文字方向控制符等)的文本",
+        "en": "text without control characters (NUL, ESC, tab, line breaks, direction overrides)",
+    },
+    "expected_no_control_multiline": {
+        "zh": "不含控制字符(NUL、ESC、文字方向控制符等;制表符和换行可以)的文本",
+        "en": "text without control characters (NUL, ESC, direction overrides; tab and line "
+        "breaks are fine)",
+    },
+    "expected_max_length": {
+        "zh": "不超过 {n} 个字符(此值有 {length} 个)",
+        "en": "at most {n} characters (this one has {length})",
+    },
+    "expected_date_recent": {
+        "zh": "{earliest} 至 {latest} 之间的日期(不晚于今天 {today},可宽限一天)",
+        "en": "a date from {earliest} to {latest} (not after today, {today}, but for a day's "
+        "leeway)",
+    },
+    "expected_date_planned": {
+        "zh": "{earliest} 至 {latest} 之间的日期(最多为一年后)",
+        "en": "a date from {earliest} to {latest} (at most a year ahead)",
+    },
+    "expected_projected": {
+        "zh": "以度为单位的经纬度;这些值像投影坐标(米),请用 --crs EPSG:n 指明文件的坐标系"
+        "(如 EPSG:4547;数据页面上选择坐标系)",
+        "en": "longitude/latitude in degrees; these look like projected metres: pass --crs "
+        "EPSG:n with the file's system (e.g. EPSG:4547; on the Data page choose the system)",
+    },
+    "expected_capacity": {
+        "zh": "大于 0 且不超过 {max} 的数字(全职为 1)",
+        "en": "a number greater than 0 and at most {max} (full time is 1)",
+    },
+    "expected_count": {"zh": "0 到 {max} 之间的整数", "en": "a whole number from 0 to {max}"},
+    "value_hidden": {
+        "zh": "(个人信息已隐藏,{n} 个字符)",
+        "en": "(personal data hidden, {n} characters)",
+    },
+    "columns_conflict": {
+        "zh": "列“{first}”和“{second}”都表示字段“{field}”,请只保留其中一列",
+        "en": "columns '{first}' and '{second}' both mean the field '{field}': keep one of them",
+    },
+    "search_bad_text": {
+        "zh": "搜索内容含控制字符(NUL、ESC 等),请删除后再搜索",
+        "en": "search text: it contains control characters (NUL, ESC, …); remove them",
+    },
+    "search_too_long": {
+        "zh": "搜索内容最多 {n} 个字符(此处有 {length} 个)",
+        "en": "search text: at most {n} characters (this one has {length})",
     },
 }
 

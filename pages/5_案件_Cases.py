@@ -54,7 +54,13 @@ with search_tab:
     descending = c3.toggle(tr("descending"), value=True, key="case_desc")
     try:
         found = state.search_needs(
-            filters.scope, filters.viewer, text=text, sort=sort, descending=descending, limit=LIMIT
+            filters.scope,
+            filters.viewer,
+            text=text,
+            sort=sort,
+            descending=descending,
+            limit=LIMIT,
+            lang=lang,
         )
     except GridLawError as exc:
         views.show_error(exc)
