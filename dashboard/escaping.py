@@ -17,6 +17,7 @@ escaped here:
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 
 from dashboard.i18n import tr
@@ -32,6 +33,11 @@ _TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 #: such as ``,`` or ``"``, are left alone.
 MARKDOWN_SPECIAL = "\\`*_[]()!<>&#+-=.|~:$@"
 _MARKDOWN = str.maketrans({ch: "\\" + ch for ch in MARKDOWN_SPECIAL})
+#: GFM's autolink literals (``http://…``, ``www.…``, ``a@b.c``) are found in the text after
+#: parsing (mdast-util-gfm-autolink-literal), where escapes are gone: a WORD JOINER (U+2060,
+#: invisible) before the scheme's ``:``, after ``www`` and before ``@`` keeps them text.
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def html_text(value: object) -> str:
@@ -64,10 +70,12 @@ def md_text(value: object) -> str:
 
     Examples
     --------
-    >>> print(md_text("![](http://beacon.invalid/x.png)"))
-    \\!\\[\\]\\(http\\://beacon\\.invalid/x\\.png\\)
+    >>> md_text("[click](javascript:alert(1))")
+    '\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\)'
+    >>> md_text("![](http://beacon.invalid/x.png)").replace(WORD_JOINER, "|WJ|")
+    '\\\\!\\\\[\\\\]\\\\(http|WJ|\\\\://beacon\\\\.invalid/x\\\\.png\\\\)'
     """
-    return str(value).translate(_MARKDOWN)
+    return _AUTOLINK.sub(WORD_JOINER, str(value)).translate(_MARKDOWN)
 
 
 def md_tr(key: str, **values: object) -> str:

@@ -269,6 +269,10 @@ def test_every_map_shows_hostile_text_as_text(world):
 MARKDOWN_SPECIAL = set("\\`*_[]()!<>&#+-=.|~:$@")
 
 
+#: What GFM turns into a link without any markup (autolink literals).
+AUTOLINK = re.compile(r"(?i)https?://|www\.|[\w.+-]@[\w-]")
+
+
 def _shown_literally(text: str) -> re.Pattern:
     """A pattern of ``text`` written in markdown so that it shows literally: every special
     character backslash-escaped (other punctuation may be escaped or not)."""
@@ -307,7 +311,11 @@ def test_grid_card_and_captions_show_names_as_text(which, committed_engine, monk
         texts = [e.value for e in (*at.subheader, *at.caption, *at.markdown)]
     finally:
         st.cache_data.clear()
-    source = "\n".join(texts)
+    # GFM finds autolinks in the text left after escapes: none may be left there (an
+    # invisible U+2060 word joiner may break them)
+    plain = re.sub(r"\\(.)", r"\1", "\n".join(texts))
+    assert not AUTOLINK.search(plain), AUTOLINK.search(plain)
+    source = "\n".join(texts).replace("\u2060", "")
     name = values["grid_name"][0]
     # the card names the grid, its community and its staff (with phones for the admin)
     for shown in (name, grid, payload, f"{payload}g0", f"g0{payload}"[:32]):
