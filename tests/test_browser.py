@@ -105,17 +105,21 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise TimeoutError(f"streamlit did not answer at {url} in {timeout} s")
 
 
-def _first_visit(base: str) -> None:
+def _first_visit(base: str, browser=None) -> None:
     """Open the home page once. A new server with a ``pages/`` folder only learns the pages of
     ``st.navigation`` when app.py first runs; until then a direct link to another page shows
     a "Page not found" notice (and then the page)."""
+    if browser is not None:  # one Playwright at a time: use the running one
+        pg = browser.new_page()
+        pg.goto(base, wait_until="domcontentloaded")
+        pg.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+        pg.close()
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        pg = b.new_page()
-        pg.goto(base, wait_until="domcontentloaded")
-        pg.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+        _first_visit(base, b)
         b.close()
 
 
@@ -125,6 +129,7 @@ def _serve(
     *,
     account: tuple[str, str, str] | None = None,
     hostile: bool = False,
+    browser=None,
 ):
     """``streamlit run app.py`` on a fresh SpatiaLite demo database (with ``account``
     (username, password, role) stored when given, with :data:`PAYLOADS` in its names when
@@ -180,7 +185,7 @@ def _serve(
     try:
         _wait_healthy(base, proc)
         if account is None:
-            _first_visit(base)
+            _first_visit(base, browser)
         yield base
     finally:
         proc.terminate()
@@ -199,9 +204,9 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
+def hostile_server(tmp_path_factory, browser):
     """The demo with script and markdown payloads in its names."""
-    with _serve(tmp_path_factory, hostile=True) as base:
+    with _serve(tmp_path_factory, hostile=True, browser=browser) as base:
         yield base
 
 
