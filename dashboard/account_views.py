@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state, views
+from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, tl, tr
 from grid_model import accounts
 from grid_model.errors import GridLawError
@@ -58,7 +59,7 @@ def accounts_panel(viewer: Viewer) -> None:
                 views.show_error(exc)
             else:
                 state.clear_cache()
-                st.success(tr("account_added", username=username.strip()))
+                st.success(md_tr("account_added", username=username.strip()))
                 if len(table) == 0:
                     st.warning(tr("accounts_first"))
     if not table.empty:

@@ -3,7 +3,9 @@ before/after rebalancing, access coverage. Data in, ``folium.Map`` out; no Strea
 database. Base maps, the legend and display geometries are those of :mod:`dashboard.maps`.
 
 Every drawn polygon carries its fill colour in its ``fill`` property, so the colour of a
-feature can be read from ``m.to_dict()`` or the HTML.
+feature can be read from ``m.to_dict()`` or the HTML. What a map shows is escaped by the
+helpers of :mod:`dashboard.maps` (:func:`~dashboard.maps.feature_collection`,
+:func:`~dashboard.maps.tooltip`, :func:`~dashboard.maps.layer_name`, the legend).
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ from dashboard.maps import (
     Legend,
     _check_choice,
     _fit,
+    _geojson,
+    _points_layer,
     _shift_lonlat,
     base_map,
     data_crs,
     display_geometries,
     grid_outline_layer,
+    layer_name,
+    text_tooltip,
+    tooltip,
 )
 
 #: Gi* classes from hot to cold, coloured as ArcGIS's Hot Spot Analysis renders Gi_Bin.
@@ -104,11 +111,11 @@ def _fill_layer(
         }
 
     return folium.GeoJson(
-        shapes.__geo_interface__,
-        name=name,
+        _geojson(shapes),
+        name=layer_name(name),
         style_function=style,
         highlight_function=lambda _f: {"weight": 3, "color": "#1f4e9c"},
-        tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases)),
+        tooltip=tooltip(fields, aliases),
     )
 
 
@@ -366,24 +373,12 @@ def build_access_map(
         ).add_to(m)
         items.append((UNCOVERED_COLOR, title))
     if points is not None and len(points):
-        group = folium.FeatureGroup(name=text("service_points", lang))
-        lon, lat = _shift_lonlat(points.geometry.x, points.geometry.y, crs)
-        for x, y, name, kind in zip(lon, lat, points["name"], points["kind"], strict=True):
-            folium.CircleMarker(
-                [float(y), float(x)],
-                radius=7,
-                color="#ffffff",
-                weight=2,
-                fill=True,
-                fill_color=POINT_COLORS.get(kind, "#333333"),
-                fill_opacity=1.0,
-                tooltip=f"{name} · {label('kind', kind, lang)}",
-            ).add_to(group)
-        group.add_to(m)
+        # one GeoJSON layer: the names travel as escaped properties, not inside tooltip code
+        _points_layer(points, crs=crs, lang=lang).add_to(m)
         items.append((POINT_COLORS["legal_service_room"], text("service_points", lang)))
     if suggestions is not None and len(suggestions):
         title = text("acc_suggested_layer", lang)
-        group = folium.FeatureGroup(name=title)
+        group = folium.FeatureGroup(name=layer_name(title))
         lon, lat = _shift_lonlat(suggestions.geometry.x, suggestions.geometry.y, crs)
         rows = zip(
             lon, lat, suggestions["needs_covered"], suggestions["needs_covered_alone"], strict=True
@@ -398,11 +393,11 @@ def build_access_map(
                 dash_array="6 4",
                 fill=True,
                 fill_opacity=0.08,
-                tooltip=tip,
+                tooltip=text_tooltip(tip),
             ).add_to(group)
             folium.Marker(
                 [float(y), float(x)],
-                tooltip=tip,
+                tooltip=text_tooltip(tip),
                 icon=folium.DivIcon(
                     html=(
                         f'<div style="background:{SUGGESTION_COLOR};color:#fff;'

@@ -4,6 +4,13 @@ The maps stay small whatever the number of needs: grids are drawn once each with
 boundaries (shared edges kept shared), coordinates are rounded to 6 decimals (~0.1 m), the heat
 layer is drawn from weights binned in the database, and point layers are capped.
 
+Every string a map shows — GeoJSON properties read by tooltips, tooltip labels, legend rows,
+layer names — is escaped by :func:`dashboard.escaping.html_text` on its way in
+(:func:`feature_collection`, :func:`tooltip`, :func:`layer_name`, :class:`Legend`): folium's
+tooltips and Leaflet's layer control set ``innerHTML``. Data reach the page as JSON only,
+never inside JavaScript source (no string tooltips with data: folium puts those into a
+template literal).
+
 Data arrive in WGS84. For the Amap base map, which is in GCJ-02, every layer is shifted with
 :func:`geodata.crs.geometry_from_wgs84` so it lines up with the tiles; OpenStreetMap and
 Tianditu (CGCS2000 ≈ WGS84) need no shift.
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +36,7 @@ from branca.utilities import color_brewer
 from folium.plugins import HeatMap
 from jinja2 import Template
 
+from dashboard.escaping import html_properties, html_text, html_value
 from dashboard.i18n import label, text
 from geodata.crs import from_wgs84, geometry_from_wgs84
 from grid_model.coverage import GAP_KINDS
@@ -256,7 +265,7 @@ def base_map(
         name="gridlaw_focus_style",
     )
     if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name=text("basemap.osm", lang)).add_to(m)
+        folium.TileLayer("OpenStreetMap", name=layer_name(text("basemap.osm", lang))).add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
             raise ValueError(
@@ -267,9 +276,11 @@ def base_map(
         notes = "cva" if lang == "zh" else "eva"  # Chinese / English place-name layer
         for layer, overlay in (("vec", False), (notes, True)):
             folium.TileLayer(
-                TIANDITU_URL.format(s="{s}", layer=layer, key=tianditu_key),
+                TIANDITU_URL.format(s="{s}", layer=layer, key=urllib.parse.quote(tianditu_key)),
                 attr=attr,
-                name=text("basemap.tianditu", lang) + ("" if not overlay else " (注记)"),
+                name=layer_name(
+                    text("basemap.tianditu", lang) + ("" if not overlay else " (注记)")
+                ),
                 subdomains="01234567",
                 overlay=overlay,
                 control=False,
@@ -279,7 +290,7 @@ def base_map(
         folium.TileLayer(
             AMAP_URL.format(lang="zh_cn" if lang == "zh" else "en"),
             attr="&copy; 高德地图 AutoNavi",
-            name=text("basemap.amap", lang),
+            name=layer_name(text("basemap.amap", lang)),
             subdomains="1234",
             max_zoom=18,
         ).add_to(m)
@@ -335,12 +346,42 @@ class Legend(MacroElement):
             '<i style="display:inline-block;width:14px;height:14px;margin-right:6px;'
             'vertical-align:middle;background:{color};border:1px solid #999"></i>'
         )
-        rows = "".join(f"<div>{swatch.format(color=c)}{_escape(t)}</div>" for c, t in self.items)
-        self.html = f"<div><b>{_escape(title)}</b></div>{rows}"
+        rows = "".join(
+            f"<div>{swatch.format(color=html_text(c))}{html_text(t)}</div>" for c, t in self.items
+        )
+        self.html = f"<div><b>{html_text(title)}</b></div>{rows}"
 
 
-def _escape(s: str) -> str:
-    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# --- what a map shows: escaped here ------------------------------------------------------
+
+
+def layer_name(name: str | None) -> str | None:
+    """A layer's name as the layer control shows it (Leaflet sets it as ``innerHTML``)."""
+    return None if name is None else html_text(name)
+
+
+def tooltip(
+    fields: Sequence[str], aliases: Sequence[str] | None = None, **kwargs
+) -> folium.GeoJsonTooltip:
+    """A tooltip showing the GeoJSON properties ``fields`` (escaped by
+    :func:`feature_collection`) under the labels ``aliases``, escaped here: folium puts both
+    into ``innerHTML``."""
+    if aliases is not None:
+        kwargs["aliases"] = [html_text(a) for a in aliases]
+    return folium.GeoJsonTooltip(fields=list(fields), **kwargs)
+
+
+def text_tooltip(tip: str) -> folium.Tooltip:
+    """A fixed tooltip (the app's own text and figures, never data): folium puts it into a
+    JavaScript template literal, so it is escaped for one."""
+    return folium.Tooltip(html_text(tip))
+
+
+def clicked_property(properties: Mapping | None, key: str) -> str | None:
+    """The value of property ``key`` of a clicked feature (``st_folium``'s
+    ``last_active_drawing``), as it was before :func:`feature_collection` escaped it."""
+    value = (properties or {}).get(key)
+    return html_value(value) if isinstance(value, str) else value
 
 
 # --- grid map -----------------------------------------------------------------------------
@@ -451,10 +492,10 @@ def build_grid_map(
 
     folium.GeoJson(
         _geojson(shapes),
-        name=text("legend_grids", lang, n=len(shapes)),
+        name=layer_name(text("legend_grids", lang, n=len(shapes))),
         style_function=style,
         highlight_function=emphasis,
-        tooltip=folium.GeoJsonTooltip(
+        tooltip=tooltip(
             fields=["code", "name", "value_text"],
             aliases=[text("grid_code", lang), text("grid_name", lang), measure_label],
             sticky=False,
@@ -528,14 +569,22 @@ def _heat_layer(heat: pd.DataFrame, *, crs: str, lang: str) -> HeatMap:
     scaled = np.round(weight / top, 3) if top > 0 else weight
     data = np.column_stack([lat, lon, scaled]).tolist()
     return HeatMap(
-        data, name=text("heat_layer", lang), min_opacity=0.3, radius=18, blur=15, max_zoom=16
+        data,
+        name=layer_name(text("heat_layer", lang)),
+        min_opacity=0.3,
+        radius=18,
+        blur=15,
+        max_zoom=16,
     )
 
 
 def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.GeoJson:
-    """Service points as one GeoJSON layer of circle markers coloured by kind."""
+    """Service points as one GeoJSON layer of circle markers coloured by kind; the tooltip
+    gives the name, the kind and the opening hours."""
     lon, lat = _shift_lonlat(points.geometry.x, points.geometry.y, crs)
-    kinds = points["kind"] if "kind" in points.columns else pd.Series([None] * len(points))
+    none = pd.Series([None] * len(points), index=points.index, dtype=object)
+    kinds = points["kind"] if "kind" in points.columns else none
+    hours = points["opening_hours"] if "opening_hours" in points.columns else none
     sep = "（{}）" if lang == "zh" else " ({})"
     props = pd.DataFrame(
         {
@@ -543,6 +592,7 @@ def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.Ge
                 f"{name}{sep.format(label('kind', kind, lang))}"
                 for name, kind in zip(points["name"], kinds, strict=True)
             ],
+            "hours": ["" if pd.isna(h) else str(h) for h in hours],
             "kind": kinds.astype(object).to_numpy(),
         }
     )
@@ -552,12 +602,12 @@ def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.Ge
 
     return folium.GeoJson(
         feature_collection(props, shapely.points(lon, lat)),
-        name=text("service_points", lang),
+        name=layer_name(text("service_points", lang)),
         marker=folium.CircleMarker(
             radius=7, color="#ffffff", weight=2, fill=True, fill_opacity=1.0
         ),
         style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        tooltip=tooltip(["name", "hours"], labels=False),
     )
 
 
@@ -583,11 +633,11 @@ def _outside_layer(
     ]
     return folium.GeoJson(
         feature_collection(pd.DataFrame({"tip": tips}), shapely.points(lon, lat)),
-        name=name,
+        name=layer_name(name),
         marker=folium.CircleMarker(
             radius=4, color="#000000", weight=1, fill=True, fill_color="#ffffff", fill_opacity=0.9
         ),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        tooltip=tooltip(["tip"], labels=False),
     )
 
 
@@ -598,8 +648,10 @@ def _geojson(frame: gpd.GeoDataFrame) -> dict:
 
 
 def feature_collection(props: pd.DataFrame, geoms) -> dict:
-    """A GeoJSON FeatureCollection of ``geoms`` with ``props`` rows as properties, built
-    vectorised (GeoDataFrame.__geo_interface__ walks the rows in Python)."""
+    """A GeoJSON FeatureCollection of ``geoms`` with ``props`` rows as properties, every
+    string escaped by :func:`~dashboard.escaping.html_text` (tooltips show properties as
+    ``innerHTML``); built vectorised (GeoDataFrame.__geo_interface__ walks the rows in
+    Python)."""
     geoms = np.asarray(geoms, dtype=object)
     keep = ~shapely.is_missing(geoms)
     geometries = json.loads("[" + ",".join(shapely.to_geojson(geoms[keep])) + "]")
@@ -607,6 +659,7 @@ def feature_collection(props: pd.DataFrame, geoms) -> dict:
         if len(props) != len(geoms):
             raise ValueError(f"{len(props)} property rows for {len(geoms)} geometries")
         records = json.loads(props[keep].to_json(orient="records", force_ascii=False))
+        records = [html_properties(r) for r in records]
     else:
         records = [{} for _ in range(int(keep.sum()))]
     return {
@@ -636,16 +689,14 @@ def grid_outline_layer(
     )
     layer = folium.GeoJson(
         _geojson(shapes),
-        name=text("legend_grids", lang, n=len(shapes)) if name else None,
+        name=layer_name(text("legend_grids", lang, n=len(shapes))) if name else None,
         style_function=lambda _f: {
             "color": OUTLINE_COLOR,
             "weight": 1,
             "fillColor": fill,
             "fillOpacity": fill_opacity,
         },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["code", "name"], aliases=[text("grid_code", lang), text("grid_name", lang)]
-        ),
+        tooltip=tooltip(["code", "name"], [text("grid_code", lang), text("grid_name", lang)]),
     )
     return layer, shapes
 
@@ -746,7 +797,7 @@ def _gap_layer(
     simplify_m: float,
     max_markers: int,
 ) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=title)
+    group = folium.FeatureGroup(name=layer_name(title))
     if layer is None or not len(layer):
         return group
     layer = layer[~layer.geometry.isna() & ~layer.geometry.is_empty]
@@ -767,7 +818,7 @@ def _gap_layer(
                 "fillColor": color,
                 "fillOpacity": 0.45,
             },
-            tooltip=folium.GeoJsonTooltip(fields=tips, labels=False) if tips else None,
+            tooltip=tooltip(tips, labels=False) if tips else None,
         ).add_to(group)
     pts = layer[points].iloc[:max_markers]
     if len(pts):
@@ -783,7 +834,7 @@ def _gap_layer(
             _geojson(drawn),
             marker=folium.CircleMarker(radius=4, weight=1, fill=True, fill_opacity=0.9),
             style_function=lambda _f: {"color": color, "fillColor": color},
-            tooltip=None if ids is None else folium.GeoJsonTooltip(["external_id"], labels=False),
+            tooltip=None if ids is None else tooltip(["external_id"], labels=False),
         ).add_to(group)
     return group
 

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import geodata
+from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, language_switch, texts, tl, tr
 from dashboard.maps import MAX_MARKERS
 from grid_model import config, db, queries
@@ -573,7 +574,7 @@ def _require_database() -> None:
         areas()
     except (SQLAlchemyError, GridLawError) as exc:
         url = make_url(database_url()).render_as_string(hide_password=True)
-        st.error(tr("db_error", url=url, msg=str(exc).splitlines()[0]))
+        st.error(md_tr("db_error", url=url, msg=str(exc).splitlines()[0]))
         st.stop()
 
 
@@ -604,7 +605,7 @@ def _signed_in(sb) -> Viewer:
     if saved and viewer is None:
         del st.session_state[KEY_ACCOUNT]
     if viewer is not None:
-        sb.caption(tr("signed_in_as", name=viewer.name, role=tl("role", viewer.role)))
+        sb.caption(md_tr("signed_in_as", name=viewer.name, role=tl("role", viewer.role)))
         if sb.button(tr("sign_out"), key="sign_out"):
             del st.session_state[KEY_ACCOUNT]
             st.rerun()

@@ -1,5 +1,9 @@
 """Small Streamlit renderers shared by the pages: KPI tiles, translated tables, the grid card,
-errors. They render what a service returned; they compute nothing of the domain."""
+errors. They render what a service returned; they compute nothing of the domain.
+
+Names, codes and messages are user text: where Streamlit renders markdown they go through
+:func:`dashboard.escaping.md_text` / :func:`~dashboard.escaping.md_tr` and show as text.
+Tables (``st.dataframe``) show cells as text already."""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
+from dashboard.escaping import md_text, md_tr
 from dashboard.i18n import current_lang, tl, tr
+from geodata.errors import GeodataError
 from grid_model.errors import GridLawError, ImportValidationError
 from grid_model.messages import t
 
@@ -87,6 +93,11 @@ def _header(column: str) -> str:
     return column
 
 
+def scope_caption(filters) -> None:
+    """The caption naming the area (names are user text) and period the page shows."""
+    st.caption(tr("scope_caption", area=md_text(filters.area_label), period=filters.period_label))
+
+
 def not_allowed(viewer, action: str) -> None:
     """Say that ``viewer``'s role may not do ``action`` (see ``grid_model.scope.PERMISSIONS``)."""
     lang = current_lang()
@@ -94,19 +105,29 @@ def not_allowed(viewer, action: str) -> None:
     st.info(t("not_allowed", lang, role=role, action=t(f"action.{action}", lang)))
 
 
-def show_error(exc: GridLawError) -> None:
-    """A domain error in the user's language (services raise them with their own text)."""
+def show_error(exc: GridLawError | GeodataError) -> None:
+    """A domain or file error in the user's language (services raise them with their own
+    text, which may quote a value: shown as text)."""
     if isinstance(exc, ImportValidationError):
         st.error(exc.summary(current_lang()))
         return
-    st.error(tr("error", msg=str(exc)))
+    st.error(md_tr("error", msg=str(exc)))
+
+
+def say(kind: str, message: str) -> None:
+    """Show a message a service wrote (it may quote a value a user gave) as plain text in an
+    alert or caption: ``kind`` is ``'error'``, ``'warning'``, ``'info'``, ``'success'`` or
+    ``'caption'``."""
+    show = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success,
+            "caption": st.caption}[kind]  # fmt: skip
+    show(md_text(message))
 
 
 def grid_card(card) -> None:
     """Render a :class:`grid_model.indicators.GridCard`."""
     with st.container(key="grid_card", border=True):
-        st.subheader(tr("card_title", name=card.name, code=card.code))
-        st.caption(tr("label_value", label=tr("card_community"), value=card.community))
+        st.subheader(md_tr("card_title", name=card.name, code=card.code))
+        st.caption(md_tr("label_value", label=tr("card_community"), value=card.community))
         if card.population is not None:
             st.caption(
                 tr("label_value", label=tr("measure.population"), value=f"{card.population:,}")
@@ -120,8 +141,8 @@ def grid_card(card) -> None:
         ):
             names = card.staff.get(role) or []
             shown = (
-                tr("list_sep").join(
-                    f"{n} {card.phones[n]}" if n in card.phones else n for n in names
+                md_text(tr("list_sep")).join(
+                    md_text(f"{n} {card.phones[n]}" if n in card.phones else n) for n in names
                 )
                 if names
                 else f"*{tr('card_nobody')}*"

@@ -11,7 +11,7 @@ from grid_model.errors import GridLawError
 
 state.page_header("overview_title")
 filters = state.sidebar()
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 
 try:
     kpis = state.kpis(filters.scope, day=filters.today)

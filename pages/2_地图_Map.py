@@ -15,7 +15,7 @@ KEY_LAST_CLICK = "map_last_click"
 
 state.page_header("map_title")
 filters = state.sidebar()
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 
 c1, c2, c3, c4 = st.columns(4)
 measure = c1.selectbox(
@@ -99,7 +99,7 @@ with map_col:
 
 # A click on a grid selects it (a click elsewhere, e.g. on a service point, does not).
 drawing = (event or {}).get("last_active_drawing") or {}
-clicked = (drawing.get("properties") or {}).get("code")
+clicked = maps.clicked_property(drawing.get("properties"), "code")
 click_id = (clicked, str((event or {}).get("last_object_clicked")))
 if clicked in names and click_id != st.session_state.get(KEY_LAST_CLICK):
     st.session_state[KEY_LAST_CLICK] = click_id

@@ -17,7 +17,7 @@ from grid_model.scope import Scope
 state.page_header("gaps_title")
 filters = state.sidebar(statuses=False)
 lang = current_lang()
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 
 
 def gap_label(kind: str) -> str:
@@ -86,7 +86,7 @@ with list_col:
     if gaps.notes:
         with st.expander(tr("gap_notes")):
             for note in gaps.notes:
-                st.caption(note)
+                views.say("caption", note)
 
 st.subheader(tr("gap_list"))
 kind = st.selectbox(tr("gap_pick"), GAP_KINDS, format_func=gap_label, key="gap_kind")
@@ -118,4 +118,4 @@ else:
             key="gap_geojson",
         )
     except GeodataError as exc:
-        st.error(tr("error", msg=str(exc)))
+        views.show_error(exc)

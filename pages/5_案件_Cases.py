@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import maps, state, views
+from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, texts, tl, tr
 from grid_model import cases
 from grid_model.errors import GridLawError
@@ -134,7 +135,9 @@ with search_tab:
                 else:
                     st.session_state[FLASH] = (
                         "success",
-                        tr("status_saved", id=need.external_id, status=tl("status", need.status)),
+                        md_tr(
+                            "status_saved", id=need.external_id, status=tl("status", need.status)
+                        ),
                     )
                     st.rerun()
 
@@ -243,6 +246,6 @@ with diary_tab:
             else:
                 grid = need.grid_code or tr("no_grid")
                 if created:
-                    st.success(tr("need_saved", id=need.external_id, grid=grid))
+                    st.success(md_tr("need_saved", id=need.external_id, grid=grid))
                 else:
-                    st.info(tr("need_exists", id=need.external_id))
+                    st.info(md_tr("need_exists", id=need.external_id))

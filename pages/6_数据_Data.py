@@ -117,7 +117,7 @@ with export_tab:
         except GridLawError as exc:
             views.show_error(exc)
         except GeodataError as exc:
-            st.error(tr("error", msg=str(exc)))
+            views.show_error(exc)
         else:
             name = f"gridlaw_{kind}.{fmt}"
             st.caption(tr("export_rows", n=len(frame)))

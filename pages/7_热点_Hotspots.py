@@ -15,7 +15,7 @@ RESOLUTIONS = (8, 9, 10)
 
 state.page_header("hotspots_title")
 filters = state.sidebar()
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 st.info(tr("heat_vs_hotspot"))
 
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -99,7 +99,7 @@ try:
     )
 except GridLawError as exc:
     st.info(tr("emerging_too_short"))
-    st.caption(str(exc))
+    views.say("caption", str(exc))
     st.stop()
 
 months = current.attrs.get("months") or []

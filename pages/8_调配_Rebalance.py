@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import analysis_maps, analysis_state, state, views
+from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, texts, tr
 from grid_model.errors import GridLawError
 from grid_model.scope import Scope
@@ -18,7 +19,7 @@ SERVICE = "grid_model.rebalance.rebalance_community / apply_plan"
 
 state.page_header("rebalance_title")
 filters = state.sidebar(statuses=False, role_default="planner")
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 st.caption(tr("rb_intro"))
 
 try:
@@ -94,7 +95,7 @@ if plan is not None and plan.new_assistants():
             cols = st.columns(min(4, len(wanted)))
             for i, label in enumerate(wanted):
                 new_workers[label] = cols[i % len(cols)].selectbox(
-                    tr("rb_new_who", label=label),
+                    md_tr("rb_new_who", label=label),
                     list(who),
                     index=i,
                     format_func=lambda c: f"{who[c]} · {c}",
@@ -168,7 +169,7 @@ st.info(
     )
 )
 if getattr(plan, "message", ""):
-    st.caption(plan.message)
+    views.say("caption", plan.message)
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{tr('rb_before')}**")

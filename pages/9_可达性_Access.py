@@ -15,7 +15,7 @@ CANDIDATES = ("grid_centroids", "needs_hexes")
 
 state.page_header("access_title")
 filters = state.sidebar()
-st.caption(tr("scope_caption", area=filters.area_label, period=filters.period_label))
+views.scope_caption(filters)
 
 c1, c2, c3, c4 = st.columns(4)
 walk_m = c1.number_input(

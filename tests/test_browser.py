@@ -1,6 +1,8 @@
 """The dashboard in a real browser: ``streamlit run app.py`` on a seeded SpatiaLite demo, driven
 by Playwright with Debian's Chromium. Each page opens without an exception, the map draws the
-grid polygons (SVG paths in the folium iframe), a click on a grid opens its card.
+grid polygons (SVG paths in the folium iframe), a click on a grid opens its card. With hostile
+names stored (script and markdown payloads), every map page is loaded, its features hovered
+and clicked, and no script runs (no dialog) and no remote image is fetched.
 
 Screenshots go to ``artifacts/screenshots/`` (not committed).
 """
@@ -18,10 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.accounts import add_account
+from grid_model.models import Area, Grid, Need, ServicePoint, Worker
 from grid_model.scope import Viewer
 from grid_model.seed import seed_demo
 
@@ -51,6 +55,36 @@ PAGES = {
     "access": ("9_access", "法律服务可达性", "可达性"),
 }
 FOLIUM_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: Script and markdown payloads planted in every name (tests/test_hostile_render.py checks the
+#: rendered HTML of every map builder with the same ones).
+PAYLOADS = (
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(2)</script>",
+    "`${alert(3)}`",
+    "\"'><svg onload=alert(4)>",
+    "[click](javascript:alert(5))",
+    "![](http://beacon.invalid/x.png)",
+)
+BEACON = "beacon.invalid"
+MAP_PAGES = ("map", "gaps", "hotspots", "rebalance", "access")
+
+
+def _plant_payloads(s: Session) -> None:
+    """Put a payload into the names of the demo's community, grids, workers and service
+    points, and into the ids and descriptions of some needs (Chinese kept beside them)."""
+    for i, area in enumerate(s.scalars(select(Area).where(Area.level == "community"))):
+        area.name = f"育德社区{PAYLOADS[i % len(PAYLOADS)]}"
+    for i, grid in enumerate(s.scalars(select(Grid).order_by(Grid.code))):
+        grid.name = f"第{i + 1}网格{PAYLOADS[i % len(PAYLOADS)]}"
+    for i, worker in enumerate(s.scalars(select(Worker).order_by(Worker.code))):
+        worker.name = f"{PAYLOADS[i % len(PAYLOADS)]}{i}"[:50]
+    for i, point in enumerate(s.scalars(select(ServicePoint).order_by(ServicePoint.code))):
+        point.name = f"服务室{PAYLOADS[i % len(PAYLOADS)]}"
+        point.opening_hours = PAYLOADS[(i + 1) % len(PAYLOADS)]
+    needs = s.scalars(select(Need).order_by(Need.grid_code.is_(None).desc(), Need.id).limit(60))
+    for i, need in enumerate(needs):
+        need.external_id = f"{i}{PAYLOADS[i % len(PAYLOADS)]}"
+        need.description = PAYLOADS[(i + 2) % len(PAYLOADS)]
 
 
 def _free_port() -> int:
@@ -73,24 +107,35 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise TimeoutError(f"streamlit did not answer at {url} in {timeout} s")
 
 
-def _first_visit(base: str) -> None:
+def _first_visit(base: str, browser=None) -> None:
     """Open the home page once. A new server with a ``pages/`` folder only learns the pages of
     ``st.navigation`` when app.py first runs; until then a direct link to another page shows
     a "Page not found" notice (and then the page)."""
+    if browser is not None:  # one Playwright at a time: use the running one
+        pg = browser.new_page()
+        pg.goto(base, wait_until="domcontentloaded")
+        pg.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+        pg.close()
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        pg = b.new_page()
-        pg.goto(base, wait_until="domcontentloaded")
-        pg.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+        _first_visit(base, b)
         b.close()
 
 
 @contextmanager
-def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
+def _serve(
+    tmp_path_factory,
+    *,
+    account: tuple[str, str, str] | None = None,
+    hostile: bool = False,
+    browser=None,
+):
     """``streamlit run app.py`` on a fresh SpatiaLite demo database (with ``account``
-    (username, password, role) stored when given), on a free port; yields its base URL."""
+    (username, password, role) stored when given, with :data:`PAYLOADS` in its names when
+    ``hostile``), on a free port; yields its base URL."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     path = tmp_path_factory.mktemp("browser") / "demo.sqlite"
@@ -99,6 +144,8 @@ def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         seed_demo(s, scale="community", seed=0, viewer=ADMIN)
+        if hostile:
+            _plant_payloads(s)
         if account:
             username, password, role = account
             add_account(s, username, password, role=role, name="李主任", viewer=ADMIN)
@@ -140,7 +187,7 @@ def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
     try:
         _wait_healthy(base, proc)
         if account is None:
-            _first_visit(base)
+            _first_visit(base, browser)
         yield base
     finally:
         proc.terminate()
@@ -155,6 +202,13 @@ def _serve(tmp_path_factory, *, account: tuple[str, str, str] | None = None):
 def server(tmp_path_factory):
     """The demo in demo mode (no account)."""
     with _serve(tmp_path_factory) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, browser):
+    """The demo with script and markdown payloads in its names."""
+    with _serve(tmp_path_factory, hostile=True, browser=browser) as base:
         yield base
 
 
@@ -272,3 +326,76 @@ def test_sign_in_then_the_account_decides_the_role(tmp_path_factory, page):
         assert page.get_by_text("查看身份").count() == 0  # the account decides the role
         assert page.locator('[data-testid="stException"]').count() == 0
         _shoot(page, "0_signed_in")
+
+
+def _hover_features(page, *, limit: int = 40) -> int:
+    """Move the mouse over the features (polygons and markers) of every map on the page,
+    tooltips opening as they go; returns how many were hovered."""
+    hovered = 0
+    frames = page.locator(FOLIUM_FRAME)
+    for f in range(frames.count()):
+        features = page.frame_locator(FOLIUM_FRAME).nth(f).locator("path.leaflet-interactive")
+        features.first.wait_for(timeout=60_000)
+        n = features.count()
+        for i in sorted({*range(min(n, limit)), *range(max(0, n - 5), n)}):
+            feature = features.nth(i)
+            feature.scroll_into_view_if_needed()
+            box = feature.bounding_box()
+            if box is None or box["width"] == 0:
+                continue
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(60)
+            hovered += 1
+    return hovered
+
+
+def _open_card(page, n: int) -> None:
+    """Click grid ``n`` (1-based, in code order) on the Map page and wait for its card."""
+    frame = page.frame_locator(FOLIUM_FRAME)
+    feature = frame.locator("path.leaflet-interactive").nth(n - 1)
+    feature.scroll_into_view_if_needed()
+    box = feature.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    code = f"440703006106{n:03d}"
+    page.locator(".st-key-grid_card").get_by_text(code).first.wait_for(timeout=60_000)
+    _settle(page)
+
+
+@pytest.mark.parametrize("path", MAP_PAGES)
+def test_hostile_names_run_no_script_on_any_map_page(hostile_server, page, path):
+    """Every map page with payloads in every name: hovering and clicking the features opens
+    no dialog (no script ran) and fetches nothing from the beacon host; the names show as
+    text."""
+    dialogs: list[str] = []
+    beacons: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.context.on("request", lambda r: beacons.append(r.url) if BEACON in r.url else None)
+    _open(page, hostile_server, path)
+    if path == "rebalance":
+        page.get_by_role("button", name="生成调配方案").click()
+        _settle(page)
+    hovered = _hover_features(page)
+    assert hovered >= 11  # at least the grids of every map
+    if path == "map":
+        # the cards of grids 5 and 6, named with the markdown link and image payloads
+        for n in (5, 6):
+            _open_card(page, n)
+            card = page.locator(".st-key-grid_card")
+            shown = card.inner_text().replace("\u2060", "")  # the invisible word joiner
+            assert PAYLOADS[(n - 1) % len(PAYLOADS)] in shown, shown
+            # no markdown link or image (a header's own "#" anchor is Streamlit's)
+            live = card.locator('a:not([href^="#"]), img').evaluate_all(
+                "els => els.map(e => e.outerHTML)"
+            )
+            assert live == [], live
+    page.wait_for_timeout(500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not dialogs, dialogs
+    assert not beacons, beacons
+    _shoot(page, f"hostile_{path}")

@@ -300,3 +300,15 @@ def test_local_assets_replace_the_cdn_links(grids, measures):
     assert "/app/static/leaflet/leaflet.js" in html
     assert "/app/static/leaflet/leaflet_heat.min.js" in html
     assert "cdn.jsdelivr.net" not in html and "code.jquery.com" not in html
+
+
+def test_properties_are_escaped_and_a_click_reads_them_back(grids, measures):
+    """Tooltips show properties as innerHTML: every string is escaped in the GeoJSON, and
+    the Map page reads the clicked code back as it was."""
+    hostile = "9`${x}`<b>&\"'\\"
+    grids.loc[0, "code"] = hostile
+    m = maps.build_grid_map(grids, measures.assign(grid_code=[hostile, *CODES[1:8]]))
+    props = _grid_layer(m).data["features"][0]["properties"]
+    assert props["code"] == "9&#96;&#36;{x}&#96;&lt;b&gt;&amp;&quot;&#x27;&#92;"
+    assert maps.clicked_property(props, "code") == hostile
+    assert maps.clicked_property({}, "code") is None
