@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from geodata.errors import GeodataError
 from grid_model import config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
-from grid_model.messages import t
+from grid_model.messages import geodata_message, t
 from grid_model.scope import ROLES, Scope, Viewer
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -505,7 +506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GridLawError as exc:
         print(t("error", args.lang, msg=exc), file=sys.stderr)
         return exc.exit_code
-    except (ValueError, OSError) as exc:  # geodata errors, unreadable files
+    except GeodataError as exc:  # a file that cannot be read or written
+        print(t("error", args.lang, msg=geodata_message(exc, args.lang)), file=sys.stderr)
+        return EXIT_INVALID
+    except (ValueError, OSError) as exc:  # unreadable files
         print(t("error", args.lang, msg=exc), file=sys.stderr)
         return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_ERROR
 

@@ -31,7 +31,7 @@ from grid_model import db, geolocate, need_stats
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.indicators import DUE_DAYS
-from grid_model.messages import t
+from grid_model.messages import geodata_message, t
 from grid_model.models import (
     Area,
     Assignment,
@@ -290,7 +290,7 @@ def _read_table(source, filename, lang) -> pd.DataFrame:
     try:
         return gio.read_table(source, filename=filename)
     except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
+        raise InvalidInputError(geodata_message(exc, lang)) from exc
 
 
 def _require_columns(frame: pd.DataFrame, required: Iterable[str], lang: str) -> None:
@@ -671,11 +671,11 @@ def import_needs(
 # --- grids ----------------------------------------------------------------------------------
 
 
-def _read_vector(source, filename, crs) -> gpd.GeoDataFrame:
+def _read_vector(source, filename, crs, lang: str = "zh") -> gpd.GeoDataFrame:
     try:
         return gio.read_vector(source, filename=filename, crs=crs)
     except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
+        raise InvalidInputError(geodata_message(exc, lang)) from exc
 
 
 def _as_multipolygon(geom):
@@ -824,7 +824,7 @@ def import_grids(
     New codes are inserted; known codes get the new boundary and attributes (the old
     boundary is kept in the audit log), and needs are re-geolocated when boundaries change.
     Streets and communities the database does not know yet are created."""
-    gdf = _read_vector(source, filename, crs)
+    gdf = _read_vector(source, filename, crs, lang)
     frame = _rename_columns(gdf, GRID_COLUMNS)
     clean, col = validate_grids(frame, session, lang=lang)
     report = ImportReport(kind="grids", total=len(frame))
