@@ -233,6 +233,7 @@ def _csv_records(data: bytes, encoding: str, name: str) -> list[list[str]]:
     records: list[list[str]] = []
     header: list[str] = []
     start_line = 1  # the physical line the next record starts on (quoted cells span lines)
+    nul = b"\x00" in data  # rare: only then look for it cell by cell
     while True:
         row = len(records) + 1
         try:
@@ -246,6 +247,14 @@ def _csv_records(data: bytes, encoding: str, name: str) -> list[list[str]]:
         if not records:
             header = [h.strip() for h in record]
         _check_record(record, row, header, name)
+        if nul and any("\x00" in cell for cell in record):
+            # a NUL ends text in C (GDAL, PostgreSQL refuses it): never a silent cut
+            raise FileReadError(
+                f"cannot read {name!r}: row {row} holds a NUL character",
+                key="file_nul",
+                name=Path(name).name,
+                row=row,
+            )
         records.append(record)
 
 
@@ -338,13 +347,6 @@ def _csv_error(
             _long_cell_position(data, encoding, start_line),
             header,
             n=0,
-        )
-    if "NUL" in reason:
-        return FileReadError(
-            f"cannot read {name!r}: row {row} holds a NUL character",
-            key="file_nul",
-            name=Path(name).name,
-            row=row,
         )
     return FileReadError(f"cannot read {name!r} as CSV: row {row}: {reason}")
 
@@ -724,7 +726,7 @@ def _check_attributes(frame: gpd.GeoDataFrame, name: str) -> None:
         )
     for column in columns:
         values = frame[column]
-        if values.dtype != object:
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
         lengths = values.map(_text_length).to_numpy()
         if lengths.size and lengths.max() > MAX_CELL_CHARS:
@@ -834,7 +836,10 @@ def _with_wkt(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _csv_bytes(frame: pd.DataFrame, layer: str) -> bytes:
-    return _defused(_with_wkt(frame)).to_csv(index=False).encode("utf-8-sig")
+    # CRLF as Excel writes it; it also makes the csv module quote a cell holding a carriage
+    # return, which unquoted would end the row and start a new one with the rest of the cell.
+    table = _defused(_with_wkt(frame))
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def _xlsx_bytes(frame: pd.DataFrame, layer: str) -> bytes:
