@@ -42,6 +42,7 @@ __all__ = [
     "geometry_to_wgs84",
     "metric_crs",
     "normalize_crs",
+    "check_coordinates",
     "swapped_mask",
     "to_wgs84",
     "validate_lonlat",
@@ -485,6 +486,60 @@ def validate_lonlat(lon: npt.ArrayLike, lat: npt.ArrayLike) -> np.ndarray:
         default=None,
     )
     return codes.astype(object)
+
+
+# --- coordinates read from vector files -------------------------------------------------
+
+# Beyond this no coordinate system on Earth has coordinates (metres, Gauss-Krueger false
+# eastings included): such a value is a typo or an attack (1e308), not a projection.
+_COORD_LIMIT = 1e8
+
+
+def check_coordinates(x: npt.ArrayLike, y: npt.ArrayLike, *, lonlat: bool = True) -> None:
+    """Raise unless every coordinate pair is finite and, with ``lonlat``, a longitude/latitude.
+
+    Meant for coordinates read from a file, checked before any conversion or spatial library
+    sees them: a GeoJSON is WGS84 by definition, yet often holds UTM or Gauss-Krueger metres.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Coordinates (longitude/latitude, or metres of a projection).
+    lonlat : bool, default True
+        Whether they are meant to be degrees (WGS84, GCJ-02, BD-09).
+
+    Raises
+    ------
+    CRSError
+        ``key="coords_not_finite"`` for NaN, infinite or absurd (beyond ±1e8) values, else
+        ``key="coords_projected"`` for values outside [-180, 180] × [-90, 90] when ``lonlat``;
+        ``params`` hold ``position`` (index of the first bad pair) and its ``x`` and ``y``.
+    """
+    x, y, _ = _arrays(x, y)
+    absurd = ~(np.isfinite(x) & np.isfinite(y)) | (np.abs(x) > _COORD_LIMIT)
+    absurd |= np.abs(y) > _COORD_LIMIT
+    if absurd.any():
+        i = int(np.argmax(absurd))
+        raise CRSError(
+            f"coordinates are not usable numbers (x={x[i]:g}, y={y[i]:g}): infinite, NaN or "
+            f"beyond ±{_COORD_LIMIT:g}",
+            key="coords_not_finite",
+            position=i,
+            x=f"{x[i]:g}",
+            y=f"{y[i]:g}",
+        )
+    outside = (np.abs(x) > 180.0) | (np.abs(y) > 90.0)
+    if lonlat and outside.any():
+        i = int(np.argmax(outside))
+        raise CRSError(
+            f"coordinates look projected (e.g. x={x[i]:.0f}, y={y[i]:.0f}): pass --crs EPSG:n "
+            "with the system they are in, e.g. EPSG:4547 (CGCS2000 Gauss-Krueger, CM 114E) "
+            "or EPSG:32649 (UTM 49N)",
+            key="coords_projected",
+            position=i,
+            x=f"{x[i]:.0f}",
+            y=f"{y[i]:.0f}",
+        )
 
 
 # --- metric systems -----------------------------------------------------------------------

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 
 class GeodataError(Exception):
-    """Base of every error :mod:`geodata` raises on purpose."""
+    """Base of every error :mod:`geodata` raises on purpose.
+
+    The message is English. Errors that a user's file causes also carry ``key`` and ``params``
+    so that a caller with a message catalogue (``grid_model.messages``) can say it in the
+    user's language; ``key`` is None for the others.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 class CRSError(GeodataError, ValueError):

@@ -6,11 +6,17 @@ format. Vector data always comes back in EPSG:4326, converted with :mod:`geodata
 
 Formats are picked from extension tables (``_TABLE_READERS``, ``_VECTOR_READERS``,
 ``_WRITERS``), as in ``geopandas/io/file.py``.
+
+Limits on what is read (a careless or hostile file is refused in seconds, naming where):
+:data:`MAX_FILE_BYTES` per file, :data:`MAX_COLUMNS` columns, :data:`MAX_CELL_CHARS` characters
+per cell (domain validators add shorter per-field limits). Spreadsheets written here are safe to
+open: text that Excel or LibreOffice would run as a formula is neutralised (:func:`frame_to_bytes`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import io
 import math
@@ -24,6 +30,9 @@ from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
+import openpyxl.utils
+import openpyxl.utils.exceptions
 import pandas as pd
 import pyogrio
 import pyogrio.errors
@@ -33,6 +42,9 @@ from geodata import crs as gcrs
 from geodata.errors import FileReadError, FileWriteError, UnsupportedFormatError
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_FILE_BYTES",
     "Source",
     "frame_to_bytes",
     "read_table",
@@ -57,6 +69,16 @@ _KML_TIME_FIELDS = ("timestamp", "begin", "end")
 _WKT_DECIMALS = 8
 # Excel refuses longer text in a cell.
 _XLSX_CELL_LIMIT = 32767
+
+#: Largest file read, in bytes: Streamlit's default upload limit (200 MB).
+MAX_FILE_BYTES = 200 * 1024 * 1024
+#: Most columns a table or a vector layer may have (ours have fewer than 30).
+MAX_COLUMNS = 200
+#: Most characters in one cell or attribute: what Excel itself allows in a cell.
+MAX_CELL_CHARS = _XLSX_CELL_LIMIT
+# Text starting with these is a formula to Excel/LibreOffice (OWASP, "CSV Injection"); a tab or
+# carriage return first, or spaces before the sign, work too.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -91,15 +113,32 @@ def _lookup(ext: str, supported: dict[str, object], what: str, where: str = "") 
 def _read_bytes(source: Source, name: str) -> bytes:
     if isinstance(source, str | os.PathLike):
         try:
+            _check_size(Path(source).stat().st_size, name)
             return Path(source).read_bytes()
         except OSError as exc:
             raise FileReadError(f"cannot read {name!r}: {exc.strerror or exc}") from exc
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    data = source.getvalue() if hasattr(source, "getvalue") else source.read()
-    if not isinstance(data, bytes | bytearray):
+        data = source
+    elif hasattr(source, "getvalue"):  # already in memory (BytesIO, Streamlit's UploadedFile)
+        data = source.getvalue()
+    else:
+        data = source.read(MAX_FILE_BYTES + 1)
+    if not isinstance(data, bytes | bytearray | memoryview):
         raise FileReadError(f"{name!r} was opened in text mode; open it in binary mode ('rb')")
+    _check_size(len(data), name)
     return bytes(data)
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_FILE_BYTES:
+        mb, limit = f"{size / 2**20:.0f}", f"{MAX_FILE_BYTES / 2**20:.0f}"
+        raise FileReadError(
+            f"cannot read {name!r}: it holds {mb} MB, more than the {limit} MB allowed",
+            key="file_too_big",
+            name=Path(name).name,
+            size=mb,
+            limit=limit,
+        )
 
 
 @contextlib.contextmanager
@@ -109,6 +148,7 @@ def _local_path(source: Source, name: str) -> Iterator[Path]:
         path = Path(source)
         if not path.exists():
             raise FileReadError(f"cannot read {name!r}: no such file")
+        _check_size(path.stat().st_size, name)
         yield path
         return
     data = _read_bytes(source, name)
@@ -142,7 +182,8 @@ def read_table(
         Object columns of ``str`` or ``None`` (empty cell); header names stripped. Row ``i``
         (0-based position) is spreadsheet row ``i + 2``; all-empty rows at the end are dropped.
         XLSX cells that Excel stores as numbers or dates are rendered as text: ``12.0`` →
-        ``"12"``, a date → ``"2024-05-01"``, a date and time → ``"2024-05-01 13:30:00"``.
+        ``"12"``, a date → ``"2024-05-01"``, a date and time → ``"2024-05-01 13:30:00"``; a
+        formula cell gives the result Excel saved with it.
 
     Raises
     ------
@@ -150,7 +191,13 @@ def read_table(
         For an extension other than ``.csv``/``.xlsx``.
     FileReadError
         If the file is missing, empty, has no header row, repeats a column name, or cannot be
-        decoded (CSV is tried as UTF-8, with or without BOM, then as GB18030/GBK).
+        decoded (CSV is tried as UTF-8, with or without BOM, then as GB18030/GBK); if it is
+        over :data:`MAX_FILE_BYTES`, a row has more than :data:`MAX_COLUMNS` columns or a value
+        beyond the header's columns, or a cell holds more than :data:`MAX_CELL_CHARS`
+        characters or a NUL; for an XLSX formula without a saved result or a cell holding a
+        spreadsheet error (``#DIV/0!``). The message names the row and the column (letter and
+        header) and ``key``/``params`` say it for translation. Rows are checked as they are
+        parsed, so a hostile file is refused at its first bad row.
 
     Examples
     --------
@@ -163,49 +210,276 @@ def read_table(
     return _header_and_rows(raw, name)
 
 
-def _decode_csv(data: bytes, name: str) -> str:
+def _read_csv(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise FileReadError(f"cannot read {name!r}: the file is empty")
     for encoding in ("utf-8-sig", "gb18030"):
         with contextlib.suppress(UnicodeDecodeError):
-            return data.decode(encoding)
+            return _frame(_csv_records(data, encoding, name))
     raise FileReadError(
         f"cannot read {name!r}: its text is neither UTF-8 nor GBK/GB18030; save it as "
         "'CSV UTF-8' in Excel"
     )
 
 
-def _read_csv(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
-    text = _decode_csv(data, name)
-    if not text.strip():
-        raise FileReadError(f"cannot read {name!r}: the file is empty")
-    try:
-        return pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            dtype=object,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
+def _csv_lines(data: bytes, encoding: str) -> io.TextIOWrapper:
+    # Decoded as it is parsed: no second copy of the whole file as text.
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+
+def _csv_records(data: bytes, encoding: str, name: str) -> list[list[str]]:
+    """Parse CSV records one by one, checking each against the limits as it comes."""
+    reader = csv.reader(_csv_lines(data, encoding))
+    records: list[list[str]] = []
+    header: list[str] = []
+    start_line = 1  # the physical line the next record starts on (quoted cells span lines)
+    nul = b"\x00" in data  # rare: only then look for it cell by cell
+    while True:
+        row = len(records) + 1
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise _csv_error(exc, data, encoding, start_line, row, header, name) from exc
+        if record is None:
+            return records
+        start_line = reader.line_num + 1
+        record = _trimmed(record)
+        if not records:
+            header = [h.strip() for h in record]
+        _check_record(record, row, header, name)
+        if nul and any("\x00" in cell for cell in record):
+            # a NUL ends text in C (GDAL, PostgreSQL refuses it): never a silent cut
+            raise FileReadError(
+                f"cannot read {name!r}: row {row} holds a NUL character",
+                key="file_nul",
+                name=Path(name).name,
+                row=row,
+            )
+        records.append(record)
+
+
+def _frame(records: list[list]) -> pd.DataFrame:
+    width = max(map(len, records), default=0)
+    padded = [r if len(r) == width else r + [None] * (width - len(r)) for r in records]
+    return pd.DataFrame(padded, columns=range(width), dtype=object)
+
+
+def _trimmed(record: list) -> list:
+    """Without the empty cells at the end (Excel's stray formatted cells, trailing commas)."""
+    end = len(record)
+    while end and record[end - 1] in ("", None):
+        end -= 1
+    return record[:end] if end < len(record) else record
+
+
+def _check_record(record: list, row: int, header: list[str], name: str) -> None:
+    if len(record) > MAX_COLUMNS:
+        raise _limit_error("file_too_many_columns", name, row, MAX_COLUMNS, header, n=len(record))
+    if row > 1 and any(header) and len(record) > len(header):
+        raise FileReadError(
+            f"cannot read {name!r}: row {row} has a value in column "
+            f"{_column_name(len(record) - 1, header)}, beyond the {len(header)} columns of the "
+            "header row",
+            key="file_beyond_header",
+            name=Path(name).name,
+            row=row,
+            column=_column_name(len(record) - 1, header),
+            n=len(header),
         )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise FileReadError(f"cannot read {name!r} as CSV: {str(exc).strip()}") from exc
+    longest = max(map(_text_length, record), default=0)
+    if longest > MAX_CELL_CHARS:
+        column = next(j for j, v in enumerate(record) if _text_length(v) == longest)
+        raise _limit_error("file_cell_too_long", name, row, column, header, n=longest)
+
+
+def _text_length(value: object) -> int:
+    return len(value) if isinstance(value, str) else 0
+
+
+def _column_name(position: int, header: list[str]) -> str:
+    """Column as a spreadsheet user sees it: its letter, and its header where there is one."""
+    letter = openpyxl.utils.get_column_letter(min(position + 1, 18278))
+    title = header[position] if position < len(header) else ""
+    return f"{letter} ({title[:40]!r})" if title else letter
+
+
+def _limit_error(
+    key: str, name: str, row: int, position: int | None, header: list[str], *, n: int
+) -> FileReadError:
+    column = "?" if position is None else _column_name(position, header)
+    if key == "file_too_many_columns":
+        text = f"row {row} has {n} columns, more than the {MAX_COLUMNS} allowed"
+        limit = MAX_COLUMNS
+    else:
+        text = (
+            f"row {row}, column {column} holds {n or f'>{MAX_CELL_CHARS}'} characters, more "
+            f"than the {MAX_CELL_CHARS} allowed in a cell"
+        )
+        limit = MAX_CELL_CHARS
+    return FileReadError(
+        f"cannot read {name!r}: {text}",
+        key=key,
+        name=Path(name).name,
+        row=row,
+        column=column,
+        n=n if n else f">{limit}",
+        limit=limit,
+    )
+
+
+def _csv_error(
+    exc: csv.Error,
+    data: bytes,
+    encoding: str,
+    start_line: int,
+    row: int,
+    header: list[str],
+    name: str,
+) -> FileReadError:
+    reason = str(exc)
+    if "field larger than field limit" in reason:
+        # The csv module stops a cell at its own limit (131,072 characters, above ours) without
+        # saying which: re-read the start of that record, each line cut short, to find it.
+        return _limit_error(
+            "file_cell_too_long",
+            name,
+            row,
+            _long_cell_position(data, encoding, start_line),
+            header,
+            n=0,
+        )
+    return FileReadError(f"cannot read {name!r} as CSV: row {row}: {reason}")
+
+
+def _long_cell_position(data: bytes, encoding: str, start_line: int) -> int | None:
+    lines = _csv_lines(data, encoding)
+    for _ in range(start_line - 1):
+        lines.readline()
+    # A prefix shorter than the csv module's limit parses; the long cell is the first cell
+    # over ours in it unless the cells before it are long too (then: unknown).
+    prefix = lines.read(csv.field_size_limit() - 1).split("\n", 1)[0]
+    with contextlib.suppress(csv.Error, StopIteration):
+        cells = next(csv.reader([prefix]))
+        return next((j for j, v in enumerate(cells) if len(v) > MAX_CELL_CHARS), None)
+    return None
 
 
 def _read_xlsx(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
+    """Stream the sheet's cells (openpyxl read-only), checking each row as it comes.
+
+    A formula gives the result Excel saved with it; without one (a file written by a program
+    and never opened in Excel) it is an error naming the cell, never an empty field.
+    """
+    with _workbook(data, name, data_only=False) as book:
+        records, formulas = _xlsx_records(_sheet(book, sheet, name), name)
+    if formulas:
+        with _workbook(data, name, data_only=True) as book:
+            _fill_formula_results(_sheet(book, sheet, name), records, formulas, name)
+    return _frame(records)
+
+
+@contextlib.contextmanager
+def _workbook(data: bytes, name: str, *, data_only: bool) -> Iterator[openpyxl.Workbook]:
     try:
-        raw = pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=sheet,
-            header=None,
-            dtype=object,
-            engine="openpyxl",
-            keep_default_na=False,
-            na_filter=False,
+        book = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
         )
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        ValueError,
+        openpyxl.utils.exceptions.InvalidFileException,
+    ) as exc:
         raise FileReadError(f"cannot read {name!r} as an XLSX workbook: {exc}") from exc
-    except ValueError as exc:  # e.g. a missing sheet
-        raise FileReadError(f"cannot read {name!r}: {exc}") from exc
-    return raw.map(_cell_text)
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def _sheet(book: openpyxl.Workbook, sheet: str | int, name: str):
+    names = book.sheetnames
+    if (isinstance(sheet, int) and not -len(names) <= sheet < len(names)) or (
+        isinstance(sheet, str) and sheet not in names
+    ):
+        raise FileReadError(f"cannot read {name!r}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+    ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+    ws.reset_dimensions()  # the size a file declares may be wrong: read every row there is
+    return ws
+
+
+def _xlsx_records(ws, name: str) -> tuple[list[list], list[tuple[int, int]]]:
+    records: list[list] = []
+    formulas: list[tuple[int, int]] = []
+    header: list[str] = []
+    for cells in ws.iter_rows(min_row=1, min_col=1):
+        row = len(records) + 1
+        values = []
+        for j, cell in enumerate(cells):
+            if cell.data_type == "f":
+                formulas.append((row, j))
+                values.append(None)  # the saved result comes in the second pass
+            else:
+                _check_excel_error(cell, row, j, header, name)
+                values.append(_cell_text(cell.value))
+        record = _trimmed(values)
+        if formulas and formulas[-1][0] == row:  # a formula's place is never trimmed
+            record = values[: max(len(record), formulas[-1][1] + 1)]
+        if not records:
+            header = [(h or "").strip() for h in record]
+        _check_record(record, row, header, name)
+        records.append(record)
+    return records, formulas
+
+
+def _fill_formula_results(
+    ws, records: list[list], formulas: list[tuple[int, int]], name: str
+) -> None:
+    wanted: dict[int, list[int]] = {}
+    for row, j in formulas:
+        wanted.setdefault(row, []).append(j)
+    header = [(h or "").strip() for h in records[0]] if records else []
+    for row, cells in enumerate(ws.iter_rows(min_row=1, min_col=1, max_row=max(wanted)), 1):
+        for j in wanted.get(row, ()):
+            cell = cells[j] if j < len(cells) else None
+            value = None if cell is None else cell.value
+            if value is None:
+                column = _column_name(j, header)
+                raise FileReadError(
+                    f"cannot read {name!r}: cell {_cell_ref(row, j)} (column {column}) holds a "
+                    "formula without a saved result; open the file in Excel or WPS, save it "
+                    "and import it again, or paste the values",
+                    key="file_formula_no_value",
+                    name=Path(name).name,
+                    cell=_cell_ref(row, j),
+                    column=column,
+                    row=row,
+                )
+            _check_excel_error(cell, row, j, header, name)
+            records[row - 1][j] = text = _cell_text(value)
+            if len(text or "") > MAX_CELL_CHARS:
+                raise _limit_error("file_cell_too_long", name, row, j, header, n=len(text))
+
+
+def _cell_ref(row: int, position: int) -> str:
+    return f"{openpyxl.utils.get_column_letter(position + 1)}{row}"
+
+
+def _check_excel_error(cell, row: int, position: int, header: list[str], name: str) -> None:
+    # pandas turns #DIV/0!, #N/A, #REF! ... into an empty field; they are a broken cell.
+    if cell.data_type == "e":
+        column = _column_name(position, header)
+        raise FileReadError(
+            f"cannot read {name!r}: cell {_cell_ref(row, position)} (column {column}) holds "
+            f"the spreadsheet error {cell.value}",
+            key="file_cell_error",
+            name=Path(name).name,
+            cell=_cell_ref(row, position),
+            column=column,
+            row=row,
+            value=str(cell.value),
+        )
 
 
 def _cell_text(value: object) -> str | None:
@@ -398,28 +672,75 @@ _VECTOR_READERS: dict[str, Callable[[Path, str | int | None], gpd.GeoDataFrame]]
 
 
 def _in_wgs84(frame: gpd.GeoDataFrame, system: str | None, name: str) -> gpd.GeoDataFrame:
-    """Declare or override the CRS, then convert to EPSG:4326 with 2-D geometries."""
+    """Declare or override the CRS, then convert to EPSG:4326 with 2-D geometries.
+
+    Coordinates are checked before any conversion: finite, and longitude/latitude wherever the
+    system is geographic (GeoJSON and KML are WGS84 by definition, whatever they hold).
+    """
+    _check_attributes(frame, name)
     frame = frame.set_geometry(frame.geometry.force_2d())
+    if system is None:
+        lonlat = frame.crs is None or frame.crs.is_geographic
+    else:
+        lonlat = system in (gcrs.WGS84, gcrs.GCJ02, gcrs.BD09)
+    _check_coordinates(frame, name, lonlat=lonlat)
     if system in (gcrs.GCJ02, gcrs.BD09):
         return frame.set_geometry(gcrs.geometry_to_wgs84(frame.geometry, system))
     if system is not None:
         frame = frame.set_crs("EPSG:4326" if system == gcrs.WGS84 else system, allow_override=True)
     elif frame.crs is None:
-        _require_lonlat(frame, name)
         frame = frame.set_crs("EPSG:4326")
-    return frame.to_crs("EPSG:4326")
+    converted = frame.to_crs("EPSG:4326")
+    if not lonlat:  # a projection given for coordinates that are not in it gives inf
+        _check_coordinates(converted, name, lonlat=True)
+    return converted
 
 
-def _require_lonlat(frame: gpd.GeoDataFrame, name: str) -> None:
-    if frame.geometry.notna().sum() == 0 or frame.geometry.is_empty.all():
-        return
-    min_x, min_y, max_x, max_y = frame.total_bounds
-    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+def _check_coordinates(frame: gpd.GeoDataFrame, name: str, *, lonlat: bool) -> None:
+    coords, index = shapely.get_coordinates(np.asarray(frame.geometry.array), return_index=True)
+    try:
+        gcrs.check_coordinates(coords[:, 0], coords[:, 1], lonlat=lonlat)
+    except gcrs.CRSError as exc:
+        feature = int(index[exc.params["position"]]) + 1
         raise FileReadError(
-            f"cannot read {name!r}: it declares no coordinate system and its coordinates "
-            f"({min_x:.0f}, {min_y:.0f}) … ({max_x:.0f}, {max_y:.0f}) are not longitude/latitude; "
-            "pass crs=, e.g. 'EPSG:4547'"
+            f"cannot read {name!r}: feature {feature}: {exc}",
+            key=exc.key,
+            name=Path(name).name,
+            feature=feature,
+            x=exc.params["x"],
+            y=exc.params["y"],
+        ) from exc
+
+
+def _check_attributes(frame: gpd.GeoDataFrame, name: str) -> None:
+    """The table limits (:data:`MAX_COLUMNS`, :data:`MAX_CELL_CHARS`) for a layer's fields."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    if len(columns) > MAX_COLUMNS:
+        raise FileReadError(
+            f"cannot read {name!r}: it has {len(columns)} fields, more than the {MAX_COLUMNS} "
+            "allowed",
+            key="file_too_many_fields",
+            name=Path(name).name,
+            n=len(columns),
+            limit=MAX_COLUMNS,
         )
+    for column in columns:
+        values = frame[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        lengths = values.map(_text_length).to_numpy()
+        if lengths.size and lengths.max() > MAX_CELL_CHARS:
+            feature = int(np.argmax(lengths))
+            raise FileReadError(
+                f"cannot read {name!r}: feature {feature + 1}, field {str(column)[:40]!r} holds "
+                f"{lengths.max()} characters, more than the {MAX_CELL_CHARS} allowed",
+                key="file_field_too_long",
+                name=Path(name).name,
+                feature=feature + 1,
+                column=str(column)[:40],
+                n=int(lengths.max()),
+                limit=MAX_CELL_CHARS,
+            )
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -449,6 +770,11 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 def frame_to_bytes(frame: pd.DataFrame, fmt: str, *, layer: str | None = None) -> bytes:
     """Serialise a (Geo)DataFrame, e.g. for a download button.
+
+    Every CSV and XLSX file GridLaw writes comes from here. Text that a spreadsheet would run
+    as a formula (starting with ``= + - @``, a tab or a carriage return, also after spaces) is
+    written with a leading ``'`` (OWASP's rule against CSV injection), in cells and header;
+    XLSX text cells are always strings, never formulas; numbers and dates keep their type.
 
     Parameters
     ----------
@@ -510,14 +836,39 @@ def _with_wkt(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _csv_bytes(frame: pd.DataFrame, layer: str) -> bytes:
-    return _with_wkt(frame).to_csv(index=False).encode("utf-8-sig")
+    # CRLF as Excel writes it; it also makes the csv module quote a cell holding a carriage
+    # return, which unquoted would end the row and start a new one with the rest of the cell.
+    table = _defused(_with_wkt(frame))
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def _xlsx_bytes(frame: pd.DataFrame, layer: str) -> bytes:
-    table = _excel_safe(_with_wkt(frame))
+    table = _excel_safe(_defused(_with_wkt(frame)))
     buffer = io.BytesIO()
     table.to_excel(buffer, index=False, engine="openpyxl")
     return buffer.getvalue()
+
+
+def _defused(table: pd.DataFrame) -> pd.DataFrame:
+    """Text that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP's rule).
+
+    Only text cells and the header change: numbers stay numbers, dates stay dates. After
+    this no text starts with ``=``, which is what makes openpyxl (and pandas) write a formula.
+    """
+    out = table.rename(columns=lambda c: _defused_text(c) if isinstance(c, str) else c)
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            out.isetitem(position, values.map(_defused_text).astype(values.dtype))
+    return out
+
+
+def _defused_text(value: object) -> object:
+    if isinstance(value, str) and (
+        value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START)
+    ):
+        return "'" + value
+    return value
 
 
 def _excel_safe(table: pd.DataFrame) -> pd.DataFrame:

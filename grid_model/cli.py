@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from geodata.errors import GeodataError
 from grid_model import config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
-from grid_model.messages import t
+from grid_model.messages import geodata_message, t
 from grid_model.scope import ROLES, Scope, Viewer
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -531,6 +532,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GridLawError as exc:
         print(t("error", args.lang, msg=exc), file=sys.stderr)
         return exc.exit_code
+    except GeodataError as exc:  # a file that cannot be read or written
+        print(t("error", args.lang, msg=geodata_message(exc, args.lang)), file=sys.stderr)
+        return EXIT_INVALID
     except Exception as exc:
         if db.is_database_error(exc):  # its text holds the SQL and values: say what it means
             translated = db.translate_error(exc, args.lang)

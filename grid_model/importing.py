@@ -31,7 +31,7 @@ from grid_model import db, fields, geolocate, need_stats
 from grid_model.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.indicators import DUE_DAYS
-from grid_model.messages import t
+from grid_model.messages import geodata_message, t
 from grid_model.models import (
     Area,
     Assignment,
@@ -377,7 +377,7 @@ def _read_table(source, filename, lang) -> pd.DataFrame:
     try:
         return gio.read_table(source, filename=filename)
     except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
+        raise InvalidInputError(geodata_message(exc, lang)) from exc
 
 
 def _require_columns(frame: pd.DataFrame, required: Iterable[str], lang: str) -> None:
@@ -783,11 +783,11 @@ def import_needs(
 _KML_BUILT_IN = ("Name", "description")
 
 
-def _read_vector(source, filename, crs) -> gpd.GeoDataFrame:
+def _read_vector(source, filename, crs, lang: str = "zh") -> gpd.GeoDataFrame:
     try:
         gdf = gio.read_vector(source, filename=filename, crs=crs)
     except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
+        raise InvalidInputError(geodata_message(exc, lang)) from exc
     if "kml_layer" in gdf.columns:
         # Empty built-in fields are no input: they must not clash with a 网格名称 column.
         empty = [c for c in _KML_BUILT_IN if c in gdf.columns and _text(gdf[c]).isna().all()]
@@ -950,7 +950,7 @@ def import_grids(
     Streets and communities the database does not know yet are created. ``viewer`` must be
     allowed to import (:func:`grid_model.scope.require`)."""
     viewer = require(session, viewer, "import", lang=lang)
-    gdf = _read_vector(source, filename, crs)
+    gdf = _read_vector(source, filename, crs, lang)
     frame = _rename_columns(gdf, GRID_COLUMNS, lang)
     clean, col = validate_grids(frame, session, lang=lang)
     report = ImportReport(kind="grids", total=len(frame))

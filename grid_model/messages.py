@@ -335,7 +335,77 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "搜索内容最多 {n} 个字符(此处有 {length} 个)",
         "en": "search text: at most {n} characters (this one has {length})",
     },
+    # issue 8, files in and out (geodata.io limits, XLSX formulas, projected coordinates):
+    # the keys of geodata errors (GeodataError.key), said by geodata_message
+    "file_too_big": {
+        "zh": "无法读取“{name}”:文件有 {size} MB,超过允许的 {limit} MB",
+        "en": "cannot read '{name}': it holds {size} MB, more than the {limit} MB allowed",
+    },
+    "file_too_many_columns": {
+        "zh": "无法读取“{name}”:第 {row} 行有 {n} 列,最多允许 {limit} 列",
+        "en": "cannot read '{name}': row {row} has {n} columns, more than the {limit} allowed",
+    },
+    "file_too_many_fields": {
+        "zh": "无法读取“{name}”:有 {n} 个属性字段,最多允许 {limit} 个",
+        "en": "cannot read '{name}': it has {n} fields, more than the {limit} allowed",
+    },
+    "file_beyond_header": {
+        "zh": "无法读取“{name}”:第 {row} 行在第 {column} 列有值,超出表头的 {n} 列",
+        "en": "cannot read '{name}': row {row} has a value in column {column}, beyond the {n} "
+        "columns of the header row",
+    },
+    "file_cell_too_long": {
+        "zh": "无法读取“{name}”:第 {row} 行第 {column} 列有 {n} 个字符,单元格最多允许 {limit} 个",
+        "en": "cannot read '{name}': row {row}, column {column} holds {n} characters, more than "
+        "the {limit} allowed in a cell",
+    },
+    "file_field_too_long": {
+        "zh": "无法读取“{name}”:第 {feature} 个要素的字段“{column}”有 {n} 个字符,最多允许 {limit} 个",
+        "en": "cannot read '{name}': feature {feature}, field '{column}' holds {n} characters, "
+        "more than the {limit} allowed",
+    },
+    "file_nul": {
+        "zh": "无法读取“{name}”:第 {row} 行含有 NUL 字符",
+        "en": "cannot read '{name}': row {row} holds a NUL character",
+    },
+    "file_formula_no_value": {
+        "zh": "无法读取“{name}”:单元格 {cell}(列 {column})是公式,但文件中没有保存计算结果;"
+        "请用 Excel 或 WPS 打开并保存后再导入,或将公式粘贴为数值",
+        "en": "cannot read '{name}': cell {cell} (column {column}) holds a formula without a "
+        "saved result; open the file in Excel or WPS, save it and import it again, or paste "
+        "the values",
+    },
+    "file_cell_error": {
+        "zh": "无法读取“{name}”:单元格 {cell}(列 {column})是表格错误值 {value}",
+        "en": "cannot read '{name}': cell {cell} (column {column}) holds the spreadsheet error "
+        "{value}",
+    },
+    "coords_projected": {
+        "zh": "无法读取“{name}”:第 {feature} 个要素的坐标看起来是投影坐标(如 x={x}, y={y}),"
+        "不是经纬度:请用 --crs EPSG:n 指明坐标系,如 EPSG:4547(CGCS2000 高斯-克吕格,中央经线 114°E)"
+        "或 EPSG:32649(UTM 49N)",
+        "en": "cannot read '{name}': feature {feature}: coordinates look projected (e.g. x={x}, "
+        "y={y}): pass --crs EPSG:n with the system they are in, e.g. EPSG:4547 (CGCS2000 "
+        "Gauss-Krueger, CM 114E) or EPSG:32649 (UTM 49N)",
+    },
+    "coords_not_finite": {
+        "zh": "无法读取“{name}”:第 {feature} 个要素的坐标不是可用的数(x={x}, y={y}):"
+        "无穷大、NaN 或超出 ±1e8",
+        "en": "cannot read '{name}': feature {feature}: coordinates are not usable numbers "
+        "(x={x}, y={y}): infinite, NaN or beyond ±1e8",
+    },
 }
+
+
+def geodata_message(exc: Exception, lang: str = "zh") -> str:
+    """A :class:`geodata.errors.GeodataError` in ``lang`` where it has a key, else as raised."""
+    key = getattr(exc, "key", None)
+    if key in MESSAGES:
+        try:
+            return t(key, lang, **exc.params)
+        except (KeyError, IndexError):  # a key's fields missing: say it as raised
+            pass
+    return str(exc)
 
 
 def t(key: str, lang: str = "zh", /, **kw) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -132,7 +133,7 @@ def test_read_xlsx_other_sheet(tmp_path):
         (b"\r\n\r\n", "empty"),
         (b",,\n1,2,3\n", "no header row"),
         ("编号,编号 \n1,2\n".encode(), "repeated in the header: 编号"),
-        (b"a,b\n1,2,3\n", "as CSV"),
+        (b"a,b\n1,2,3\n", "row 2 has a value in column C, beyond the 2 columns"),
         (b"a,b\n\xff\xfe\x80,1\n", "neither UTF-8 nor GBK"),
     ],
 )
@@ -319,7 +320,10 @@ def test_bd09_and_epsg_declarations(tmp_path, grids):
     folder.mkdir()
     grids.to_crs("EPSG:4547").to_file(folder / "grids.shp", encoding="utf-8")
     (folder / "grids.prj").unlink()
-    with pytest.raises(FileReadError, match="declares no coordinate system.*crs="):
+    with pytest.raises(
+        FileReadError,
+        match=r"feature 1: coordinates look projected \(e.g. x=405401, y=2500533\): pass --crs EPSG:n",
+    ):
         read_vector(folder / "grids.shp")
     _assert_grids(read_vector(folder / "grids.shp", crs="EPSG:4547"))
 
@@ -377,9 +381,12 @@ def test_xlsx_refuses_cells_excel_cannot_hold(grids):
     big = grids.iloc[:1].set_geometry([circle])
     with pytest.raises(FileWriteError, match="32767.*gpkg"):
         frame_to_bytes(big, "xlsx")
-    assert shapely.from_wkt(
-        read_table(frame_to_bytes(big, "csv"), filename="b.csv")["geometry"].iloc[0]
-    ).equals_exact(circle, tolerance=1e-8)
+    text = frame_to_bytes(big, "csv").decode("utf-8-sig")
+    wkt = pd.read_csv(io.StringIO(text), dtype=str)["geometry"].iloc[0]
+    assert shapely.from_wkt(wkt).equals_exact(circle, tolerance=1e-8)
+    # ... which other GIS tools read; read_table itself keeps to Excel's cell size.
+    with pytest.raises(FileReadError, match=r"row 2, column C \('geometry'\).*32767"):
+        read_table(text.encode(), filename="b.csv")
 
 
 def test_xlsx_writes_timezone_aware_times_as_text():
@@ -400,3 +407,112 @@ def test_unsupported_output_format(tmp_path, grids, fmt):
 def test_spatial_formats_need_geometry(grids):
     with pytest.raises(UnsupportedFormatError, match=r"\.gpkg needs a GeoDataFrame"):
         frame_to_bytes(pd.DataFrame({"a": [1]}), "gpkg")
+
+
+# --- issue 8: formulas neutralised on the way out, limits and formulas on the way in ---------
+
+_PAYLOADS = ["=1+2", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", " =1", "　=1"]
+
+
+def _live(text: str) -> bool:
+    return text.startswith(("=", "+", "-", "@", "\t", "\r")) or text.lstrip().startswith(
+        ("=", "+", "-", "@")
+    )
+
+
+def test_writer_neutralises_formulas_and_keeps_types():
+    frame = pd.DataFrame(
+        {
+            "text": _PAYLOADS,
+            "n": [-1.5] * len(_PAYLOADS),
+            "day": pd.to_datetime(["2025-03-01"] * len(_PAYLOADS)),
+            "safe": ["a-b"] * len(_PAYLOADS),
+        }
+    ).rename(columns={"safe": "=header"})
+    rows = list(csv.reader(io.StringIO(frame_to_bytes(frame, "csv").decode("utf-8-sig"))))
+    assert rows[0] == ["text", "n", "day", "'=header"]
+    assert [r[0] for r in rows[1:]] == ["'" + p for p in _PAYLOADS]
+    assert {r[1] for r in rows[1:]} == {"-1.5"} and {r[3] for r in rows[1:]} == {"a-b"}
+    sheet = openpyxl.load_workbook(io.BytesIO(frame_to_bytes(frame, "xlsx"))).active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert not [c.value for c in cells if isinstance(c.value, str) and _live(c.value)]
+    assert sheet["A2"].value == "'=1+2" and sheet["B2"].value == -1.5
+    assert sheet["C2"].value == dt.datetime(2025, 3, 1)
+    # the reader gives back what the writer wrote, apostrophe included: nothing is lost
+    assert read_table(frame_to_bytes(frame, "csv"), filename="a.csv")["text"].iloc[0] == "'=1+2"
+
+
+def test_geojson_and_gpkg_keep_text_as_given(grids):
+    named = grids.assign(name=["=1+2", "@x"])
+    back = read_vector(frame_to_bytes(named, "geojson"), filename="g.geojson")
+    assert list(back["name"]) == ["=1+2", "@x"]
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _with_cached_value(data: bytes, cell: str, value: str) -> bytes:
+    """Add the result Excel saves beside a formula (openpyxl writes none)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for part in source.namelist():
+            content = source.read(part)
+            if part == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                start = text.index(f'r="{cell}"')
+                end = text.index("</f>", start) + len("</f>")
+                content = (text[:end] + f"<v>{value}</v>" + text[end:]).encode()
+            target.writestr(part, content)
+    return out.getvalue()
+
+
+def test_xlsx_formula_gives_its_saved_result_or_an_error_naming_the_cell():
+    data = _xlsx([["id", "lon"], ["A", 113.08], ["B", "=B2+0.01"]])
+    with pytest.raises(FileReadError, match=r"cell B3 \(column B \('lon'\)\) holds a formula") as e:
+        read_table(data, filename="f.xlsx")
+    assert e.value.key == "file_formula_no_value" and e.value.params["row"] == 3
+    back = read_table(_with_cached_value(data, "B3", "113.09"), filename="f.xlsx")
+    assert list(back["lon"]) == ["113.08", "113.09"]
+
+
+def test_table_limits_name_the_row_and_column(monkeypatch):
+    wide = ",".join(f"c{i}" for i in range(201)).encode()
+    with pytest.raises(FileReadError, match="row 1 has 201 columns, more than the 200") as e:
+        read_table(wide, filename="w.csv")
+    assert e.value.key == "file_too_many_columns"
+    long = b"a,b\n1,2\n3," + b"x" * 40_000 + b"\n"
+    with pytest.raises(FileReadError, match=r"row 3, column B \('b'\) holds 40000 characters"):
+        read_table(long, filename="l.csv")
+    huge = b'a,b\n1,2\n3,"' + b"x" * 300_000 + b'"\n'  # past the csv module's own limit
+    with pytest.raises(FileReadError, match=r"row 3, column B \('b'\) holds >32767"):
+        read_table(huge, filename="l.csv")
+    with pytest.raises(FileReadError, match="row 2 holds a NUL"):
+        read_table(b"a,b\n1,\x002\n", filename="n.csv")
+    monkeypatch.setattr("geodata.io.MAX_FILE_BYTES", 10)
+    with pytest.raises(FileReadError, match="more than the 0 MB allowed") as e:
+        read_table(b"a,b\n1,2\n3,4\n", filename="s.csv")
+    assert e.value.key == "file_too_big"
+
+
+def test_projected_or_unusable_coordinates_name_the_feature(grids):
+    utm = grids.to_crs("EPSG:32649").set_crs("EPSG:4326", allow_override=True)
+    mixed = pd.concat([grids.iloc[:1], utm.iloc[1:]])
+    data = frame_to_bytes(gpd.GeoDataFrame(mixed, crs="EPSG:4326"), "geojson")
+    with pytest.raises(FileReadError, match="feature 2: coordinates look projected") as e:
+        read_vector(data, filename="m.geojson")
+    assert e.value.key == "coords_projected" and e.value.params["feature"] == 2
+    for bad in (np.inf, np.nan, 1e308):
+        with pytest.raises(crs.CRSError, match="not usable numbers") as e:
+            crs.check_coordinates([113.0, bad], [22.6, 22.6])
+        assert e.value.params["position"] == 1
+    crs.check_coordinates([500_000.0], [2_500_000.0], lonlat=False)
+    with pytest.raises(crs.CRSError, match=r"look projected \(e.g. x=500000, y=2500000\)"):
+        crs.check_coordinates([500_000.0], [2_500_000.0])
