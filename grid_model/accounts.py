@@ -48,7 +48,7 @@ from grid_model.models import Account, Area, AuditEntry, Grid, SignInThrottle
 from grid_model.scope import ROLES, Viewer
 
 #: scrypt cost parameters, OWASP Password Storage Cheat Sheet (2^17, 8, 1): 128 MiB and
-#: about 0.3 s a hash here. Stored in each hash string; a weaker stored hash is rehashed.
+#: about 0.5 s a hash here. Stored in each hash string; a weaker stored hash is rehashed.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 _SALT_BYTES, _KEY_BYTES = 16, 32
 #: at most this many hashes at once in a process: each takes 128 MiB and a core, so a flood of
