@@ -71,8 +71,9 @@ LOCK_PERIOD = dt.timedelta(minutes=15)
 FIRST_DELAY, MAX_DELAY = 0.25, 2.0
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-# verified against when the username is no account, so every path costs one hash
-_DUMMY: str | None = None
+# Verified against when the username is no account, so every path costs one hash, from the
+# first attempt on: a hash at today's parameters of a random password nobody kept.
+_DUMMY = "scrypt$131072$8$1$qRwp/tjM4UJZR+NI9K+SwQ==$EdCrJTpxo5dAI7C9on65irvB01hAEXRPcI95+PeJlHE="
 
 
 def _b64(raw: bytes) -> str:
@@ -133,13 +134,6 @@ def needs_rehash(stored: str) -> bool:
         n < SCRYPT_N or r < SCRYPT_R or p < SCRYPT_P
         or len(salt) < _SALT_BYTES or len(digest) < _KEY_BYTES
     )  # fmt: skip
-
-
-def _dummy_hash() -> str:
-    global _DUMMY
-    if _DUMMY is None:
-        _DUMMY = hash_password(secrets.token_hex(8))
-    return _DUMMY
 
 
 def accounts_enabled(session: Session) -> bool:
@@ -367,13 +361,13 @@ def sign_in(
         # no hash while locked, for a real name as for any other: the same cost, no answer
         _audit_sign_in(session, "sign_in_failed", name, now, origin, reason="locked")
         session.flush()
-        return SignIn(viewer=None, retry_after=locked)
+        return SignIn(viewer=None, retry_after=locked, delay=MAX_DELAY)
     account = (
         session.scalar(select(Account).where(Account.username == name))
         if _USERNAME.match(name)
         else None
     )
-    matches = verify_password(password or "", account.password_hash if account else _dummy_hash())
+    matches = verify_password(password or "", account.password_hash if account else _DUMMY)
     if account is not None and matches and account.active:
         return _signed_in(session, account, password, row, client)
     reason = "unknown_user" if account is None else "disabled" if matches else "wrong_password"
@@ -438,7 +432,7 @@ def _failed(
     session.flush()
     retry = max(filter(None, [_locked_for(row, now), _locked_for(client, now)]), default=None)
     failures = max(row.failures, client.failures if client else 0)
-    return SignIn(viewer=None, retry_after=retry, delay=0.0 if retry else failure_delay(failures))
+    return SignIn(viewer=None, retry_after=retry, delay=failure_delay(failures))
 
 
 def authenticate(
