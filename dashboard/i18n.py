@@ -127,10 +127,6 @@ LABELS: dict[str, dict[str, str]] = {
     "sign_out": {"zh": "退出登录", "en": "Sign out"},
     "username": {"zh": "用户名", "en": "Username"},
     "password": {"zh": "密码", "en": "Password"},
-    "sign_in_failed": {
-        "zh": "用户名或密码不正确，或账号已停用",
-        "en": "Wrong username or password, or the account is disabled",
-    },
     "signed_in_as": {"zh": "已登录：{name}（{role}）", "en": "Signed in: {name} ({role})"},
     "viewer_role_help": {
         "zh": "社区领导、街道、规划人员看不到居民姓名、电话和矫正对象",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, language_switch, texts, tl, tr
 from dashboard.maps import MAX_MARKERS
 from grid_model import config, db, queries
-from grid_model.errors import GridLawError
+from grid_model.accounts import MAX_PASSWORD
+from grid_model.errors import DatabaseError, GridLawError
 from grid_model.models import Category, Status
 from grid_model.scope import ROLES, Scope, Viewer
 
@@ -579,6 +581,7 @@ def _require_database() -> None:
 
 
 KEY_ACCOUNT = "gl_account"  # username of the signed-in account (its rights are read anew)
+KEY_ATTEMPTS = "gl_sign_in_attempts"  # this browser session's failed sign-ins
 
 
 @st.cache_data(show_spinner=False, ttl=30)
@@ -612,19 +615,38 @@ def _signed_in(sb) -> Viewer:
         return viewer
     with st.form("sign_in_form"):
         st.subheader(tr("sign_in"))
-        username = st.text_input(tr("username"), key="sign_in_user")
-        password = st.text_input(tr("password"), type="password", key="sign_in_password")
+        username = st.text_input(tr("username"), key="sign_in_user", max_chars=64)
+        password = st.text_input(
+            tr("password"), type="password", key="sign_in_password", max_chars=MAX_PASSWORD
+        )
         submitted = st.form_submit_button(tr("sign_in"), key="sign_in_submit", type="primary")
     if submitted:
-        from grid_model.accounts import authenticate
-
-        with session() as s:
-            viewer = authenticate(s, username, password)
-        if viewer is not None:
+        result = _sign_in(username, password)
+        if result.viewer is not None:
             st.session_state[KEY_ACCOUNT] = username.strip()
             st.rerun()
-        st.error(tr("sign_in_failed"))
+        st.error(result.message(current_lang()))
     st.stop()
+
+
+def _sign_in(username: str, password: str):
+    """One sign-in attempt, throttled per username (in the database) and per browser session
+    (this session's :class:`~grid_model.accounts.Attempts`); after a failure it waits the
+    short delay outside the transaction, so no lock is held while it waits."""
+    from grid_model.accounts import Attempts, sign_in
+
+    attempts = st.session_state.setdefault(KEY_ATTEMPTS, Attempts())
+    address = st.context.ip_address  # None where unknown (and not a string under AppTest)
+    origin = address if isinstance(address, str) else None
+    try:
+        with write() as s:  # a failure is recorded: a write, with the write lock taken first
+            result = sign_in(s, username, password, client=attempts, origin=origin)
+    except (SQLAlchemyError, DatabaseError):
+        # e.g. two first attempts on one name at once: this one is not counted, nor let in
+        st.error(tr("sign_in_retry"))
+        st.stop()
+    time.sleep(result.delay)
+    return result
 
 
 def sidebar(

@@ -155,6 +155,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "account_disabled": {"zh": "已停用账号 {username}", "en": "Account {username} disabled"},
     "account_enabled": {"zh": "已启用账号 {username}", "en": "Account {username} enabled"},
     "passwords_differ": {"zh": "两次输入的密码不一致", "en": "the passwords differ"},
+    # sign-in throttle (issue 8, class 7): one answer for a wrong password, a disabled account
+    # and a name that is no account; the lock says when to try again
+    "sign_in_failed": {
+        "zh": "用户名或密码不正确，或账号已停用",
+        "en": "Wrong username or password, or the account is disabled",
+    },
+    "sign_in_locked": {
+        "zh": "登录失败次数过多，请 {minutes} 分钟后再试",
+        "en": "Too many failed sign-ins: try again in {minutes} minute(s)",
+    },
+    "sign_in_retry": {
+        "zh": "暂时无法完成登录，请重试",
+        "en": "The sign-in could not be completed; please try again",
+    },
     # rebalancing: why a plan cannot be applied
     "plan_split": {
         "zh": "方案中有片区不连片或锁定网格被调整,不能应用",

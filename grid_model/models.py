@@ -296,6 +296,20 @@ class Account(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins of one attempted username (:func:`grid_model.accounts.sign_in`).
+
+    Keyed by the SHA-256 of the name as typed, so a name that is no account takes one bounded
+    row and creates nothing else; deleted on a successful sign-in and once forgotten."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
