@@ -310,7 +310,7 @@ def test_emerging_does_not_walk_centuries_of_months(session):
     add_need(session, grid_code=c.grid_codes[0], reported_at=dt.date(1, 1, 1))
     add_need(session, grid_code=c.grid_codes[1], reported_at=dt.date(9999, 12, 31))
     started = time.perf_counter()
-    result = emerging.emerging_table(session, Scope())
+    result = emerging.emerging_table(session, Scope(), Viewer.local_admin("test"))
     assert time.perf_counter() - started < 30
     months = result.attrs["months"]
     assert months[0] >= "1990-01" and months[-1] <= fields.latest_reported().isoformat()[:7]
@@ -392,7 +392,7 @@ def test_add_account_rejects_control_characters_and_overlong_text(session, name,
     with pytest.raises(InvalidInputError) as info:
         accounts.add_account(
             session, "clerk", "a long enough password", role="admin", area_code=area, name=name,
-            lang="en",
+            lang="en", viewer=Viewer.local_admin("test"),
         )  # fmt: skip
     assert "\x00" not in str(info.value)
     assert session.scalar(select(func.count()).select_from(Account)) == 0

@@ -210,9 +210,9 @@ def _maps(engine, values) -> list[tuple[str, object, list[str]]]:
     built.append(("pick map", maps.build_pick_map(grids, point=ORIGIN), ["grid_code", "grid_name"]))
     with Session(engine) as s:
         gaps = coverage.find_coverage_gaps(s, scope, today=TODAY, viewer=ADMIN, walk_m=300)
-        grid_hot = hotspots.hotspot_table(s, scope, permutations=99)
-        hex_hot = hotspots.hex_hotspot_table(s, scope, permutations=99)
-        trend = emerging.emerging_table(s, scope)
+        grid_hot = hotspots.hotspot_table(s, scope, ADMIN, permutations=99)
+        hex_hot = hotspots.hex_hotspot_table(s, scope, ADMIN, permutations=99)
+        trend = emerging.emerging_table(s, scope, ADMIN)
         plan = rebalance_community(s, scope, k=2, today=TODAY, time_limit_s=5)
         uncovered = uncovered_area(s, scope, walk_m=300, on=TODAY)
         sites = suggest_service_points(s, scope, walk_m=300, p=2, on=TODAY)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from grid_model import accounts, db
 from grid_model.models import Account, AuditEntry, SignInThrottle
+from grid_model.scope import Viewer
 from tests.conftest import scratch_engine
 from tests.test_pages import _run, app_env  # noqa: F401  (fixture)
 
@@ -24,13 +25,17 @@ pytestmark = pytest.mark.db
 T0 = dt.datetime(2026, 3, 2, 9, 0, 0)
 RIGHT, WRONG = "long enough", "wrong guess"
 
+LOCAL_ADMIN = Viewer.local_admin("test")
+
 
 def _later(**kw) -> dt.datetime:
     return T0 + dt.timedelta(**kw)
 
 
 def _account(session: Session, username: str = "leader1") -> Account:
-    return accounts.add_account(session, username, RIGHT, role="community_leader", name="李主任")
+    return accounts.add_account(
+        session, username, RIGHT, role="community_leader", name="李主任", viewer=LOCAL_ADMIN
+    )
 
 
 def _audit(session: Session, action: str | None = None) -> list[AuditEntry]:
@@ -129,7 +134,7 @@ def test_one_browser_session_trying_many_usernames_is_throttled(session):
 def test_every_failure_and_lock_is_audited_without_the_password(session):
     _account(session)
     _account(session, "retired1")
-    accounts.set_active(session, "retired1", False)
+    accounts.set_active(session, "retired1", False, viewer=LOCAL_ADMIN)
     secret = "Tr0ub4dor&3-wrong"
     for i in range(accounts.MAX_FAILURES):
         accounts.sign_in(session, "leader1", secret, now=_later(seconds=i), origin="10.0.0.7")
