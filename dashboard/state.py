@@ -124,13 +124,8 @@ def clear_cache() -> None:
 
 
 def today() -> dt.date:
-    value = os.environ.get("GRIDLAW_TODAY")
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"GRIDLAW_TODAY={value!r} is not an ISO date such as 2025-06-30") from exc
+    """``GRIDLAW_TODAY`` if set, else the machine's date (:func:`grid_model.config.today`)."""
+    return config.today()
 
 
 def tianditu_key() -> str | None:
