@@ -2,8 +2,8 @@
 :func:`grid_model.db.run_write`, as the dashboard and the CLI write.
 
 ``--threads`` threads for ``--seconds`` each loop: record a need from the diary form
-(:func:`grid_model.cases.record_need`), then move a case one step along its status flow
-(:func:`grid_model.cases.change_status` with the status it read, as the Cases page's form
+(:func:`grid_model.needs.cases.record_need`), then move a case one step along its status flow
+(:func:`grid_model.needs.cases.change_status` with the status it read, as the Cases page's form
 does). Threads go in pairs over the same cases in the same order and meet (a barrier) after
 reading a case, so the two of a pair change the same case at the same moment. Then the same run with one thread, as the baseline.
 
@@ -35,12 +35,12 @@ import pandas as pd
 from sqlalchemy import Engine, make_url, select, text
 
 from grid_model import db
-from grid_model.cases import TRANSITIONS, NeedInput, change_status, record_need
 from grid_model.errors import BusyError, ConflictError, InvalidInputError
-from grid_model.importing import import_needs
+from grid_model.imports.importing import import_needs
+from grid_model.imports.seed import seed_demo
 from grid_model.models import AuditEntry, Need
+from grid_model.needs.cases import TRANSITIONS, NeedInput, change_status, record_need
 from grid_model.scope import Viewer
-from grid_model.seed import seed_demo
 
 POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridlaw_bench_contention"
 ADMIN = Viewer(role="admin", name="bench")

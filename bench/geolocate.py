@@ -1,4 +1,4 @@
-"""Benchmark: grid_model.geolocate.locate against geopandas.sjoin(predicate="within").
+"""Benchmark: grid_model.needs.geolocate.locate against geopandas.sjoin(predicate="within").
 
 Builds ``--grids`` Voronoi grids (random seeds, clipped to 113.0–113.2E, 22.5–22.7N around
 Jiangmen) and ``--points`` uniform random points over that box widened by ``--margin``
@@ -37,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from grid_model import geolocate
+from grid_model.needs import geolocate
 
 BOX = (113.0, 22.5, 113.2, 22.7)
 

@@ -1,6 +1,6 @@
 """Benchmark: every dashboard page's server side on the street-scale demo with N needs.
 
-Reuses (or seeds) the database of ``bench/dashboard.py`` for ``--needs`` and ``--backend``, then
+Reuses (or seeds) the database of ``bench/map_page.py`` for ``--needs`` and ``--backend``, then
 runs each page under ``streamlit.testing.v1.AppTest`` the way a first visitor does (nothing
 cached: ``first``) and once more (``again``: what ``st.cache_data`` leaves to do). The first
 page also pays for importing the libraries; ``--warmup`` runs one page beforehand so it does
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import logging
 import os
 import sys
@@ -30,19 +29,15 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
-# Run as a script, this folder comes first on sys.path and bench/dashboard.py would hide the
-# ``dashboard`` package the pages import: drop it, and load that script under another name.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("streamlit").setLevel(logging.ERROR)
-_spec = importlib.util.spec_from_file_location("bench_dashboard", _HERE / "dashboard.py")
-bench_dashboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_dashboard)
 
+import map_page  # noqa: E402  (bench/map_page.py: this folder is first on sys.path)
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from grid_model import access_coverage, indicators  # noqa: E402
+from grid_model.measures import indicators  # noqa: E402
+from grid_model.gaps import access as access_coverage  # noqa: E402
 from grid_model.scope import Scope, Viewer  # noqa: E402
 
 TODAY = dt.date(2025, 12, 31)
@@ -83,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warmup", action="store_true")
     args = parser.parse_args(argv)
 
-    engine = bench_dashboard._engine(args.backend, args.needs)
-    seeded = bench_dashboard._ensure_seeded(engine, args.needs)
+    engine = map_page._engine(args.backend, args.needs)
+    seeded = map_page._ensure_seeded(engine, args.needs)
     url = engine.url.render_as_string(hide_password=False)
     print(f"backend={args.backend} needs={args.needs:,}")
     print(f"seeded in {seeded:.1f} s" if seeded is not None else "reused the seeded database")

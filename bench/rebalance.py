@@ -6,7 +6,7 @@ unequal territories):
 
 - ``a``: Huanshi street's demo grids (``geodata.demo.build_demo(scale="street")``, ≈186 grids)
   → 20 assistants; workload per grid = the needs of the whole demo period weighted by
-  :data:`grid_model.workload.DEFAULT_WEIGHTS` (point in polygon). Falls back to 180 Voronoi
+  :data:`grid_model.measures.workload.DEFAULT_WEIGHTS` (point in polygon). Falls back to 180 Voronoi
   grids with a seeded synthetic workload when the demo module is not there.
 - ``b``: 1,000 Voronoi grids (10 km × 10 km, UTM 49N) → 100 assistants, workload drawn from a
   seeded gamma distribution (mean 10).
@@ -58,8 +58,8 @@ import pandas as pd
 import shapely
 from scipy.optimize import linear_sum_assignment
 
+from grid_model.measures.workload import DEFAULT_WEIGHTS
 from grid_model.rebalance import GridAdjacency, grid_adjacency, plan_rebalance, validate_plan
-from grid_model.workload import DEFAULT_WEIGHTS
 
 METRIC_CRS = "EPSG:32649"
 # Skater did not finish in 400 s on case b (1,000 grids, 100 clusters) on this machine.

@@ -22,7 +22,7 @@ from grid_model.scope import Scope, Viewer
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _hotspots(url: str, skey: tuple, vkey: tuple, permutations: int, seed: int):
-    from grid_model.hotspots import hotspot_table
+    from grid_model.analysis.hotspots import hotspot_table
 
     with state._session_for(url) as s:
         return hotspot_table(s, Scope(*skey), Viewer(*vkey), permutations=permutations, seed=seed)
@@ -32,7 +32,7 @@ def _hotspots(url: str, skey: tuple, vkey: tuple, permutations: int, seed: int):
 def _hex_hotspots(
     url: str, skey: tuple, vkey: tuple, resolution: int, permutations: int, seed: int
 ):
-    from grid_model.hotspots import hex_hotspot_table
+    from grid_model.analysis.hotspots import hex_hotspot_table
 
     with state._session_for(url) as s:
         return hex_hotspot_table(
@@ -47,7 +47,7 @@ def _hex_hotspots(
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _emerging(url: str, skey: tuple, vkey: tuple):
-    from grid_model.emerging import emerging_table
+    from grid_model.analysis.emerging import emerging_table
 
     with state._session_for(url) as s:
         return emerging_table(s, Scope(*skey), Viewer(*vkey))
@@ -100,7 +100,7 @@ def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
     previous_end)``; ``previous`` and ``changed`` are None when the scope's period ends before
     that.
     """
-    from grid_model.emerging import what_changed
+    from grid_model.analysis.emerging import what_changed
 
     end = scope.end if scope.end and scope.end < day else day
     current_end = last_whole_month_end(end)
@@ -211,7 +211,7 @@ def reverse_plan(plan):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _access(url: str, skey: tuple, vkey: tuple, walk_m: float):
-    from grid_model.access_coverage import need_access
+    from grid_model.gaps.access import need_access
 
     with state._session_for(url) as s:
         return need_access(s, Scope(*skey), Viewer(*vkey), walk_m=walk_m, lang=current_lang())
@@ -219,7 +219,7 @@ def _access(url: str, skey: tuple, vkey: tuple, walk_m: float):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _uncovered(url: str, skey: tuple, walk_m: float, day: dt.date):
-    from grid_model.access_coverage import uncovered_area
+    from grid_model.gaps.access import uncovered_area
 
     with state._session_for(url) as s:
         return uncovered_area(s, Scope(*skey), walk_m=walk_m, on=day)
@@ -227,7 +227,7 @@ def _uncovered(url: str, skey: tuple, walk_m: float, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _suggest(url: str, skey: tuple, walk_m: float, p: int, candidates: str, day: dt.date):
-    from grid_model.access_coverage import suggest_service_points
+    from grid_model.gaps.access import suggest_service_points
 
     with state._session_for(url) as s:
         out = suggest_service_points(
@@ -238,7 +238,7 @@ def _suggest(url: str, skey: tuple, walk_m: float, p: int, candidates: str, day:
 
 def access(scope: Scope, viewer: Viewer, *, walk_m: float):
     """Distances of the needs ``viewer`` may see to their nearest service point, and those
-    beyond ``walk_m`` (:class:`grid_model.access_coverage.NeedAccess`; no personal columns)."""
+    beyond ``walk_m`` (:class:`grid_model.gaps.access.NeedAccess`; no personal columns)."""
     return _access(
         state.database_url(), state.scope_key(scope), state.viewer_key(viewer), float(walk_m)
     )

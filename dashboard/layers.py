@@ -2,7 +2,7 @@
 service points and needs outside every grid.
 
 No Streamlit here: :mod:`dashboard.state` caches :func:`load_map_layers` per database, scope,
-viewer and day, and ``bench/dashboard.py`` times the same function. The five reads are
+viewer and day, and ``bench/map_page.py`` times the same function. The five reads are
 independent, so they run side by side, each in its own session: the page then waits for the
 slowest read instead of their sum (the database drivers release the GIL while a query runs).
 """
@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dashboard.maps import MAX_MARKERS
-from grid_model import indicators, queries
+from grid_model import queries
+from grid_model.measures import indicators
 from grid_model.scope import Scope, Viewer
 
 HEAT_CELL_DEG = 0.002

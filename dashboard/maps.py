@@ -39,7 +39,7 @@ from jinja2 import Template
 from dashboard.escaping import html_properties, html_text, html_value
 from dashboard.i18n import label, text
 from geodata.crs import from_wgs84, geometry_from_wgs84
-from grid_model.coverage import GAP_KINDS
+from grid_model.gaps.coverage import GAP_KINDS
 
 SCHEMES = ("NaturalBreaks", "Quantiles", "EqualInterval", "FisherJenks", "HeadTailBreaks")
 BASEMAPS = ("none", "osm", "tianditu", "amap")
@@ -747,7 +747,7 @@ def build_gap_map(
     ----------
     gaps : iterable of coverage gaps
         Objects with ``kind``, ``layer`` (GeoDataFrame, WGS84) and ``count``
-        (:func:`grid_model.coverage.find_coverage_gaps`).
+        (:func:`grid_model.gaps.coverage.find_coverage_gaps`).
     grids : GeoDataFrame, optional
         Grid outlines drawn underneath for orientation.
     kinds : sequence of str, optional

@@ -176,7 +176,7 @@ def _service_points(url: str, skey: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _kpis(url: str, skey: tuple, day: dt.date):
-    from grid_model import indicators
+    from grid_model.measures import indicators
 
     with _session_for(url) as s:
         return indicators.compute_kpis(s, _scope(skey), today=day)
@@ -184,7 +184,7 @@ def _kpis(url: str, skey: tuple, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _trend(url: str, skey: tuple):
-    from grid_model import indicators
+    from grid_model.measures import indicators
 
     with _session_for(url) as s:
         return indicators.monthly_trend(s, _scope(skey))
@@ -192,7 +192,7 @@ def _trend(url: str, skey: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _grid_measures(url: str, skey: tuple, day: dt.date):
-    from grid_model import indicators
+    from grid_model.measures import indicators
 
     with _session_for(url) as s:
         return indicators.grid_measures(s, _scope(skey), today=day)
@@ -200,7 +200,7 @@ def _grid_measures(url: str, skey: tuple, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _heat_bins(url: str, skey: tuple, cell_deg: float):
-    from grid_model import indicators
+    from grid_model.measures import indicators
 
     with _session_for(url) as s:
         return indicators.heat_bins(s, _scope(skey), cell_deg=cell_deg)
@@ -221,7 +221,7 @@ def _map_layers(url: str, skey: tuple, vkey: tuple, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
-    from grid_model import indicators
+    from grid_model.measures import indicators
 
     with _session_for(url) as s:
         return indicators.grid_card(s, grid_code, _viewer(vkey), today=day)
@@ -229,7 +229,7 @@ def _grid_card(url: str, grid_code: str, vkey: tuple, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _workload(url: str, skey: tuple, start, end, weights: tuple, min_cases: int, day: dt.date):
-    from grid_model import workload
+    from grid_model.measures import workload
 
     with _session_for(url) as s:
         return workload.assistant_workload(
@@ -245,7 +245,7 @@ def _workload(url: str, skey: tuple, start, end, weights: tuple, min_cases: int,
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _gaps(url: str, skey: tuple, vkey: tuple, day: dt.date, outreach_days: int, walk_m: float):
-    from grid_model import coverage
+    from grid_model.gaps import coverage
 
     with _session_for(url) as s:
         return coverage.find_coverage_gaps(
@@ -269,7 +269,7 @@ def _search(
     limit: int,
     lang: str = "zh",
 ):
-    from grid_model import cases
+    from grid_model.needs import cases
 
     with _session_for(url) as s:
         return cases.search_needs(
@@ -366,14 +366,14 @@ def search_needs(
 
 def need_detail(need_id: int, viewer: Viewer, *, lang: str) -> dict:
     """Not cached: the detail shows the case as it is now."""
-    from grid_model import cases
+    from grid_model.needs import cases
 
     with session() as s:
         return cases.need_detail(s, need_id, viewer, lang=lang)
 
 
 def export_frame(kind: str, scope: Scope, viewer: Viewer, *, day: dt.date):
-    from grid_model import exporting
+    from grid_model.imports import exporting
 
     with session() as s:
         return exporting.export_frame(s, kind, scope, viewer, today=day)

@@ -51,7 +51,7 @@ def metric(key: str, label: str, value: str, *, help: str | None = None) -> None
 
 
 def kpi_tiles(kpis, *, prefix: str = "kpi", columns: int = 4) -> None:
-    """The headline KPIs of :class:`grid_model.indicators.Kpis` as metric tiles."""
+    """The headline KPIs of :class:`grid_model.measures.indicators.Kpis` as metric tiles."""
     tiles = [
         ("needs", tr("kpi_needs"), fmt_number(kpis.needs)),
         ("services", tr("kpi_services"), fmt_number(kpis.services)),
@@ -124,7 +124,7 @@ def say(kind: str, message: str) -> None:
 
 
 def grid_card(card) -> None:
-    """Render a :class:`grid_model.indicators.GridCard`."""
+    """Render a :class:`grid_model.measures.indicators.GridCard`."""
     with st.container(key="grid_card", border=True):
         st.subheader(md_tr("card_title", name=card.name, code=card.code))
         st.caption(md_tr("label_value", label=tr("card_community"), value=card.community))

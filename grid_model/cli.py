@@ -107,7 +107,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_seed_demo(args) -> int:
-    from grid_model.seed import seed_demo
+    from grid_model.imports.seed import seed_demo
 
     with _session(args, write=True) as s, _progress(args.needs, "needs", args) as bar:
         report = seed_demo(
@@ -124,7 +124,7 @@ def cmd_seed_demo(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from grid_model.seed import is_empty, seed_demo
+    from grid_model.imports.seed import is_empty, seed_demo
 
     with _session(args, write=True) as s:
         if is_empty(s):
@@ -153,7 +153,7 @@ def cmd_demo(args) -> int:
 
 
 def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
-    from grid_model.importing import format_errors
+    from grid_model.imports.importing import format_errors
 
     print(exc.summary(lang), file=sys.stderr)
     for line in format_errors(exc.errors, lang):
@@ -171,7 +171,7 @@ def _import(args, fn, **kw) -> int:
         return EXIT_INVALID
     print(report.summary(args.lang))
     if report.invalid:
-        from grid_model.importing import format_errors
+        from grid_model.imports.importing import format_errors
 
         for line in format_errors(report.invalid, args.lang):
             print("  " + line, file=sys.stderr)
@@ -181,7 +181,7 @@ def _import(args, fn, **kw) -> int:
 
 
 def cmd_import_grids(args) -> int:
-    from grid_model.importing import import_grids
+    from grid_model.imports.importing import import_grids
 
     return _import(
         args,
@@ -194,7 +194,7 @@ def cmd_import_grids(args) -> int:
 
 
 def cmd_import_needs(args) -> int:
-    from grid_model.importing import import_needs
+    from grid_model.imports.importing import import_needs
 
     with _progress(None, "needs", args) as bar:
         return _import(
@@ -209,13 +209,13 @@ def cmd_import_needs(args) -> int:
 
 
 def cmd_import_workers(args) -> int:
-    from grid_model.importing import import_workers
+    from grid_model.imports.importing import import_workers
 
     return _import(args, import_workers, skip_invalid=args.skip_invalid, errors_out=args.errors_out)
 
 
 def cmd_export(args) -> int:
-    from grid_model.exporting import export_to_file
+    from grid_model.imports.exporting import export_to_file
 
     with _session(args, write=False) as s:
         n = export_to_file(s, args.kind, args.file, _scope(args), _viewer(args), today=args.today)
@@ -224,11 +224,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_check_grids(args) -> int:
-    from grid_model.boundaries import check_grids, check_stored_grids
+    from grid_model.needs.boundaries import check_grids, check_stored_grids
 
     if args.file:
         from geodata import io as gio
-        from grid_model.importing import GRID_COLUMNS, _rename_columns
+        from grid_model.imports.importing import GRID_COLUMNS, _rename_columns
 
         gdf = _rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
         if "community_code" not in gdf and "code" in gdf:
@@ -250,7 +250,7 @@ def cmd_check_grids(args) -> int:
 
 
 def cmd_relocate(args) -> int:
-    from grid_model.boundaries import relocate_needs
+    from grid_model.needs.boundaries import relocate_needs
 
     with _session(args, write=True) as s:
         report = relocate_needs(s, snap_m=args.snap_m, viewer=CLI_VIEWER, lang=args.lang)
@@ -305,7 +305,7 @@ def cmd_account(args) -> int:
 
 
 def cmd_refresh_summary(args) -> int:
-    from grid_model import need_stats
+    from grid_model.measures import need_stats
     from grid_model.models import Need
 
     with _session(args, write=True) as s:
@@ -357,7 +357,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_hotspots(args) -> int:
-    from grid_model.hotspots import hotspot_table
+    from grid_model.analysis.hotspots import hotspot_table
 
     with _session(args, write=False) as s:
         table = hotspot_table(
@@ -454,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--errors-out", help="CSV file for the rows that were skipped")
 
-    from grid_model.exporting import KINDS
+    from grid_model.imports.exporting import KINDS
 
     p = add(
         "export",

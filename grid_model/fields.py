@@ -1,7 +1,7 @@
 """Field vocabulary: what a value typed into a file, a form or the search box may be.
 
-One set of rules for the importers (:mod:`grid_model.importing`), the diary form
-(:func:`grid_model.cases.record_need`) and the search box (:func:`grid_model.cases.search_needs`),
+One set of rules for the importers (:mod:`grid_model.imports.importing`), the diary form
+(:func:`grid_model.needs.cases.record_need`) and the search box (:func:`grid_model.needs.cases.search_needs`),
 the same on SpatiaLite and PostGIS. Each check is vectorised: it takes a column of typed values
 and returns the clean values with a mask (or a problem code) per row; the callers name the row
 and the field.

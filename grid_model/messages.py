@@ -211,7 +211,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "grids_problems": {"zh": "网格检查发现 {n} 个问题:", "en": "Grid check found {n} problem(s):"},
     "error": {"zh": "错误:{msg}", "en": "Error: {msg}"},
-    # cases: the diary form and status changes (grid_model.cases)
+    # cases: the diary form and status changes (grid_model.needs.cases)
     "invalid_field": {
         "zh": "字段“{field}”的值“{value}”无效,应为{expected}",
         "en": "field '{field}' has '{value}', expected {expected}",

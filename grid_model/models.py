@@ -198,11 +198,11 @@ class Need(Base):
 
 class NeedMonthStat(Base):
     """Closed needs summed per grid, report month, category and district: a summary the
-    per-grid measures read instead of every closed need (:mod:`grid_model.need_stats`).
+    per-grid measures read instead of every closed need (:mod:`grid_model.measures.need_stats`).
 
     Derived data. Database triggers (migration 0003) mark the (grid, month) of every closed
     need inserted, changed or deleted in :class:`NeedStatsDirty`; readers ignore marked
-    buckets (they count those needs from ``needs``) and :func:`grid_model.need_stats.refresh`
+    buckets (they count those needs from ``needs``) and :func:`grid_model.measures.need_stats.refresh`
     recomputes them. ``district_code`` is the needs' own (``''`` when they have none).
     """
 

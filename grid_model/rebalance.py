@@ -1273,7 +1273,7 @@ def plan_rebalance(
     Parameters
     ----------
     grids : GeoDataFrame
-        ``code, geometry, workload`` (workload >= 0, e.g. from :mod:`grid_model.workload`).
+        ``code, geometry, workload`` (workload >= 0, e.g. from :mod:`grid_model.measures.workload`).
     current : mapping
         grid code → today's assistant code (None or absent: no assistant today).
     assistants : list of Assistant (or codes) or int
@@ -1624,17 +1624,17 @@ def rebalance_community(
         capacities. With ``k`` the ``k`` of them with most grids stay and added ones are named
         ``NEW-1``…; assistants who are inactive or have no capacity leave in any case.
     weights : mapping, optional
-        Weight per need category, over :data:`grid_model.workload.DEFAULT_WEIGHTS`.
+        Weight per need category, over :data:`grid_model.measures.workload.DEFAULT_WEIGHTS`.
     start, end : date, optional
         Workload period (inclusive): default ``scope.start``/``scope.end``, else the year up to
-        ``today``. Workload = weighted open + new needs (:func:`grid_model.workload.grid_workload`).
+        ``today``. Workload = weighted open + new needs (:func:`grid_model.measures.workload.grid_workload`).
     today : date, optional
         Evaluation date for open cases (default: today).
 
     Other parameters are those of :func:`plan_rebalance`.
     """
+    from grid_model.measures.workload import grid_workload
     from grid_model.queries import load_grids
-    from grid_model.workload import grid_workload
 
     if not isinstance(scope, Scope):
         raise InvalidInputError(f"scope: expected a Scope, got {type(scope).__name__}")

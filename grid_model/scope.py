@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
+from grid_model.db.sqlhints import unindexed
 from grid_model.errors import PermissionDeniedError
 from grid_model.messages import t
 from grid_model.models import Account, Grid, Need
-from grid_model.sqlhints import unindexed
 
 # Roles of DESIGN §3. Which of them may see residents' names/phones and anyone under
 # community correction: the people who handle the case, not the map viewers.
@@ -175,7 +175,7 @@ class Scope:
         """Filter on needs: area (through the grid code prefix), period, category, status.
 
         ``indexed=False`` keeps SQLite from serving the area and the period from their
-        indexes (:class:`~grid_model.sqlhints.unindexed`), for a query that adds a more
+        indexes (:class:`~grid_model.db.sqlhints.unindexed`), for a query that adds a more
         selective indexed term of its own.
         """
         hint = (lambda c: c) if indexed else unindexed

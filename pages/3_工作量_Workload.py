@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import state, views
 from dashboard.i18n import tl, tr
 from grid_model.errors import GridLawError
-from grid_model.workload import ASSISTANT_COLUMNS, DEFAULT_WEIGHTS
+from grid_model.measures.workload import ASSISTANT_COLUMNS, DEFAULT_WEIGHTS
 
 state.page_header("workload_title")
 filters = state.sidebar(statuses=False)

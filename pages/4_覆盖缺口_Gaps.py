@@ -10,8 +10,8 @@ from dashboard import maps, state, views
 from dashboard.i18n import current_lang, texts, tr
 from geodata.errors import GeodataError
 from geodata.io import frame_to_bytes
-from grid_model.coverage import GAP_GROUPS, GAP_KINDS, GAP_LABELS
 from grid_model.errors import GridLawError
+from grid_model.gaps.coverage import GAP_GROUPS, GAP_KINDS, GAP_LABELS
 from grid_model.scope import Scope
 
 state.page_header("gaps_title")

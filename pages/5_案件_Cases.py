@@ -11,9 +11,9 @@ import streamlit as st
 from dashboard import maps, state, views
 from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, texts, tl, tr
-from grid_model import cases
 from grid_model.errors import GridLawError
 from grid_model.models import Category, Outcome, Source
+from grid_model.needs import cases
 from grid_model.scope import Scope
 
 LIMIT = 200

@@ -10,9 +10,9 @@ from dashboard import account_views, state, views
 from dashboard.i18n import current_lang, texts, tr
 from geodata.errors import GeodataError
 from geodata.io import frame_to_bytes
-from grid_model import importing
 from grid_model.errors import GridLawError, ImportValidationError
-from grid_model.exporting import KINDS
+from grid_model.imports import importing
+from grid_model.imports.exporting import KINDS
 
 GRID_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "shp"]
 TABLE_TYPES = ["csv", "xlsx"]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from grid_model import db
-from grid_model.seed import clear_all
+from grid_model.imports.seed import clear_all
 
 POSTGIS_URL = os.environ.get(
     "GRIDLAW_TEST_POSTGIS_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gridlaw_test"

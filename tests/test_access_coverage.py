@@ -16,7 +16,8 @@ from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod
 from shapely.geometry import Point
 
-from grid_model.access_coverage import (
+from grid_model.errors import InvalidInputError
+from grid_model.gaps.access import (
     access_table,
     grid_access_table,
     nearest_service_distance,
@@ -24,7 +25,6 @@ from grid_model.access_coverage import (
     suggest_service_points,
     uncovered_area,
 )
-from grid_model.errors import InvalidInputError
 from grid_model.models import ServicePoint
 from grid_model.scope import Scope, Viewer
 from tests.factories import COMMUNITY, ORIGIN, add_need, make_community

@@ -214,8 +214,8 @@ def test_rebalance_page_plans_applies_and_undoes(committed_engine, app_env):  # 
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
+    from grid_model.imports.seed import seed_demo
     from grid_model.models import Assignment, AuditEntry
-    from grid_model.seed import seed_demo
 
     with Session(committed_engine) as s, s.begin():
         seed_demo(s, scale="community", seed=0, viewer=ADMIN)
@@ -271,8 +271,8 @@ def test_rebalance_page_names_new_assistants_before_applying(committed_engine, a
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
+    from grid_model.imports.seed import seed_demo
     from grid_model.models import Assignment, Worker
-    from grid_model.seed import seed_demo
     from tests.factories import add_worker
 
     with Session(committed_engine) as s, s.begin():

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.accounts import add_account
+from grid_model.imports.seed import seed_demo
 from grid_model.models import Area, Grid, Need, ServicePoint, Worker
 from grid_model.scope import Viewer
-from grid_model.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ADMIN = Viewer.local_admin("test")

@@ -10,7 +10,9 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
 from geodata.crs import wgs84_to_gcj02
-from grid_model.cases import (
+from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from grid_model.models import AuditEntry, Need, Status
+from grid_model.needs.cases import (
     STATUS_FLOW,
     TRANSITIONS,
     NeedInput,
@@ -20,8 +22,6 @@ from grid_model.cases import (
     record_need,
     search_needs,
 )
-from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from grid_model.models import AuditEntry, Need, Status
 from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, make_community
 

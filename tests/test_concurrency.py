@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from grid_model import db
-from grid_model.bulk import insert_frame
-from grid_model.cases import NeedInput, change_status, record_need
 from grid_model.cli import main
+from grid_model.db.bulk import insert_frame
 from grid_model.errors import (
     BusyError,
     ConflictError,
@@ -30,8 +29,9 @@ from grid_model.errors import (
     InvalidInputError,
     RejectedValueError,
 )
-from grid_model.importing import import_needs
+from grid_model.imports.importing import import_needs
 from grid_model.models import Need, Worker
+from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Viewer
 from tests.factories import add_need, make_community
 
@@ -295,8 +295,8 @@ def test_nul_in_a_text_gives_a_clean_message(committed_engine, backend, communit
         _store(committed_engine, _worker(name=value))
     assert "NUL" in str(err.value) and "张三" not in str(err.value)
     # and a search for it is refused before the database, with a clear message
-    from grid_model.cases import search_needs
     from grid_model.errors import InvalidInputError
+    from grid_model.needs.cases import search_needs
     from grid_model.scope import Scope
 
     with pytest.raises(InvalidInputError), db.reading(committed_engine, lang="en") as s:

@@ -19,7 +19,7 @@ from geoalchemy2.shape import from_shape
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box
 
-from grid_model.coverage import GAP_KINDS, GAP_LABELS, CoverageGaps, find_coverage_gaps
+from grid_model.gaps.coverage import GAP_KINDS, GAP_LABELS, CoverageGaps, find_coverage_gaps
 from grid_model.models import Area, ServicePoint
 from grid_model.scope import Scope, Viewer
 from tests.factories import (

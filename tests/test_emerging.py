@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from grid_model.emerging import (
+from grid_model.analysis.emerging import (
     CATEGORIES,
     classify_emerging,
     emerging_hotspots,
@@ -22,8 +22,8 @@ from grid_model.emerging import (
     space_time_weights,
     what_changed,
 )
+from grid_model.analysis.hotspots import gi_star, queen_weights
 from grid_model.errors import InvalidInputError
-from grid_model.hotspots import gi_star, queen_weights
 from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, make_community
 from tests.test_hotspots import closed_form_gi_star, queen_by_index, square_grids

@@ -1,4 +1,4 @@
-"""grid_model.geolocate: point in grid, the shared-edge rule, holes, snapping, bad input."""
+"""grid_model.needs.geolocate: point in grid, the shared-edge rule, holes, snapping, bad input."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from grid_model import geolocate
 from grid_model.errors import InvalidInputError
-from grid_model.geolocate import GridIndex, locate
+from grid_model.needs import geolocate
+from grid_model.needs.geolocate import GridIndex, locate
 
 # 0.01 degree squares near Jiangmen (about 1.03 km east-west, 1.11 km north-south).
 X0, Y0, D = 113.0, 22.5, 0.01

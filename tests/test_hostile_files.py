@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 import geodata.io
 from grid_model.cli import main
-from grid_model.exporting import KINDS
+from grid_model.imports.exporting import KINDS
 from grid_model.models import Grid, Need, Worker
 from tests.factories import add_need, make_community
 

@@ -18,10 +18,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grid_model import cases, emerging, fields
+from grid_model import fields
+from grid_model.analysis import emerging
 from grid_model.cli import main
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.models import Grid, Need, Worker
+from grid_model.needs import cases
 from grid_model.scope import Scope, Viewer
 from tests.factories import add_need, make_community
 

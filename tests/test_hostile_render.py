@@ -34,8 +34,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import analysis_maps, maps
 from dashboard.layers import load_map_layers
-from grid_model import coverage, emerging, hotspots, queries
-from grid_model.access_coverage import suggest_service_points, uncovered_area
+from grid_model import queries
+from grid_model.analysis import emerging, hotspots
+from grid_model.gaps import coverage
+from grid_model.gaps.access import suggest_service_points, uncovered_area
 from grid_model.models import ServicePoint
 from grid_model.rebalance import rebalance_community
 from grid_model.scope import Scope, Viewer

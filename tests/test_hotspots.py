@@ -17,9 +17,8 @@ from libpysal.weights import Queen
 from scipy import stats
 from shapely.geometry import box
 
-from grid_model import hotspots
-from grid_model.errors import InvalidInputError, NotFoundError
-from grid_model.hotspots import (
+from grid_model.analysis import hotspots
+from grid_model.analysis.hotspots import (
     bh_adjust,
     gi_bins,
     gi_star,
@@ -28,6 +27,7 @@ from grid_model.hotspots import (
     hex_hotspot_table,
     hotspot_table,
 )
+from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.scope import Scope, Viewer
 from tests.factories import CELL_DEG, ORIGIN, add_need, make_community
 

@@ -12,9 +12,10 @@ from shapely.geometry import box
 from sqlalchemy import event, func, select, text
 
 from geodata.crs import wgs84_to_gcj02
-from grid_model import db, importing
+from grid_model import db
 from grid_model.errors import ImportValidationError, InvalidInputError
-from grid_model.importing import format_errors, import_grids, import_needs, import_workers
+from grid_model.imports import importing
+from grid_model.imports.importing import format_errors, import_grids, import_needs, import_workers
 from grid_model.models import (
     Area,
     Assignment,

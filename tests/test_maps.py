@@ -238,7 +238,7 @@ def test_bad_options_name_the_value(grids, measures):
 
 
 def test_gap_map_has_a_layer_per_gap_kind(grids):
-    from grid_model.coverage import Gap
+    from grid_model.gaps.coverage import Gap
 
     def gap(kind, frame, geoms):
         layer = gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")

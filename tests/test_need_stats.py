@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from grid_model import db, indicators, need_stats
-from grid_model.cases import NeedInput, change_status, record_need
-from grid_model.indicators import grid_measures
+from grid_model import db
+from grid_model.measures import indicators, need_stats
+from grid_model.measures.indicators import grid_measures
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
+from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Scope, Viewer
 from tests.conftest import _postgis_engine, scratch_engine
 from tests.factories import add_need, make_community

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from grid_model import db
+from grid_model.imports.seed import seed_demo
 from grid_model.scope import Viewer
-from grid_model.seed import seed_demo
 from tests.conftest import _postgis_engine
 from tests.factories import add_need, add_service_event, make_community
 

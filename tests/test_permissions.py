@@ -18,19 +18,19 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from grid_model import accounts, queries
-from grid_model.access_coverage import access_table, need_access
-from grid_model.boundaries import relocate_needs
-from grid_model.cases import NeedInput, change_status, need_detail, record_need, search_needs
-from grid_model.coverage import find_coverage_gaps
+from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from grid_model.exporting import KINDS, export_frame
-from grid_model.hotspots import hex_hotspot_table, hotspot_table
-from grid_model.importing import import_grids, import_needs, import_workers
-from grid_model.indicators import grid_card
+from grid_model.gaps.access import access_table, need_access
+from grid_model.gaps.coverage import find_coverage_gaps
+from grid_model.imports.exporting import KINDS, export_frame
+from grid_model.imports.importing import import_grids, import_needs, import_workers
+from grid_model.imports.seed import seed_demo
+from grid_model.measures.indicators import grid_card
 from grid_model.models import Account, Assignment, AuditEntry, Grid, Need, Worker
+from grid_model.needs.boundaries import relocate_needs
+from grid_model.needs.cases import NeedInput, change_status, need_detail, record_need, search_needs
 from grid_model.rebalance import apply_plan, rebalance_community
 from grid_model.scope import Scope, Viewer
-from grid_model.seed import seed_demo
 from tests.factories import add_need, add_worker, make_community
 from tests.test_pages import _run, _status, _submit, app_env  # noqa: F401  (fixture)
 from tests.test_rebalance import ON, PERIOD, block  # noqa: F401  (fixture)
@@ -478,7 +478,11 @@ def test_viewer_has_no_default_that_sees_everything():
 def test_services_have_no_viewer_default():
     import inspect
 
-    from grid_model import cases, coverage, exporting, importing, indicators, rebalance, seed
+    from grid_model import rebalance
+    from grid_model.gaps import coverage
+    from grid_model.imports import exporting, importing, seed
+    from grid_model.measures import indicators
+    from grid_model.needs import cases
 
     services = [
         importing.import_needs, importing.import_grids, importing.import_workers,

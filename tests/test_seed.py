@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from grid_model.errors import InvalidInputError
+from grid_model.imports.seed import seed_demo
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, ServicePoint, Worker
 from grid_model.scope import Viewer
-from grid_model.seed import seed_demo
 
 pytestmark = pytest.mark.db
 ADMIN = Viewer.local_admin("seed-demo")

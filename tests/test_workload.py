@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from grid_model.errors import InvalidInputError
-from grid_model.scope import Scope
-from grid_model.workload import (
+from grid_model.measures.workload import (
     ASSISTANT_COLUMNS,
     DEFAULT_WEIGHTS,
     assistant_workload,
     grid_workload,
     resolve_weights,
 )
+from grid_model.scope import Scope
 from tests.factories import add_need, assign, make_community
 
 pytestmark = pytest.mark.db

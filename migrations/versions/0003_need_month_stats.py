@@ -30,7 +30,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# ``DUE_DAYS`` of grid_model.indicators when this revision was written: a need without a
+# ``DUE_DAYS`` of grid_model.measures.indicators when this revision was written: a need without a
 # due_date is due this many days after its report.
 _DUE_DAYS = {
     "consultation": 7,

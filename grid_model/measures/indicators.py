@@ -9,7 +9,7 @@ A need's due date is its ``due_date``, or, when it has none, its report date plu
 :data:`DUE_DAYS` of its category.
 
 Aggregation runs in the database (one ``GROUP BY`` per table), identically on SpatiaLite and
-PostGIS; date arithmetic goes through :mod:`grid_model.sqldates`.
+PostGIS; date arithmetic goes through :mod:`grid_model.db.sqldates`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from grid_model.db.sqldates import add_days, days_between, year_month
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.models import (
     Area,
@@ -48,7 +49,6 @@ from grid_model.models import (
 )
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact
-from grid_model.sqldates import add_days, days_between, year_month
 from grid_model.workdays import count_workdays, working_days
 
 #: Days to close a need of each category when it has no ``due_date`` of its own.
@@ -238,10 +238,10 @@ def _summed(
     """The measures ``names`` of ``scope`` as of ``today`` (None: no as-of cut), per ``keys``
     (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over
     :class:`~grid_model.models.NeedMonthStat`. Closed needs of whole months are read from the
-    summary, the rest from ``needs`` (:mod:`grid_model.need_stats`); without ``summary``, or
+    summary, the rest from ``needs`` (:mod:`grid_model.measures.need_stats`); without ``summary``, or
     when the summary cannot serve ``scope``, every need is read.
     """
-    from grid_model import need_stats  # it builds on the definitions of this module
+    from grid_model.measures import need_stats  # it builds on the definitions of this module
 
     window = need_stats.summary_window(session, scope, today) if summary else None
     if window is None:
@@ -414,7 +414,7 @@ def compute_kpis(session: Session, scope: Scope, *, today: dt.date, summary: boo
     """Headline indicators (see :class:`Kpis`) of ``scope`` as of ``today``.
 
     Counts of closed needs of whole months come from the closed-needs summary
-    (:mod:`grid_model.need_stats`); ``summary=False`` counts every need (same figures)."""
+    (:mod:`grid_model.measures.need_stats`); ``summary=False`` counts every need (same figures)."""
     row = _need_totals(session, scope, today, summary)
     return _kpis(session, scope.need_filter(), _event_filter(scope, today), scope, today, row)
 
@@ -498,7 +498,7 @@ def _grid_need_counts(
 ) -> pd.DataFrame:
     """Per grid code: the need counts of :func:`grid_measures` and ``last_diary``.
 
-    Closed needs of whole months come from the summary of :mod:`grid_model.need_stats`; the
+    Closed needs of whole months come from the summary of :mod:`grid_model.measures.need_stats`; the
     rest (open needs, months at the period's edges, buckets marked out of date) from
     ``needs``. Same figures as one GROUP BY over ``needs``, an order of magnitude faster on a
     million needs.
@@ -526,9 +526,9 @@ def grid_measures(
     the grid in the period), ``last_diary`` (latest diary entry among the needs in scope, or
     None). Ordered by grid code.
 
-    Closed needs of whole months are read from the summary of :mod:`grid_model.need_stats`
+    Closed needs of whole months are read from the summary of :mod:`grid_model.measures.need_stats`
     (same figures, an order of magnitude faster on a million needs); ``summary=False`` reads
-    every need instead (the reference the tests and ``bench/dashboard.py`` compare with).
+    every need instead (the reference the tests and ``bench/map_page.py`` compare with).
     """
     grids = read_frame(
         session,

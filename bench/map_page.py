@@ -13,7 +13,7 @@ outside every grid on):
   ``queries.load_service_points``, ``queries.load_needs(quality="outside", limit=501)``; each
   read is also timed alone, and the five one by one, for comparison;
   ``indicators.grid_measures`` reads closed needs of whole months from the summary table
-  ``need_month_stats`` (``grid_model.need_stats``); the same call with ``summary=False`` (one
+  ``need_month_stats`` (``grid_model.measures.need_stats``); the same call with ``summary=False`` (one
   GROUP BY over every need, what it did before) is timed beside it as a baseline;
 - ``build map``: ``dashboard.maps.build_grid_map``;
 - (beside the map) the Overview page's reads, ``compute_kpis`` and ``monthly_trend``, with and
@@ -32,8 +32,8 @@ needs and extrapolated linearly to N when N is larger (said so in the output).
 
 The last line is ``needs=N page_s=SECONDS map_bytes=BYTES``.
 
-    python bench/dashboard.py --needs 1000000 --backend spatialite
-    python bench/dashboard.py --needs 1000000 --backend postgis
+    python bench/map_page.py --needs 1000000 --backend spatialite
+    python bench/map_page.py --needs 1000000 --backend postgis
 """
 
 from __future__ import annotations
@@ -45,11 +45,9 @@ import sys
 import time
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and its name would hide the
-# ``dashboard`` package: drop the folder. Streamlit, imported by streamlit_folium, warns that it
-# runs outside ``streamlit run``: expected here.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+# Streamlit, imported by streamlit_folium, warns that it runs outside ``streamlit run``:
+# expected here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
 import folium  # noqa: E402
@@ -60,11 +58,12 @@ from streamlit_folium import _get_map_string  # noqa: E402
 
 from dashboard import maps  # noqa: E402
 from dashboard.layers import HEAT_CELL_DEG, OUTSIDE_LIMIT, load_map_layers  # noqa: E402
-from grid_model import db, indicators, queries  # noqa: E402
+from grid_model import db, queries  # noqa: E402
+from grid_model.measures import indicators  # noqa: E402
 from grid_model.models import Grid, Need  # noqa: E402
 from grid_model.scope import Scope, Viewer  # noqa: E402
 
-CACHE = _HERE / "_cache"
+CACHE = Path(__file__).resolve().parent / "_cache"
 POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = dt.date(2025, 12, 31)  # the demo's data end that day
 
@@ -93,7 +92,7 @@ def _ensure_seeded(engine, needs: int) -> float | None:
         grids = s.scalar(select(func.count()).select_from(Grid))
     if have == needs and grids:
         return None
-    from grid_model.seed import seed_demo
+    from grid_model.imports.seed import seed_demo
 
     t0 = time.perf_counter()
     with Session(engine) as s, s.begin():  # it also refreshes the summary and ANALYZEs

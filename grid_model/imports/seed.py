@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from grid_model import db
-from grid_model.bulk import insert_frame
+from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
-from grid_model.importing import store_needs
+from grid_model.imports.importing import store_needs
 from grid_model.messages import t
 from grid_model.models import (
     Area,

@@ -6,8 +6,8 @@ need closed on or before the day ``today`` a report is made for counts the same 
 day is: once in ``needs``, ``closed`` and ``due_to_close``, in ``on_time`` if closed by its due
 date, in ``last_diary`` by its report date if it came from a diary. So closed needs are summed
 per (grid, report month, category, district) in :class:`~grid_model.models.NeedMonthStat`
-(82 k rows for 1 M needs at street scale). :func:`grid_model.indicators.grid_measures`,
-:func:`~grid_model.indicators.compute_kpis` and :func:`~grid_model.indicators.monthly_trend`
+(82 k rows for 1 M needs at street scale). :func:`grid_model.measures.indicators.grid_measures`,
+:func:`~grid_model.measures.indicators.compute_kpis` and :func:`~grid_model.measures.indicators.monthly_trend`
 read whole months from there and count from ``needs`` only the rest (:meth:`Window.rest`):
 open needs, the months at the edges of the period, needs outside every grid and any bucket
 not up to date. Tests compare every reader with its plain aggregate over random scopes.
@@ -43,11 +43,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from grid_model import db
-from grid_model.indicators import closed_on_time, not_closed
+from grid_model.db.sqldates import days_between, month_start
+from grid_model.db.sqlhints import unindexed
+from grid_model.measures.indicators import closed_on_time, not_closed
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope
-from grid_model.sqldates import days_between, month_start
-from grid_model.sqlhints import unindexed
 
 #: A refresh with more marked buckets than this share of the summary's buckets rebuilds the
 #: whole summary (one scan of ``needs``) instead of recomputing bucket by bucket.

@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
-from grid_model import geolocate, need_stats
+from grid_model.measures import need_stats
 from grid_model.models import AuditEntry, GeolocationChange, Need
+from grid_model.needs import geolocate
 from grid_model.queries import load_areas, load_grids, read_frame
 from grid_model.scope import Viewer, require
 

@@ -128,7 +128,7 @@ def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFra
 def export_workload(
     session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
 ) -> pd.DataFrame:
-    from grid_model.workload import assistant_workload
+    from grid_model.measures.workload import assistant_workload
 
     viewer = check_viewer(session, viewer)
     start = today - dt.timedelta(days=90)
@@ -141,7 +141,7 @@ def export_gaps(
     session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
 ) -> gpd.GeoDataFrame:
     """Every coverage gap as one layer with a ``kind`` column (the map layers, stacked)."""
-    from grid_model.coverage import find_coverage_gaps
+    from grid_model.gaps.coverage import find_coverage_gaps
 
     viewer = check_viewer(session, viewer)
     gaps = find_coverage_gaps(session, scope, today=today, viewer=viewer)

@@ -11,7 +11,7 @@ Procedure
    1; 0 = same month only). Weights are binary, the focal bin included (Gi*), and every bin
    is compared with the whole cube (ArcGIS's default global window, *Entire cube*): the mean
    and variance in the z-score are those of all grid-months. The z-score and its p-value come
-   from :mod:`grid_model.hotspots` (esda ``G_Local(star=True)`` on these space-time weights),
+   from :mod:`grid_model.analysis.hotspots` (esda ``G_Local(star=True)`` on these space-time weights),
    and the bins are classified there too (``gi_bin`` -3..3, with the Benjamini–Hochberg FDR
    correction across all bins of the cube when ``fdr=True``, as ArcGIS computes the bins
    "with FDR correction"). A bin is a *significant hot (cold) spot* when ``gi_bin > 0``
@@ -76,8 +76,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from grid_model.errors import InvalidInputError
-from grid_model.hotspots import (
+from grid_model.analysis.hotspots import (
     TOLERANCE_M,
     _check_run_options,
     _check_values,
@@ -89,6 +88,7 @@ from grid_model.hotspots import (
     gi_bins,
     queen_weights,
 )
+from grid_model.errors import InvalidInputError
 
 HOT_CATEGORIES = (
     "new_hot",
@@ -333,7 +333,7 @@ def space_time_gi_star(
     first_month, last_month : optional
         The period analysed (default: the first and last month in ``counts``).
     neighbourhood_time_step, permutations, seed, fdr, tolerance
-        See the module docstring and :func:`grid_model.hotspots.gi_star`.
+        See the module docstring and :func:`grid_model.analysis.hotspots.gi_star`.
 
     Returns
     -------
@@ -445,7 +445,7 @@ def what_changed(
     ----------
     current, previous : DataFrame
         Results keyed by ``grid_code``: :func:`emerging_hotspots` (compared on ``category``),
-        :func:`grid_model.hotspots.gi_star` or a month of :func:`space_time_gi_star`
+        :func:`grid_model.analysis.hotspots.gi_star` or a month of :func:`space_time_gi_star`
         (compared on ``class``).
     column : str, optional
         The column to compare (default ``category`` if both have it, else ``class``).

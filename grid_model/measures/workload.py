@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from grid_model.errors import InvalidInputError
-from grid_model.indicators import (
+from grid_model.measures.indicators import (
     count_if,
     days_to_close_counts,
     diary_dates,
@@ -206,7 +206,7 @@ def assistant_workload(
     new
         Needs reported in ``[start, as_of]``.
     closed, mean_days, median_days, on_time_rate, diary_compliance
-        The indicators of :mod:`grid_model.indicators` over the needs reported in the period,
+        The indicators of :mod:`grid_model.measures.indicators` over the needs reported in the period,
         as of ``as_of``: closed, days to close, closed on time / due to close, distinct working
         days with a diary entry / working days in ``[start, as_of]``.
     workload, workload_per_1000

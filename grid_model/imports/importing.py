@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 from geodata import crs as gcrs
 from geodata import io as gio
 from geodata.errors import GeodataError
-from grid_model import db, fields, geolocate, need_stats
-from grid_model.bulk import insert_frame
+from grid_model import db, fields
+from grid_model.db.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
-from grid_model.indicators import DUE_DAYS
+from grid_model.measures import need_stats
+from grid_model.measures.indicators import DUE_DAYS
 from grid_model.messages import geodata_message, t
 from grid_model.models import (
     Area,
@@ -41,6 +42,7 @@ from grid_model.models import (
     Role,
     Worker,
 )
+from grid_model.needs import geolocate
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
 
@@ -1033,7 +1035,7 @@ def import_grids(
         },
     )
     if changed:
-        from grid_model.boundaries import relocate_needs
+        from grid_model.needs.boundaries import relocate_needs
 
         relocate_needs(session, snap_m=snap_m, reason="import_grids", viewer=viewer, lang=lang)
     session.flush()

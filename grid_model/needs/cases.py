@@ -39,11 +39,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import db, fields, geolocate, need_stats
+from grid_model import db, fields
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
-from grid_model.importing import validate_needs
+from grid_model.imports.importing import validate_needs
+from grid_model.measures import need_stats
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
+from grid_model.needs import geolocate
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact, require
 
@@ -69,7 +71,7 @@ class NeedInput:
 
     Values may be typed text: coordinates as strings, dates as ``2025-03-01``,
     ``2025/3/1`` or ``2025年3月1日``, categories and sources as codes or their Chinese names
-    (see :data:`grid_model.importing.CATEGORY_ALIASES`).
+    (see :data:`grid_model.imports.importing.CATEGORY_ALIASES`).
     """
 
     lon: float | str | None
