@@ -36,8 +36,8 @@ import map_page  # noqa: E402  (bench/map_page.py: this folder is first on sys.p
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from grid_model.measures import indicators  # noqa: E402
 from grid_model.gaps import access as access_coverage  # noqa: E402
+from grid_model.measures import indicators  # noqa: E402
 from grid_model.scope import Scope, Viewer  # noqa: E402
 
 TODAY = dt.date(2025, 12, 31)

@@ -123,28 +123,11 @@ def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _current_assignment(url: str, skey: tuple, day: dt.date) -> pd.DataFrame:
-    from sqlalchemy import or_, select
+    from grid_model.queries import holders
 
-    from grid_model.models import Assignment, Grid, Worker
-
-    scope = Scope(*skey)
-    stmt = (
-        select(Grid.code.label("grid_code"), Worker.code.label("assistant"))
-        .join(Assignment, Assignment.grid_id == Grid.id)
-        .join(Worker, Worker.id == Assignment.worker_id)
-        .where(
-            scope.grid_filter(),
-            Assignment.role == "grid_assistant",
-            Assignment.valid_from <= day,
-            or_(Assignment.valid_to.is_(None), Assignment.valid_to >= day),
-            Worker.active.is_(True),
-        )
-        .order_by(Grid.code, Assignment.valid_from.desc())
-    )
     with state._session_for(url) as s:
-        rows = s.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["grid_code", "assistant"])
-    return frame.drop_duplicates("grid_code").reset_index(drop=True)
+        frame = holders(s, Scope(*skey), day, active_only=True)
+    return frame[["grid_code", "worker_code"]].rename(columns={"worker_code": "assistant"})
 
 
 def current_assignment(scope: Scope, *, day: dt.date) -> pd.DataFrame:

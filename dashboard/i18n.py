@@ -9,9 +9,9 @@ CLI) are reachable through the same functions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from grid_model import config
 from grid_model.messages import MESSAGES
 
 LANGS = ("zh", "en")
@@ -483,8 +483,7 @@ def label(kind: str, value: object, lang: str = "zh") -> str:
 def default_lang() -> str:
     """``GRIDLAW_LANG`` when it is ``zh`` or ``en``, else Chinese. Unlike the CLI, the
     dashboard ignores the server's locale: its users are not at the server."""
-    lang = os.environ.get("GRIDLAW_LANG")
-    return lang if lang in LANGS else "zh"
+    return config.lang_setting() or "zh"
 
 
 def current_lang() -> str:

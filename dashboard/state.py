@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,7 +128,7 @@ def today() -> dt.date:
 
 
 def tianditu_key() -> str | None:
-    return os.environ.get("GRIDLAW_TIANDITU_KEY") or None
+    return config.tianditu_key()
 
 
 # --- cache keys ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from geodata.errors import GeodataError
 from grid_model import config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
 from grid_model.messages import geodata_message, t
+from grid_model.models import community_of
 from grid_model.scope import ROLES, Scope, Viewer
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -232,7 +233,7 @@ def cmd_check_grids(args) -> int:
 
         gdf = _rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
         if "community_code" not in gdf and "code" in gdf:
-            gdf["community_code"] = gdf["code"].astype(str).str[:12]
+            gdf["community_code"] = gdf["code"].astype(str).map(community_of)
         result = check_grids(gdf)
     else:
         with _session(args, write=False) as s:
@@ -388,7 +389,7 @@ def cmd_rebalance(args) -> int:
 
             gio.write_frame(out, Path(args.out))
         if args.apply:
-            apply_plan(s, plan, viewer=CLI_VIEWER, on=dt.date.today(), lang=args.lang)
+            apply_plan(s, plan, viewer=CLI_VIEWER, on=config.today(), lang=args.lang)
     print(plan.message if getattr(plan, "message", None) else "")
     print(f"max_deviation={plan.max_deviation:.3f} moved={plan.moved} contiguous={plan.contiguous}")
     return EXIT_OK if getattr(plan, "within_tolerance", True) else EXIT_ERROR
@@ -469,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="admin",
         help="role of the person exporting (personal data only for roles allowed)",
     )
-    p.add_argument("--today", type=_date, default=dt.date.today())
+    p.add_argument("--today", type=_date, default=config.today())
     p = add(
         "check-grids",
         cmd_check_grids,

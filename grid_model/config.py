@@ -9,7 +9,10 @@ GRIDLAW_TODAY
     The day to count from (ISO date, e.g. ``2025-12-31``): plausible dates of input and the
     dashboard's "today"; default the machine's date.
 GRIDLAW_LANG
-    ``zh`` or ``en``; default from the locale (``LANG``), Chinese when unknown.
+    ``zh`` or ``en``. The CLI's default otherwise follows the locale (``LANG``), Chinese when
+    unknown; the dashboard's is Chinese (its users are not at the server).
+GRIDLAW_TIANDITU_KEY
+    A Tianditu (天地图) browser key: offers Tianditu base maps on the dashboard's maps.
 GRIDLAW_DB_BUSY_TIMEOUT
     Seconds a write waits for another writer to finish before it tries again (default 10; it
     tries 3 times, then says "the database is busy, try again").
@@ -50,9 +53,20 @@ def busy_timeout_s() -> float:
     return float(os.environ.get("GRIDLAW_DB_BUSY_TIMEOUT", "10"))
 
 
-def default_lang() -> str:
+def lang_setting() -> str | None:
+    """``GRIDLAW_LANG`` when it is ``zh`` or ``en``, else None."""
     lang = os.environ.get("GRIDLAW_LANG")
-    if lang in ("zh", "en"):
+    return lang if lang in ("zh", "en") else None
+
+
+def default_lang() -> str:
+    """The CLI's language: ``GRIDLAW_LANG``, else the locale's, else Chinese."""
+    lang = lang_setting()
+    if lang:
         return lang
     loc = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
     return "en" if loc.lower().startswith("en") else "zh"
+
+
+def tianditu_key() -> str | None:
+    return os.environ.get("GRIDLAW_TIANDITU_KEY") or None

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,6 +98,31 @@ class PointKind(enum.StrEnum):
     library = "library"
 
 
+#: Digits of an administrative code at each level (GB/T 2260 and the statistical codes): a
+#: grid's code begins with its community's 12, a community's with its street's 9, and so on.
+CODE_DIGITS = {AreaLevel.district: 6, AreaLevel.street: 9, AreaLevel.community: 12}
+
+
+def district_of(code: str | None) -> str | None:
+    """The 6-digit district code a grid or area code begins with (None for none).
+
+    >>> district_of("440703006106-03")
+    '440703'
+    >>> district_of(None) is None
+    True
+    """
+    return code[: CODE_DIGITS[AreaLevel.district]] if code else None
+
+
+def community_of(code: str | None) -> str | None:
+    """The 12-digit community code a grid code begins with (None for none).
+
+    >>> community_of("440703006106-03")
+    '440703006106'
+    """
+    return code[: CODE_DIGITS[AreaLevel.community]] if code else None
+
+
 class Area(Base):
     """District (6-digit), street (9-digit) or community (12-digit)."""
 
@@ -129,6 +155,12 @@ class Grid(Base):
 
     community: Mapped[Area] = relationship()
 
+    @classmethod
+    def in_force(cls, day: dt.date) -> ColumnElement[bool]:
+        """Grids in force on ``day``: ``valid_from`` empty or ≤ ``day``, ``valid_to`` empty or
+        after ``day`` (half-open, as :meth:`Assignment.in_force`)."""
+        return _in_force(cls, day, open_start=True)
+
 
 class Worker(Base):
     __tablename__ = "workers"
@@ -157,6 +189,27 @@ class Assignment(Base):
 
     worker: Mapped[Worker] = relationship()
     grid: Mapped[Grid] = relationship()
+
+    @classmethod
+    def in_force(cls, day: dt.date) -> ColumnElement[bool]:
+        """Who holds a grid on ``day``: assignments with ``valid_from ≤ day`` and ``valid_to``
+        empty or after ``day``. Periods are half-open — an assignment ending on ``d`` no longer
+        holds on ``d`` (its successor, if any, starts that day), so one that ends without a
+        successor leaves the grid unheld from its end on."""
+        return _in_force(cls, day, open_start=False)
+
+    @classmethod
+    def is_open(cls) -> ColumnElement[bool]:
+        """The open row of a worker–grid pair (``valid_to`` empty): the one a reassignment
+        closes. Not "in force today": an open row may start in the future."""
+        return cls.valid_to.is_(None)
+
+
+def _in_force(model, day: dt.date, *, open_start: bool) -> ColumnElement[bool]:
+    started = model.valid_from <= day
+    if open_start:
+        started = model.valid_from.is_(None) | started
+    return started & (model.valid_to.is_(None) | (model.valid_to > day))
 
 
 class Need(Base):

@@ -6,13 +6,15 @@ decoded vectorised with ``shapely.from_wkb``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grid_model.models import Area, Grid, Need, ServicePoint
+from grid_model.models import Area, Assignment, Grid, Need, ServicePoint, Worker, community_of
 from grid_model.scope import Scope, Viewer, check_viewer, redact
 
 WGS84 = "EPSG:4326"
@@ -152,5 +154,45 @@ def load_service_points(session: Session, scope: Scope | None = None) -> gpd.Geo
     ).order_by(ServicePoint.code)
     if scope.area_code:
         code = scope.area_code
-        stmt = stmt.where(ServicePoint.community_code.startswith(code[:12]))
+        stmt = stmt.where(ServicePoint.community_code.startswith(community_of(code)))
     return _geo(read_frame(session, stmt))
+
+
+def holders(
+    session: Session,
+    scope: Scope,
+    day: dt.date | None,
+    *,
+    role: str = "grid_assistant",
+    active_only: bool = False,
+) -> pd.DataFrame:
+    """Who holds each grid of ``scope`` in ``role``: ``grid_code, worker_code, name, capacity,
+    active, valid_from``, one row per grid held — the latest start wins where the data hold
+    several — by grid code.
+
+    ``day`` a date: who holds it on that day (:meth:`Assignment.in_force`); a grid whose
+    assignment ended on or before ``day`` without a successor has no row. ``day`` None: the
+    standing arrangement (:meth:`Assignment.is_open`), a reassignment already scheduled for a
+    later day included — what a rebalancing plan builds on and applying it closes."""
+    stmt = (
+        select(
+            Grid.code.label("grid_code"),
+            Worker.code.label("worker_code"),
+            Worker.name,
+            Worker.capacity,
+            Worker.active,
+            Assignment.valid_from,
+        )
+        .join(Assignment, Assignment.grid_id == Grid.id)
+        .join(Worker, Worker.id == Assignment.worker_id)
+        .where(
+            scope.grid_filter(),
+            Assignment.role == role,
+            Assignment.is_open() if day is None else Assignment.in_force(day),
+        )
+        .order_by(Grid.code, Assignment.valid_from.desc(), Worker.code)
+    )
+    if active_only:
+        stmt = stmt.where(Worker.active.is_(True))
+    frame = read_frame(session, stmt)
+    return frame.drop_duplicates("grid_code", keep="first").reset_index(drop=True)

@@ -62,10 +62,11 @@ from scipy.optimize import linprog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grid_model import config
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.messages import t
-from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
-from grid_model.queries import read_frame
+from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker, district_of
+from grid_model.queries import holders
 from grid_model.scope import Scope, Viewer, require
 
 DEFAULT_TOLERANCE = 0.10
@@ -1572,30 +1573,6 @@ def validate_plan(
 # Database
 
 
-def _load_current_assistants(session: Session, scope: Scope) -> pd.DataFrame:
-    """Open grid-assistant assignments (``valid_to`` empty) of grids in ``scope``: one row per
-    grid, the latest ``valid_from`` winning where data hold several."""
-    stmt = (
-        select(
-            Grid.code.label("grid_code"),
-            Worker.code.label("assistant"),
-            Worker.capacity,
-            Worker.active,
-            Assignment.valid_from,
-        )
-        .join(Assignment, Assignment.grid_id == Grid.id)
-        .join(Worker, Worker.id == Assignment.worker_id)
-        .where(
-            scope.grid_filter(),
-            Assignment.role == Role.grid_assistant.value,
-            Assignment.valid_to.is_(None),
-        )
-        .order_by(Grid.code, Assignment.valid_from.desc(), Worker.code)
-    )
-    frame = read_frame(session, stmt)
-    return frame.drop_duplicates("grid_code", keep="first")
-
-
 def rebalance_community(
     session: Session,
     scope: Scope,
@@ -1638,18 +1615,12 @@ def rebalance_community(
 
     if not isinstance(scope, Scope):
         raise InvalidInputError(f"scope: expected a Scope, got {type(scope).__name__}")
-    today = today or dt.date.today()
+    today = today or config.today()
     end = end or scope.end or today
     start = start or scope.start or (end - dt.timedelta(days=364))
     grids = load_grids(session, scope)
     inactive = set(
-        session.scalars(
-            select(Grid.code).where(
-                scope.grid_filter(),
-                (Grid.valid_to.is_not(None) & (Grid.valid_to <= today))
-                | (Grid.valid_from.is_not(None) & (Grid.valid_from > today)),
-            )
-        )
+        session.scalars(select(Grid.code).where(scope.grid_filter(), ~Grid.in_force(today)))
     )
     grids = grids[~grids["code"].isin(inactive)]
     if grids.empty:
@@ -1664,7 +1635,7 @@ def rebalance_community(
     )
     grids = grids.merge(load[["grid_code", "workload"]], left_on="code", right_on="grid_code")
     grids = grids[["code", "workload", "geometry"]]
-    staff = _load_current_assistants(session, scope)
+    staff = holders(session, scope, None).rename(columns={"worker_code": "assistant"})
     staff = staff[staff["grid_code"].isin(set(grids["code"]))]
     current = dict(zip(staff["grid_code"], staff["assistant"], strict=True))
     staying = staff[staff["active"].astype(bool) & (staff["capacity"].fillna(0) > 0)]
@@ -1696,9 +1667,7 @@ def spare_assistants(session: Session, area_code: str | None, *, day: dt.date) -
     assistant (``NEW-1``…) can be — from the district of ``area_code`` (all without one):
     ``code, name, capacity``, by code."""
     covering = select(Assignment.worker_id).where(
-        (Assignment.role == Role.grid_assistant.value)
-        & (Assignment.valid_from <= day)
-        & (Assignment.valid_to.is_(None) | (Assignment.valid_to > day))
+        (Assignment.role == Role.grid_assistant.value) & Assignment.in_force(day)
     )
     conds = [
         Worker.role == Role.grid_assistant.value,
@@ -1707,7 +1676,9 @@ def spare_assistants(session: Session, area_code: str | None, *, day: dt.date) -
         Worker.id.not_in(covering),
     ]
     if area_code:
-        conds.append(Worker.district_code.is_(None) | (Worker.district_code == area_code[:6]))
+        conds.append(
+            Worker.district_code.is_(None) | (Worker.district_code == district_of(area_code))
+        )
     rows = session.execute(
         select(Worker.code, Worker.name, Worker.capacity).where(*conds).order_by(Worker.code)
     ).all()
@@ -1798,7 +1769,7 @@ def apply_plan(
         .where(
             Assignment.grid_id.in_(list(grid_ids.values())),
             Assignment.role == Role.grid_assistant.value,
-            Assignment.valid_to.is_(None),
+            Assignment.is_open(),
         )
     ).all()
     by_grid: dict[str, list[tuple[Assignment, str]]] = {}

@@ -28,10 +28,11 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
+from grid_model import config
 from grid_model.errors import ConfigError, GridLawError, InvalidInputError
 from grid_model.models import Grid, Need
 from grid_model.queries import load_grids, load_service_points, need_list_columns, read_frame
@@ -142,8 +143,7 @@ def _active_grids(session: Session, scope: Scope, on: dt.date) -> gpd.GeoDataFra
     active = session.scalars(
         select(Grid.code).where(
             scope.grid_filter(),
-            or_(Grid.valid_from.is_(None), Grid.valid_from <= on),
-            or_(Grid.valid_to.is_(None), Grid.valid_to > on),
+            Grid.in_force(on),
         )
     ).all()
     return grids[grids["code"].isin(set(active))].reset_index(drop=True)
@@ -320,7 +320,7 @@ def grid_access_table(
     households.sum()`` over grids with known households.
     """
     walk_m = _check_walk_m(walk_m)
-    grids = _active_grids(session, scope, on or dt.date.today())
+    grids = _active_grids(session, scope, on or config.today())
     out = pd.DataFrame(
         {
             "grid_code": grids["code"],
@@ -381,7 +381,7 @@ def uncovered_area(
     community_code, households, grid_m2, uncovered_m2, uncovered_share, geometry``.
     """
     walk_m = _check_walk_m(walk_m)
-    grids = _active_grids(session, scope, on or dt.date.today())
+    grids = _active_grids(session, scope, on or config.today())
     columns = ["grid_code", "grid_name", "community_code", "households", "grid_m2"]
     columns += ["uncovered_m2", "uncovered_share"]
     if grids.empty:
@@ -505,7 +505,7 @@ def suggest_service_points(
         raise InvalidInputError(f"p={p!r}: expected a whole number of new points, at least 1")
     if candidates not in CANDIDATES:
         raise InvalidInputError(f"candidates={candidates!r}: expected one of {CANDIDATES}")
-    on = on or dt.date.today()
+    on = on or config.today()
     unmet = _need_access(session, scope.need_filter(), walk_m, kinds).beyond
     grids = _active_grids(session, scope, on)
     columns = ["candidate", "grid_code", "needs_covered", "needs_covered_alone"]

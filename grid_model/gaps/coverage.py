@@ -405,8 +405,7 @@ def _staffing_gaps(session, scope, grids, today) -> dict[str, Gap]:
         .where(
             scope.grid_filter(),
             Assignment.role.in_(roles),
-            Assignment.valid_from <= today,
-            or_(Assignment.valid_to.is_(None), Assignment.valid_to > today),
+            Assignment.in_force(today),
             Worker.active.is_(True),
         )
         .distinct(),

@@ -16,9 +16,10 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from geodata import io as gio
+from grid_model import config
 from grid_model.errors import InvalidInputError
-from grid_model.models import Assignment, Grid, Worker
-from grid_model.queries import load_grids, load_needs
+from grid_model.models import Assignment, Grid, Worker, district_of
+from grid_model.queries import holders, load_grids, load_needs
 from grid_model.scope import Scope, Viewer, check_viewer, redact
 
 KINDS = ("grids", "needs", "workers", "workload", "gaps")
@@ -43,22 +44,16 @@ NEED_EXPORT_COLUMNS = [
 ]
 
 
-def _current_staff(session: Session, role: str) -> pd.DataFrame:
-    rows = session.execute(
-        select(Grid.code, Worker.code, Worker.name)
-        .join(Assignment, Assignment.grid_id == Grid.id)
-        .join(Worker, Worker.id == Assignment.worker_id)
-        .where(Assignment.role == role, Assignment.valid_to.is_(None))
-        .order_by(Grid.code, Assignment.valid_from)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["code", f"{role}_code", role])
-    return frame.drop_duplicates("code", keep="last")
-
-
-def export_grids(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataFrame:
+def export_grids(
+    session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
+) -> gpd.GeoDataFrame:
+    """Grids with the grid assistant who holds each on ``today``."""
     viewer = check_viewer(session, viewer)
-    grids = load_grids(session, scope.restricted_to(viewer))
-    out = grids.merge(_current_staff(session, "grid_assistant"), on="code", how="left")
+    scope = scope.restricted_to(viewer)
+    grids = load_grids(session, scope)
+    staff = holders(session, scope, today)[["grid_code", "worker_code", "name"]]
+    staff.columns = ["code", "grid_assistant_code", "grid_assistant"]
+    out = grids.merge(staff, on="code", how="left")
     cols = [
         "code",
         "name",
@@ -86,13 +81,16 @@ def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataF
     return gpd.GeoDataFrame(out, geometry=points, crs="EPSG:4326")
 
 
-def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFrame:
+def export_workers(
+    session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
+) -> pd.DataFrame:
+    """Workers with the grids they hold on ``today``; phones only for viewers who may see them."""
     viewer = check_viewer(session, viewer)
     grid_ids = select(Grid.id).where(scope.restricted_to(viewer).grid_filter())
     # Workers without a grid belong, like needs outside every grid, to the district level.
     unassigned = Assignment.id.is_(None)
     if viewer.area_code:
-        mine = Worker.district_code == viewer.area_code[:6]
+        mine = Worker.district_code == district_of(viewer.area_code)
         unassigned = unassigned & (mine if viewer.sees_outside_needs else false())
     rows = session.execute(
         select(
@@ -104,7 +102,7 @@ def export_workers(session: Session, scope: Scope, viewer: Viewer) -> pd.DataFra
             Worker.active,
             Grid.code,
         )
-        .outerjoin(Assignment, (Assignment.worker_id == Worker.id) & Assignment.valid_to.is_(None))
+        .outerjoin(Assignment, (Assignment.worker_id == Worker.id) & Assignment.in_force(today))
         .outerjoin(Grid, Grid.id == Assignment.grid_id)
         .where(Assignment.grid_id.in_(grid_ids) | unassigned)
         .order_by(Worker.code, Grid.code)
@@ -163,13 +161,13 @@ def export_frame(
     session: Session, kind: str, scope: Scope, viewer: Viewer, *, today: dt.date | None = None
 ):
     """The export ``kind`` (one of :data:`KINDS`) as a (Geo)DataFrame."""
-    today = today or dt.date.today()
+    today = today or config.today()
     if kind == "grids":
-        return export_grids(session, scope, viewer)
+        return export_grids(session, scope, viewer, today=today)
     if kind == "needs":
         return export_needs(session, scope, viewer)
     if kind == "workers":
-        return export_workers(session, scope, viewer)
+        return export_workers(session, scope, viewer, today=today)
     if kind == "workload":
         return export_workload(session, scope, viewer, today=today)
     if kind == "gaps":

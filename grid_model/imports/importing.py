@@ -41,6 +41,8 @@ from grid_model.models import (
     Need,
     Role,
     Worker,
+    community_of,
+    district_of,
 )
 from grid_model.needs import geolocate
 from grid_model.queries import load_grids
@@ -700,9 +702,9 @@ def store_needs(
         quality=located["quality"].to_numpy(),
     )
     if district_code is None:
-        district_code = grids["code"].iloc[0][:6] if len(grids) else None
+        district_code = district_of(grids["code"].iloc[0]) if len(grids) else None
     frame["district_code"] = frame["grid_code"].map(
-        lambda c: c[:6] if isinstance(c, str) else district_code
+        lambda c: district_of(c) if isinstance(c, str) else district_code
     )
     stored = insert_frame(
         session,
@@ -888,7 +890,7 @@ def validate_grids(
             community_name.append(raw)
         elif code and code.isdigit() and len(code) >= 12:
             # 15-digit grid codes embed their community's 12-digit code.
-            community_code.append(code[:12])
+            community_code.append(community_of(code))
             community_name.append(raw)
         else:
             community_code.append(None)
@@ -1168,7 +1170,7 @@ def import_workers(
                 select(Assignment).where(
                     Assignment.grid_id == gid,
                     Assignment.role == worker.role,
-                    Assignment.valid_to.is_(None),
+                    Assignment.is_open(),
                 )
             ).all()
             if any(a.worker_id == worker.id for a in current):

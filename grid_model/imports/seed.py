@@ -26,6 +26,7 @@ from grid_model.models import (
     NeedStatsDirty,
     ServicePoint,
     Worker,
+    district_of,
 )
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
@@ -117,7 +118,7 @@ def seed_demo(
         Grid(
             code=r.code,
             name=r.name,
-            district_code=r.code[:6],
+            district_code=district_of(r.code),
             community_code=r.community_code,
             boundary=from_shape(_multi(r.geometry), srid=4326),
             population=None if pd.isna(r.population) else int(r.population),

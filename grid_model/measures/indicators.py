@@ -46,6 +46,7 @@ from grid_model.models import (
     Role,
     ServiceEvent,
     Worker,
+    district_of,
 )
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact
@@ -339,7 +340,7 @@ def _event_filter(scope: Scope, today: dt.date) -> ColumnElement[bool]:
             ServiceEvent.grid_code.startswith(scope.area_code)
             | (
                 ServiceEvent.grid_code.is_(None)
-                & ServiceEvent.district_code.startswith(scope.area_code[:6])
+                & ServiceEvent.district_code.startswith(district_of(scope.area_code))
             )
         )
     if scope.start:
@@ -674,11 +675,7 @@ def grid_card(
     staff_rows = session.execute(
         select(Assignment.role, Worker.name, Worker.phone)
         .join(Worker, Worker.id == Assignment.worker_id)
-        .where(
-            (Assignment.grid_id == row.id)
-            & (Assignment.valid_from <= today)
-            & (Assignment.valid_to.is_(None) | (Assignment.valid_to > today))
-        )
+        .where((Assignment.grid_id == row.id) & Assignment.in_force(today))
         .order_by(Assignment.role, Worker.name)
     ).all()
     staff: dict[str, list[str]] = {r: [] for r in STAFF_ROLES}

@@ -153,12 +153,7 @@ def grid_workload(
 
 def _current_assistants(scope: Scope, end: dt.date) -> ColumnElement:
     """Assignments of grid assistants to grids in ``scope`` current at ``end``."""
-    return (
-        (Assignment.role == "grid_assistant")
-        & (Assignment.valid_from <= end)
-        & (Assignment.valid_to.is_(None) | (Assignment.valid_to > end))
-        & scope.grid_filter()
-    )
+    return (Assignment.role == "grid_assistant") & Assignment.in_force(end) & scope.grid_filter()
 
 
 def _assistant_grids(scope: Scope, end: dt.date):
