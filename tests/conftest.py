@@ -30,11 +30,12 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-def _postgis_engine(database: str | None = None) -> Engine:
-    """An engine on an empty ``public`` schema of the test database (or of ``database``,
-    created beside it when missing)."""
+def _postgis_engine(suffix: str | None = None) -> Engine:
+    """An engine on an empty ``public`` schema of the test database (or of the database named
+    after it with ``_<suffix>``, created beside it when missing: runs on different test
+    databases never share one)."""
     url = make_url(POSTGIS_URL)
-    database = database or url.database
+    database = f"{url.database}_{suffix}" if suffix else url.database
     if database:
         try:
             admin = db.make_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -62,7 +63,7 @@ def scratch_engine(backend: str, tmp_path: Path) -> Engine:
     """An empty database of its own on ``backend`` (no schema yet), for migration tests."""
     if backend == "spatialite":
         return db.make_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
-    return _postgis_engine(f"{make_url(POSTGIS_URL).database}_migrations")
+    return _postgis_engine("migrations")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -272,7 +272,7 @@ def test_two_writers_at_once_on_postgresql_neither_waits_nor_loses_a_month():
     lock), so this race cannot happen there. Two transactions each close a need, so each holds
     its lock on the mark table; refreshing in either must not wait for the other (it would
     deadlock), and the months both marked must stay marked until a later refresh."""
-    eng = _postgis_engine("gridlaw_test_concurrency")
+    eng = _postgis_engine("concurrency")
     try:
         db.upgrade(eng)
         with Session(eng) as s, s.begin():

@@ -47,7 +47,7 @@ def demo_url(backend, tmp_path_factory) -> str:
         path = tmp_path_factory.mktemp("pages") / "demo.sqlite"
         engine = db.make_engine(f"sqlite:///{path}")
     else:
-        engine = _postgis_engine("gridlaw_test_pages")
+        engine = _postgis_engine("pages")
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         seed_demo(s, scale="community", seed=0, viewer=ADMIN)
