@@ -1,6 +1,6 @@
-"""Cached wrappers of the analysis services (hot spots, emerging hot spots, rebalancing, access
-coverage) for the pages 7–9. Same pattern as :mod:`dashboard.state`: private cached functions
-take the database URL and hashable tuples, public wrappers take Scope objects."""
+"""The analysis pages' reads and changes (pages 7–9: hot spots, emerging hot spots,
+rebalancing, access coverage): ``grid_model`` services through
+:func:`dashboard.cache.cached`, and the rebalancing plan's apply and undo."""
 
 from __future__ import annotations
 
@@ -9,76 +9,33 @@ import dataclasses
 import datetime as dt
 
 import pandas as pd
-import streamlit as st
 
-from dashboard import state
-from dashboard.i18n import current_lang
-from dashboard.labels_analysis import ANALYSIS_LABELS
+from dashboard.cache import cached
+from dashboard.i18n import current_lang, tr
+from dashboard.i18n.analysis import ANALYSIS_LABELS
+from dashboard.session import clear_cache, session, write
+from dashboard.views import translated
+from grid_model import rebalance
+from grid_model.analysis.emerging import emerging_table, what_changed
+from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
 from grid_model.errors import GridLawError
+from grid_model.gaps.access import need_access, suggest_service_points, uncovered_area
+from grid_model.queries import holders
 from grid_model.scope import Scope, Viewer
 
 # --- hot spots ----------------------------------------------------------------------------
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _hotspots(url: str, skey: tuple, vkey: tuple, permutations: int, seed: int):
-    from grid_model.analysis.hotspots import hotspot_table
-
-    with state._session_for(url) as s:
-        return hotspot_table(s, Scope(*skey), Viewer(*vkey), permutations=permutations, seed=seed)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _hex_hotspots(
-    url: str, skey: tuple, vkey: tuple, resolution: int, permutations: int, seed: int
-):
-    from grid_model.analysis.hotspots import hex_hotspot_table
-
-    with state._session_for(url) as s:
-        return hex_hotspot_table(
-            s,
-            Scope(*skey),
-            Viewer(*vkey),
-            resolution=resolution,
-            permutations=permutations,
-            seed=seed,
-        )
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _emerging(url: str, skey: tuple, vkey: tuple):
-    from grid_model.analysis.emerging import emerging_table
-
-    with state._session_for(url) as s:
-        return emerging_table(s, Scope(*skey), Viewer(*vkey))
-
-
-def hotspots(scope: Scope, viewer: Viewer, *, permutations: int, seed: int) -> pd.DataFrame:
-    """Gi* per grid (``hotspots.hotspot_table``)."""
-    return _hotspots(
-        state.database_url(),
-        state.scope_key(scope),
-        state.viewer_key(viewer),
-        int(permutations),
-        int(seed),
-    )
-
-
-def hex_hotspots(scope: Scope, viewer: Viewer, *, resolution: int, permutations: int, seed: int):
-    """Gi* per H3 hexagon (``hotspots.hex_hotspot_table``), a GeoDataFrame."""
-    return _hex_hotspots(
-        state.database_url(),
-        state.scope_key(scope),
-        state.viewer_key(viewer),
-        int(resolution),
-        int(permutations),
-        int(seed),
-    )
-
-
-def emerging(scope: Scope, viewer: Viewer) -> pd.DataFrame:
-    """Emerging hot spot category per grid (``emerging.emerging_table``)."""
-    return _emerging(state.database_url(), state.scope_key(scope), state.viewer_key(viewer))
+hotspots = cached(hotspot_table, max_entries=16, cast={"permutations": int, "seed": int})
+"""``hotspots(scope, viewer, permutations=, seed=)``: Gi* per grid (a DataFrame)."""
+hex_hotspots = cached(
+    hex_hotspot_table,
+    max_entries=16,
+    cast={"resolution": int, "permutations": int, "seed": int},
+)
+"""``hex_hotspots(scope, viewer, resolution=, permutations=, seed=)``: Gi* per H3 hexagon
+(a GeoDataFrame)."""
+emerging = cached(emerging_table, max_entries=16)
+"""``emerging(scope, viewer)``: the emerging hot spot category per grid."""
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -100,8 +57,6 @@ def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
     previous_end)``; ``previous`` and ``changed`` are None when the scope's period ends before
     that.
     """
-    from grid_model.analysis.emerging import what_changed
-
     end = scope.end if scope.end and scope.end < day else day
     current_end = last_whole_month_end(end)
     previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
@@ -121,40 +76,33 @@ def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
 # --- rebalancing --------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _current_assignment(url: str, skey: tuple, day: dt.date) -> pd.DataFrame:
-    from grid_model.queries import holders
-
-    with state._session_for(url) as s:
-        frame = holders(s, Scope(*skey), day, active_only=True)
+def _assistants_on(session, scope: Scope, *, day: dt.date) -> pd.DataFrame:
+    frame = holders(session, scope, day, active_only=True)
     return frame[["grid_code", "worker_code"]].rename(columns={"worker_code": "assistant"})
+
+
+_current_assignment = cached(_assistants_on, max_entries=16)
 
 
 def current_assignment(scope: Scope, *, day: dt.date) -> pd.DataFrame:
     """Today's grid assistant of each grid in the scope's area: ``grid_code, assistant``."""
-    area = Scope(area_code=scope.area_code)
-    return _current_assignment(state.database_url(), state.scope_key(area), day)
+    return _current_assignment(Scope(area_code=scope.area_code), day=day)
 
 
 def plan_rebalance(scope: Scope, *, k: int | None, tolerance: float, locked: tuple[str, ...]):
     """A rebalancing plan (not cached: the page keeps it in the session until applied)."""
-    from grid_model.rebalance import rebalance_community
+    with session() as s:
+        return rebalance.rebalance_community(
+            s, scope, k=k, tolerance=tolerance, locked=tuple(locked)
+        )
 
-    with state.session() as s:
-        return rebalance_community(s, scope, k=k, tolerance=tolerance, locked=tuple(locked))
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _spare_assistants(url: str, area_code: str | None, day: dt.date) -> pd.DataFrame:
-    from grid_model.rebalance import spare_assistants
-
-    with state._session_for(url) as s:
-        return spare_assistants(s, area_code, day=day)
+_spare_assistants = cached(rebalance.spare_assistants, max_entries=16)
 
 
 def spare_assistants(scope: Scope, *, day: dt.date) -> pd.DataFrame:
     """Who a planned new assistant can be: ``code, name, capacity``."""
-    return _spare_assistants(state.database_url(), scope.area_code, day)
+    return _spare_assistants(scope.area_code, day=day)
 
 
 def apply_plan(
@@ -169,13 +117,11 @@ def apply_plan(
     being the workers of ``new_workers`` (``force``: even out of tolerance); caches are
     cleared. Returns the plan as applied (new assistants renamed), which
     :func:`reverse_plan` can undo."""
-    from grid_model.rebalance import apply_plan as store
-
-    with state.write() as s:
-        store(
+    with write() as s:
+        rebalance.apply_plan(
             s, plan, viewer=viewer, on=on, new_workers=new_workers, force=force, lang=current_lang()
         )
-    state.clear_cache()
+    clear_cache()
     return plan.with_assistants(new_workers) if new_workers else plan
 
 
@@ -191,51 +137,26 @@ def reverse_plan(plan):
 
 # --- access coverage ----------------------------------------------------------------------
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _access(url: str, skey: tuple, vkey: tuple, walk_m: float):
-    from grid_model.gaps.access import need_access
-
-    with state._session_for(url) as s:
-        return need_access(s, Scope(*skey), Viewer(*vkey), walk_m=walk_m, lang=current_lang())
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _uncovered(url: str, skey: tuple, walk_m: float, day: dt.date):
-    from grid_model.gaps.access import uncovered_area
-
-    with state._session_for(url) as s:
-        return uncovered_area(s, Scope(*skey), walk_m=walk_m, on=day)
+access = cached(need_access, max_entries=16, cast={"walk_m": float}, lang=True)
+"""``access(scope, viewer, walk_m=)``: distances of the needs ``viewer`` may see to their
+nearest service point, and those beyond ``walk_m`` (:class:`grid_model.gaps.access.NeedAccess`;
+no personal columns)."""
+uncovered = cached(uncovered_area, max_entries=16, names={"day": "on"}, cast={"walk_m": float})
+"""``uncovered(scope, walk_m=, day=)``: the part of the scope's area beyond ``walk_m`` of every
+service point open on ``day``."""
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _suggest(url: str, skey: tuple, walk_m: float, p: int, candidates: str, day: dt.date):
-    from grid_model.gaps.access import suggest_service_points
-
-    with state._session_for(url) as s:
-        out = suggest_service_points(
-            s, Scope(*skey), walk_m=walk_m, p=p, candidates=candidates, on=day
-        )
+def _suggest(session, scope: Scope, **options):
+    # The sites' attrs do not survive the cache's pickling: they travel beside the frame.
+    out = suggest_service_points(session, scope, **options)
     return out, dict(out.attrs)
 
 
-def access(scope: Scope, viewer: Viewer, *, walk_m: float):
-    """Distances of the needs ``viewer`` may see to their nearest service point, and those
-    beyond ``walk_m`` (:class:`grid_model.gaps.access.NeedAccess`; no personal columns)."""
-    return _access(
-        state.database_url(), state.scope_key(scope), state.viewer_key(viewer), float(walk_m)
-    )
-
-
-def uncovered(scope: Scope, *, walk_m: float, day: dt.date):
-    return _uncovered(state.database_url(), state.scope_key(scope), float(walk_m), day)
-
-
-def suggestions(scope: Scope, *, walk_m: float, p: int, candidates: str, day: dt.date):
-    """MCLP sites and their ``attrs`` (``unmet_needs``, ``needs_covered_total``)."""
-    return _suggest(
-        state.database_url(), state.scope_key(scope), float(walk_m), int(p), candidates, day
-    )
+suggestions = cached(
+    _suggest, max_entries=16, names={"day": "on"}, cast={"walk_m": float, "p": int}
+)
+"""``suggestions(scope, walk_m=, p=, candidates=, day=)``: MCLP sites and their ``attrs``
+(``unmet_needs``, ``needs_covered_total``)."""
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -243,9 +164,6 @@ def suggestions(scope: Scope, *, walk_m: float, p: int, candidates: str, day: dt
 
 def table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``views.translated`` with the ``col.*`` headers of the analysis pages."""
-    from dashboard.i18n import tr
-    from dashboard.views import translated
-
     present = [c for c in columns if c in frame.columns]
     renamed = frame[present].rename(
         columns={c: f"col.{c}" for c in present if f"col.{c}" in ANALYSIS_LABELS}

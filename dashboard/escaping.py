@@ -7,7 +7,7 @@ escaped here:
 - :func:`html_text` for what a map shows. folium's tooltips and popups, Leaflet's layer
   control and the legend set ``innerHTML``, and a plain string tooltip lands inside a
   JavaScript template literal; the escaped text is inert in all of them. The map builders
-  (:mod:`dashboard.maps`, :mod:`dashboard.analysis_maps`) pass every shown string through it
+  (:mod:`dashboard.maps` and its modules) pass every shown string through it
   and hand data to the page as GeoJSON properties, never as code.
 - :func:`md_text` / :func:`md_tr` for what Streamlit renders as markdown (``st.markdown``,
   ``st.caption``, headers, alerts, widget labels): links, images, HTML, ``:colour[…]``

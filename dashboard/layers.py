@@ -1,7 +1,7 @@
 """What the Map page draws, read from the database in one go: grids, their measures, heat bins,
 service points and needs outside every grid.
 
-No Streamlit here: :mod:`dashboard.state` caches :func:`load_map_layers` per database, scope,
+No Streamlit and no SQL here: :mod:`dashboard.reads` caches :func:`load_map_layers` per database, scope,
 viewer and day, and ``bench/map_page.py`` times the same function. The five reads are
 independent, so they run side by side, each in its own session: the page then waits for the
 slowest read instead of their sum (the database drivers release the GIL while a query runs).
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from dashboard.maps import MAX_MARKERS
-from grid_model import queries
+from grid_model import db, queries
 from grid_model.measures import indicators
 from grid_model.scope import Scope, Viewer
 
@@ -46,18 +45,20 @@ def load_map_layers(
     heat_cell_deg: float = HEAT_CELL_DEG,
     outside_limit: int = OUTSIDE_LIMIT,
     parallel: bool = True,
+    lang: str = "zh",
 ) -> MapLayers:
     """The Map page's data for ``scope`` as ``viewer`` sees it, as of ``today``.
 
     Grids and service points are those of the scope's area (the period does not cut them);
     measures, heat bins and outside needs follow the whole scope. Outside needs are the newest
-    ``outside_limit + 1``, redacted for the viewer.
+    ``outside_limit + 1``, redacted for the viewer. Each read is a
+    :func:`grid_model.db.reading` transaction: database errors arrive in ``lang``.
     """
     area = Scope(area_code=scope.area_code)
 
     def read(fn):
         def run():
-            with Session(engine) as s:
+            with db.reading(engine, lang=lang) as s:
                 return fn(s)
 
         return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import analysis_maps, analysis_state, state, views
+from dashboard import analysis_state, maps, state, views
 from dashboard.i18n import current_lang, labels, texts, tr
 from grid_model.errors import GridLawError
 from grid_model.scope import Scope
@@ -58,12 +58,12 @@ try:
             permutations=permutations,
             seed=seed,
         )
-        m = analysis_maps.build_hotspot_map(result, basemap=basemap, lang=lang)
+        m = maps.build_hotspot_map(result, basemap=basemap, lang=lang)
     else:
         result = analysis_state.hotspots(
             filters.scope, filters.viewer, permutations=permutations, seed=seed
         )
-        m = analysis_maps.build_hotspot_map(result, grids, basemap=basemap, lang=lang)
+        m = maps.build_hotspot_map(result, grids, basemap=basemap, lang=lang)
 except GridLawError as exc:
     views.show_error(exc)
     st.stop()
@@ -105,7 +105,7 @@ except GridLawError as exc:
 months = current.attrs.get("months") or []
 if months:
     st.caption(tr("emerging_months", first=months[0], last=months[-1], n=len(months)))
-em_map = analysis_maps.build_emerging_map(grids, current, basemap=basemap, lang=lang)
+em_map = maps.build_emerging_map(grids, current, basemap=basemap, lang=lang)
 map_col, list_col = st.columns([3, 2])
 with map_col:
     state.show_map(em_map, key="em_map", height=480)

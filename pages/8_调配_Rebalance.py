@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import analysis_maps, analysis_state, state, views
+from dashboard import analysis_state, maps, state, views
 from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, texts, tr
 from grid_model.errors import GridLawError
@@ -151,13 +151,13 @@ lang = current_lang()
 if plan is None:
     st.caption(tr("rb_hint"))
     st.markdown(f"**{tr('rb_before')}**")
-    m = analysis_maps.build_territory_map(grids, before, basemap=basemap, lang=lang)
+    m = maps.build_territory_map(grids, before, basemap=basemap, lang=lang)
     state.show_map(m, key="rb_map_before", height=480)
     st.stop()
 
 after = plan.mapping()
 moved = plan.assignment.loc[plan.assignment["moved"], "grid_code"].tolist()
-colors = analysis_maps.territory_colors([*before.values(), *after.values()])
+colors = maps.territory_colors([*before.values(), *after.values()])
 yes, no = tr("yes"), tr("no")
 st.info(
     tr(
@@ -173,11 +173,11 @@ if getattr(plan, "message", ""):
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{tr('rb_before')}**")
-    m = analysis_maps.build_territory_map(grids, before, colors=colors, basemap=basemap, lang=lang)
+    m = maps.build_territory_map(grids, before, colors=colors, basemap=basemap, lang=lang)
     state.show_map(m, key="rb_map_before", height=460)
 with right:
     st.markdown(f"**{tr('rb_after')}**")
-    m = analysis_maps.build_territory_map(
+    m = maps.build_territory_map(
         grids, after, colors=colors, moved=moved, basemap=basemap, lang=lang
     )
     state.show_map(m, key="rb_map_after", height=460)

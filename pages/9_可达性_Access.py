@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import analysis_maps, analysis_state, state, views
+from dashboard import analysis_state, maps, state, views
 from dashboard.i18n import current_lang, texts, tr
 from grid_model.errors import GridLawError
 from grid_model.scope import Scope
@@ -66,7 +66,7 @@ with m3:
 with m4:
     views.metric("acc_median_m", tr("acc_median"), views.fmt_number(needs.median_m) + " m")
 
-m = analysis_maps.build_access_map(
+m = maps.build_access_map(
     grids,
     uncovered,
     points=points,

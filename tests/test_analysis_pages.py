@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from dashboard import analysis_maps
+from dashboard import maps
 from dashboard.maps import map_html
 from tests.test_pages import ADMIN, _run, app_env, demo_url  # noqa: F401  (fixtures)
 
@@ -88,7 +88,7 @@ def test_access_page_counts_needs_beyond_distance_and_suggests_points(demo_url, 
     assert 1 <= len(sites) <= 2 and (sites["可覆盖需求"] > 0).all()
     (script,) = _scripts(at)
     assert "建议点 1：可覆盖" in script  # the tooltip of the first suggestion
-    assert analysis_maps.UNCOVERED_COLOR in script and analysis_maps.SUGGESTION_COLOR in script
+    assert maps.UNCOVERED_COLOR in script and maps.SUGGESTION_COLOR in script
 
 
 @pytest.mark.db
@@ -141,15 +141,15 @@ def test_hotspot_map_colours_hot_red_cold_blue_with_legend():
             "class": ["hot_99", "not_significant", "cold_95"],
         }
     )
-    m = analysis_maps.build_hotspot_map(result, _grids(), lang="en")
+    m = maps.build_hotspot_map(result, _grids(), lang="en")
     props = _geojson_props(m)
-    assert props["g0"]["fill"] == analysis_maps.HOTSPOT_COLORS["hot_99"] == "#d62f27"
-    assert props["g1"]["fill"] == analysis_maps.HOTSPOT_COLORS["not_significant"]
-    assert props["g2"]["fill"] == analysis_maps.HOTSPOT_COLORS["cold_95"]
+    assert props["g0"]["fill"] == maps.HOTSPOT_COLORS["hot_99"] == "#d62f27"
+    assert props["g1"]["fill"] == maps.HOTSPOT_COLORS["not_significant"]
+    assert props["g2"]["fill"] == maps.HOTSPOT_COLORS["cold_95"]
     html = map_html(m)
     assert "Hot spot analysis (Gi*, FDR)" in html
     assert "Hot spot, 99% confidence (1)" in html and "Cold spot, 90% confidence (0)" in html
-    zh = map_html(analysis_maps.build_hotspot_map(result, _grids(), lang="zh"))
+    zh = map_html(maps.build_hotspot_map(result, _grids(), lang="zh"))
     assert _js("热点（99% 置信度） (1)") in zh
 
 
@@ -157,16 +157,16 @@ def test_hotspot_map_refuses_an_unknown_class():
     result = pd.DataFrame({"grid_code": ["g0"], "count": [1], "z": [0.0], "p_fdr": [1.0],
                            "class": ["warm"]})  # fmt: skip
     with pytest.raises(ValueError, match="warm"):
-        analysis_maps.build_hotspot_map(result, _grids(1))
+        maps.build_hotspot_map(result, _grids(1))
 
 
 def test_emerging_map_legend_lists_present_categories():
     result = pd.DataFrame(
         {"grid_code": ["g0", "g1", "g2"], "category": ["new_hot", "no_pattern", "new_hot"]}
     )
-    m = analysis_maps.build_emerging_map(_grids(), result, lang="en")
+    m = maps.build_emerging_map(_grids(), result, lang="en")
     props = _geojson_props(m)
-    assert props["g0"]["fill"] == analysis_maps.EMERGING_COLORS["new_hot"]
+    assert props["g0"]["fill"] == maps.EMERGING_COLORS["new_hot"]
     html = map_html(m)
     assert "New hot spot (2)" in html and "No pattern (1)" in html
     assert "Persistent hot spot" not in html
@@ -176,8 +176,8 @@ def test_territory_map_colours_per_assistant_and_outlines_moves():
     grids = _grids()
     before = {"g0": "A", "g1": "A", "g2": "B"}
     after = {"g0": "A", "g1": "B", "g2": "B"}
-    colors = analysis_maps.territory_colors([*before.values(), *after.values()])
-    m = analysis_maps.build_territory_map(grids, after, colors=colors, moved=["g1"], lang="en")
+    colors = maps.territory_colors([*before.values(), *after.values()])
+    m = maps.build_territory_map(grids, after, colors=colors, moved=["g1"], lang="en")
     props = _geojson_props(m)
     assert props["g1"]["fill"] == props["g2"]["fill"] == colors["B"] != colors["A"]
     assert props["g1"]["moved"] and not props["g0"]["moved"]
@@ -198,9 +198,9 @@ def test_access_map_draws_uncovered_area_and_suggestions():
         geometry=[Point(113.085, 22.601)],
         crs="EPSG:4326",
     )  # fmt: skip
-    m = analysis_maps.build_access_map(grids, uncovered, suggestions=sites, walk_m=800, lang="en")
+    m = maps.build_access_map(grids, uncovered, suggestions=sites, walk_m=800, lang="en")
     props = _geojson_props(m)
-    assert props["g2"]["fill"] == analysis_maps.UNCOVERED_COLOR
+    assert props["g2"]["fill"] == maps.UNCOVERED_COLOR
     html = map_html(m)
     assert "Suggestion 1: covers 7 unmet needs" in html
     assert '"radius": 800.0' in html

@@ -86,16 +86,18 @@ def test_rebalance_page_reads_todays_assistant_half_open(committed_engine):
     from sqlalchemy.orm import Session
 
     from dashboard import analysis_state
+    from dashboard.cache import key_of, keys
 
     with Session(committed_engine, expire_on_commit=False) as s, s.begin():
         block = _build(s)
     url = committed_engine.url.render_as_string(hide_password=False)
-    read = analysis_state._current_assignment.__wrapped__
+    read = analysis_state._current_assignment.read.__wrapped__
     first, second = block.grid_codes
-    before = read(url, (block.code,), END - dt.timedelta(days=1))
+    area = keys(Scope(area_code=block.code))
+    before = read(url, area, day=key_of(END - dt.timedelta(days=1)))
     assert dict(zip(before["grid_code"], before["assistant"], strict=True)) == {
         first: "LEAVER",
         second: "STAYER",
     }
-    on_end = read(url, (block.code,), END)
+    on_end = read(url, area, day=key_of(END))
     assert dict(zip(on_end["grid_code"], on_end["assistant"], strict=True)) == {second: "NEXT"}

@@ -32,7 +32,7 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis_maps, maps
+from dashboard import maps
 from dashboard.layers import load_map_layers
 from grid_model import queries
 from grid_model.analysis import emerging, hotspots
@@ -221,34 +221,32 @@ def _maps(engine, values) -> list[tuple[str, object, list[str]]]:
         points = queries.load_service_points(s, scope)
     built += [
         ("gap map", maps.build_gap_map(gaps, grids), ["grid_code", "grid_name", "need_id"]),
-        ("hot spot map", analysis_maps.build_hotspot_map(grid_hot, grids), ["grid_code"]),
-        ("hexagon hot spot map", analysis_maps.build_hotspot_map(hex_hot), []),
+        ("hot spot map", maps.build_hotspot_map(grid_hot, grids), ["grid_code"]),
+        ("hexagon hot spot map", maps.build_hotspot_map(hex_hot), []),
         (
             "emerging map",
-            analysis_maps.build_emerging_map(grids, trend),
+            maps.build_emerging_map(grids, trend),
             ["grid_code", "grid_name"],
         ),
     ]
     before = {g: a for g, a in plan.assignment[["grid_code", "previous"]].itertuples(index=False)}
     after = plan.mapping()
-    colors = analysis_maps.territory_colors([*before.values(), *after.values()])
+    colors = maps.territory_colors([*before.values(), *after.values()])
     moved = plan.assignment.loc[plan.assignment["moved"], "grid_code"].tolist()
     built += [
         (
             "territory map before",
-            analysis_maps.build_territory_map(grids, before, colors=colors),
+            maps.build_territory_map(grids, before, colors=colors),
             ["grid_code", "grid_name", "assistant"],
         ),
         (
             "territory map after",
-            analysis_maps.build_territory_map(grids, after, colors=colors, moved=moved),
+            maps.build_territory_map(grids, after, colors=colors, moved=moved),
             ["grid_code", "grid_name"],
         ),
         (
             "access map",
-            analysis_maps.build_access_map(
-                grids, uncovered, points=points, suggestions=sites, walk_m=300
-            ),
+            maps.build_access_map(grids, uncovered, points=points, suggestions=sites, walk_m=300),
             ["grid_code", "grid_name", "point"],
         ),
     ]

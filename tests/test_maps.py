@@ -96,7 +96,7 @@ def test_rates_shown_as_percent_with_reversed_palette(grids, measures):
     assert legend.title == "On-time closure rate"
     assert legend.items[0][1].startswith("50.0%")
     # low on-time rates are the worse ones: darkest red first
-    assert legend.items[0][0] == maps._palette(3)[-1]
+    assert legend.items[0][0] == maps.base._palette(3)[-1]
 
 
 def test_basemap_none_adds_no_tile_layer(grids, measures):

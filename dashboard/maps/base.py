@@ -1,4 +1,5 @@
-"""Pure folium map builders: data in, ``folium.Map`` out. No Streamlit, no database.
+"""What every map builder shares: base layers, classes and the legend, tooltips, escaping-aware
+GeoJSON helpers, display geometries, and the HTML of a map (with local Leaflet assets).
 
 The maps stay small whatever the number of needs: grids are drawn once each with simplified
 boundaries (shared edges kept shared), coordinates are rounded to 6 decimals (~0.1 m), the heat
@@ -39,25 +40,9 @@ from jinja2 import Template
 from dashboard.escaping import html_properties, html_text, html_value
 from dashboard.i18n import label, text
 from geodata.crs import from_wgs84, geometry_from_wgs84
-from grid_model.gaps.coverage import GAP_KINDS
 
 SCHEMES = ("NaturalBreaks", "Quantiles", "EqualInterval", "FisherJenks", "HeadTailBreaks")
 BASEMAPS = ("none", "osm", "tianditu", "amap")
-#: Grid measures of ``indicators.grid_measures`` that can colour the map.
-MEASURES = (
-    "per_1000",
-    "needs",
-    "open",
-    "overdue",
-    "closed",
-    "on_time_rate",
-    "closure_rate",
-    "services",
-    "population",
-)
-#: Measures where a high value is good: coloured with the palette reversed, so red = worse.
-HIGHER_IS_BETTER = frozenset({"on_time_rate", "closure_rate", "services"})
-RATE_MEASURES = frozenset({"on_time_rate", "closure_rate"})
 
 PALETTE = "YlOrRd"
 NO_DATA_COLOR = "#d9d9d9"
@@ -384,171 +369,6 @@ def clicked_property(properties: Mapping | None, key: str) -> str | None:
     return html_value(value) if isinstance(value, str) else value
 
 
-# --- grid map -----------------------------------------------------------------------------
-
-
-def _measure_frame(
-    grids: gpd.GeoDataFrame, measures: pd.DataFrame | None, measure: str
-) -> pd.DataFrame:
-    frame = pd.DataFrame({"code": grids["code"].astype(str), "name": grids["name"]})
-    if measure in grids.columns and (measures is None or measure not in measures.columns):
-        frame["value"] = pd.to_numeric(grids[measure], errors="coerce").to_numpy()
-        return frame
-    if measures is None or measure not in measures.columns:
-        raise ValueError(
-            f"measure {measure!r} is not a column of the grid measures; expected one of "
-            f"{', '.join(c for c in MEASURES if measures is not None and c in measures)}"
-        )
-    values = measures.set_index(measures["grid_code"].astype(str))[measure]
-    frame["value"] = pd.to_numeric(frame["code"].map(values), errors="coerce").to_numpy()
-    return frame
-
-
-def build_grid_map(
-    grids: gpd.GeoDataFrame,
-    measures: pd.DataFrame | None = None,
-    *,
-    measure: str = "per_1000",
-    scheme: str = "NaturalBreaks",
-    k: int = 5,
-    heat: pd.DataFrame | None = None,
-    points: gpd.GeoDataFrame | None = None,
-    outside: pd.DataFrame | None = None,
-    basemap: str = "none",
-    tianditu_key: str | None = None,
-    lang: str = "zh",
-    highlight: str | None = None,
-    simplify_m: float = 5.0,
-    max_markers: int = MAX_MARKERS,
-) -> folium.Map:
-    """Grids coloured by ``measure`` with a class legend, plus optional layers.
-
-    Parameters
-    ----------
-    grids : GeoDataFrame
-        ``code``, ``name``, geometry in WGS84 (``queries.load_grids``).
-    measures : DataFrame, optional
-        ``grid_code`` and measure columns (``indicators.grid_measures``); a grid without a row
-        is drawn grey ("no data").
-    measure, scheme, k
-        What colours the grids and how it is classified (mapclassify scheme, ``k`` classes).
-    heat : DataFrame, optional
-        ``lon, lat, weight`` bins (``indicators.heat_bins``) for a heat layer; never raw needs.
-    points : GeoDataFrame, optional
-        Service points (``code, name, kind``, point geometry).
-    outside : DataFrame, optional
-        Needs outside every grid (``lon, lat`` and optionally ``external_id``, ``category``);
-        at most ``max_markers`` are drawn.
-    basemap : {'none', 'osm', 'tianditu', 'amap'}
-        ``'none'`` adds no tile layer; ``'amap'`` shifts every layer to GCJ-02.
-    highlight : str, optional
-        Code of a grid to outline (the one whose card is open).
-    simplify_m : float
-        Display simplification tolerance in metres.
-
-    Returns
-    -------
-    folium.Map
-        One GeoJSON layer holding a feature per grid (tooltip: code, name, value), the legend,
-        and a layer control when there is more than one overlay.
-    """
-    _check_choice("basemap", basemap, BASEMAPS)
-    if "code" not in grids.columns or "name" not in grids.columns:
-        raise ValueError("grids must have 'code' and 'name' columns (queries.load_grids)")
-    crs = data_crs(basemap)
-    frame = _measure_frame(grids, measures, measure)
-    rate = measure in RATE_MEASURES
-    classes = classify_values(
-        frame["value"].to_numpy(),
-        scheme=scheme,
-        k=k,
-        reverse=measure in HIGHER_IS_BETTER,
-        fmt=_fmt_rate if rate else None,
-    )
-    fmt = _fmt_rate if rate else _fmt_number
-    no_data = text("legend_no_data", lang)
-    frame["value_text"] = [no_data if pd.isna(v) else fmt(float(v)) for v in frame["value"]]
-    frame["cls"] = classes.index
-    shapes = gpd.GeoDataFrame(
-        frame[["code", "name", "value_text", "cls"]],
-        geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
-    )
-
-    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
-    colors = classes.colors
-    measure_label = text(f"measure.{measure}", lang)
-
-    def style(feature: Mapping) -> dict:
-        cls = feature["properties"]["cls"]
-        return {
-            "fillColor": colors[cls] if cls >= 0 else NO_DATA_COLOR,
-            "color": OUTLINE_COLOR,
-            "weight": 1,
-            "fillOpacity": 0.7,
-        }
-
-    def emphasis(_feature: Mapping) -> dict:
-        return {"weight": 3, "color": HIGHLIGHT_COLOR}
-
-    folium.GeoJson(
-        _geojson(shapes),
-        name=layer_name(text("legend_grids", lang, n=len(shapes))),
-        style_function=style,
-        highlight_function=emphasis,
-        tooltip=tooltip(
-            fields=["code", "name", "value_text"],
-            aliases=[text("grid_code", lang), text("grid_name", lang), measure_label],
-            sticky=False,
-        ),
-    ).add_to(m)
-    overlays = 1
-
-    if highlight is not None:
-        highlight_layer(grids, highlight, basemap=basemap, simplify_m=simplify_m).add_to(m)
-
-    if heat is not None and len(heat):
-        _heat_layer(heat, crs=crs, lang=lang).add_to(m)
-        overlays += 1
-    if points is not None and len(points):
-        _points_layer(points, crs=crs, lang=lang).add_to(m)
-        overlays += 1
-    if outside is not None and len(outside):
-        _outside_layer(outside, crs=crs, lang=lang, max_markers=max_markers).add_to(m)
-        overlays += 1
-
-    items = [
-        (c, f"{t} ({n})") for c, t, n in zip(colors, classes.labels, classes.counts, strict=True)
-    ]
-    if (classes.index < 0).any():
-        items.append((NO_DATA_COLOR, f"{no_data} ({int((classes.index < 0).sum())})"))
-    m.add_child(Legend(measure_label, items))
-    if overlays > 1:
-        folium.LayerControl(collapsed=True).add_to(m)
-    _fit(m, shapes)
-    return m
-
-
-def highlight_layer(
-    grids: gpd.GeoDataFrame, code: str | None, *, basemap: str = "none", simplify_m: float = 5.0
-) -> folium.FeatureGroup:
-    """A layer outlining grid ``code`` (empty when it is not among ``grids``); the dashboard
-    passes it to ``st_folium(feature_group_to_add=...)`` so a new selection does not reload
-    the whole map."""
-    group = folium.FeatureGroup(name="selected", control=False)
-    chosen = grids[grids["code"].astype(str) == str(code)] if code is not None else grids.iloc[:0]
-    if len(chosen):
-        geoms = display_geometries(
-            chosen.geometry.array, simplify_m=simplify_m, crs=data_crs(basemap)
-        )
-        shapes = gpd.GeoDataFrame({"code": chosen["code"].astype(str).to_numpy()}, geometry=geoms)
-        folium.GeoJson(
-            _geojson(shapes),
-            style_function=lambda _f: {"fill": False, "color": HIGHLIGHT_COLOR, "weight": 4},
-            control=False,
-        ).add_to(group)
-    return group
-
-
 def _fit(m: folium.Map, shapes: gpd.GeoDataFrame) -> None:
     """Open on ``shapes``: centre and zoom set on the map itself (see :func:`base_map`), and a
     ``fitBounds`` for page sizes other than the usual one."""
@@ -556,26 +376,6 @@ def _fit(m: folium.Map, shapes: gpd.GeoDataFrame) -> None:
         minx, miny, maxx, maxy = shapes.total_bounds
         m.location, m.options["zoom"] = view_of((minx, miny, maxx, maxy))
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-
-
-def _heat_layer(heat: pd.DataFrame, *, crs: str, lang: str) -> HeatMap:
-    """A heat layer from binned weights, scaled to 0–1 so the densest bin is the top colour."""
-    for col in ("lon", "lat", "weight"):
-        if col not in heat.columns:
-            raise ValueError(f"heat must have lon, lat, weight columns (missing {col!r})")
-    lon, lat = _shift_lonlat(heat["lon"], heat["lat"], crs)
-    weight = heat["weight"].to_numpy(dtype=float)
-    top = float(np.nanmax(weight)) if len(weight) else 0.0
-    scaled = np.round(weight / top, 3) if top > 0 else weight
-    data = np.column_stack([lat, lon, scaled]).tolist()
-    return HeatMap(
-        data,
-        name=layer_name(text("heat_layer", lang)),
-        min_opacity=0.3,
-        radius=18,
-        blur=15,
-        max_zoom=16,
-    )
 
 
 def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.GeoJson:
@@ -608,36 +408,6 @@ def _points_layer(points: gpd.GeoDataFrame, *, crs: str, lang: str) -> folium.Ge
         ),
         style_function=style,
         tooltip=tooltip(["name", "hours"], labels=False),
-    )
-
-
-def _outside_layer(
-    outside: pd.DataFrame, *, crs: str, lang: str, max_markers: int
-) -> folium.GeoJson:
-    """Needs outside every grid as one GeoJSON layer of small markers, at most
-    ``max_markers`` (the first rows: callers pass the newest first)."""
-    shown = outside.iloc[:max_markers]
-    if "lon" in shown.columns:
-        lon, lat = shown["lon"], shown["lat"]
-    else:
-        lon, lat = shown.geometry.x, shown.geometry.y
-    lon, lat = _shift_lonlat(lon, lat, crs)
-    name = text("outside_needs", lang)
-    if len(outside) > len(shown):
-        name = text("outside_shown", lang, shown=len(shown))
-    ids = shown["external_id"] if "external_id" in shown.columns else [None] * len(shown)
-    cats = shown["category"] if "category" in shown.columns else [None] * len(shown)
-    tips = [
-        " · ".join(s for s in (ident and str(ident), label("category", cat, lang)) if s) or name
-        for ident, cat in zip(ids, cats, strict=True)
-    ]
-    return folium.GeoJson(
-        feature_collection(pd.DataFrame({"tip": tips}), shapely.points(lon, lat)),
-        name=layer_name(name),
-        marker=folium.CircleMarker(
-            radius=4, color="#000000", weight=1, fill=True, fill_color="#ffffff", fill_opacity=0.9
-        ),
-        tooltip=tooltip(["tip"], labels=False),
     )
 
 
@@ -701,142 +471,47 @@ def grid_outline_layer(
     return layer, shapes
 
 
-def build_pick_map(
-    grids: gpd.GeoDataFrame,
+def _shapes(
+    frame: pd.DataFrame, geoms, *, simplify_m: float, crs: str, props: Sequence[str]
+) -> gpd.GeoDataFrame:
+    data = {c: frame[c].to_numpy() for c in props}
+    return gpd.GeoDataFrame(
+        data, geometry=display_geometries(geoms, simplify_m=simplify_m, crs=crs)
+    )
+
+
+def _fill_layer(
+    shapes: gpd.GeoDataFrame,
     *,
-    point: tuple[float, float] | None = None,
-    basemap: str = "none",
-    lang: str = "zh",
-    simplify_m: float = 5.0,
-) -> folium.Map:
-    """Grid outlines to click on (the diary form's locator), with the chosen ``point``
-    (WGS84 lon, lat) marked. Only WGS84 base maps: a click then reads as WGS84."""
-    _check_choice("basemap", basemap, ("none", "osm"))
-    m = base_map(basemap, lang=lang)
-    if len(grids):
-        layer, shapes = grid_outline_layer(
-            grids, lang=lang, simplify_m=simplify_m, fill="#9ecae1", fill_opacity=0.15, name=False
-        )
-        layer.add_to(m)
-        _fit(m, shapes)
-    if point is not None:
-        folium.Marker([point[1], point[0]]).add_to(m)
-    return m
+    name: str,
+    fields: Sequence[str],
+    aliases: Sequence[str],
+    opacity: float = 0.75,
+    weight_of=None,
+) -> folium.GeoJson:
+    """A GeoJSON layer whose features are filled with their ``fill`` property."""
+
+    def style(feature):
+        p = feature["properties"]
+        heavy = weight_of(p) if weight_of else False
+        return {
+            "color": "#000000" if heavy else OUTLINE_COLOR,
+            "weight": 3.5 if heavy else 0.8,
+            "fillColor": p["fill"],
+            "fillOpacity": opacity,
+        }
+
+    return folium.GeoJson(
+        _geojson(shapes),
+        name=layer_name(name),
+        style_function=style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#1f4e9c"},
+        tooltip=tooltip(fields, aliases),
+    )
 
 
-# --- coverage gaps ------------------------------------------------------------------------
-
-GAP_COLORS = dict(zip(GAP_KINDS, color_brewer("Paired", n=12), strict=True))
-
-
-def build_gap_map(
-    gaps,
-    grids: gpd.GeoDataFrame | None = None,
-    *,
-    kinds: Sequence[str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    basemap: str = "none",
-    tianditu_key: str | None = None,
-    lang: str = "zh",
-    simplify_m: float = 5.0,
-    max_markers: int = MAX_MARKERS,
-) -> folium.Map:
-    """Coverage gaps, one toggleable layer per kind, over the grid outlines.
-
-    Parameters
-    ----------
-    gaps : iterable of coverage gaps
-        Objects with ``kind``, ``layer`` (GeoDataFrame, WGS84) and ``count``
-        (:func:`grid_model.gaps.coverage.find_coverage_gaps`).
-    grids : GeoDataFrame, optional
-        Grid outlines drawn underneath for orientation.
-    kinds : sequence of str, optional
-        Only these kinds (default: every kind with at least one item).
-    labels : mapping, optional
-        Layer title of each kind (default: the kind itself).
-    max_markers : int
-        Point layers (needs) draw at most this many points each.
-
-    Returns
-    -------
-    folium.Map
-        A FeatureGroup per drawn kind (polygons, or capped circle markers for needs), a legend
-        of kinds with counts and a layer control.
-    """
-    _check_choice("basemap", basemap, BASEMAPS)
-    crs = data_crs(basemap)
-    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
-    labels = labels or {}
-    outlines = None
-    if grids is not None and len(grids):
-        layer, outlines = grid_outline_layer(grids, lang=lang, crs=crs, simplify_m=simplify_m)
-        layer.add_to(m)
-    items = []
-    for gap in gaps:
-        if (kinds is not None and gap.kind not in kinds) or (kinds is None and not gap.count):
-            continue
-        color = GAP_COLORS.get(gap.kind, "#e31a1c")
-        title = f"{labels.get(gap.kind, gap.kind)} ({gap.count})"
-        _gap_layer(gap.layer, title, color, crs=crs, simplify_m=simplify_m,
-                   max_markers=max_markers).add_to(m)  # fmt: skip
-        items.append((color, title))
-    if items:
-        m.add_child(Legend(text("gap_layers", lang), items, position="bottomleft"))
-    folium.LayerControl(collapsed=True).add_to(m)
-    if outlines is not None:
-        _fit(m, outlines)
-    return m
-
-
-def _gap_layer(
-    layer: gpd.GeoDataFrame,
-    title: str,
-    color: str,
-    *,
-    crs: str,
-    simplify_m: float,
-    max_markers: int,
-) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=layer_name(title))
-    if layer is None or not len(layer):
-        return group
-    layer = layer[~layer.geometry.isna() & ~layer.geometry.is_empty]
-    points = layer.geometry.geom_type == "Point"
-    shapes = layer[~points]
-    if len(shapes):
-        tips = [c for c in ("grid_code", "grid_name", "external_id") if c in shapes.columns]
-        props = pd.DataFrame({c: shapes[c].astype(str).to_numpy() for c in tips})
-        drawn = gpd.GeoDataFrame(
-            props,
-            geometry=display_geometries(shapes.geometry.array, simplify_m=simplify_m, crs=crs),
-        )
-        folium.GeoJson(
-            _geojson(drawn),
-            style_function=lambda _f: {
-                "color": color,
-                "weight": 2,
-                "fillColor": color,
-                "fillOpacity": 0.45,
-            },
-            tooltip=tooltip(tips, labels=False) if tips else None,
-        ).add_to(group)
-    pts = layer[points].iloc[:max_markers]
-    if len(pts):
-        # One GeoJSON layer of circle markers, not a folium element per point: rendering
-        # 1,500 CircleMarkers (three need layers) took 1.3 s of templates and 1.2 MB of HTML.
-        lon, lat = _shift_lonlat(pts.geometry.x, pts.geometry.y, crs)
-        ids = pts["external_id"].astype(str) if "external_id" in pts.columns else None
-        drawn = gpd.GeoDataFrame(
-            {} if ids is None else {"external_id": ids.to_numpy()},
-            geometry=gpd.points_from_xy(np.asarray(lon, float), np.asarray(lat, float)),
-        )
-        folium.GeoJson(
-            _geojson(drawn),
-            marker=folium.CircleMarker(radius=4, weight=1, fill=True, fill_opacity=0.9),
-            style_function=lambda _f: {"color": color, "fillColor": color},
-            tooltip=None if ids is None else tooltip(["external_id"], labels=False),
-        ).add_to(group)
-    return group
+def _fmt(x, digits: int = 3) -> str:
+    return "" if x is None or pd.isna(x) else f"{float(x):.{digits}f}"
 
 
 def local_assets(m: folium.Map, base_url: str) -> folium.Map:

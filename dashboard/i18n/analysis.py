@@ -1,6 +1,6 @@
 """Texts (zh/en) of the analysis pages: hot spots, rebalancing and access coverage.
 
-Merged into :data:`dashboard.i18n.LABELS` at the end of that module; plain data, imports
+Merged into :data:`dashboard.i18n.LABELS` by :mod:`dashboard.i18n.translate`; plain data, imports
 nothing of the dashboard.
 """
 

@@ -1,24 +1,12 @@
-"""Dashboard texts in Simplified Chinese (default) and English.
+"""Dashboard texts of the overview, map, workload, gaps, cases and data pages (zh/en).
 
-Every label, message, legend and chart title of the pages and maps lives in :data:`LABELS`
-(keys are ASCII). :func:`text` is pure and is what the map builders use; :func:`tr` reads the
-language of the current Streamlit session (``st.session_state["lang"]``, set by the sidebar
-switch :func:`language_switch`). Domain messages of ``grid_model.messages`` (importer errors,
-CLI) are reachable through the same functions.
+Plain data: the texts of the map measures are in :mod:`dashboard.map_measures`, those of the
+analysis pages in :mod:`dashboard.i18n.analysis`; :mod:`dashboard.i18n.translate` merges them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from grid_model import config
-from grid_model.messages import MESSAGES
-
-LANGS = ("zh", "en")
-LANG_NAMES = {"zh": "中文", "en": "English"}
-LANG_KEY = "lang"
-
-LABELS: dict[str, dict[str, str]] = {
+BASE_LABELS: dict[str, dict[str, str]] = {
     # app and navigation
     "app_title": {"zh": "网格法治地图", "en": "GridLaw"},
     "app_subtitle": {
@@ -172,15 +160,6 @@ LABELS: dict[str, dict[str, str]] = {
     "kind.library": {"zh": "图书室", "en": "Library"},
     # measures (map classes, tables)
     "measure": {"zh": "专题指标", "en": "Measure"},
-    "measure.needs": {"zh": "法律需求数", "en": "Legal needs"},
-    "measure.per_1000": {"zh": "每千人需求数", "en": "Needs per 1,000 residents"},
-    "measure.open": {"zh": "未办结案件", "en": "Open cases"},
-    "measure.overdue": {"zh": "超期未结", "en": "Overdue cases"},
-    "measure.closed": {"zh": "已办结案件", "en": "Closed cases"},
-    "measure.on_time_rate": {"zh": "按期结案率", "en": "On-time closure rate"},
-    "measure.closure_rate": {"zh": "结案率", "en": "Closure rate"},
-    "measure.services": {"zh": "法律服务次数", "en": "Services given"},
-    "measure.population": {"zh": "人口", "en": "Population"},
     "measure.last_diary": {"zh": "最近日记", "en": "Last diary entry"},
     "grid_code": {"zh": "网格编码", "en": "Grid code"},
     "grid_name": {"zh": "网格名称", "en": "Grid name"},
@@ -451,91 +430,3 @@ LABELS: dict[str, dict[str, str]] = {
         "phones or people under correction",
     },
 }
-
-_ALL = {**MESSAGES, **LABELS}
-
-
-def text(key: str, lang: str = "zh", /, **kw) -> str:
-    """The text ``key`` in ``lang`` (``'zh'`` or ``'en'``), formatted with ``kw``.
-
-    Raises ``KeyError`` naming the key when it is in neither catalogue, so a missing text
-    shows up in the page tests instead of as a blank label.
-    """
-    try:
-        entry = _ALL[key]
-    except KeyError:
-        raise KeyError(f"no dashboard text {key!r}; add it to dashboard/i18n.py") from None
-    value = entry.get(lang) or entry["zh"]
-    return value.format(**kw) if kw else value
-
-
-def label(kind: str, value: object, lang: str = "zh") -> str:
-    """A translated label of an enum value (``label('category', 'mediation')``); values not in
-    the catalogue (e.g. from an imported file) are shown as they are."""
-    if value is None:
-        return ""
-    entry = _ALL.get(f"{kind}.{value}")
-    if entry is None:
-        return str(value)
-    return entry.get(lang) or entry["zh"]
-
-
-def default_lang() -> str:
-    """``GRIDLAW_LANG`` when it is ``zh`` or ``en``, else Chinese. Unlike the CLI, the
-    dashboard ignores the server's locale: its users are not at the server."""
-    return config.lang_setting() or "zh"
-
-
-def current_lang() -> str:
-    """The language of this Streamlit session (default: :func:`default_lang`)."""
-    import streamlit as st
-
-    lang = st.session_state.get(LANG_KEY)
-    return lang if lang in LANGS else default_lang()
-
-
-def tr(key: str, **kw) -> str:
-    """:func:`text` in the current session's language."""
-    return text(key, current_lang(), **kw)
-
-
-def tl(kind: str, value: object) -> str:
-    """:func:`label` in the current session's language."""
-    return label(kind, value, current_lang())
-
-
-def texts(prefix: str = "") -> Callable[[object], str]:
-    """``v -> tr(prefix + v)`` bound to the current language: a widget's ``format_func``
-    (Streamlit may call it after the script run, where the session is not at hand)."""
-    lang = current_lang()
-    return lambda v: text(f"{prefix}{v}", lang)
-
-
-def labels(kind: str, *, none: str = "—") -> Callable[[object], str]:
-    """``v -> tl(kind, v)`` bound to the current language, for ``format_func``; ``None``
-    (an empty choice) reads as ``none``."""
-    lang = current_lang()
-    return lambda v: none if v is None else label(kind, v, lang)
-
-
-def language_switch() -> str:
-    """The sidebar language switch (widget key ``lang``); returns the chosen language."""
-    import streamlit as st
-
-    if st.session_state.get(LANG_KEY) not in LANGS:
-        st.session_state[LANG_KEY] = default_lang()
-    # One label in both languages: a label that changed with the choice would be a new widget.
-    return st.sidebar.radio(
-        "语言 / Language",
-        LANGS,
-        format_func=LANG_NAMES.__getitem__,
-        key=LANG_KEY,
-        horizontal=True,
-        persist_state="session",
-    )
-
-
-from dashboard.labels_analysis import ANALYSIS_LABELS  # noqa: E402  (analysis pages' texts)
-
-LABELS.update(ANALYSIS_LABELS)
-_ALL.update(ANALYSIS_LABELS)
