@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import maps, state, views
+from dashboard import map_measures, maps, state, views
 from dashboard.i18n import current_lang, texts, tr
 from dashboard.layers import HEAT_CELL_DEG
 from grid_model.errors import GridLawError
@@ -20,7 +20,7 @@ views.scope_caption(filters)
 c1, c2, c3, c4 = st.columns(4)
 measure = c1.selectbox(
     tr("measure"),
-    maps.MEASURES,
+    map_measures.MEASURES,
     format_func=texts("measure."),
     key="map_measure",
 )

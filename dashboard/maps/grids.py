@@ -3,7 +3,7 @@ point and outside-need layers; the grid outline highlight; the map to pick a gri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import folium
 import geopandas as gpd
@@ -20,6 +20,7 @@ from dashboard.maps.base import (
     MAX_MARKERS,
     NO_DATA_COLOR,
     OUTLINE_COLOR,
+    Classes,
     Legend,
     _check_choice,
     _fit,
@@ -108,6 +109,43 @@ def build_grid_map(
     if "code" not in grids.columns or "name" not in grids.columns:
         raise ValueError("grids must have 'code' and 'name' columns (queries.load_grids)")
     crs = data_crs(basemap)
+    shapes, classes = _classified_shapes(
+        grids,
+        measures,
+        measure=measure,
+        scheme=scheme,
+        k=k,
+        crs=crs,
+        simplify_m=simplify_m,
+        lang=lang,
+    )
+    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
+    measure_label = text(f"measure.{measure}", lang)
+    _grid_layer(shapes, classes.colors, measure_label, lang=lang).add_to(m)
+    if highlight is not None:
+        highlight_layer(grids, highlight, basemap=basemap, simplify_m=simplify_m).add_to(m)
+    overlays = 1 + _add_overlays(
+        m, heat=heat, points=points, outside=outside, crs=crs, lang=lang, max_markers=max_markers
+    )
+    m.add_child(Legend(measure_label, _class_items(classes, lang)))
+    if overlays > 1:
+        folium.LayerControl(collapsed=True).add_to(m)
+    _fit(m, shapes)
+    return m
+
+
+def _classified_shapes(
+    grids: gpd.GeoDataFrame,
+    measures: pd.DataFrame | None,
+    *,
+    measure: str,
+    scheme: str,
+    k: int,
+    crs: str,
+    simplify_m: float,
+    lang: str,
+) -> tuple[gpd.GeoDataFrame, Classes]:
+    """The grids for display with their value as text and their class (-1: no data)."""
     frame = _measure_frame(grids, measures, measure)
     rate = measure in RATE_MEASURES
     classes = classify_values(
@@ -125,10 +163,13 @@ def build_grid_map(
         frame[["code", "name", "value_text", "cls"]],
         geometry=display_geometries(grids.geometry.array, simplify_m=simplify_m, crs=crs),
     )
+    return shapes, classes
 
-    m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
-    colors = classes.colors
-    measure_label = text(f"measure.{measure}", lang)
+
+def _grid_layer(
+    shapes: gpd.GeoDataFrame, colors: Sequence[str], measure_label: str, *, lang: str
+) -> folium.GeoJson:
+    """One GeoJSON layer of the grids, filled with the colour of their class."""
 
     def style(feature: Mapping) -> dict:
         cls = feature["properties"]["cls"]
@@ -142,7 +183,7 @@ def build_grid_map(
     def emphasis(_feature: Mapping) -> dict:
         return {"weight": 3, "color": HIGHLIGHT_COLOR}
 
-    folium.GeoJson(
+    return folium.GeoJson(
         _geojson(shapes),
         name=layer_name(text("legend_grids", lang, n=len(shapes))),
         style_function=style,
@@ -152,32 +193,43 @@ def build_grid_map(
             aliases=[text("grid_code", lang), text("grid_name", lang), measure_label],
             sticky=False,
         ),
-    ).add_to(m)
-    overlays = 1
+    )
 
-    if highlight is not None:
-        highlight_layer(grids, highlight, basemap=basemap, simplify_m=simplify_m).add_to(m)
 
+def _add_overlays(
+    m: folium.Map,
+    *,
+    heat: pd.DataFrame | None,
+    points: gpd.GeoDataFrame | None,
+    outside: pd.DataFrame | None,
+    crs: str,
+    lang: str,
+    max_markers: int,
+) -> int:
+    """Add the heat, service point and outside-need layers that have rows; how many."""
+    added = 0
     if heat is not None and len(heat):
         _heat_layer(heat, crs=crs, lang=lang).add_to(m)
-        overlays += 1
+        added += 1
     if points is not None and len(points):
         _points_layer(points, crs=crs, lang=lang).add_to(m)
-        overlays += 1
+        added += 1
     if outside is not None and len(outside):
         _outside_layer(outside, crs=crs, lang=lang, max_markers=max_markers).add_to(m)
-        overlays += 1
+        added += 1
+    return added
 
+
+def _class_items(classes: Classes, lang: str) -> list[tuple[str, str]]:
+    """Legend rows: each class with its count, then the grids without data."""
     items = [
-        (c, f"{t} ({n})") for c, t, n in zip(colors, classes.labels, classes.counts, strict=True)
+        (c, f"{t} ({n})")
+        for c, t, n in zip(classes.colors, classes.labels, classes.counts, strict=True)
     ]
     if (classes.index < 0).any():
+        no_data = text("legend_no_data", lang)
         items.append((NO_DATA_COLOR, f"{no_data} ({int((classes.index < 0).sum())})"))
-    m.add_child(Legend(measure_label, items))
-    if overlays > 1:
-        folium.LayerControl(collapsed=True).add_to(m)
-    _fit(m, shapes)
-    return m
+    return items
 
 
 def highlight_layer(

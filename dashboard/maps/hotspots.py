@@ -92,37 +92,11 @@ def build_hotspot_map(
         class, needs, z, FDR p) and a legend listing the seven classes with their counts.
     """
     _check_choice("basemap", basemap, BASEMAPS)
-    for col in ("class", "count", "z", "p_fdr"):
-        if col not in result.columns:
-            raise ValueError(f"result must have a {col!r} column (hotspots.hotspot_table)")
-    unknown = sorted(set(result["class"]) - set(HOTSPOT_CLASSES))
-    if unknown:
-        raise ValueError(f"unknown Gi* class(es) {unknown}; expected {HOTSPOT_CLASSES}")
+    _check_hotspot_result(result)
     crs = data_crs(basemap)
     m = base_map(basemap, tianditu_key=tianditu_key, lang=lang)
-    if "cell" in result.columns:
-        unit, geoms, frame = "cell", result.geometry.array, result
-    else:
-        if grids is None:
-            raise ValueError("grids are needed to draw a per-grid result")
-        frame = grids[["code", "name", "geometry"]].merge(
-            result.drop(columns=[c for c in ("name", "geometry") if c in result.columns]),
-            left_on="code",
-            right_on="grid_code",
-            how="inner",
-        )
-        unit, geoms = "grid_code", gpd.GeoSeries(frame["geometry"]).array
-    frame = pd.DataFrame(
-        {
-            "unit": frame[unit].astype(str).to_numpy(),
-            "label": [label("class", c, lang) for c in frame["class"]],
-            "count": frame["count"].astype(float).round(0).astype(int).to_numpy(),
-            "z": [_fmt(v, 2) for v in frame["z"]],
-            "p_fdr": [_fmt(v, 3) for v in frame["p_fdr"]],
-            "fill": [HOTSPOT_COLORS[c] for c in frame["class"]],
-            "cls": frame["class"].to_numpy(),
-        }
-    )
+    unit, geoms, joined = _hotspot_units(result, grids)
+    frame = _hotspot_frame(joined, unit, lang)
     props = ["unit", "label", "count", "z", "p_fdr", "fill", "cls"]
     shapes = _shapes(frame, geoms, simplify_m=simplify_m, crs=crs, props=props)
     header = "grid_code" if unit == "grid_code" else "col.cell"
@@ -141,6 +115,48 @@ def build_hotspot_map(
     m.add_child(Legend(text("hs_legend", lang), items))
     _fit(m, shapes)
     return m
+
+
+def _check_hotspot_result(result: pd.DataFrame) -> None:
+    for col in ("class", "count", "z", "p_fdr"):
+        if col not in result.columns:
+            raise ValueError(f"result must have a {col!r} column (hotspots.hotspot_table)")
+    unknown = sorted(set(result["class"]) - set(HOTSPOT_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown Gi* class(es) {unknown}; expected {HOTSPOT_CLASSES}")
+
+
+def _hotspot_units(
+    result: gpd.GeoDataFrame | pd.DataFrame, grids: gpd.GeoDataFrame | None
+) -> tuple[str, object, pd.DataFrame]:
+    """The unit column, the geometries and the rows of a hexagon or a per-grid result (the
+    latter joined to its grids)."""
+    if "cell" in result.columns:
+        return "cell", result.geometry.array, result
+    if grids is None:
+        raise ValueError("grids are needed to draw a per-grid result")
+    frame = grids[["code", "name", "geometry"]].merge(
+        result.drop(columns=[c for c in ("name", "geometry") if c in result.columns]),
+        left_on="code",
+        right_on="grid_code",
+        how="inner",
+    )
+    return "grid_code", gpd.GeoSeries(frame["geometry"]).array, frame
+
+
+def _hotspot_frame(frame: pd.DataFrame, unit: str, lang: str) -> pd.DataFrame:
+    """What a hot spot feature shows (formatted) and its ``fill`` colour."""
+    return pd.DataFrame(
+        {
+            "unit": frame[unit].astype(str).to_numpy(),
+            "label": [label("class", c, lang) for c in frame["class"]],
+            "count": frame["count"].astype(float).round(0).astype(int).to_numpy(),
+            "z": [_fmt(v, 2) for v in frame["z"]],
+            "p_fdr": [_fmt(v, 3) for v in frame["p_fdr"]],
+            "fill": [HOTSPOT_COLORS[c] for c in frame["class"]],
+            "cls": frame["class"].to_numpy(),
+        }
+    )
 
 
 # --- emerging hot spots -------------------------------------------------------------------
