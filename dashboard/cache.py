@@ -109,8 +109,9 @@ def cached(
     def call(*args: object, **kw: object) -> Any:
         if lang:
             kw["lang"] = current_lang()
-        kw = {k: casts[k](v) if k in casts else v for k, v in kw.items()}
-        return cached_read(database_url(), keys(*args), **{k: key_of(v) for k, v in kw.items()})
+        # sorted: the same options in another order are the same cache entry
+        options = {k: key_of(casts[k](v) if k in casts else v) for k, v in sorted(kw.items())}
+        return cached_read(database_url(), keys(*args), **options)
 
     call.__doc__ = f"Cached :func:`{service.__module__}.{service.__qualname__}`."
     call.__name__ = call.__qualname__ = service.__name__
