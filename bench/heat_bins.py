@@ -152,7 +152,7 @@ def _explain(session: Session, sqlite: bool) -> str:
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from grid_model.measures.indicators import _heat_bins_stmt
+    from grid_model.measures.heat import _heat_bins_stmt
 
     stmt = _heat_bins_stmt(Scope(), 0.002)
     dialect = sqlite_dialect.dialect() if sqlite else postgresql.dialect()

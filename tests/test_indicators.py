@@ -308,7 +308,7 @@ def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
     from sqlalchemy.dialects import sqlite
 
     from grid_model import db
-    from grid_model.measures.indicators import _heat_bins_stmt
+    from grid_model.measures.heat import _heat_bins_stmt
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'plan.sqlite'}")
     try:

@@ -36,7 +36,7 @@ from grid_model.gaps.access import (
     _drop_slivers,
     need_access,
 )
-from grid_model.measures.indicators import due_date_expr, not_closed, overdue_at
+from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
 from grid_model.queries import need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer
