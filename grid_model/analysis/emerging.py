@@ -75,20 +75,23 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from grid_model import fields
+from grid_model.analysis.gistar import _check_run_options, _local_gi_star, class_labels, gi_bins
 from grid_model.analysis.hotspots import (
     TOLERANCE_M,
-    _check_run_options,
     _check_values,
     _grid_codes,
-    _local_gi_star,
     _scoped_grids,
     _viewers_scope,
-    class_labels,
-    gi_bins,
     queen_weights,
 )
 from grid_model.errors import InvalidInputError
+from grid_model.models import Need
+from grid_model.queries import read_frame
+from grid_model.scope import Scope, Viewer
 
 HOT_CATEGORIES = (
     "new_hot",
@@ -285,6 +288,8 @@ def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 
     """Binary weights over the cube's bins, ordered month by month (bin = t * n_grids + i):
     the spatial neighbours in the same month, plus the grid and its neighbours in each of the
     ``neighbourhood_time_step`` previous months. No self-weight (Gi* adds it)."""
+    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
+    # weights are built, not by every importer of the analysis package.
     from libpysal.weights import WSP
 
     if isinstance(neighbourhood_time_step, bool) or not isinstance(
@@ -493,9 +498,9 @@ def what_changed(
 
 
 def emerging_table(
-    session,
-    scope,
-    viewer,
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
     *,
     neighbourhood_time_step: int = 1,
     permutations: int = 0,
@@ -515,18 +520,11 @@ def emerging_table(
     months.
     Returns :func:`emerging_hotspots`' columns with ``name`` after ``grid_code``.
     """
-    from sqlalchemy import func, select
-
-    from grid_model import fields
-    from grid_model.models import Need
-
     scope = _viewers_scope(session, scope, viewer)
     earliest, latest = fields.EARLIEST, fields.latest_reported()
     first = max(scope.start, earliest) if scope.start else None
     last = min(scope.end, latest) if scope.end else None
     grids = _scoped_grids(session, scope)
-    from grid_model.queries import read_frame
-
     stmt = (
         select(Need.grid_code, Need.reported_at.label("month"), func.count(Need.id).label("count"))
         .where(scope.need_filter(), Need.grid_code.is_not(None))
