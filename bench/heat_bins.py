@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.db.bulk import insert_frame
-from grid_model.measures.indicators import DUE_DAYS, grid_measures, heat_bins
+from grid_model.measures.definitions import DUE_DAYS
+from grid_model.measures.heat import heat_bins
+from grid_model.measures.per_grid import grid_measures
 from grid_model.models import Area, Grid
 from grid_model.scope import Scope
 

@@ -31,7 +31,7 @@ from grid_model import db, fields
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import ImportValidationError, InvalidInputError, RowError
 from grid_model.measures import need_stats
-from grid_model.measures.indicators import DUE_DAYS
+from grid_model.measures.definitions import DUE_DAYS
 from grid_model.messages import geodata_message, t
 from grid_model.models import (
     Area,
