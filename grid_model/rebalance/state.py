@@ -3,6 +3,19 @@ far they are out of their band, kept up to date move by move, with the contiguit
 moves need (articulation points, cached per territory content).
 
 Territories are numbered ``0 … k-1`` in the order of the team; ``-1`` is no territory.
+
+Four grids in a row, three of territory 0 and one of territory 1, both with target 2; grid 1
+holds territory 0 together, grid 2 can go:
+
+>>> row = GridAdjacency(list("abcd"), [[1], [0, 2], [1, 3], [2]], [{}, {}, {}, {}])
+>>> s = SearchState(row, np.ones(4), np.array([2.0, 2.0]), 0.1, np.array([0, 0, 0, 1]),
+...                 np.zeros(4, dtype=bool), np.random.default_rng(0), deadline=float("inf"))
+>>> s.set_labels(np.array([0, 0, 0, 1]))  # start from today's territories
+>>> s.load, s.over(0), s.can_give(1), s.can_give(2)
+([3.0, 1.0], True, False, True)
+>>> s.move(2, 1)
+>>> s.load, s.in_band(), s.moved_count()
+([2.0, 2.0], True, 1)
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ import numpy as np
 
 from grid_model.rebalance.adjacency import GridAdjacency, connected_pieces
 
-# Relative slack below which a load counts as inside its band.
+# Relative slack for rounding: an excess below REL_EPS × target counts as none.
 REL_EPS = 1e-9
 
 
