@@ -54,7 +54,7 @@ def _build_service_events(
             if venue is not None:  # held at the community's venue
                 where = venues.loc[venue if venue in venues.index else "legal_service_room"]
                 xy = np.tile([where["lon"], where["lat"]], (m, 1))
-                grid = np.repeat(index.locate(np.array([ci]), xy[:1, 0], xy[:1, 1]), m)
+                grid = np.repeat(index.locate(xy[:1, 0], xy[:1, 1]), m)
             else:  # out in one of the grids
                 grid = c.rng.choice(index.rows[ci], m)
                 xy = np.empty((m, 2))

@@ -269,7 +269,7 @@ def _build_needs(
     weight = population * np.array(activity)
     community = rng.choice(len(communities), n, p=weight / weight.sum())
     lon, lat, dispute_hot = _locate(rng, days, community, outlines, hotspots)
-    grid = index.locate(community, lon, lat)
+    grid = index.locate(lon, lat)
 
     # A few points off the grids: GPS noise just outside, and a couple far away.
     n_near, n_far = int(round(0.005 * n)), (2 if n >= 400 else 0)

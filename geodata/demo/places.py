@@ -39,6 +39,7 @@ from geodata.demo.reference import (
     _reference,
 )
 from geodata.demo.vocab import _POINT_HOURS, _POINT_NAMES, _STREET_AID_STATIONS
+from geodata.pointindex import GridIndex
 
 
 @dataclass(frozen=True)
@@ -180,40 +181,43 @@ def _build_areas(layout: _Layout, communities: list[_Community]) -> gpd.GeoDataF
     return gpd.GeoDataFrame(frame, crs=WGS84)
 
 
+# Points "just outside" are drawn 1-18 m off the grids (needs._near_outside); far ones are over
+# 1.5 km off and never snapped. Any tolerance in between snaps every near point.
+_SNAP_M = 100.0
+
+
 @dataclass(frozen=True)
 class _GridIndex:
-    """Grid geometries (prepared) and the grid rows of each community built."""
+    """Which grid holds a point: the production point index over the grids built, and the
+    grid rows of each community built."""
 
     geoms: np.ndarray
     rows: list[np.ndarray]
+    index: GridIndex
+    row_of: pd.Index  # grid code -> row
 
     @classmethod
     def of(cls, grids: gpd.GeoDataFrame, communities: list[_Community]) -> _GridIndex:
         geoms = np.asarray(grids.geometry.array, dtype=object)
-        shapely.prepare(geoms)
         codes = grids["community_code"].to_numpy()
-        return cls(geoms, [np.flatnonzero(codes == c.code) for c in communities])
+        return cls(
+            geoms,
+            [np.flatnonzero(codes == c.code) for c in communities],
+            GridIndex(grids[["code", "geometry"]]),
+            pd.Index(grids["code"]),
+        )
 
-    def locate(self, community: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Row of the grid holding each point of ``community`` (index into the communities
-        built; -1 to skip), first in grid order for a point on a shared edge; -1 for none."""
-        out = np.full(len(lon), -1)
-        order = np.argsort(community, kind="stable")
-        edges = np.searchsorted(community[order], np.arange(len(self.rows) + 1))
-        for ci, rows in enumerate(self.rows):
-            cand = order[edges[ci] : edges[ci + 1]]
-            for r in rows:
-                hit = shapely.intersects_xy(self.geoms[r], lon[cand], lat[cand])
-                out[cand[hit]] = r
-                cand = cand[~hit]
-        return out
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Row of the grid holding each point, the smallest code for a point on a shared
+        edge; -1 for none."""
+        return self._rows(self.index.locate(lon, lat, snap_m=0))
 
     def nearest(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        if not len(lon):
-            return np.empty(0, dtype=int)
-        tree = shapely.STRtree(self.geoms)
-        points = shapely.points(lon, lat)
-        return tree.query_nearest(points, return_distance=False, all_matches=False)[1]
+        """Row of the nearest grid (in metres) to each point just outside the grids."""
+        return self._rows(self.index.locate(lon, lat, snap_m=_SNAP_M))
+
+    def _rows(self, located: pd.DataFrame) -> np.ndarray:
+        return self.row_of.get_indexer(located["grid_code"].to_numpy())
 
 
 def _point_near(
