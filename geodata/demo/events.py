@@ -42,38 +42,7 @@ def _build_service_events(
     frames = []
     for ci, c in enumerate(communities):
         venues = points[points["community_code"] == c.code].set_index("kind")
-        for kind in _EVENT_KINDS:
-            pool, venue, (lo, hi), template, topics = _EVENT_SPECS[kind]
-            if kind == "film_screening":
-                days = _film_days()
-            else:
-                count = _EVENT_COUNTS[kind]
-                count = count if c.code == YUDE_CODE else int(c.rng.poisson(count))
-                days = np.sort(c.rng.choice(pools[pool], count))
-            m = len(days)
-            if venue is not None:  # held at the community's venue
-                where = venues.loc[venue if venue in venues.index else "legal_service_room"]
-                xy = np.tile([where["lon"], where["lat"]], (m, 1))
-                grid = np.repeat(index.locate(xy[:1, 0], xy[:1, 1]), m)
-            else:  # out in one of the grids
-                grid = c.rng.choice(index.rows[ci], m)
-                xy = np.empty((m, 2))
-                for r in np.unique(grid):
-                    xy[grid == r] = _uniform_points(index.geoms[r], int((grid == r).sum()), c.rng)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "day": days,
-                        "community": c.code,
-                        "kind": kind,
-                        "grid": grid,
-                        "lon": xy[:, 0],
-                        "lat": xy[:, 1],
-                        "attendees": c.rng.integers(lo, hi + 1, m),
-                        "description": _texts(c.rng, [template], topics, m),
-                    }
-                )
-            )
+        frames += [_events_of_kind(kind, ci, c, index, venues, pools) for kind in _EVENT_KINDS]
     events = pd.concat(frames, ignore_index=True)
     events = events.sort_values(["day", "community", "kind"], kind="stable", ignore_index=True)
     return pd.DataFrame(
@@ -86,5 +55,46 @@ def _build_service_events(
             "lat": events["lat"],
             "attendees": events["attendees"],
             "description": events["description"],
+        }
+    )
+
+
+def _events_of_kind(
+    kind: str,
+    ci: int,
+    c: _Community,
+    index: _GridIndex,
+    venues: pd.DataFrame,
+    pools: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """One community's events of one kind: days, then place (the venue or a grid), attendees
+    and description, all drawn from the community's own generator."""
+    pool, venue, (lo, hi), template, topics = _EVENT_SPECS[kind]
+    if kind == "film_screening":
+        days = _film_days()
+    else:
+        count = _EVENT_COUNTS[kind]
+        count = count if c.code == YUDE_CODE else int(c.rng.poisson(count))
+        days = np.sort(c.rng.choice(pools[pool], count))
+    m = len(days)
+    if venue is not None:  # held at the community's venue
+        where = venues.loc[venue if venue in venues.index else "legal_service_room"]
+        xy = np.tile([where["lon"], where["lat"]], (m, 1))
+        grid = np.repeat(index.locate(xy[:1, 0], xy[:1, 1]), m)
+    else:  # out in one of the grids
+        grid = c.rng.choice(index.rows[ci], m)
+        xy = np.empty((m, 2))
+        for r in np.unique(grid):
+            xy[grid == r] = _uniform_points(index.geoms[r], int((grid == r).sum()), c.rng)
+    return pd.DataFrame(
+        {
+            "day": days,
+            "community": c.code,
+            "kind": kind,
+            "grid": grid,
+            "lon": xy[:, 0],
+            "lat": xy[:, 1],
+            "attendees": c.rng.integers(lo, hi + 1, m),
+            "description": _texts(c.rng, [template], topics, m),
         }
     )

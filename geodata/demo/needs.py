@@ -256,40 +256,15 @@ def _build_needs(
     areas: gpd.GeoDataFrame,
     staff: _Staff,
 ) -> pd.DataFrame:
-    index = _GridIndex.of(grids, communities)
-    outlines = [areas.geometry[areas["code"] == c.code].item() for c in communities]
-    hotspots = [_hotspots(c, outline) for c, outline in zip(communities, outlines, strict=True)]
-    activity = [1.0 if c.code == YUDE_CODE else c.rng.lognormal(0, 0.25) for c in communities]
-
+    """``n`` legal needs: when, where, what, how far along, and who recorded each."""
     source = rng.choice(len(_SOURCES), n, p=_SOURCE_MIX)
     days = _sample_days(rng, source)
-
-    # Where: a community by population and activity, then a point in it.
-    population = np.array([grids["population"].to_numpy()[rows].sum() for rows in index.rows])
-    weight = population * np.array(activity)
-    community = rng.choice(len(communities), n, p=weight / weight.sum())
-    lon, lat, dispute_hot = _locate(rng, days, community, outlines, hotspots)
-    grid = index.locate(lon, lat)
-
-    # A few points off the grids: GPS noise just outside, and a couple far away.
-    n_near, n_far = int(round(0.005 * n)), (2 if n >= 400 else 0)
-    off = rng.choice(n, n_near + n_far, replace=False)
-    near, far = off[:n_near], off[n_near:]
-    union = shapely.union_all(np.asarray(outlines, dtype=object))
-    lon[near], lat[near] = _near_outside(rng, union, n_near)
-    lon[far], lat[far] = _far_outside(rng, union, n_far)
-    grid[near], grid[far] = index.nearest(lon[near], lat[near]), -1
-    dispute_hot[off] = False
-
-    category, dispute = _classify(rng, days, dispute_hot)
+    where = _where(rng, days, communities, grids, areas)
+    category, dispute = _classify(rng, days, where.dispute_hot)
     description = _describe(rng, category, dispute)
     progress = _progress(rng, days, category)
     under_correction = (category == _CORRECTION) & (rng.random(n) < 0.85)
-
-    assistant = np.full(n, None, dtype=object)
-    g = grid[grid >= 0]
-    before = days[grid >= 0] < staff.changed_on[g]
-    assistant[grid >= 0] = np.where(before, staff.former[g], staff.assistant[g])
+    assistant = _assistants(days, where.grid, staff)
 
     o = np.argsort(days, kind="stable")
     dispute_names = np.array([*_reference().dispute_types, None], dtype=object)  # -1 → None
@@ -297,8 +272,8 @@ def _build_needs(
         {
             "id": _ids("N", n, 7),
             "reported_at": _dates(days[o]),
-            "lon": lon[o],
-            "lat": lat[o],
+            "lon": where.lon[o],
+            "lat": where.lat[o],
             "category": _str(np.array(_CATEGORIES, dtype=object)[category[o]]),
             "dispute_type": _nullable(dispute_names[dispute[o]]),
             "description": _str(description[o]),
@@ -313,3 +288,51 @@ def _build_needs(
             "under_correction": under_correction[o],
         }
     )
+
+
+@dataclass(frozen=True)
+class _Where:
+    lon: np.ndarray
+    lat: np.ndarray
+    grid: np.ndarray  # row in grids; -1 far outside every grid
+    dispute_hot: np.ndarray  # drawn around the community's first hotspot centre
+
+
+def _where(
+    rng: np.random.Generator,
+    days: np.ndarray,
+    communities: list[_Community],
+    grids: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+) -> _Where:
+    """A community per need by population and activity, a point in it and its grid; then a
+    few points off the grids: GPS noise just outside (nearest grid), and a couple far away."""
+    n = len(days)
+    index = _GridIndex.of(grids, communities)
+    outlines = [areas.geometry[areas["code"] == c.code].item() for c in communities]
+    hotspots = [_hotspots(c, outline) for c, outline in zip(communities, outlines, strict=True)]
+    activity = [1.0 if c.code == YUDE_CODE else c.rng.lognormal(0, 0.25) for c in communities]
+    population = np.array([grids["population"].to_numpy()[rows].sum() for rows in index.rows])
+    weight = population * np.array(activity)
+    community = rng.choice(len(communities), n, p=weight / weight.sum())
+    lon, lat, dispute_hot = _locate(rng, days, community, outlines, hotspots)
+    grid = index.locate(lon, lat)
+
+    n_near, n_far = int(round(0.005 * n)), (2 if n >= 400 else 0)
+    off = rng.choice(n, n_near + n_far, replace=False)
+    near, far = off[:n_near], off[n_near:]
+    union = shapely.union_all(np.asarray(outlines, dtype=object))
+    lon[near], lat[near] = _near_outside(rng, union, n_near)
+    lon[far], lat[far] = _far_outside(rng, union, n_far)
+    grid[near], grid[far] = index.nearest(lon[near], lat[near]), -1
+    dispute_hot[off] = False
+    return _Where(lon, lat, grid, dispute_hot)
+
+
+def _assistants(days: np.ndarray, grid: np.ndarray, staff: _Staff) -> np.ndarray:
+    """The grid assistant of each need's grid on its report day (None far outside)."""
+    assistant = np.full(len(days), None, dtype=object)
+    g = grid[grid >= 0]
+    before = days[grid >= 0] < staff.changed_on[g]
+    assistant[grid >= 0] = np.where(before, staff.former[g], staff.assistant[g])
+    return assistant
