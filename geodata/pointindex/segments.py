@@ -15,7 +15,8 @@ Example
 -------
 >>> import numpy as np
 >>> a, b = np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[10.0, 0.0], [10.0, 10.0]])
->>> dist, owner = Pieces(a, b, np.array([3, 5])).nearest(np.array([5.0, 12.0]), np.array([1.0, 5.0]))
+>>> pieces = Pieces(a, b, np.array([3, 5]))
+>>> dist, owner = pieces.nearest(np.array([5.0, 12.0]), np.array([1.0, 5.0]))
 >>> dist.tolist(), owner.tolist()
 ([1.0, 2.0], [3, 5])
 """
