@@ -25,9 +25,6 @@ from scipy.spatial.distance import cdist
 from geodata.crs import from_wgs84, geometry_from_wgs84, geometry_to_wgs84
 from geodata.demo.draw import _nullable
 from geodata.demo.reference import (
-    _EXTENT_CLOSING_M,
-    _EXTENT_CORRIDOR_M,
-    _EXTENT_RADIUS_M,
     _M_PER_DEG_LAT,
     _M_PER_DEG_LON,
     DISTRICT_CODE,
@@ -40,6 +37,12 @@ from geodata.demo.reference import (
 )
 from geodata.demo.vocab import _POINT_HOURS, _POINT_NAMES, _STREET_AID_STATIONS
 from geodata.pointindex import GridIndex
+
+# Street extent: discs around the community points joined along their minimum spanning tree,
+# closed morphologically — keeps communities town-sized (~0.3–2 km²) and the street connected.
+_EXTENT_RADIUS_M = 700.0
+_EXTENT_CORRIDOR_M = 300.0
+_EXTENT_CLOSING_M = 250.0
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,6 @@ _DAYS = (END - START).days + 1
 _START64 = np.datetime64(START, "D")
 _SPRING_FESTIVALS = (dt.date(2024, 2, 10), dt.date(2025, 1, 29))
 
-# Street extent: discs around the community points joined along their minimum spanning tree,
-# closed morphologically — keeps communities town-sized (~0.3–2 km²) and the street connected.
-_EXTENT_RADIUS_M = 700.0
-_EXTENT_CORRIDOR_M = 300.0
-_EXTENT_CLOSING_M = 250.0
-
 # Metres per degree at Jiangmen (22.6° N), for spreads and offsets drawn in degrees.
 _LAT0 = math.radians(22.6)
 _M_PER_DEG_LAT = 111_132.92 - 559.82 * math.cos(2 * _LAT0) + 1.175 * math.cos(4 * _LAT0)
