@@ -521,7 +521,7 @@ def _validate_vocab(frame, col, column, aliases, *, required: bool) -> pd.Series
 
 
 def _dispute_types() -> list[str]:
-    path = Path(gio.__file__).parent / "data" / "mediation_dispute_categories_cn.csv"
+    path = Path(gcrs.__file__).parent / "data" / "mediation_dispute_categories_cn.csv"
     return pd.read_csv(path)["name_zh"].tolist()
 
 
