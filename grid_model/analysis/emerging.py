@@ -11,7 +11,7 @@ Procedure
    1; 0 = same month only). Weights are binary, the focal bin included (Gi*), and every bin
    is compared with the whole cube (ArcGIS's default global window, *Entire cube*): the mean
    and variance in the z-score are those of all grid-months. The z-score and its p-value come
-   from :mod:`grid_model.analysis.hotspots` (esda ``G_Local(star=True)`` on these space-time weights),
+   from :mod:`grid_model.analysis.gistar` (esda ``G_Local(star=True)`` on these space-time weights),
    and the bins are classified there too (``gi_bin`` -3..3, with the Benjamini–Hochberg FDR
    correction across all bins of the cube when ``fdr=True``, as ArcGIS computes the bins
    "with FDR correction"). A bin is a *significant hot (cold) spot* when ``gi_bin > 0``
@@ -127,7 +127,12 @@ class MannKendall:
 
 def mann_kendall(x) -> MannKendall:
     """Mann-Kendall test of ``x`` (in time order): S, its tie-corrected variance, the
-    continuity-corrected Z and the two-sided p-value. NaN anywhere gives NaN results."""
+    continuity-corrected Z and the two-sided p-value. NaN anywhere gives NaN results.
+
+    >>> mk = mann_kendall([1, 2, 3, 5, 4])
+    >>> mk.s, round(mk.tau, 2)
+    (8.0, 0.8)
+    """
     x = np.asarray(x, dtype=float)
     if x.ndim != 1 or len(x) < 2:
         raise InvalidInputError(f"Mann-Kendall needs a series of 2 or more values, got {x.shape}")
@@ -190,6 +195,11 @@ def classify_emerging(bins, *, trend_z: float, trend_p: float, trend_alpha: floa
     -------
     str
         One of :data:`CATEGORIES` (definitions and precedence in the module docstring).
+
+    >>> classify_emerging([0, 0, 0, 2], trend_z=1.0, trend_p=0.3)
+    'new_hot'
+    >>> classify_emerging([3, 3, 3, 3], trend_z=2.5, trend_p=0.01)
+    'intensifying_hot'
     """
     b = np.asarray(bins)
     if b.ndim != 1 or len(b) < 1:
