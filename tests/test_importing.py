@@ -14,8 +14,8 @@ from sqlalchemy import event, func, select, text
 from geodata.crs import wgs84_to_gcj02
 from grid_model import db
 from grid_model.errors import ImportValidationError, InvalidInputError
-from grid_model.imports import importing
-from grid_model.imports.importing import format_errors, import_grids, import_needs, import_workers
+from grid_model.imports import format_errors, import_grids, import_needs, import_workers
+from grid_model.imports import needs as needs_import
 from grid_model.models import (
     Area,
     Assignment,
@@ -410,10 +410,10 @@ def test_a_large_import_refreshes_planner_statistics_and_the_summary(
     bind = session.connection()
     event.listen(bind, "before_cursor_execute", spy)
     try:
-        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
+        monkeypatch.setattr(needs_import, "ANALYZE_AFTER_ROWS", 10)
         import_needs(session, _csv(_good_rows(community)), filename="n.csv", viewer=ADMIN)
         assert not [s for s in issued if s.startswith("ANALYZE")]  # 3 rows: not worth it
-        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
+        monkeypatch.setattr(needs_import, "ANALYZE_AFTER_ROWS", 3)
         rows = [[f"M-{r[0]}", *r[1:]] for r in _good_rows(community)]
         import_needs(session, _csv(rows), filename="m.csv", viewer=ADMIN)
         assert [s for s in issued if s.startswith("ANALYZE")] == ['ANALYZE "needs"']
