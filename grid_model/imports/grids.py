@@ -177,7 +177,9 @@ def _community_lookup(session: Session) -> dict[str, str]:
     return out
 
 
-def _community_of_row(raw: str | None, code: str | None, known: dict[str, str]):
+def _community_of_row(
+    raw: str | None, code: str | None, known: dict[str, str]
+) -> tuple[str | None, str | None]:
     """(community code, community name) of one grid: a 12-digit code given, a known name, or
     the prefix of a 15-digit grid code; (None, name) when none of these."""
     if raw and raw.isdigit() and len(raw) == 12:

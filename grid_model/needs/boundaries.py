@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -113,7 +114,9 @@ def _overlaps(codes: np.ndarray, mgeoms: np.ndarray) -> list[GridProblem]:
     ]
 
 
-def _gaps(metric: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, utm) -> list[GridProblem]:
+def _gaps(
+    metric: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, utm: str
+) -> list[GridProblem]:
     """Parts of each community (grids in metres, ``utm``) its grids leave uncovered."""
     boundaries = {}
     if communities is not None and len(communities):
@@ -137,7 +140,7 @@ def _gaps(metric: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, utm) -
     return problems
 
 
-def _uncovered(union, outline):
+def _uncovered(union: shapely.Geometry, outline: shapely.Geometry | None) -> shapely.Geometry:
     """The community ``outline`` minus its grids' ``union``; without an outline, the holes of
     the union.
 
@@ -201,7 +204,13 @@ def relocate_needs(
 
 
 def _store_moves(
-    session: Session, needs, idx, old_code, new_code, new_quality, reason: str
+    session: Session,
+    needs: pd.DataFrame,
+    idx: np.ndarray,
+    old_code: np.ndarray,
+    new_code: np.ndarray,
+    new_quality: np.ndarray,
+    reason: str,
 ) -> None:
     """Write the new grid and quality of the needs at positions ``idx`` (one executemany) and
     their :class:`GeolocationChange` rows."""

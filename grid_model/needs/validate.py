@@ -260,7 +260,16 @@ def _pair(raw_lon: pd.Series, raw_lat: pd.Series) -> pd.Series:
     return raw_lon.astype(str) + ", " + raw_lat.astype(str)
 
 
-def _record_missing_or_bad(col, raw_lon, raw_lat, problems, x, y, lon_missing, lat_missing):
+def _record_missing_or_bad(
+    col: Collector,
+    raw_lon: pd.Series,
+    raw_lat: pd.Series,
+    problems: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    lon_missing: np.ndarray,
+    lat_missing: np.ndarray,
+) -> None:
     """Empty coordinates, coordinates that are no number, lon and lat swapped."""
     lang = col.lang
     missing = problems == "missing"
@@ -275,7 +284,14 @@ def _record_missing_or_bad(col, raw_lon, raw_lat, problems, x, y, lon_missing, l
     )
 
 
-def _record_out_of_range(col, raw_lon, raw_lat, problems, x, y) -> None:
+def _record_out_of_range(
+    col: Collector,
+    raw_lon: pd.Series,
+    raw_lat: pd.Series,
+    problems: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> None:
     """Degrees out of range; metres of a projection in degree columns said as such."""
     lang = col.lang
     far = problems == "out_of_range"
@@ -288,7 +304,17 @@ def _record_out_of_range(col, raw_lon, raw_lat, problems, x, y) -> None:
     col.add(far & ~projected & (np.abs(y) > 90), "lat", raw_lat, t("expected_lat", lang))
 
 
-def _to_wgs84(col, raw_lon, raw_lat, problems, x, y, name, *, geographic: bool):
+def _to_wgs84(
+    col: Collector,
+    raw_lon: pd.Series,
+    raw_lat: pd.Series,
+    problems: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    name: str,
+    *,
+    geographic: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """The good coordinates in WGS84 (NaN elsewhere); a projection's result off the globe is
     recorded."""
     ok = pd.isna(problems)
