@@ -11,13 +11,12 @@ the database.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from geodata import crs as gcrs
-from geodata import io as gio
 from grid_model import fields
 from grid_model.fields import Collector
 from grid_model.measures.indicators import DUE_DAYS
@@ -193,7 +192,7 @@ def _check_status(
 
 
 def _dispute_types() -> list[str]:
-    path = Path(gio.__file__).parent / "data" / "mediation_dispute_categories_cn.csv"
+    path = resources.files("geodata").joinpath("data", "mediation_dispute_categories_cn.csv")
     return pd.read_csv(path)["name_zh"].tolist()
 
 
