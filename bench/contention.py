@@ -36,7 +36,7 @@ from sqlalchemy import Engine, make_url, select, text
 
 from grid_model import db
 from grid_model.errors import BusyError, ConflictError, InvalidInputError
-from grid_model.imports.importing import import_needs
+from grid_model.imports import import_needs
 from grid_model.imports.seed import seed_demo
 from grid_model.models import AuditEntry, Need
 from grid_model.needs.cases import TRANSITIONS, NeedInput, change_status, record_need

@@ -158,7 +158,7 @@ def cmd_demo(args) -> int:
 
 
 def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
-    from grid_model.imports.importing import format_errors
+    from grid_model.imports import format_errors
 
     print(exc.summary(lang), file=sys.stderr)
     for line in format_errors(exc.errors, lang):
@@ -176,7 +176,7 @@ def _import(args, fn, **kw) -> int:
         return EXIT_INVALID
     print(report.summary(args.lang))
     if report.invalid:
-        from grid_model.imports.importing import format_errors
+        from grid_model.imports import format_errors
 
         for line in format_errors(report.invalid, args.lang):
             print("  " + line, file=sys.stderr)
@@ -186,7 +186,7 @@ def _import(args, fn, **kw) -> int:
 
 
 def cmd_import_grids(args) -> int:
-    from grid_model.imports.importing import import_grids
+    from grid_model.imports import import_grids
 
     return _import(
         args,
@@ -199,7 +199,7 @@ def cmd_import_grids(args) -> int:
 
 
 def cmd_import_needs(args) -> int:
-    from grid_model.imports.importing import import_needs
+    from grid_model.imports import import_needs
 
     with _progress(None, "needs", args) as bar:
         return _import(
@@ -214,7 +214,7 @@ def cmd_import_needs(args) -> int:
 
 
 def cmd_import_workers(args) -> int:
-    from grid_model.imports.importing import import_workers
+    from grid_model.imports import import_workers
 
     return _import(args, import_workers, skip_invalid=args.skip_invalid, errors_out=args.errors_out)
 
@@ -233,9 +233,9 @@ def cmd_check_grids(args) -> int:
 
     if args.file:
         from geodata import io as gio
-        from grid_model.imports.importing import GRID_COLUMNS, _rename_columns
+        from grid_model.imports.rows import GRID_COLUMNS, rename_columns
 
-        gdf = _rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
+        gdf = rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
         if "community_code" not in gdf and "code" in gdf:
             gdf["community_code"] = gdf["code"].astype(str).map(community_of)
         result = check_grids(gdf)
