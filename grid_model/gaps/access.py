@@ -5,16 +5,6 @@ Distances and buffers are computed in the UTM zone of the data
 (:func:`geodata.crs.metric_crs`), never in degrees; results come back in EPSG:4326. The
 distance primitive lives in :mod:`grid_model.gaps.distance` (re-exported here).
 
-Example
--------
->>> import geopandas as gpd, numpy as np
->>> from shapely.geometry import Point
->>> rooms = gpd.GeoDataFrame(
-...     {"kind": ["legal_service_room"]}, geometry=[Point(113.08, 22.60)], crs="EPSG:4326"
-... )
->>> d = nearest_service_distance(np.array([[113.08, 22.609]]), rooms)
->>> round(float(d[0]))  # 0.009° of latitude
-997
 """
 
 from __future__ import annotations

@@ -6,19 +6,11 @@ grids or points raise :class:`~grid_model.errors.InvalidInputError` (a ``ValueEr
 the index's own message, and ``quality`` is the vocabulary of ``Need.quality``
 (:data:`QUALITIES`: ``inside`` | ``snapped`` | ``outside``).
 
-Example
+Example (bad input is a grid_model error here; :mod:`geodata.pointindex` shows a lookup)
 -------
 >>> import geopandas as gpd
 >>> from shapely import box
->>> grids = gpd.GeoDataFrame(
-...     {"code": ["B", "A"]}, geometry=[box(113.0, 22.5, 113.01, 22.51),
-...     box(112.99, 22.5, 113.0, 22.51)], crs=4326)
->>> locate(grids, [113.005, 113.0, 113.0101, 113.1], [22.505] * 4).round(1)
-  grid_code  quality  distance_m
-0         B   inside         0.0
-1         A   inside         0.0
-2         B  snapped        10.3
-3      None  outside      9261.7
+>>> grids = gpd.GeoDataFrame({"code": ["A"]}, geometry=[box(113.0, 22.5, 113.01, 22.51)], crs=4326)
 >>> locate(grids, [113.0], [22.5, 22.6])
 Traceback (most recent call last):
 ...
