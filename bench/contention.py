@@ -36,7 +36,7 @@ from sqlalchemy import Engine, make_url, select, text
 
 from grid_model import db
 from grid_model.errors import BusyError, ConflictError, InvalidInputError
-from grid_model.imports.importing import import_needs
+from grid_model.imports import import_needs
 from grid_model.imports.seed import seed_demo
 from grid_model.models import AuditEntry, Need
 from grid_model.needs.cases import TRANSITIONS, NeedInput, change_status, record_need
@@ -64,7 +64,9 @@ def _prepare(engine: Engine, folder: Path, pairs: int) -> tuple[list[list[int]],
     """The demo community plus ``CASES_PER_PAIR`` recorded cases per pair of threads; the
     cases of each pair (ids, in order) and a point inside a grid for the diary form."""
     db.upgrade(engine)
-    db.run_write(engine, lambda s: seed_demo(s, scale="community", seed=0, replace=True))
+    db.run_write(
+        engine, lambda s: seed_demo(s, scale="community", seed=0, replace=True, viewer=ADMIN)
+    )
     with db.reading(engine) as s:
         lon, lat = s.execute(
             select(Need.lon, Need.lat).where(Need.quality == "inside").limit(1)

@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.db.bulk import insert_frame
-from grid_model.measures.indicators import DUE_DAYS, grid_measures, heat_bins
+from grid_model.measures.definitions import DUE_DAYS
+from grid_model.measures.heat import heat_bins
+from grid_model.measures.per_grid import grid_measures
 from grid_model.models import Area, Grid
 from grid_model.scope import Scope
 
@@ -152,7 +154,7 @@ def _explain(session: Session, sqlite: bool) -> str:
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from grid_model.measures.indicators import _heat_bins_stmt
+    from grid_model.measures.heat import _heat_bins_stmt
 
     stmt = _heat_bins_stmt(Scope(), 0.002)
     dialect = sqlite_dialect.dialect() if sqlite else postgresql.dialect()

@@ -22,8 +22,11 @@ import math
 from collections.abc import Callable
 from functools import lru_cache
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
@@ -344,9 +347,6 @@ def from_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str | int) -> Pair:
 
 
 def _transform_geometries(geoms, crs: str | int, *, inbound: bool):
-    import geopandas as gpd
-    import shapely
-
     convert = _converter(crs, inbound=inbound)
 
     def _coords(xy: np.ndarray) -> np.ndarray:
@@ -436,8 +436,6 @@ def coerce_coordinate(values: npt.ArrayLike) -> np.ndarray:
 
     Text is stripped; empty strings, None and non-finite values become NaN.
     """
-    import pandas as pd
-
     series = pd.Series(np.atleast_1d(np.asarray(values, dtype=object)), dtype=object)
     text = series.map(lambda v: v.strip() if isinstance(v, str) else v)
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
@@ -445,8 +443,6 @@ def coerce_coordinate(values: npt.ArrayLike) -> np.ndarray:
 
 
 def _is_missing(values: npt.ArrayLike) -> np.ndarray:
-    import pandas as pd
-
     series = pd.Series(np.atleast_1d(np.asarray(values, dtype=object)), dtype=object)
     blank = series.map(lambda v: isinstance(v, str) and not v.strip())
     return (series.isna() | blank).to_numpy(dtype=bool)

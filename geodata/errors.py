@@ -35,3 +35,10 @@ class FileReadError(GeodataError, ValueError):
 
 class FileWriteError(GeodataError, ValueError):
     """A frame that cannot be written in the requested format: the message says why."""
+
+
+class PointIndexError(GeodataError, ValueError):
+    """Grids or points that :mod:`geodata.pointindex` cannot take: the message says why.
+
+    ``grid_model.needs.geolocate`` re-raises it as ``InvalidInputError`` with the same message.
+    """

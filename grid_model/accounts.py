@@ -42,10 +42,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from grid_model import fields
+from grid_model import audit, fields
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.messages import t
-from grid_model.models import Account, Area, AuditEntry, Grid, SignInThrottle
+from grid_model.models import Account, Area, Grid, SignInThrottle
 from grid_model.scope import ROLES, Viewer, require
 
 #: scrypt cost parameters, OWASP Password Storage Cheat Sheet (2^17, 8, 1): 128 MiB and
@@ -215,14 +215,13 @@ def add_account(
         active=True,
     )
     session.add(account)
-    session.add(
-        AuditEntry(
-            actor=viewer.name,
-            action="account_add",
-            entity="accounts",
-            entity_id=username,
-            details={"role": role, "area_code": area_code},
-        )
+    audit.record(
+        session,
+        viewer,
+        "account_add",
+        "accounts",
+        entity_id=username,
+        details={"role": role, "area_code": area_code},
     )
     session.flush()
     return account
@@ -239,14 +238,8 @@ def set_active(
     if account is None:
         raise NotFoundError(t("account_unknown", lang, value=username))
     account.active = active
-    session.add(
-        AuditEntry(
-            actor=viewer.name,
-            action="account_enable" if active else "account_disable",
-            entity="accounts",
-            entity_id=username,
-        )
-    )
+    action = "account_enable" if active else "account_disable"
+    audit.record(session, viewer, action, "accounts", entity_id=username)
     session.flush()
     return account
 
@@ -346,16 +339,10 @@ def _audit_sign_in(
 ) -> None:
     if origin:
         details["origin"] = origin[:64]
-    session.add(
-        AuditEntry(
-            at=now,
-            actor=_shown(name) or "?",
-            action=action,
-            entity="accounts",
-            entity_id=_shown(name),
-            details=details,
-        )
+    entry = audit.record(
+        session, _shown(name) or "?", action, "accounts", entity_id=_shown(name), details=details
     )
+    entry.at = now  # the attempt's time as sign_in reads it (a caller may give its clock)
 
 
 def sign_in(
@@ -415,14 +402,13 @@ def _signed_in(
         client.failures, client.last_failed_at, client.locked_until = 0, None, None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-        session.add(
-            AuditEntry(
-                actor=account.username,
-                action="password_rehash",
-                entity="accounts",
-                entity_id=account.username,
-                details={"scrypt": [SCRYPT_N, SCRYPT_R, SCRYPT_P]},
-            )
+        audit.record(
+            session,
+            account.username,
+            "password_rehash",
+            "accounts",
+            entity_id=account.username,
+            details={"scrypt": [SCRYPT_N, SCRYPT_R, SCRYPT_P]},
         )
     session.flush()
     return SignIn(

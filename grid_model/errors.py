@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grid_model.messages import t
+
 
 class GridLawError(Exception):
     """Base of every error GridLaw raises on purpose."""
@@ -74,8 +76,6 @@ class ImportValidationError(InvalidInputError):
 
     def summary(self, lang: str = "zh") -> str:
         """ "11 invalid rows of 30, 22 problems; nothing was stored", in ``lang``."""
-        from grid_model.messages import t
-
         return t(
             "import_invalid",
             lang,

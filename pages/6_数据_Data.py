@@ -10,8 +10,8 @@ from dashboard import account_views, state, views
 from dashboard.i18n import current_lang, texts, tr
 from geodata.errors import GeodataError
 from geodata.io import frame_to_bytes
+from grid_model import imports
 from grid_model.errors import GridLawError, ImportValidationError
-from grid_model.imports import importing
 from grid_model.imports.exporting import KINDS
 
 GRID_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "shp"]
@@ -77,7 +77,7 @@ with grids_tab:
     ):
         _run_import(
             "grids",
-            importing.import_grids,
+            imports.import_grids,
             upload,
             crs=None if crs == "auto" else crs,
             skip_invalid=skip,
@@ -92,7 +92,7 @@ with needs_tab:
     if st.button(
         tr("do_import"), key="import_needs_btn", disabled=upload is None or not may_import
     ):
-        _run_import("needs", importing.import_needs, upload, crs=crs, skip_invalid=skip)
+        _run_import("needs", imports.import_needs, upload, crs=crs, skip_invalid=skip)
 
 with workers_tab:
     upload = st.file_uploader(tr("upload"), type=TABLE_TYPES, key="upload_workers")
@@ -101,7 +101,7 @@ with workers_tab:
         tr("do_import"), key="import_workers_btn", disabled=upload is None or not may_import
     ):
         _run_import(
-            "workers", importing.import_workers, upload, skip_invalid=skip, today=filters.today
+            "workers", imports.import_workers, upload, skip_invalid=skip, today=filters.today
         )
 
 with export_tab:

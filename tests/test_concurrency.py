@@ -29,7 +29,7 @@ from grid_model.errors import (
     InvalidInputError,
     RejectedValueError,
 )
-from grid_model.imports.importing import import_needs
+from grid_model.imports import import_needs
 from grid_model.models import Need, Worker
 from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Viewer

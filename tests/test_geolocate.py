@@ -10,6 +10,7 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from geodata.pointindex import segments
 from grid_model.errors import InvalidInputError
 from grid_model.needs import geolocate
 from grid_model.needs.geolocate import GridIndex, locate
@@ -393,7 +394,7 @@ def test_nearest_piece_search_is_exact_with_ties_at_shared_vertices():
         b.append(p + rng.normal(0, 1, 2) * rng.choice([1.0, 30.0, 3000.0]))
         owner.append(rng.integers(0, 50))
     a, b, owner = np.array(a), np.array(b), np.array(owner)
-    pieces = geolocate._Pieces(a, b, owner)
+    pieces = segments.Pieces(a, b, owner)
 
     below = vertex - np.column_stack([np.zeros(fans), rng.uniform(1, 50, fans)])
     elsewhere = rng.uniform((-1e5, -2e5), (4e5, 2e5), (700, 2))
@@ -418,7 +419,7 @@ def test_nearest_piece_search_looks_past_misleading_midpoints():
     a = np.vstack([arc[:-1], [[0.0, -99.5]]])
     b = np.vstack([arc[1:], [[0.0, -101.5]]])
     owner = np.r_[np.zeros(40, dtype=int), 7]
-    dist, got_owner = geolocate._Pieces(a, b, owner).nearest(np.array([0.0]), np.array([0.0]))
+    dist, got_owner = segments.Pieces(a, b, owner).nearest(np.array([0.0]), np.array([0.0]))
     assert dist[0] == pytest.approx(99.5) and got_owner[0] == 7
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import event, func, select, text
 from geodata.crs import wgs84_to_gcj02
 from grid_model import db
 from grid_model.errors import ImportValidationError, InvalidInputError
-from grid_model.imports import importing
-from grid_model.imports.importing import format_errors, import_grids, import_needs, import_workers
+from grid_model.imports import format_errors, import_grids, import_needs, import_workers
+from grid_model.imports import needs as needs_import
 from grid_model.models import (
     Area,
     Assignment,
@@ -386,6 +386,53 @@ def test_import_workers_keeps_history(session, community):
     assert rows[0][2].isoformat() == "2025-06-01"
 
 
+def test_import_workers_reads_open_assignments_once(session, community):
+    """Later rows see what earlier rows of the same file assigned and closed, though the open
+    assignments are read in one query for all the grids of the file."""
+    g1, g2 = community.grid_codes[:2]
+    data = (
+        "code,name,role,grids,valid_from\n"
+        f"A-1,甲,grid_assistant,{g1};{g2},2025-06-01\n"
+        f"A-2,乙,grid_assistant,{g2} {g2},2025-07-01\n"
+        f"V-1,丙,volunteer,{g1},2025-07-01\n"
+    ).encode()
+    issued: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        issued.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", spy)
+    try:
+        report = import_workers(session, data, filename="w.csv", viewer=ADMIN)
+    finally:
+        event.remove(bind, "before_cursor_execute", spy)
+    assert report.inserted == 3
+    reads = [s for s in issued if s.lstrip().upper().startswith("SELECT") and "assignments" in s]
+    assert len(reads) == 1
+    rows = session.execute(
+        select(Grid.code, Worker.code, Assignment.role, Assignment.valid_from, Assignment.valid_to)
+        .join(Assignment, Assignment.worker_id == Worker.id)
+        .join(Grid, Grid.id == Assignment.grid_id)
+        .where(Worker.code.in_(["A-1", "A-2", "V-1"]))
+        .order_by(Grid.code, Assignment.valid_from, Worker.code)
+    ).all()
+    assert [(g, w, str(v), None if e is None else str(e)) for g, w, _, v, e in rows] == [
+        (g1, "A-1", "2025-06-01", None),
+        (g1, "V-1", "2025-07-01", None),
+        (g2, "A-1", "2025-06-01", "2025-07-01"),
+        (g2, "A-2", "2025-07-01", None),
+    ]
+    for grid in (g1, g2):
+        holders = session.scalars(
+            select(Worker.code)
+            .join(Assignment, Assignment.worker_id == Worker.id)
+            .join(Grid, Grid.id == Assignment.grid_id)
+            .where(Grid.code == grid, Assignment.role == "grid_assistant", Assignment.is_open())
+        ).all()
+        assert holders == ["A-1" if grid == g1 else "A-2"]
+
+
 def test_import_workers_unknown_grid_and_role(session, community):
     data = b"code,name,role,grids\nW1,A,grid_assistant,999\nW2,B,judge,\n"
     with pytest.raises(ImportValidationError) as info:
@@ -410,10 +457,10 @@ def test_a_large_import_refreshes_planner_statistics_and_the_summary(
     bind = session.connection()
     event.listen(bind, "before_cursor_execute", spy)
     try:
-        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
+        monkeypatch.setattr(needs_import, "ANALYZE_AFTER_ROWS", 10)
         import_needs(session, _csv(_good_rows(community)), filename="n.csv", viewer=ADMIN)
         assert not [s for s in issued if s.startswith("ANALYZE")]  # 3 rows: not worth it
-        monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
+        monkeypatch.setattr(needs_import, "ANALYZE_AFTER_ROWS", 3)
         rows = [[f"M-{r[0]}", *r[1:]] for r in _good_rows(community)]
         import_needs(session, _csv(rows), filename="m.csv", viewer=ADMIN)
         assert [s for s in issued if s.startswith("ANALYZE")] == ['ANALYZE "needs"']

@@ -11,20 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from grid_model.errors import InvalidInputError, NotFoundError
-from grid_model.measures.indicators import (
-    DUE_DAYS,
-    GRID_MEASURE_COLUMNS,
-    Kpis,
-    compute_kpis,
-    grid_card,
-    grid_measures,
-    heat_bins,
-    median_from_counts,
-    monthly_trend,
-    working_days,
-)
+from grid_model.measures.definitions import DUE_DAYS, GRID_MEASURE_COLUMNS, median_from_counts
+from grid_model.measures.grid_card import grid_card
+from grid_model.measures.heat import heat_bins
+from grid_model.measures.per_grid import grid_measures
+from grid_model.measures.summary import Kpis, compute_kpis, monthly_trend
 from grid_model.models import Need
 from grid_model.scope import Scope, Viewer
+from grid_model.workdays import working_days
 from tests.factories import add_need, add_service_event, make_community
 
 pytestmark = pytest.mark.db
@@ -308,7 +302,7 @@ def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
     from sqlalchemy.dialects import sqlite
 
     from grid_model import db
-    from grid_model.measures.indicators import _heat_bins_stmt
+    from grid_model.measures.heat import _heat_bins_stmt
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'plan.sqlite'}")
     try:

@@ -496,7 +496,7 @@ def test_table_limits_name_the_row_and_column(monkeypatch):
         read_table(huge, filename="l.csv")
     with pytest.raises(FileReadError, match="row 2 holds a NUL"):
         read_table(b"a,b\n1,\x002\n", filename="n.csv")
-    monkeypatch.setattr("geodata.io.MAX_FILE_BYTES", 10)
+    monkeypatch.setattr("geodata.io.limits.MAX_FILE_BYTES", 10)
     with pytest.raises(FileReadError, match="more than the 0 MB allowed") as e:
         read_table(b"a,b\n1,2\n3,4\n", filename="s.csv")
     assert e.value.key == "file_too_big"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from grid_model import db
 from grid_model.measures import indicators, need_stats
-from grid_model.measures.indicators import grid_measures
+from grid_model.measures.per_grid import grid_measures
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Scope, Viewer

@@ -22,8 +22,8 @@ from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.gaps.access import access_table, need_access
 from grid_model.gaps.coverage import find_coverage_gaps
+from grid_model.imports import import_grids, import_needs, import_workers
 from grid_model.imports.exporting import KINDS, export_frame
-from grid_model.imports.importing import import_grids, import_needs, import_workers
 from grid_model.imports.seed import seed_demo
 from grid_model.measures.indicators import grid_card
 from grid_model.models import Account, Assignment, AuditEntry, Grid, Need, Worker
@@ -478,14 +478,14 @@ def test_viewer_has_no_default_that_sees_everything():
 def test_services_have_no_viewer_default():
     import inspect
 
-    from grid_model import rebalance
+    from grid_model import imports, rebalance
     from grid_model.gaps import coverage
-    from grid_model.imports import exporting, importing, seed
+    from grid_model.imports import exporting, seed
     from grid_model.measures import indicators
     from grid_model.needs import cases
 
     services = [
-        importing.import_needs, importing.import_grids, importing.import_workers,
+        imports.import_needs, imports.import_grids, imports.import_workers,
         accounts.add_account, accounts.set_active, accounts.list_accounts,
         rebalance.apply_plan, relocate_needs, cases.record_need, cases.change_status,
         cases.search_needs, cases.need_detail, coverage.find_coverage_gaps, need_access,

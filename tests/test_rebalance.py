@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import geopandas as gpd
@@ -452,6 +453,33 @@ def test_apply_refuses_bad_plans(session, block):
         apply_plan(session, plan, on=D(2023, 1, 1), force=True, lang="en", viewer=PLANNER)
     with pytest.raises(NotFoundError, match="no active grids"):
         rebalance_community(session, Scope(area_code="440703006999"), **PERIOD)
+
+
+@pytest.mark.db
+def test_apply_refuses_split_undated_unknown_and_stale_plans(session, block):
+    plan = rebalance_community(session, Scope(area_code=block.code), **PERIOD)
+    before = _open_rows(session, block.grid_codes[1])
+    with pytest.raises(InvalidInputError, match="a territory is split"):
+        apply_plan(session, dataclasses.replace(plan, contiguous=False), on=ON, lang="en",
+                   viewer=PLANNER)  # fmt: skip
+    with pytest.raises(InvalidInputError, match="locked grid moves"):
+        apply_plan(session, dataclasses.replace(plan, locks_respected=False), on=ON, lang="en",
+                   viewer=PLANNER)  # fmt: skip
+    with pytest.raises(InvalidInputError, match="expected a date"):
+        apply_plan(session, plan, on="2025-05-01", viewer=PLANNER)  # type: ignore[arg-type]
+    first = plan.assignment.index[plan.assignment["moved"]][0]
+    gone = plan.assignment.copy()
+    gone.loc[first, "grid_code"] = "NO-SUCH-GRID"
+    with pytest.raises(NotFoundError, match="NO-SUCH-GRID"):
+        apply_plan(session, dataclasses.replace(plan, assignment=gone), on=ON, lang="en",
+                   viewer=PLANNER)  # fmt: skip
+    # a grid the plan thinks nobody holds is held today
+    unheld = plan.assignment.copy()
+    unheld.loc[first, "previous"] = None
+    with pytest.raises(InvalidInputError, match=f"{unheld.loc[first, 'grid_code']}.*changed"):
+        apply_plan(session, dataclasses.replace(plan, assignment=unheld), on=ON, lang="en",
+                   viewer=PLANNER)  # fmt: skip
+    assert _open_rows(session, block.grid_codes[1]) == before
 
 
 @pytest.mark.db

@@ -82,154 +82,44 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import stats
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from grid_model.analysis.gistar import (
+    CLASS_LABELS,
+    CONFIDENCE_LEVELS,
+    MIN_FEATURES,
+    _check_run_options,
+    _result_frame,
+    bh_adjust,
+    class_labels,
+    gi_bins,
+)
+from grid_model.analysis.hexagons import gi_star_hex, hex_bins, hex_weights
 from grid_model.errors import InvalidInputError, NotFoundError
+from grid_model.models import Need
+from grid_model.queries import load_grids
+from grid_model.scope import Scope, Viewer, check_viewer
 
-WGS84 = "EPSG:4326"
+__all__ = [
+    "CLASS_LABELS",
+    "CONFIDENCE_LEVELS",
+    "MIN_FEATURES",
+    "TOLERANCE_M",
+    "bh_adjust",
+    "class_labels",
+    "gi_bins",
+    "gi_star",
+    "gi_star_hex",
+    "hex_bins",
+    "hex_hotspot_table",
+    "hex_weights",
+    "hotspot_table",
+    "queen_weights",
+]
 
-CLASS_LABELS = {
-    3: "hot_99",
-    2: "hot_95",
-    1: "hot_90",
-    0: "not_significant",
-    -1: "cold_90",
-    -2: "cold_95",
-    -3: "cold_99",
-}
-# (bin, alpha) from the strictest level down: a feature takes the first level it reaches.
-CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
-
-MIN_FEATURES = 3
 # Boundaries closer than this count as touching (see queen_weights).
 TOLERANCE_M = 1.0
-
-
-# --------------------------------------------------------------------------- classes
-
-
-def bh_adjust(p) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN entries are left out of the family
-    and stay NaN."""
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    tested = ~np.isnan(p)
-    if tested.any():
-        q[tested] = stats.false_discovery_control(p[tested], method="bh")
-    return q
-
-
-def gi_bins(z, p, *, fdr: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """ArcGIS-style confidence bins from z-scores and two-sided p-values.
-
-    Parameters
-    ----------
-    z, p : array-like
-        Gi* z-scores (their sign gives hot/cold) and two-sided p-values; NaN p = not tested.
-    fdr : bool
-        Decide with the Benjamini–Hochberg adjusted p-values instead of the raw ones.
-
-    Returns
-    -------
-    (gi_bin, p_fdr) : integer bins in -3..3 and the adjusted p-values.
-    """
-    z = np.asarray(z, dtype=float)
-    p = np.asarray(p, dtype=float)
-    if z.shape != p.shape:
-        raise InvalidInputError(f"z and p differ in shape: {z.shape} vs {p.shape}")
-    p_fdr = bh_adjust(p)
-    deciding = p_fdr if fdr else p
-    level = np.zeros(p.shape, dtype=int)
-    for bin_, alpha in reversed(CONFIDENCE_LEVELS):  # 90 %, then overwrite with 95, 99
-        level[np.nan_to_num(deciding, nan=1.0) <= alpha] = bin_
-    sign = np.sign(np.nan_to_num(z)).astype(int)
-    return level * sign, p_fdr
-
-
-def class_labels(gi_bin) -> np.ndarray:
-    """``hot_99`` … ``cold_99`` for integer bins."""
-    return np.array([CLASS_LABELS[int(b)] for b in np.asarray(gi_bin).ravel()], dtype=object)
-
-
-# --------------------------------------------------------------------------- the statistic
-
-
-def _check_run_options(permutations: int, seed: int | None) -> None:
-    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)):
-        raise InvalidInputError(f"permutations must be an integer, got {permutations!r}")
-    if permutations < 0:
-        raise InvalidInputError(f"permutations must be 0 (analytical) or more, got {permutations}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise InvalidInputError(f"seed must be an integer or None, got {seed!r}")
-
-
-def _local_gi_star(
-    y: np.ndarray, w, *, permutations: int, seed: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """z, two-sided p (NaN = not tested) and neighbour counts for ``y`` on binary weights ``w``
-    (a libpysal ``W`` without self-weights)."""
-    import esda
-
-    n = len(y)
-    neighbours = np.asarray(w.sparse.getnnz(axis=1), dtype=int)
-    if np.ptp(y) == 0:
-        nan = np.full(n, np.nan)
-        return nan, nan.copy(), neighbours
-    # esda seeds numpy's global generator (np.random.seed) for its permutations; give the
-    # caller's random state back untouched.
-    state = np.random.get_state()
-    try:
-        # A neighbourhood covering every feature has zero variance: esda divides by it.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = esda.G_Local(
-                y,
-                w,
-                transform="B",
-                star=True,
-                permutations=permutations,
-                seed=seed,
-                n_jobs=1,
-                keep_simulations=False,
-            )
-    finally:
-        np.random.set_state(state)
-    z = np.asarray(g.Zs, dtype=float)
-    if permutations:
-        # esda keeps p_sim in float32; recover the exact count of as-extreme draws.
-        extreme = np.rint(np.asarray(g.p_sim, dtype=float) * (permutations + 1))
-        p = np.minimum(1.0, 2.0 * extreme / (permutations + 1))
-    else:
-        p = 2.0 * stats.norm.sf(np.abs(z))
-    untested = (neighbours == 0) | (neighbours + 1 >= n) | ~np.isfinite(z)
-    z[~np.isfinite(z)] = np.nan
-    p[untested] = np.nan
-    return z, p, neighbours
-
-
-def _result_frame(
-    id_column: str,
-    ids,
-    y: np.ndarray,
-    w,
-    *,
-    permutations: int,
-    seed: int | None,
-    fdr: bool,
-) -> pd.DataFrame:
-    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
-    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
-    return pd.DataFrame(
-        {
-            id_column: list(ids),
-            "count": y,
-            "neighbours": neighbours,
-            "z": z,
-            "p": p,
-            "p_fdr": p_fdr,
-            "gi_bin": gi_bin,
-            "class": class_labels(gi_bin),
-        }
-    )
 
 
 # --------------------------------------------------------------------------- grids
@@ -321,6 +211,8 @@ def queen_weights(
     the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
     Queen.
     """
+    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
+    # weights are built, not by every importer of the analysis package.
     from libpysal.weights import Queen, W
 
     codes = list(codes) if codes is not None else _grid_codes(grids)
@@ -382,195 +274,23 @@ def gi_star(
     return _result_frame("grid_code", codes, y, w, permutations=permutations, seed=seed, fdr=fdr)
 
 
-# --------------------------------------------------------------------------- H3 hexagons
-
-
-def _check_resolution(resolution: int) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
-        raise InvalidInputError(f"resolution must be an integer 0..15, got {resolution!r}")
-    if not 0 <= resolution <= 15:
-        raise InvalidInputError(f"resolution must be 0..15 (H3), got {resolution}")
-    return int(resolution)
-
-
-def _check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        lon = np.asarray(lon, dtype=float).ravel()
-        lat = np.asarray(lat, dtype=float).ravel()
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"lon/lat must be numbers (WGS84 degrees): {exc}") from exc
-    if lon.shape != lat.shape:
-        raise InvalidInputError(f"lon has {lon.size} values but lat has {lat.size}")
-    bad = ~(np.isfinite(lon) & np.isfinite(lat))
-    bad |= (np.abs(lon) > 180) | (np.abs(lat) > 90)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(
-            f"point {i} has lon={lon[i]}, lat={lat[i]}; expected WGS84 longitude in "
-            "[-180, 180] and latitude in [-90, 90] (swapped?)"
-        )
-    return lon, lat
-
-
-def _cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    import h3
-
-    return np.array(
-        [h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat, strict=True)],
-        dtype=object,
-    )
-
-
-def _cell_polygons(cells) -> list:
-    import h3
-    from shapely.geometry import Polygon
-
-    # h3 speaks (lat, lng); shapely and GeoJSON speak (x=lng, y=lat).
-    return [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
-
-
-def hex_bins(lon, lat, *, resolution: int = 9) -> gpd.GeoDataFrame:
-    """Count points per H3 cell.
-
-    Parameters
-    ----------
-    lon, lat : array-like
-        WGS84 coordinates of the points.
-    resolution : int
-        H3 resolution (9: cells of about 0.1 km², edge about 170 m).
-
-    Returns
-    -------
-    GeoDataFrame
-        ``cell, count, geometry`` (EPSG:4326 hexagons), one row per occupied cell, by cell.
-    """
-    resolution = _check_resolution(resolution)
-    lon, lat = _check_lonlat(lon, lat)
-    counts = pd.Series(_cells_of(lon, lat, resolution), dtype=object).value_counts().sort_index()
-    cells = counts.index.tolist()
-    return gpd.GeoDataFrame(
-        {"cell": cells, "count": counts.to_numpy(dtype=int)},
-        geometry=_cell_polygons(cells),
-        crs=WGS84,
-    )
-
-
-def _study_cells(area, occupied: list[str], resolution: int) -> list[str]:
-    import h3
-    import shapely
-
-    if area is None:
-        # The convex hull of the occupied hexagons: a polygon even for one or two cells.
-        region = shapely.union_all(_cell_polygons(occupied)).convex_hull
-    elif isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)):
-        if area.crs is not None and not area.crs.equals(WGS84):
-            area = area.to_crs(WGS84)
-        region = area.union_all()
-    else:
-        region = area
-    if region is None or region.is_empty or region.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InvalidInputError(
-            f"area must be a polygon or multipolygon in WGS84, got "
-            f"{getattr(region, 'geom_type', type(region).__name__)}"
-        )
-    shape = h3.geo_to_h3shape(region)
-    # 'overlap': every cell touching the area, so no point inside it falls outside the cells.
-    return sorted(h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
-
-
-def hex_weights(cells: Sequence[str]):
-    """Binary contiguity of H3 cells through ``h3.grid_disk(cell, 1)`` within ``cells``."""
-    import h3
-    from libpysal.weights import W
-
-    present = set(cells)
-    neighbours = {c: sorted((set(h3.grid_disk(c, 1)) - {c}) & present) for c in cells}
-    return W(neighbours, id_order=list(cells), silence_warnings=True)
-
-
-def gi_star_hex(
-    lon,
-    lat,
-    *,
-    area=None,
-    resolution: int = 9,
-    permutations: int = 999,
-    seed: int | None = 12345,
-    fdr: bool = True,
-) -> gpd.GeoDataFrame:
-    """Gi* on H3 hexagons, zero-count hexagons of the study area included.
-
-    Parameters
-    ----------
-    lon, lat : array-like
-        WGS84 coordinates of the needs.
-    area : shapely (Multi)Polygon, GeoSeries or GeoDataFrame, optional
-        The study area (e.g. the union of the grids in scope). Every hexagon overlapping it is
-        analysed, with 0 where no need fell; points in no such hexagon are left out (their
-        number is in ``result.attrs["points_outside"]``). Default: the convex hull of the
-        occupied hexagons.
-    resolution, permutations, seed, fdr
-        As in :func:`hex_bins` and :func:`gi_star`.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``cell, count, neighbours, z, p, p_fdr, gi_bin, class, geometry``; contiguity is H3's
-        ``grid_disk(cell, 1)`` restricted to the study hexagons.
-    """
-    _check_run_options(permutations, seed)
-    resolution = _check_resolution(resolution)
-    lon, lat = _check_lonlat(lon, lat)
-    point_cells = pd.Series(_cells_of(lon, lat, resolution), dtype=object)
-    if area is None and point_cells.empty:
-        raise InvalidInputError("no points and no area: nothing to bin")
-    cells = _study_cells(area, sorted(point_cells.unique()), resolution)
-    if len(cells) < MIN_FEATURES:
-        raise InvalidInputError(
-            f"Gi* needs at least {MIN_FEATURES} hexagons, the study area has {len(cells)}; "
-            "use a finer resolution"
-        )
-    inside = point_cells.isin(cells)
-    counts = point_cells[inside].value_counts().reindex(cells, fill_value=0)
-    frame = _result_frame(
-        "cell",
-        cells,
-        counts.to_numpy(dtype=float),
-        hex_weights(cells),
-        permutations=permutations,
-        seed=seed,
-        fdr=fdr,
-    )
-    out = gpd.GeoDataFrame(frame, geometry=_cell_polygons(cells), crs=WGS84)
-    out.attrs["points_outside"] = int((~inside).sum())
-    return out
-
-
 # --------------------------------------------------------------------------- database
 
 
-def _viewers_scope(session, scope, viewer):
+def _viewers_scope(session: Session, scope: Scope, viewer: Viewer) -> Scope:
     """``scope`` cut to ``viewer``'s area (:func:`grid_model.scope.check_viewer` first): the
     counts a hot spot is computed from never include another area's needs."""
-    from grid_model.scope import check_viewer
-
     return scope.restricted_to(check_viewer(session, viewer))
 
 
-def _scoped_grids(session, scope) -> gpd.GeoDataFrame:
-    from grid_model.queries import load_grids
-
+def _scoped_grids(session: Session, scope: Scope) -> gpd.GeoDataFrame:
     grids = load_grids(session, scope).rename(columns={"code": "grid_code"})
     if grids.empty:
         raise NotFoundError(f"no grids in area {scope.area_code or '(all)'}")
     return grids
 
 
-def _need_counts(session, scope) -> pd.Series:
-    from sqlalchemy import func, select
-
-    from grid_model.models import Need
-
+def _need_counts(session: Session, scope: Scope) -> pd.Series:
     stmt = (
         select(Need.grid_code, func.count(Need.id))
         .where(scope.need_filter(), Need.grid_code.is_not(None))
@@ -581,9 +301,9 @@ def _need_counts(session, scope) -> pd.Series:
 
 
 def hotspot_table(
-    session,
-    scope,
-    viewer,
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
     *,
     permutations: int = 999,
     seed: int | None = 12345,
@@ -609,9 +329,9 @@ def hotspot_table(
 
 
 def hex_hotspot_table(
-    session,
-    scope,
-    viewer,
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
     *,
     resolution: int = 9,
     permutations: int = 999,
@@ -621,10 +341,6 @@ def hex_hotspot_table(
     """Gi* on H3 hexagons of the needs in ``scope`` (cut to ``viewer``'s area), the study
     area being the union of the
     scope's grids (see :func:`gi_star_hex`)."""
-    from sqlalchemy import select
-
-    from grid_model.models import Need
-
     scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
     rows = session.execute(select(Need.lon, Need.lat).where(scope.need_filter())).all()

@@ -2,18 +2,9 @@
 which area is beyond it, and where new points would help most (DESIGN §5.5).
 
 Distances and buffers are computed in the UTM zone of the data
-(:func:`geodata.crs.metric_crs`), never in degrees; results come back in EPSG:4326.
+(:func:`geodata.crs.metric_crs`), never in degrees; results come back in EPSG:4326. The
+distance primitive lives in :mod:`grid_model.gaps.distance` (re-exported here).
 
-Example
--------
->>> import geopandas as gpd, numpy as np
->>> from shapely.geometry import Point
->>> rooms = gpd.GeoDataFrame(
-...     {"kind": ["legal_service_room"]}, geometry=[Point(113.08, 22.60)], crs="EPSG:4326"
-... )
->>> d = nearest_service_distance(np.array([[113.08, 22.609]]), rooms)
->>> round(float(d[0]))  # 0.009° of latitude
-997
 """
 
 from __future__ import annotations
@@ -25,113 +16,30 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pulp
 import shapely
+from h3.api import numpy_int as h3
 from pyproj import Transformer
-from scipy.spatial import cKDTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
 from grid_model import config
 from grid_model.errors import ConfigError, GridLawError, InvalidInputError
+from grid_model.gaps.distance import (
+    ACCESS_KINDS,
+    WGS84,
+    _check_walk_m,
+    _nearest,
+)
+from grid_model.gaps.distance import nearest_service_distance as nearest_service_distance
 from grid_model.models import Grid, Need
 from grid_model.queries import load_grids, load_service_points, need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer
 
-WGS84 = "EPSG:4326"
-ACCESS_KINDS = ("legal_service_room", "legal_aid_station")
 CANDIDATES = ("grid_centroids", "needs_hexes")
 #: H3 resolution of the demand bins of :func:`suggest_service_points` (edge ≈ 174 m).
 H3_RESOLUTION = 9
-
-
-def _check_walk_m(walk_m: float) -> float:
-    walk_m = float(walk_m)
-    if not np.isfinite(walk_m) or walk_m <= 0:
-        raise InvalidInputError(f"walk_m={walk_m!r}: expected a positive distance in metres")
-    return walk_m
-
-
-def _lonlat_array(needs_lonlat) -> np.ndarray:
-    if isinstance(needs_lonlat, pd.DataFrame):
-        missing = {"lon", "lat"} - set(needs_lonlat.columns)
-        if missing:
-            raise InvalidInputError(
-                f"needs_lonlat lacks column(s) {sorted(missing)}: expected 'lon' and 'lat'"
-            )
-        arr = needs_lonlat[["lon", "lat"]].to_numpy(dtype=float)
-    else:
-        arr = np.asarray(needs_lonlat, dtype=float)
-        if arr.size == 0:
-            arr = arr.reshape(0, 2)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise InvalidInputError(
-            f"needs_lonlat has shape {arr.shape}: expected (n, 2) longitude, latitude"
-        )
-    bad_lat = np.abs(arr[:, 1]) > 90
-    if bad_lat.any() or (np.abs(arr[:, 0]) > 180).any():
-        value = arr[bad_lat][0] if bad_lat.any() else arr[np.abs(arr[:, 0]) > 180][0]
-        raise InvalidInputError(
-            f"needs_lonlat row {value.tolist()} is not (longitude, latitude) in degrees"
-            + (": latitude and longitude swapped?" if bad_lat.any() else "")
-        )
-    return arr
-
-
-def _service_points(points_gdf: gpd.GeoDataFrame, kinds: Sequence[str] | None):
-    if points_gdf.crs is None:
-        raise InvalidInputError("points_gdf has no CRS: expected EPSG:4326 or another set CRS")
-    pts = points_gdf
-    if kinds is not None:
-        if "kind" not in pts.columns:
-            raise InvalidInputError("points_gdf has no 'kind' column to filter on kinds")
-        pts = pts[pts["kind"].isin(list(kinds))]
-    pts = pts[~(pts.geometry.is_empty | pts.geometry.isna())]
-    return pts.to_crs(WGS84) if not pts.crs.equals(WGS84) else pts
-
-
-def _nearest(
-    lonlat: np.ndarray, points: gpd.GeoDataFrame, crs: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance in metres and positional index (-1: none) of the nearest of ``points``."""
-    n = len(lonlat)
-    dist = np.full(n, np.inf)
-    idx = np.full(n, -1, dtype=np.int64)
-    if n == 0 or len(points) == 0:
-        return dist, idx
-    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    sites = points.to_crs(crs).geometry
-    # A k-d tree over the points' planar coordinates: the same Euclidean distances as
-    # shapely's, without building a geometry per need (a million needs: 0.2 s, not 1.5 s).
-    tree = cKDTree(np.column_stack([sites.x.to_numpy(), sites.y.to_numpy()]))
-    d, i = tree.query(np.column_stack([x, y]), k=1)
-    dist[:] = d
-    idx[:] = i
-    return dist, idx
-
-
-def nearest_service_distance(
-    needs_lonlat, points_gdf: gpd.GeoDataFrame, *, kinds: Sequence[str] | None = ACCESS_KINDS
-) -> np.ndarray:
-    """Distance in metres from each need to the nearest service point of ``kinds``.
-
-    Parameters
-    ----------
-    needs_lonlat : array-like (n, 2) of longitude, latitude (EPSG:4326) or a DataFrame with
-        ``lon`` and ``lat`` columns.
-    points_gdf : service points with a ``kind`` column, in any set CRS.
-    kinds : point kinds that count; None: all points.
-
-    Returns
-    -------
-    numpy.ndarray of float, ``inf`` where there is no such point at all. Measured in the UTM
-    zone of the needs (straight line, not along streets).
-    """
-    lonlat = _lonlat_array(needs_lonlat)
-    pts = _service_points(points_gdf, kinds)
-    if len(lonlat) == 0:
-        return np.zeros(0)
-    return _nearest(lonlat, pts, metric_crs(lonlat[:, 0], lonlat[:, 1]))[0]
 
 
 # --- database-facing ------------------------------------------------------------------------
@@ -431,9 +339,7 @@ def _drop_slivers(geoms: np.ndarray, *, min_m2: float) -> np.ndarray:
 # --- siting ---------------------------------------------------------------------------------
 
 
-def _cbc_solver():
-    import pulp
-
+def _cbc_solver() -> pulp.LpSolver:
     solver = pulp.PULP_CBC_CMD(msg=False)
     if not solver.available():
         raise ConfigError(
@@ -445,8 +351,6 @@ def _cbc_solver():
 
 def _h3_cells(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     # h3-py has no vectorised indexer; loop over distinct coordinates only.
-    from h3.api import numpy_int as h3
-
     coords, inverse = np.unique(np.column_stack([lat, lon]), axis=0, return_inverse=True)
     cells = np.fromiter(
         (h3.latlng_to_cell(a, b, H3_RESOLUTION) for a, b in coords),
@@ -463,13 +367,99 @@ def _candidate_sites(
     if kind == "grid_centroids":
         geoms = _metric_centroids(grids.to_crs(crs).geometry)
         return gpd.GeoDataFrame({"candidate": grids["code"].to_numpy()}, geometry=geoms.values)
-    from h3.api import numpy_int as h3
-
     uniq = np.unique(cells)
     latlng = np.array([h3.cell_to_latlng(c) for c in uniq]).reshape(-1, 2)
     geoms = gpd.GeoSeries(gpd.points_from_xy(latlng[:, 1], latlng[:, 0]), crs=WGS84).to_crs(crs)
     ids = [h3.int_to_str(int(c)) for c in uniq]
     return gpd.GeoDataFrame({"candidate": ids}, geometry=geoms.values)
+
+
+SITE_COLUMNS = ["candidate", "grid_code", "needs_covered", "needs_covered_alone"]
+
+
+def _check_siting(walk_m: float, p: int, candidates: str) -> float:
+    walk_m = _check_walk_m(walk_m)
+    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
+        raise InvalidInputError(f"p={p!r}: expected a whole number of new points, at least 1")
+    if candidates not in CANDIDATES:
+        raise InvalidInputError(f"candidates={candidates!r}: expected one of {CANDIDATES}")
+    return walk_m
+
+
+def _no_sites(unmet_needs: int) -> gpd.GeoDataFrame:
+    empty = gpd.GeoDataFrame(columns=[*SITE_COLUMNS, "geometry"], geometry="geometry", crs=WGS84)
+    empty.attrs.update(unmet_needs=unmet_needs, needs_covered_total=0)
+    return empty
+
+
+@dataclass
+class _Demand:
+    """Unmet needs in a metric CRS (``x``, ``y``), their H3 ``cells``, and the ``bins``: per
+    cell the mean position of its needs and their number (``weight``)."""
+
+    crs: str
+    x: np.ndarray
+    y: np.ndarray
+    cells: np.ndarray
+    bins: pd.DataFrame
+
+
+def _demand(unmet: pd.DataFrame) -> _Demand:
+    lon, lat = unmet["lon"].to_numpy(), unmet["lat"].to_numpy()
+    crs = metric_crs(lon, lat)
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lon, lat)
+    cells = _h3_cells(lat, lon)
+    bins = (
+        pd.DataFrame({"cell": cells, "x": x, "y": y})
+        .groupby("cell")
+        .agg(x=("x", "mean"), y=("y", "mean"), weight=("x", "size"))
+    )
+    return _Demand(crs, x, y, cells, bins)
+
+
+def _chosen_sites(
+    sites: gpd.GeoDataFrame, bins: pd.DataFrame, walk_m: float, p: int
+) -> np.ndarray | None:
+    """Positions in ``sites`` of the chosen ones; None when no site reaches any demand."""
+    sx, sy = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    cost = np.hypot(bins["x"].to_numpy()[:, None] - sx, bins["y"].to_numpy()[:, None] - sy)
+    within = cost <= walk_m
+    # Candidates that reach no demand and demand no candidate reaches only enlarge the model.
+    useful_sites = within.any(axis=0)
+    reachable = within.any(axis=1)
+    if not useful_sites.any():
+        return None
+    chosen_idx = np.flatnonzero(useful_sites)
+    if useful_sites.sum() > p:
+        chosen_idx = chosen_idx[
+            _solve_mclp(
+                cost[np.ix_(reachable, useful_sites)],
+                bins["weight"].to_numpy()[reachable],
+                walk_m,
+                p,
+            )
+        ]
+    return chosen_idx
+
+
+def _covered(
+    chosen: gpd.GeoDataFrame, demand: _Demand, grids: gpd.GeoDataFrame, walk_m: float
+) -> gpd.GeoDataFrame:
+    """The chosen sites with the needs each covers, in EPSG:4326, most useful first."""
+    # Coverage counted on the needs themselves, not on the bins.
+    d = np.hypot(
+        demand.x[:, None] - chosen.geometry.x.to_numpy(),
+        demand.y[:, None] - chosen.geometry.y.to_numpy(),
+    )
+    reach = d <= walk_m
+    chosen["needs_covered"] = reach.sum(axis=0)
+    chosen["needs_covered_alone"] = (reach & (reach.sum(axis=1, keepdims=True) == 1)).sum(axis=0)
+    chosen = gpd.GeoDataFrame(chosen, geometry="geometry", crs=demand.crs).to_crs(WGS84)
+    chosen["grid_code"] = _containing_grid(chosen, grids)
+    chosen = chosen.sort_values(["needs_covered", "candidate"], ascending=[False, True])
+    chosen = chosen[[*SITE_COLUMNS, "geometry"]].reset_index(drop=True)
+    chosen.attrs.update(unmet_needs=len(demand.x), needs_covered_total=int(reach.any(axis=1).sum()))
+    return chosen
 
 
 def suggest_service_points(
@@ -500,68 +490,25 @@ def suggest_service_points(
     ``unmet_needs`` and ``needs_covered_total``. Fewer than ``p`` rows when fewer sites
     would cover anything; none when every need is covered.
     """
-    walk_m = _check_walk_m(walk_m)
-    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
-        raise InvalidInputError(f"p={p!r}: expected a whole number of new points, at least 1")
-    if candidates not in CANDIDATES:
-        raise InvalidInputError(f"candidates={candidates!r}: expected one of {CANDIDATES}")
+    walk_m = _check_siting(walk_m, p, candidates)
     on = on or config.today()
     unmet = _need_access(session, scope.need_filter(), walk_m, kinds).beyond
     grids = _active_grids(session, scope, on)
-    columns = ["candidate", "grid_code", "needs_covered", "needs_covered_alone"]
-    empty = gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=WGS84)
-    empty.attrs.update(unmet_needs=len(unmet), needs_covered_total=0)
     if unmet.empty:
-        return empty
-    crs = metric_crs(unmet["lon"].to_numpy(), unmet["lat"].to_numpy())
-    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(
-        unmet["lon"].to_numpy(), unmet["lat"].to_numpy()
-    )
-    cells = _h3_cells(unmet["lat"].to_numpy(), unmet["lon"].to_numpy())
-    demand = (
-        pd.DataFrame({"cell": cells, "x": x, "y": y})
-        .groupby("cell")
-        .agg(x=("x", "mean"), y=("y", "mean"), weight=("x", "size"))
-    )
-    sites = _candidate_sites(candidates, grids, cells, crs)
-    if sites.empty:
-        return empty
-    sx, sy = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
-    cost = np.hypot(demand["x"].to_numpy()[:, None] - sx, demand["y"].to_numpy()[:, None] - sy)
-    within = cost <= walk_m
-    # Candidates that reach no demand and demand no candidate reaches only enlarge the model.
-    useful_sites = within.any(axis=0)
-    reachable = within.any(axis=1)
-    if not useful_sites.any():
-        return empty
-    chosen_idx = np.flatnonzero(useful_sites)
-    if useful_sites.sum() > p:
-        chosen_idx = chosen_idx[
-            _solve_mclp(
-                cost[np.ix_(reachable, useful_sites)],
-                demand["weight"].to_numpy()[reachable],
-                walk_m,
-                p,
-            )
-        ]
+        return _no_sites(len(unmet))
+    demand = _demand(unmet)
+    sites = _candidate_sites(candidates, grids, demand.cells, demand.crs)
+    chosen_idx = None if sites.empty else _chosen_sites(sites, demand.bins, walk_m, p)
+    if chosen_idx is None:
+        return _no_sites(len(unmet))
     chosen = sites.iloc[chosen_idx].reset_index(drop=True)
-    # Coverage counted on the needs themselves, not on the bins.
-    d = np.hypot(
-        x[:, None] - chosen.geometry.x.to_numpy(), y[:, None] - chosen.geometry.y.to_numpy()
-    )
-    reach = d <= walk_m
-    chosen["needs_covered"] = reach.sum(axis=0)
-    chosen["needs_covered_alone"] = (reach & (reach.sum(axis=1, keepdims=True) == 1)).sum(axis=0)
-    chosen = gpd.GeoDataFrame(chosen, geometry="geometry", crs=crs).to_crs(WGS84)
-    chosen["grid_code"] = _containing_grid(chosen, grids)
-    chosen = chosen.sort_values(["needs_covered", "candidate"], ascending=[False, True])
-    chosen = chosen[[*columns, "geometry"]].reset_index(drop=True)
-    chosen.attrs.update(unmet_needs=len(unmet), needs_covered_total=int(reach.any(axis=1).sum()))
-    return chosen
+    return _covered(chosen, demand, grids, walk_m)
 
 
 def _solve_mclp(cost: np.ndarray, weights: np.ndarray, radius: float, p: int) -> np.ndarray:
     """Positions of the ``p`` sites chosen by spopt's MCLP."""
+    # spopt.locate takes 1.2 s to import (measured with -X importtime, after geopandas):
+    # paid only when a siting model is solved.
     from spopt.locate import MCLP
 
     model = MCLP.from_cost_matrix(cost, weights, service_radius=radius, p_facilities=p)

@@ -7,7 +7,7 @@
   (needs just outside, snapped to the nearest grid and flagged);
 - staffing: ``no_assistant``, ``no_lawyer``, ``no_mediator``;
 - outreach: ``no_recent_diary``, ``no_publicity_quarter``;
-- service: ``overdue`` (as :func:`grid_model.measures.indicators.overdue_at` defines it),
+- service: ``overdue`` (as :func:`grid_model.measures.definitions.overdue_at` defines it),
   ``needs_without_services``;
 - access: ``beyond_walking_distance`` (from :mod:`grid_model.gaps.access`).
 
@@ -30,13 +30,9 @@ from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
 from grid_model.errors import InvalidInputError
-from grid_model.gaps.access import (
-    _active_grids,
-    _check_walk_m,
-    _drop_slivers,
-    need_access,
-)
-from grid_model.measures.indicators import due_date_expr, not_closed, overdue_at
+from grid_model.gaps.access import _active_grids, _drop_slivers, need_access
+from grid_model.gaps.distance import _check_walk_m
+from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
 from grid_model.queries import need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer
@@ -513,7 +509,7 @@ def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap
 
 
 def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
-    # Overdue as defined once in grid_model.measures.indicators (the KPI counts the same needs).
+    # Overdue as defined once in grid_model.measures.definitions (the KPI counts the same needs).
     overdue = read_frame(
         session,
         select(

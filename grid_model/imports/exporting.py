@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from geodata import io as gio
 from grid_model import config
 from grid_model.errors import InvalidInputError
+from grid_model.gaps.coverage import find_coverage_gaps
+from grid_model.measures.workload import assistant_workload
 from grid_model.models import Assignment, Grid, Worker, district_of
 from grid_model.queries import holders, load_grids, load_needs
 from grid_model.scope import Scope, Viewer, check_viewer, redact
@@ -126,8 +128,6 @@ def export_workers(
 def export_workload(
     session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
 ) -> pd.DataFrame:
-    from grid_model.measures.workload import assistant_workload
-
     viewer = check_viewer(session, viewer)
     start = today - dt.timedelta(days=90)
     return assistant_workload(
@@ -139,8 +139,6 @@ def export_gaps(
     session: Session, scope: Scope, viewer: Viewer, *, today: dt.date
 ) -> gpd.GeoDataFrame:
     """Every coverage gap as one layer with a ``kind`` column (the map layers, stacked)."""
-    from grid_model.gaps.coverage import find_coverage_gaps
-
     viewer = check_viewer(session, viewer)
     gaps = find_coverage_gaps(session, scope, today=today, viewer=viewer)
     layers = []

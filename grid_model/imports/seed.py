@@ -10,15 +10,15 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from grid_model import db
+from geodata import demo
+from grid_model import audit, db
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
-from grid_model.imports.importing import store_needs
+from grid_model.imports.needs import store_needs
 from grid_model.messages import t
 from grid_model.models import (
     Area,
     Assignment,
-    AuditEntry,
     Base,
     Grid,
     Need,
@@ -30,6 +30,9 @@ from grid_model.models import (
 )
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
+
+#: The district of the demo (江门市蓬江区).
+DEMO_DISTRICT = "440703"
 
 
 @dataclass
@@ -87,20 +90,44 @@ def seed_demo(
 
     Refuses a database that already holds grids unless ``replace``. ``viewer`` must be allowed
     to import (the command line seeds as :meth:`Viewer.local_admin`). Nothing is committed."""
-    from geodata.demo import build_demo
-
     viewer = require(session, viewer, "import", lang="en")
-
     if not is_empty(session):
         if not replace:
             raise InvalidInputError(t("db_not_empty", "en"))
         clear_all(session)
-    demo = build_demo(scale=scale, needs=needs, seed=seed)
+    data = demo.build_demo(scale=scale, needs=needs, seed=seed)
+    _store_areas(session, data.areas)
+    grid_rows = _grids(data.grids)
+    session.add_all(grid_rows)
+    workers = _workers(data.workers)
+    session.add_all(workers)
+    session.flush()
+    session.add_all(_assignments(data.assignments, grid_rows, workers))
+    session.add_all(_service_points(data.service_points))
+    session.flush()
+    stored = store_needs(
+        session, _clean_needs(data.needs), grids=load_grids(session), progress=progress
+    )
+    services = _store_service_events(session, data.service_events)
+    audit.record(
+        session, viewer, "seed_demo", "all", details={"scale": scale, "needs": stored, "seed": seed}
+    )
+    session.flush()
+    return SeedReport(
+        grids=len(grid_rows),
+        workers=len(workers),
+        needs=session.scalar(select(func.count()).select_from(Need)),
+        services=services,
+        service_points=len(data.service_points),
+    )
 
-    areas = demo.areas.sort_values(
+
+def _store_areas(session: Session, areas: pd.DataFrame) -> None:
+    """Districts, then streets, then communities: each parent stored before its children."""
+    ordered = areas.sort_values(
         "level", key=lambda s: s.map({"district": 0, "street": 1, "community": 2})
     )
-    for row in areas.itertuples(index=False):
+    for row in ordered.itertuples(index=False):
         geom = row.geometry
         session.add(
             Area(
@@ -114,7 +141,10 @@ def seed_demo(
             )
         )
         session.flush()
-    grid_rows = [
+
+
+def _grids(grids: pd.DataFrame) -> list[Grid]:
+    return [
         Grid(
             code=r.code,
             name=r.name,
@@ -124,10 +154,12 @@ def seed_demo(
             population=None if pd.isna(r.population) else int(r.population),
             households=None if pd.isna(r.households) else int(r.households),
         )
-        for r in demo.grids.itertuples(index=False)
+        for r in grids.itertuples(index=False)
     ]
-    session.add_all(grid_rows)
-    workers = [
+
+
+def _workers(workers: pd.DataFrame) -> list[Worker]:
+    return [
         Worker(
             code=r.code,
             name=r.name,
@@ -135,44 +167,48 @@ def seed_demo(
             phone=r.phone,
             capacity=float(r.capacity),
             active=bool(r.active),
-            district_code="440703",
+            district_code=DEMO_DISTRICT,
         )
-        for r in demo.workers.itertuples(index=False)
+        for r in workers.itertuples(index=False)
     ]
-    session.add_all(workers)
-    session.flush()
-    grid_ids = {g.code: g.id for g in grid_rows}
-    worker_ids = {w.code: w.id for w in workers}
-    session.add_all(
-        [
-            Assignment(
-                worker_id=worker_ids[r.worker_code],
-                grid_id=grid_ids[r.grid_code],
-                role=r.role,
-                valid_from=r.valid_from,
-                valid_to=None if pd.isna(r.valid_to) else r.valid_to,
-            )
-            for r in demo.assignments.itertuples(index=False)
-        ]
-    )
-    session.add_all(
-        [
-            ServicePoint(
-                code=r.code,
-                name=r.name,
-                kind=r.kind,
-                community_code=r.community_code,
-                location=from_shape(shapely.Point(r.lon, r.lat), srid=4326),
-                opening_hours=r.opening_hours,
-            )
-            for r in demo.service_points.itertuples(index=False)
-        ]
-    )
-    session.flush()
 
-    grids = load_grids(session)
-    n = demo.needs
-    clean = pd.DataFrame(
+
+def _assignments(
+    assignments: pd.DataFrame, grids: list[Grid], workers: list[Worker]
+) -> list[Assignment]:
+    """The demo's assignments between the stored (flushed) grids and workers."""
+    grid_ids = {g.code: g.id for g in grids}
+    worker_ids = {w.code: w.id for w in workers}
+    return [
+        Assignment(
+            worker_id=worker_ids[r.worker_code],
+            grid_id=grid_ids[r.grid_code],
+            role=r.role,
+            valid_from=r.valid_from,
+            valid_to=None if pd.isna(r.valid_to) else r.valid_to,
+        )
+        for r in assignments.itertuples(index=False)
+    ]
+
+
+def _service_points(points: pd.DataFrame) -> list[ServicePoint]:
+    return [
+        ServicePoint(
+            code=r.code,
+            name=r.name,
+            kind=r.kind,
+            community_code=r.community_code,
+            location=from_shape(shapely.Point(r.lon, r.lat), srid=4326),
+            opening_hours=r.opening_hours,
+        )
+        for r in points.itertuples(index=False)
+    ]
+
+
+def _clean_needs(n: pd.DataFrame) -> pd.DataFrame:
+    """The demo's needs as :func:`~grid_model.imports.needs.store_needs` takes them (the
+    demo's values are valid by construction)."""
+    return pd.DataFrame(
         {
             "external_id": n["id"].astype(str),
             "reported_at": n["reported_at"],
@@ -192,11 +228,11 @@ def seed_demo(
             "under_correction": n["under_correction"].astype(bool),
         }
     )
-    stored = store_needs(session, clean, grids=grids, progress=progress)
 
-    ev = demo.service_events.assign(
-        district_code="440703", external_id=demo.service_events["id"].astype(str)
-    )
+
+def _store_service_events(session: Session, events: pd.DataFrame) -> int:
+    """Bulk-insert the demo's service events; returns how many."""
+    ev = events.assign(district_code=DEMO_DISTRICT, external_id=events["id"].astype(str))
     insert_frame(
         session,
         "service_events",
@@ -212,19 +248,4 @@ def seed_demo(
         ],
         point=("location", "lon", "lat"),
     )
-    session.add(
-        AuditEntry(
-            actor=viewer.name,
-            action="seed_demo",
-            entity="all",
-            details={"scale": scale, "needs": stored, "seed": seed},
-        )
-    )
-    session.flush()
-    return SeedReport(
-        grids=len(grid_rows),
-        workers=len(workers),
-        needs=session.scalar(select(func.count()).select_from(Need)),
-        services=len(ev),
-        service_points=len(demo.service_points),
-    )
+    return len(ev)

@@ -6,9 +6,10 @@ need closed on or before the day ``today`` a report is made for counts the same 
 day is: once in ``needs``, ``closed`` and ``due_to_close``, in ``on_time`` if closed by its due
 date, in ``last_diary`` by its report date if it came from a diary. So closed needs are summed
 per (grid, report month, category, district) in :class:`~grid_model.models.NeedMonthStat`
-(82 k rows for 1 M needs at street scale). :func:`grid_model.measures.indicators.grid_measures`,
-:func:`~grid_model.measures.indicators.compute_kpis` and :func:`~grid_model.measures.indicators.monthly_trend`
-read whole months from there and count from ``needs`` only the rest (:meth:`Window.rest`):
+(82 k rows for 1 M needs at street scale). :func:`grid_model.measures.per_grid.grid_measures`,
+:func:`~grid_model.measures.summary.compute_kpis` and :func:`~grid_model.measures.summary.monthly_trend`
+read whole months from there through :func:`read_measures` and count from ``needs`` only the
+rest (:meth:`Window.rest`):
 open needs, the months at the edges of the period, needs outside every grid and any bucket
 not up to date. Tests compare every reader with its plain aggregate over random scopes.
 
@@ -22,8 +23,10 @@ needs (import, seed, case recording and status changes, relocation) call it befo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -45,8 +48,9 @@ from sqlalchemy.orm import Session
 from grid_model import db
 from grid_model.db.sqldates import days_between, month_start
 from grid_model.db.sqlhints import unindexed
-from grid_model.measures.indicators import closed_on_time, not_closed
+from grid_model.measures.definitions import closed_on_time, combine_how, not_closed
 from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
+from grid_model.queries import read_frame
 from grid_model.scope import Scope
 
 #: A refresh with more marked buckets than this share of the summary's buckets rebuilds the
@@ -264,3 +268,37 @@ class Window:
 def _closed() -> ColumnElement[bool]:
     # 97 % of needs: an index on status would only slow the scan of a range beside it.
     return unindexed(Need.status) == "closed"
+
+
+def read_measures(
+    session: Session,
+    scope: Scope,
+    today: dt.date | None,
+    raw: Select,
+    stats: Select,
+    names: Iterable[str],
+    keys: Sequence[str] = (),
+    *,
+    summary: bool = True,
+) -> pd.DataFrame:
+    """The measures ``names`` of ``scope`` as of ``today`` (None: no as-of cut), per ``keys``
+    (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over
+    :class:`~grid_model.models.NeedMonthStat`. Closed needs of whole months are read from the
+    summary (:func:`summary_window`), the rest from ``needs``; without ``summary``, or when the
+    summary cannot serve ``scope``, every need is read. Parts combine as
+    :data:`~grid_model.measures.definitions.MEASURES` says.
+    """
+    window = summary_window(session, scope, today) if summary else None
+    if window is None:
+        where = scope.need_filter()
+        if today is not None:
+            where = where & (Need.reported_at <= today)
+        return read_frame(session, raw.where(where))
+    parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
+    parts.append(read_frame(session, stats.where(window.summary_rows(scope))))
+    found = [p for p in parts if not p.empty]
+    frame = pd.concat(found, ignore_index=True) if found else parts[0]
+    how = combine_how(names)
+    if not keys:
+        return pd.DataFrame([{c: getattr(frame[c], f)() for c, f in how.items()}])
+    return frame.groupby(list(keys), as_index=False).agg(how)

@@ -18,11 +18,11 @@ import math
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from grid_model.errors import InvalidInputError
-from grid_model.measures.indicators import (
+from grid_model.measures.definitions import (
     count_if,
     days_to_close_counts,
     diary_dates,
@@ -156,7 +156,7 @@ def _current_assistants(scope: Scope, end: dt.date) -> ColumnElement:
     return (Assignment.role == "grid_assistant") & Assignment.in_force(end) & scope.grid_filter()
 
 
-def _assistant_grids(scope: Scope, end: dt.date):
+def _assistant_grids(scope: Scope, end: dt.date) -> Subquery:
     return (
         select(Worker.code.label("assistant_code"), Grid.code.label("grid_code"))
         .join(Assignment, Assignment.worker_id == Worker.id)
@@ -167,7 +167,7 @@ def _assistant_grids(scope: Scope, end: dt.date):
     )
 
 
-def _by_assistant(ag, *columns, where: ColumnElement[bool]) -> Select:
+def _by_assistant(ag: Subquery, *columns, where: ColumnElement[bool]) -> Select:
     return (
         select(ag.c.assistant_code, *columns)
         .select_from(Need)
@@ -201,7 +201,7 @@ def assistant_workload(
     new
         Needs reported in ``[start, as_of]``.
     closed, mean_days, median_days, on_time_rate, diary_compliance
-        The indicators of :mod:`grid_model.measures.indicators` over the needs reported in the period,
+        The indicators of :mod:`grid_model.measures.summary` over the needs reported in the period,
         as of ``as_of``: closed, days to close, closed on time / due to close, distinct working
         days with a diary entry / working days in ``[start, as_of]``.
     workload, workload_per_1000
@@ -217,8 +217,25 @@ def assistant_workload(
     w = resolve_weights(weights)
     if isinstance(min_cases, bool) or not isinstance(min_cases, int) or min_cases < 0:
         raise InvalidInputError(f"min_cases={min_cases!r}: expected a whole number ≥ 0")
+    staff = _assistant_staff(session, scope, end)
+    ag = _assistant_grids(scope, end)
+    area = scope.need_filter(period=False) & (Need.reported_at <= as_of)
+    cohort = area & (Need.reported_at >= start)
+    df = (
+        staff.merge(_assistant_flows(session, ag, area, as_of, start, w), **_BY_CODE)
+        .merge(_assistant_service(session, ag, cohort, as_of), **_BY_CODE)
+        .merge(_assistant_diary_days(session, ag, cohort, as_of), **_BY_CODE)
+    )
+    df = _service_figures(df, _assistant_medians(session, ag, cohort, as_of), start, as_of)
+    return _rank(df, min_cases)
 
-    staff = read_frame(
+
+_BY_CODE = {"on": "assistant_code", "how": "left"}
+
+
+def _assistant_staff(session: Session, scope: Scope, end: dt.date) -> pd.DataFrame:
+    """Per current assistant: name, FTE, how many grids and their residents."""
+    return read_frame(
         session,
         select(
             Worker.code.label("assistant_code"),
@@ -233,30 +250,55 @@ def assistant_workload(
         .group_by(Worker.code, Worker.name, Worker.capacity)
         .order_by(Worker.code),
     )
-    ag = _assistant_grids(scope, end)
-    area = scope.need_filter(period=False) & (Need.reported_at <= as_of)
-    cohort = area & (Need.reported_at >= start)
 
+
+def _assistant_flows(
+    session: Session,
+    ag: Subquery,
+    area: ColumnElement[bool],
+    as_of: dt.date,
+    start: dt.date,
+    weights: dict[str, float],
+) -> pd.DataFrame:
+    """Per assistant: weighted ``workload``, ``open``, ``new``, ``overdue``."""
     flows = read_frame(
         session,
         _by_assistant(ag, Need.category, *_flow_counts(as_of, start), where=area).group_by(
             ag.c.assistant_code, Need.category
         ),
     )
-    flows = _weighted(flows, "assistant_code", w)
+    return _weighted(flows, "assistant_code", weights)
+
+
+def _assistant_service(
+    session: Session, ag: Subquery, cohort: ColumnElement[bool], as_of: dt.date
+) -> pd.DataFrame:
+    """Per assistant: the closing measures of the needs reported in the period."""
     measures = ("closed", "due_to_close", "on_time", "days_sum", "days_n")
-    service = read_frame(
+    return read_frame(
         session,
         _by_assistant(ag, *need_aggregates(as_of, measures), where=cohort).group_by(
             ag.c.assistant_code
         ),
     )
+
+
+def _assistant_diary_days(
+    session: Session, ag: Subquery, cohort: ColumnElement[bool], as_of: dt.date
+) -> pd.DataFrame:
+    """Per assistant: ``diary_days``, distinct working days with a diary entry."""
     diary, diary_cond = diary_dates(as_of)
     dated = read_frame(
         session, _by_assistant(ag, diary, where=cohort & diary_cond).distinct()
     )  # one row per assistant and diary day
     worked = dated.loc[np.array([is_workday(d) for d in dated["diary_date"]], dtype=bool)]
-    diaries = worked.groupby("assistant_code").size().rename("diary_days").reset_index()
+    return worked.groupby("assistant_code").size().rename("diary_days").reset_index()
+
+
+def _assistant_medians(
+    session: Session, ag: Subquery, cohort: ColumnElement[bool], as_of: dt.date
+) -> dict[str, float | None]:
+    """Median days to close per assistant, from per-assistant histograms."""
     days, closed_cond = days_to_close_counts(as_of)
     hist = read_frame(
         session,
@@ -264,15 +306,15 @@ def assistant_workload(
             ag.c.assistant_code, days
         ),
     )
-    medians = {
+    return {
         code: median_from_counts(g["days"], g["n"]) for code, g in hist.groupby("assistant_code")
     }
 
-    df = (
-        staff.merge(flows, on="assistant_code", how="left")
-        .merge(service, on="assistant_code", how="left")
-        .merge(diaries, on="assistant_code", how="left")
-    )
+
+def _service_figures(
+    df: pd.DataFrame, medians: dict, start: dt.date, as_of: dt.date
+) -> pd.DataFrame:
+    """Zeros for assistants without cases, then days to close, rates and workload per 1,000."""
     counts = ["open", "new", "overdue", "closed", "due_to_close", "on_time", "days_n", "diary_days"]
     df[counts] = df[counts].fillna(0).astype("int64")
     df["workload"] = df["workload"].fillna(0.0).astype("float64")
@@ -285,7 +327,11 @@ def assistant_workload(
     wd = working_days(start, as_of)
     df["diary_compliance"] = df["diary_days"] / wd if wd else float("nan")
     df["workload_per_1000"] = per_1000(df["workload"], df["population"])
+    return df
 
+
+def _rank(df: pd.DataFrame, min_cases: int) -> pd.DataFrame:
+    """``ranked`` and ``rank`` (by workload per FTE, highest first), sorted by rank."""
     df["ranked"] = ((df["closed"] + df["new"]) >= min_cases) & (df["capacity"] > 0)
     load = (df["workload"] / df["capacity"]).where(df["ranked"])
     df["rank"] = load.rank(method="min", ascending=False).astype("Int64")

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
+from grid_model import audit
 from grid_model.measures import need_stats
-from grid_model.models import AuditEntry, GeolocationChange, Need
+from grid_model.models import GeolocationChange, Need
 from grid_model.needs import geolocate
 from grid_model.queries import load_areas, load_grids, read_frame
 from grid_model.scope import Viewer, require
@@ -63,72 +65,95 @@ def check_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None = 
     result = GridCheck(grids=len(grids))
     if grids.empty:
         return result
-    dups = grids["code"][grids["code"].duplicated(keep=False)]
-    for code in sorted(set(dups)):
-        result.problems.append(
-            GridProblem(
-                "duplicate_code", [code], f"code {code} appears {int((dups == code).sum())} times"
-            )
-        )
-    geoms = grids.geometry.array
-    invalid = ~shapely.is_valid(geoms)
-    for code, geom in zip(grids["code"][invalid], geoms[invalid], strict=True):
-        result.problems.append(
-            GridProblem("invalid_geometry", [code], shapely.is_valid_reason(geom))
-        )
+    result.problems += _duplicate_codes(grids)
+    result.problems += _invalid_geometries(grids)
     bounds = grids.geometry.bounds
     utm = metric_crs(
         ((bounds.minx + bounds.maxx) / 2).to_numpy(), ((bounds.miny + bounds.maxy) / 2).to_numpy()
     )
     metric = grids.to_crs(utm)
     mgeoms = shapely.make_valid(metric.geometry.array)
+    result.problems += _overlaps(grids["code"].to_numpy(), mgeoms)
+    if "community_code" in grids:
+        result.problems += _gaps(metric.assign(geometry=mgeoms), communities, utm)
+    return result
+
+
+def _duplicate_codes(grids: gpd.GeoDataFrame) -> list[GridProblem]:
+    dups = grids["code"][grids["code"].duplicated(keep=False)]
+    return [
+        GridProblem(
+            "duplicate_code", [code], f"code {code} appears {int((dups == code).sum())} times"
+        )
+        for code in sorted(set(dups))
+    ]
+
+
+def _invalid_geometries(grids: gpd.GeoDataFrame) -> list[GridProblem]:
+    geoms = grids.geometry.array
+    invalid = ~shapely.is_valid(geoms)
+    return [
+        GridProblem("invalid_geometry", [code], shapely.is_valid_reason(geom))
+        for code, geom in zip(grids["code"][invalid], geoms[invalid], strict=True)
+    ]
+
+
+def _overlaps(codes: np.ndarray, mgeoms: np.ndarray) -> list[GridProblem]:
+    """Pairs of grids (metric, made valid) sharing more than :data:`MIN_AREA_M2`."""
     tree = shapely.STRtree(mgeoms)
     left, right = tree.query(mgeoms, predicate="intersects")
     pairs = left < right
     left, right = left[pairs], right[pairs]
-    if len(left):
-        inter = shapely.intersection(mgeoms[left], mgeoms[right])
-        area = shapely.area(inter)
-        codes = grids["code"].to_numpy()
-        for i, j, a in zip(left, right, area, strict=True):
-            if a > MIN_AREA_M2:
-                result.problems.append(
+    if not len(left):
+        return []
+    area = shapely.area(shapely.intersection(mgeoms[left], mgeoms[right]))
+    return [
+        GridProblem("overlap", [codes[i], codes[j]], f"{codes[i]} ∩ {codes[j]}", round(float(a), 1))
+        for i, j, a in zip(left, right, area, strict=True)
+        if a > MIN_AREA_M2
+    ]
+
+
+def _gaps(
+    metric: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, utm: str
+) -> list[GridProblem]:
+    """Parts of each community (grids in metres, ``utm``) its grids leave uncovered."""
+    boundaries = {}
+    if communities is not None and len(communities):
+        known = communities[communities.geometry.notna()]
+        boundaries = dict(zip(known["code"], known.to_crs(utm).geometry, strict=True))
+    problems = []
+    for community, part in metric.groupby("community_code"):
+        union = shapely.union_all(part.geometry.array)
+        gaps = _uncovered(union, boundaries.get(community))
+        for piece in getattr(gaps, "geoms", [gaps]):
+            if not piece.is_empty and piece.area > MIN_AREA_M2:
+                c = shapely.centroid(gpd.GeoSeries([piece], crs=utm).to_crs(4326).iloc[0])
+                problems.append(
                     GridProblem(
-                        "overlap",
-                        [codes[i], codes[j]],
-                        f"{codes[i]} ∩ {codes[j]}",
-                        round(float(a), 1),
+                        "gap",
+                        [community],
+                        f"uncovered near {c.x:.5f},{c.y:.5f}",
+                        round(float(piece.area), 1),
                     )
                 )
-    if "community_code" in grids:
-        boundaries = {}
-        if communities is not None and len(communities):
-            known = communities[communities.geometry.notna()]
-            boundaries = dict(zip(known["code"], known.to_crs(utm).geometry, strict=True))
-        for community, part in metric.assign(geometry=mgeoms).groupby("community_code"):
-            union = shapely.union_all(part.geometry.array)
-            outline = boundaries.get(community)
-            if outline is not None:
-                gaps = shapely.difference(outline, union)
-            else:
-                holes = [
-                    shapely.Polygon(r)
-                    for poly in getattr(union, "geoms", [union])
-                    for r in poly.interiors
-                ]
-                gaps = shapely.union_all(holes) if holes else shapely.Polygon()
-            for piece in getattr(gaps, "geoms", [gaps]):
-                if not piece.is_empty and piece.area > MIN_AREA_M2:
-                    c = shapely.centroid(gpd.GeoSeries([piece], crs=utm).to_crs(4326).iloc[0])
-                    result.problems.append(
-                        GridProblem(
-                            "gap",
-                            [community],
-                            f"uncovered near {c.x:.5f},{c.y:.5f}",
-                            round(float(piece.area), 1),
-                        )
-                    )
-    return result
+    return problems
+
+
+def _uncovered(union: shapely.Geometry, outline: shapely.Geometry | None) -> shapely.Geometry:
+    """The community ``outline`` minus its grids' ``union``; without an outline, the holes of
+    the union.
+
+    >>> ring = shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2))
+    >>> _uncovered(ring, None).area, _uncovered(ring, shapely.box(0, 0, 4, 3)).area
+    (1.0, 4.0)
+    """
+    if outline is not None:
+        return shapely.difference(outline, union)
+    holes = [
+        shapely.Polygon(r) for poly in getattr(union, "geoms", [union]) for r in poly.interiors
+    ]
+    return shapely.union_all(holes) if holes else shapely.Polygon()
 
 
 def check_stored_grids(session: Session) -> GridCheck:
@@ -168,40 +193,44 @@ def relocate_needs(
     changed = ~same_code | (needs["quality"].to_numpy(dtype=object) != new_quality)
     idx = np.flatnonzero(changed)
     if len(idx):
-        params = [
-            {"nid": int(needs["id"].iat[i]), "g": new_code[i], "q": new_quality[i]} for i in idx
-        ]
-        from sqlalchemy import bindparam
-
-        session.connection().execute(
-            update(Need.__table__)
-            .where(Need.__table__.c.id == bindparam("nid"))
-            .values(grid_code=bindparam("g"), quality=bindparam("q")),
-            params,
-        )
-        session.add_all(
-            [
-                GeolocationChange(
-                    need_id=int(needs["id"].iat[i]),
-                    old_grid_code=old_code[i],
-                    new_grid_code=new_code[i],
-                    old_quality=needs["quality"].iat[i],
-                    new_quality=new_quality[i],
-                    reason=reason,
-                )
-                for i in idx
-            ]
-        )
+        _store_moves(session, needs, idx, old_code, new_code, new_quality, reason)
         if progress is not None:
             progress.update(len(idx))
         need_stats.refresh(session)
-    session.add(
-        AuditEntry(
-            actor=viewer.name,
-            action="relocate",
-            entity="needs",
-            details={"checked": len(needs), "changed": len(idx), "reason": reason},
-        )
-    )
+    details = {"checked": len(needs), "changed": len(idx), "reason": reason}
+    audit.record(session, viewer, "relocate", "needs", details=details)
     session.flush()
     return RelocateReport(checked=len(needs), changed=len(idx))
+
+
+def _store_moves(
+    session: Session,
+    needs: pd.DataFrame,
+    idx: np.ndarray,
+    old_code: np.ndarray,
+    new_code: np.ndarray,
+    new_quality: np.ndarray,
+    reason: str,
+) -> None:
+    """Write the new grid and quality of the needs at positions ``idx`` (one executemany) and
+    their :class:`GeolocationChange` rows."""
+    params = [{"nid": int(needs["id"].iat[i]), "g": new_code[i], "q": new_quality[i]} for i in idx]
+    session.connection().execute(
+        update(Need.__table__)
+        .where(Need.__table__.c.id == bindparam("nid"))
+        .values(grid_code=bindparam("g"), quality=bindparam("q")),
+        params,
+    )
+    session.add_all(
+        [
+            GeolocationChange(
+                need_id=int(needs["id"].iat[i]),
+                old_grid_code=old_code[i],
+                new_grid_code=new_code[i],
+                old_quality=needs["quality"].iat[i],
+                new_quality=new_quality[i],
+                reason=reason,
+            )
+            for i in idx
+        ]
+    )

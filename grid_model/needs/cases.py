@@ -39,13 +39,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import db, fields
+from grid_model import audit, db, fields
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
-from grid_model.imports.importing import validate_needs
 from grid_model.measures import need_stats
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker, district_of
 from grid_model.needs import geolocate
+from grid_model.needs.validate import validate_needs
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact, require
 
@@ -71,7 +71,7 @@ class NeedInput:
 
     Values may be typed text: coordinates as strings, dates as ``2025-03-01``,
     ``2025/3/1`` or ``2025年3月1日``, categories and sources as codes or their Chinese names
-    (see :data:`grid_model.imports.importing.CATEGORY_ALIASES`).
+    (see :data:`grid_model.needs.validate.CATEGORY_ALIASES`).
     """
 
     lon: float | str | None
@@ -192,14 +192,6 @@ def _nearby_grids(session: Session, lon: float, lat: float, snap_m: float) -> gp
     )
 
 
-def _audit(session: Session, actor: str, action: str, need: Need, details: dict) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor, action=action, entity="need", entity_id=str(need.id), details=details
-        )
-    )
-
-
 def _existing(need: Need, viewer: Viewer, data: NeedInput, lang: str) -> Need:
     """The stored need a submission repeats, for a viewer who may see it; otherwise the id
     is refused with a message that says nothing of the stored need."""
@@ -251,18 +243,56 @@ def record_need(
     viewer = require(session, viewer, "record_need", lang=lang)
     values = _validated(data, crs, lang)
     if values["external_id"]:
-        existing = session.scalars(
-            select(Need).where(Need.external_id == values["external_id"])
-        ).first()
+        existing = _stored(session, values["external_id"])
         if existing is not None:
             return _existing(existing, viewer, data, lang), False
-    if (
-        values["worker_code"]
-        and session.scalar(select(Worker.id).where(Worker.code == values["worker_code"])) is None
-    ):
+    _check_worker(session, values["worker_code"], data, lang)
+    lon, lat = float(values["lon"]), float(values["lat"])
+    grid_code, quality, district = _locate(session, lon, lat, data, viewer, snap_m, lang)
+    values["grid_code"] = grid_code
+    external_id = values["external_id"] or content_id(values)
+    existing = _stored(session, external_id)
+    if existing is not None:
+        return _existing(existing, viewer, data, lang), False
+    need = _new_need(values, external_id, district, lon, lat, quality)
+    stored = _insert(session, need)
+    if stored is not need:
+        return _existing(stored, viewer, data, lang), False
+    details = {
+        "external_id": external_id,
+        "grid_code": grid_code,
+        "quality": quality,
+        "category": need.category,
+        "source": need.source,
+        "crs": crs,
+    }
+    audit.record(session, viewer, "record_need", "need", entity_id=need.id, details=details)
+    session.flush()
+    need_stats.refresh(session)
+    return need, True
+
+
+def _stored(session: Session, external_id: str) -> Need | None:
+    return session.scalars(select(Need).where(Need.external_id == external_id)).first()
+
+
+def _check_worker(session: Session, worker_code: str | None, data: NeedInput, lang: str) -> None:
+    """A worker code given must be a stored worker's."""
+    if worker_code and session.scalar(select(Worker.id).where(Worker.code == worker_code)) is None:
         raise _invalid([("worker_code", data.worker_code, t("expected_known_worker", lang))], lang)
 
-    lon, lat = float(values["lon"]), float(values["lat"])
+
+def _locate(
+    session: Session,
+    lon: float,
+    lat: float,
+    data: NeedInput,
+    viewer: Viewer,
+    snap_m: float,
+    lang: str,
+) -> tuple[str | None, str, str]:
+    """The need's grid, geolocation quality and district; InvalidInputError when that is
+    outside the viewer's area."""
     located = geolocate.locate(
         _nearby_grids(session, lon, lat, snap_m), [lon], [lat], snap_m=snap_m
     )
@@ -275,20 +305,20 @@ def record_need(
             [("lon/lat", f"{data.lon}, {data.lat}", t("expected_in_area", lang, area=viewer.area_code))],
             lang,
         )  # fmt: skip
-    values["grid_code"] = grid_code
-    external_id = values["external_id"] or content_id(values)
-    existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
-    if existing is not None:
-        return _existing(existing, viewer, data, lang), False
+    return grid_code, quality, district
 
-    need = Need(
+
+def _new_need(
+    values: dict, external_id: str, district: str, lon: float, lat: float, quality: str
+) -> Need:
+    return Need(
         external_id=external_id,
         district_code=district,
         reported_at=values["reported_at"],
         location=from_shape(Point(lon, lat), srid=4326),
         lon=lon,
         lat=lat,
-        grid_code=grid_code,
+        grid_code=values["grid_code"],
         quality=quality,
         category=values["category"],
         dispute_type=values["dispute_type"],
@@ -301,33 +331,22 @@ def record_need(
         resident_phone=values["resident_phone"],
         under_correction=bool(values["under_correction"]),
     )
+
+
+def _insert(session: Session, need: Need) -> Need:
+    """Store ``need``; when a submission at the same moment stored its external id first,
+    return that one instead."""
     try:
         with session.begin_nested():
             session.add(need)
             session.flush()
     except IntegrityError:
         # Submitted twice at the same moment: the other submission stored it first.
-        existing = session.scalars(select(Need).where(Need.external_id == external_id)).first()
+        existing = _stored(session, need.external_id)
         if existing is None:
             raise
-        return _existing(existing, viewer, data, lang), False
-    _audit(
-        session,
-        viewer.name,
-        "record_need",
-        need,
-        {
-            "external_id": external_id,
-            "grid_code": grid_code,
-            "quality": quality,
-            "category": need.category,
-            "source": need.source,
-            "crs": crs,
-        },
-    )
-    session.flush()
-    need_stats.refresh(session)
-    return need, True
+        return existing
+    return need
 
 
 # --- status ---------------------------------------------------------------------------------
@@ -379,51 +398,63 @@ def change_status(
     viewer = require(session, viewer, "change_status", lang=lang)
     need = _get_need(session, need_id, viewer, lang)
     old = need.status
+    _check_transition(need, new_status, expected, lang)
+    _check_day(need, on, lang)
+    values = _status_values(need, new_status, outcome, on, lang)
+    _write_if_unchanged(session, need, old, values, lang)
+    details = {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()}
+    audit.record(session, viewer, "change_status", "need", entity_id=need.id, details=details)
+    session.flush()
+    need_stats.refresh(session)
+    return need
+
+
+def _check_transition(need: Need, new_status: str, expected: str | None, lang: str) -> None:
+    """ConflictError when the need is no longer in ``expected``; InvalidInputError for a
+    transition :data:`TRANSITIONS` does not allow."""
+    old = need.status
     if expected is not None and old != expected:
-        raise ConflictError(t("status_changed_meanwhile", lang, id=need_id, status=old))
+        raise ConflictError(t("status_changed_meanwhile", lang, id=need.id, status=old))
     allowed = TRANSITIONS.get(old, frozenset())
     if new_status not in allowed:
         choices = ", ".join(s for s in STATUS_FLOW if s in allowed) or t(
             "status_none_allowed", lang
         )
         raise InvalidInputError(
-            t("status_transition", lang, id=need_id, from_=old, to=new_status, allowed=choices)
+            t("status_transition", lang, id=need.id, from_=old, to=new_status, allowed=choices)
         )
+
+
+def _check_day(need: Need, on: dt.date, lang: str) -> None:
+    """``on`` is a date (not a datetime) not before the report."""
     if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
         raise _invalid([("on", on, t("expected_date", lang))], lang)
     if on < need.reported_at:
         raise _invalid(
             [("on", on, t("expected_closed_after", lang, reported=need.reported_at))], lang
         )
-    if new_status == "closed":
-        fit = [
-            o.value for o in Outcome if (o in MEDIATION_OUTCOMES) <= (need.category == "mediation")
-        ]
-        if outcome not in {o.value for o in Outcome}:
-            raise _invalid(
-                [("outcome", outcome, t("expected_outcome_on_close", lang, choices=", ".join(fit)))],
-                lang,
-            )  # fmt: skip
-        if outcome not in fit:
-            fitting = t("expected_mediation_outcome", lang, category=need.category,
-                        choices=", ".join(fit))  # fmt: skip
-            raise _invalid([("outcome", outcome, fitting)], lang)
-        values = {"status": new_status, "outcome": outcome, "closed_at": on}
-    elif outcome is not None:
-        raise _invalid([("outcome", outcome, t("expected_outcome_for_closed", lang))], lang)
-    else:
-        values = {"status": new_status}
-    _write_if_unchanged(session, need, old, values, lang)
-    _audit(
-        session,
-        viewer.name,
-        "change_status",
-        need,
-        {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()},
-    )
-    session.flush()
-    need_stats.refresh(session)
-    return need
+
+
+def _status_values(
+    need: Need, new_status: str, outcome: str | None, on: dt.date, lang: str
+) -> dict:
+    """The columns the change writes; closing needs an outcome fit for the need's category,
+    any other change none."""
+    if new_status != "closed":
+        if outcome is not None:
+            raise _invalid([("outcome", outcome, t("expected_outcome_for_closed", lang))], lang)
+        return {"status": new_status}
+    fit = [o.value for o in Outcome if (o in MEDIATION_OUTCOMES) <= (need.category == "mediation")]
+    if outcome not in {o.value for o in Outcome}:
+        raise _invalid(
+            [("outcome", outcome, t("expected_outcome_on_close", lang, choices=", ".join(fit)))],
+            lang,
+        )  # fmt: skip
+    if outcome not in fit:
+        fitting = t("expected_mediation_outcome", lang, category=need.category,
+                    choices=", ".join(fit))  # fmt: skip
+        raise _invalid([("outcome", outcome, fitting)], lang)
+    return {"status": new_status, "outcome": outcome, "closed_at": on}
 
 
 def _write_if_unchanged(session: Session, need: Need, old: str, values: dict, lang: str) -> None:

@@ -1,0 +1,156 @@
+"""Importing needs: a table of needs checked (:func:`grid_model.needs.validate.validate_needs`),
+located into grids and bulk-inserted (:func:`store_needs`).
+
+Importing the same file again adds nothing: the external id is the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geodata.errors import GeodataError
+from grid_model import audit, db
+from grid_model.db.bulk import insert_frame
+from grid_model.errors import InvalidInputError
+from grid_model.imports.report import ImportReport, settle_errors
+from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
+from grid_model.measures import need_stats
+from grid_model.models import Need, district_of
+from grid_model.needs import geolocate
+from grid_model.needs.validate import validate_needs
+from grid_model.queries import load_grids
+from grid_model.scope import Viewer, require
+
+NEED_INSERT_COLUMNS = [
+    "external_id",
+    "district_code",
+    "reported_at",
+    "lon",
+    "lat",
+    "grid_code",
+    "quality",
+    "category",
+    "dispute_type",
+    "description",
+    "source",
+    "status",
+    "outcome",
+    "due_date",
+    "closed_at",
+    "worker_code",
+    "resident_name",
+    "resident_phone",
+    "under_correction",
+]
+
+#: Imports of at least this many needs refresh the planner's statistics of ``needs`` (about a
+#: second on a million needs; see :func:`grid_model.db.analyze`).
+ANALYZE_AFTER_ROWS = 10_000
+
+#: External ids asked for in one ``IN (...)``.
+_ID_CHUNK = 5000
+
+
+def import_needs(
+    session: Session,
+    source,
+    *,
+    filename: str | None = None,
+    crs: str = "wgs84",
+    skip_invalid: bool = False,
+    errors_out: str | Path | None = None,
+    lang: str = "zh",
+    viewer: Viewer,
+    snap_m: float = 30.0,
+    progress=None,
+) -> ImportReport:
+    """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX).
+
+    Raises
+    ------
+    ImportValidationError
+        when any row is bad and ``skip_invalid`` is False; nothing is stored.
+    PermissionDeniedError
+        ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
+    """
+    viewer = require(session, viewer, "import", lang=lang)
+    original = read_table(source, filename, lang)
+    frame = rename_columns(original, NEED_COLUMNS, lang)
+    try:
+        clean, col = validate_needs(frame, crs=crs, lang=lang)
+    except GeodataError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    report = ImportReport(kind="needs", total=len(frame))
+    bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
+    good = clean.iloc[[i for i in range(len(clean)) if i not in bad]]
+    existing = _existing_ids(session, good["external_id"].tolist())
+    report.existing = len(existing)
+    new = good[~good["external_id"].isin(existing)]
+    report.inserted = store_needs(session, new, snap_m=snap_m, progress=progress)
+    audit.record(
+        session,
+        viewer,
+        "import_needs",
+        "needs",
+        details={
+            "file": source_name(source, filename),
+            "inserted": report.inserted,
+            "existing": report.existing,
+            "invalid": report.invalid_rows,
+        },
+    )
+    session.flush()
+    return report
+
+
+def store_needs(
+    session: Session,
+    clean: pd.DataFrame,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    snap_m: float = 30.0,
+    district_code: str | None = None,
+    progress=None,
+) -> int:
+    """Locate validated needs (WGS84) into grids and bulk-insert them. Returns the count."""
+    if clean.empty:
+        return 0
+    grids = load_grids(session) if grids is None else grids
+    located = geolocate.locate(
+        grids, clean["lon"].to_numpy(float), clean["lat"].to_numpy(float), snap_m=snap_m
+    )
+    frame = clean.assign(
+        grid_code=located["grid_code"].to_numpy(),
+        quality=located["quality"].to_numpy(),
+    )
+    if district_code is None:
+        district_code = district_of(grids["code"].iloc[0]) if len(grids) else None
+    frame["district_code"] = frame["grid_code"].map(
+        lambda c: district_of(c) if isinstance(c, str) else district_code
+    )
+    stored = insert_frame(
+        session,
+        Need.__tablename__,
+        frame,
+        NEED_INSERT_COLUMNS,
+        point=("location", "lon", "lat"),
+        progress=progress,
+    )
+    need_stats.refresh(session)
+    if stored >= ANALYZE_AFTER_ROWS:
+        db.analyze(session, Need.__tablename__)
+    return stored
+
+
+def _existing_ids(session: Session, values: list[str]) -> set[str]:
+    """The external ids among ``values`` already stored."""
+    found: set[str] = set()
+    for start in range(0, len(values), _ID_CHUNK):
+        chunk = values[start : start + _ID_CHUNK]
+        found.update(session.scalars(select(Need.external_id).where(Need.external_id.in_(chunk))))
+    return found
