@@ -70,3 +70,8 @@ def default_lang() -> str:
 
 def tianditu_key() -> str | None:
     return os.environ.get("GRIDLAW_TIANDITU_KEY") or None
+
+
+def spatialite_library() -> str:
+    """``SPATIALITE_LIBRARY_PATH``, else ``mod_spatialite`` (found by the dynamic loader)."""
+    return os.environ.get("SPATIALITE_LIBRARY_PATH") or "mod_spatialite"

@@ -6,7 +6,6 @@ The stdlib ``sqlite3`` of these machines cannot load extensions, so SQLite URLs 
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def analyze(session: Session, table: str) -> None:
 
 def _load_spatialite(dbapi_conn, _record) -> None:
     dbapi_conn.enable_load_extension(True)
-    dbapi_conn.load_extension(os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite"))
+    dbapi_conn.load_extension(config.spatialite_library())
     dbapi_conn.enable_load_extension(False)
     cur = dbapi_conn.cursor()
     # SpatiaLite's metadata tables; InitSpatialMetaData is a no-op once they exist.
