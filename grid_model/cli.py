@@ -467,7 +467,9 @@ def _import_commands(add) -> None:
                 "--crs", help="coordinate system of the file: wgs84, gcj02, bd09 or EPSG:n"
             )
             p.add_argument(
-                "--snap-m", type=float, default=config.snap_m(), help="snap tolerance in metres"
+                "--snap-m",
+                type=float,
+                help="snap tolerance in metres (default GRIDLAW_SNAP_M or 30)",
             )
         p.add_argument(
             "--skip-invalid",
@@ -504,7 +506,9 @@ def _export_commands(add) -> None:
     p.add_argument("--crs")
     p.add_argument("--json", action="store_true")
     p = add("relocate", cmd_relocate, "re-geolocate every need against the current grid boundaries")
-    p.add_argument("--snap-m", type=float, default=config.snap_m())
+    p.add_argument(
+        "--snap-m", type=float, help="snap tolerance in metres (default GRIDLAW_SNAP_M or 30)"
+    )
 
 
 def _admin_commands(add) -> None:

@@ -23,6 +23,7 @@ SPATIALITE_LIBRARY_PATH
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 
 from grid_model.errors import ConfigError
@@ -46,7 +47,15 @@ def today() -> dt.date:
 
 
 def snap_m() -> float:
-    return float(os.environ.get("GRIDLAW_SNAP_M", "30"))
+    """``GRIDLAW_SNAP_M``, else 30 m: the default of every service that geolocates."""
+    value = os.environ.get("GRIDLAW_SNAP_M") or "30"
+    try:
+        metres = float(value)
+    except ValueError:
+        metres = math.nan
+    if not 0 <= metres < math.inf:
+        raise ConfigError(f"GRIDLAW_SNAP_M={value!r} is not a distance in metres such as 30")
+    return metres
 
 
 def busy_timeout_s() -> float:

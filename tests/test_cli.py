@@ -97,6 +97,27 @@ def test_bad_needs_file_exit_3_and_nothing_stored(
     assert list(pd.read_csv(out, dtype=str)["编号"]) == ["B"]
 
 
+def test_bad_snap_setting_is_a_clear_error_and_nothing_stored(
+    url, committed_engine, community, tmp_path, capsys, monkeypatch
+):
+    """GRIDLAW_SNAP_M is every geolocating service's default: a value that is no distance is
+    an error naming the setting, from the command that needs it (``--help`` still works)."""
+    (x, y) = next(iter(community.values()))
+    path = tmp_path / "needs.csv"
+    path.write_text(f"编号,登记日期,经度,纬度,类别\nA,2025-03-01,{x},{y},法律咨询\n")
+    before = _needs(committed_engine)
+    monkeypatch.setenv("GRIDLAW_SNAP_M", "thirty")
+    with pytest.raises(SystemExit) as help_exit:
+        main(["--help"])
+    assert help_exit.value.code == 0
+    assert main(["--db", url, "--lang", "en", "-q", "import-needs", str(path)]) == 1
+    assert "GRIDLAW_SNAP_M='thirty'" in capsys.readouterr().err
+    assert _needs(committed_engine) == before
+    # an explicit --snap-m needs no setting
+    assert main(["--db", url, "-q", "import-needs", str(path), "--snap-m", "30"]) == 0
+    assert _needs(committed_engine) == before + 1
+
+
 @pytest.mark.parametrize("ext", [".geojson", ".gpkg", ".csv", ".xlsx"])
 def test_export_needs_round_trip(url, community, tmp_path, ext):
     path = tmp_path / f"needs{ext}"

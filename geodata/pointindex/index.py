@@ -92,6 +92,9 @@ from geodata.pointindex.segments import (
 __all__ = ["GridIndex", "locate", "QUALITIES"]
 
 QUALITIES = ("inside", "snapped", "outside")
+#: Snap tolerance in metres when the caller names none (GridLaw passes its setting,
+#: ``grid_model.config.snap_m``, whose default is the same 30 m).
+DEFAULT_SNAP_M = 30.0
 _INSIDE, _SNAPPED, _OUTSIDE = 0, 1, 2
 _EMPTY, _CROSSED = -1, -2  # cell states; values >= 0 are a polygon rank
 # Safety margin, in cell widths, around ring pieces and polygon boxes when marking cells:
@@ -397,7 +400,7 @@ class GridIndex:
 
     # -- query ---------------------------------------------------------------------------------
     def locate(
-        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = 30.0
+        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M
     ) -> pd.DataFrame:
         """Grid of each point; see :func:`locate` for the rules and the result."""
         x, y = checked_points(lon, lat)
@@ -514,7 +517,11 @@ _cache_lock = threading.Lock()
 
 
 def locate(
-    grids: gpd.GeoDataFrame, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = 30.0
+    grids: gpd.GeoDataFrame,
+    lon: Sequence[float],
+    lat: Sequence[float],
+    *,
+    snap_m: float = DEFAULT_SNAP_M,
 ) -> pd.DataFrame:
     """Find the grid of each point.
 

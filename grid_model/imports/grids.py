@@ -48,7 +48,7 @@ def import_grids(
     errors_out: str | Path | None = None,
     lang: str = "zh",
     viewer: Viewer,
-    snap_m: float = 30.0,
+    snap_m: float | None = None,
 ) -> ImportReport:
     """Import grid boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage, KML).
 

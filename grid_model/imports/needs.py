@@ -66,7 +66,7 @@ def import_needs(
     errors_out: str | Path | None = None,
     lang: str = "zh",
     viewer: Viewer,
-    snap_m: float = 30.0,
+    snap_m: float | None = None,
     progress=None,
 ) -> ImportReport:
     """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX).
@@ -113,7 +113,7 @@ def store_needs(
     clean: pd.DataFrame,
     *,
     grids: gpd.GeoDataFrame | None = None,
-    snap_m: float = 30.0,
+    snap_m: float | None = None,
     district_code: str | None = None,
     progress=None,
 ) -> int:

@@ -169,7 +169,7 @@ class RelocateReport:
 def relocate_needs(
     session: Session,
     *,
-    snap_m: float = 30.0,
+    snap_m: float | None = None,
     reason: str = "relocate",
     viewer: Viewer,
     lang: str = "zh",

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import audit, db, fields
+from grid_model import audit, config, db, fields
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.measures import need_stats
 from grid_model.messages import t
@@ -206,7 +206,7 @@ def record_need(
     *,
     viewer: Viewer,
     crs: str = "wgs84",
-    snap_m: float = 30.0,
+    snap_m: float | None = None,
     lang: str = "zh",
 ) -> tuple[Need, bool]:
     """Validate, locate and store one need; return it and whether it was created.
@@ -222,8 +222,9 @@ def record_need(
     crs : str
         The system of ``data.lon``/``data.lat``: ``wgs84``, ``gcj02`` (Amap, Tencent),
         ``bd09`` (Baidu) or ``EPSG:<code>``; stored in WGS84.
-    snap_m : float
-        A point outside every grid but this close to one snaps to it (quality ``snapped``).
+    snap_m : float, optional
+        A point outside every grid but this close to one snaps to it (quality ``snapped``);
+        default :func:`grid_model.config.snap_m` (``GRIDLAW_SNAP_M``, 30 m).
 
     Returns
     -------
@@ -248,6 +249,7 @@ def record_need(
             return _existing(existing, viewer, data, lang), False
     _check_worker(session, values["worker_code"], data, lang)
     lon, lat = float(values["lon"]), float(values["lat"])
+    snap_m = config.snap_m() if snap_m is None else snap_m
     grid_code, quality, district = _locate(session, lon, lat, data, viewer, snap_m, lang)
     values["grid_code"] = grid_code
     external_id = values["external_id"] or content_id(values)

@@ -28,6 +28,7 @@ import pandas as pd
 from geodata import pointindex
 from geodata.errors import PointIndexError
 from geodata.pointindex import index as _index
+from grid_model import config
 from grid_model.errors import InvalidInputError
 
 __all__ = ["GridIndex", "locate", "QUALITIES"]
@@ -60,17 +61,23 @@ class GridIndex(pointindex.GridIndex):
             super().__init__(grids, cells_per_grid=cells_per_grid)
 
     def locate(
-        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = 30.0
+        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float | None = None
     ) -> pd.DataFrame:
         """Grid of each point; see :func:`locate` for the rules and the result."""
         with _domain_errors():
-            return super().locate(lon, lat, snap_m=snap_m)
+            return super().locate(lon, lat, snap_m=_snap(snap_m))
 
 
 def locate(
-    grids: gpd.GeoDataFrame, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = 30.0
+    grids: gpd.GeoDataFrame,
+    lon: Sequence[float],
+    lat: Sequence[float],
+    *,
+    snap_m: float | None = None,
 ) -> pd.DataFrame:
-    """Find the grid of each point: :func:`geodata.pointindex.locate` in grid_model's errors.
+    """Find the grid of each point: :func:`geodata.pointindex.locate` in grid_model's errors,
+    snapping within ``snap_m`` metres (default :func:`grid_model.config.snap_m`,
+    ``GRIDLAW_SNAP_M``, 30 m).
 
     Returns
     -------
@@ -87,4 +94,9 @@ def locate(
         different lengths or not numeric, and for a negative ``snap_m``.
     """
     with _domain_errors():
-        return pointindex.locate(grids, lon, lat, snap_m=snap_m)
+        return pointindex.locate(grids, lon, lat, snap_m=_snap(snap_m))
+
+
+def _snap(snap_m: float | None) -> float:
+    """The snap tolerance: the caller's, else the setting (every service passes None on)."""
+    return config.snap_m() if snap_m is None else snap_m
