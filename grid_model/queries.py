@@ -34,9 +34,12 @@ def _geo(df: pd.DataFrame, column: str = "wkb") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df.drop(columns=column), geometry=geoms, crs=WGS84)
 
 
-def load_grids(session: Session, scope: Scope | None = None) -> gpd.GeoDataFrame:
+def load_grids(
+    session: Session, scope: Scope | None = None, *, on: dt.date | None = None
+) -> gpd.GeoDataFrame:
     """Grids in ``scope`` with ``code, name, community_code, community, population,
-    households, geometry``, ordered by code."""
+    households, geometry``, ordered by code; with ``on``, only those in force that day
+    (:meth:`Grid.in_force`)."""
     scope = scope or Scope()
     stmt = (
         select(
@@ -53,6 +56,8 @@ def load_grids(session: Session, scope: Scope | None = None) -> gpd.GeoDataFrame
         .where(scope.grid_filter())
         .order_by(Grid.code)
     )
+    if on is not None:
+        stmt = stmt.where(Grid.in_force(on))
     return _geo(read_frame(session, stmt))
 
 

@@ -33,7 +33,7 @@ from grid_model.gaps.distance import (
     _nearest,
 )
 from grid_model.gaps.distance import nearest_service_distance as nearest_service_distance
-from grid_model.models import Grid, Need
+from grid_model.models import Need
 from grid_model.queries import load_grids, load_service_points, need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer
 
@@ -43,18 +43,6 @@ H3_RESOLUTION = 9
 
 
 # --- database-facing ------------------------------------------------------------------------
-
-
-def _active_grids(session: Session, scope: Scope, on: dt.date) -> gpd.GeoDataFrame:
-    """Grids of ``scope`` whose active period contains ``on`` (open ends count as open)."""
-    grids = load_grids(session, scope)
-    active = session.scalars(
-        select(Grid.code).where(
-            scope.grid_filter(),
-            Grid.in_force(on),
-        )
-    ).all()
-    return grids[grids["code"].isin(set(active))].reset_index(drop=True)
 
 
 def _access_points(session: Session, kinds: Sequence[str]) -> gpd.GeoDataFrame:
@@ -228,7 +216,7 @@ def grid_access_table(
     households.sum()`` over grids with known households.
     """
     walk_m = _check_walk_m(walk_m)
-    grids = _active_grids(session, scope, on or config.today())
+    grids = load_grids(session, scope, on=on or config.today())
     out = pd.DataFrame(
         {
             "grid_code": grids["code"],
@@ -289,7 +277,7 @@ def uncovered_area(
     community_code, households, grid_m2, uncovered_m2, uncovered_share, geometry``.
     """
     walk_m = _check_walk_m(walk_m)
-    grids = _active_grids(session, scope, on or config.today())
+    grids = load_grids(session, scope, on=on or config.today())
     columns = ["grid_code", "grid_name", "community_code", "households", "grid_m2"]
     columns += ["uncovered_m2", "uncovered_share"]
     if grids.empty:
@@ -493,7 +481,7 @@ def suggest_service_points(
     walk_m = _check_siting(walk_m, p, candidates)
     on = on or config.today()
     unmet = _need_access(session, scope.need_filter(), walk_m, kinds).beyond
-    grids = _active_grids(session, scope, on)
+    grids = load_grids(session, scope, on=on)
     if unmet.empty:
         return _no_sites(len(unmet))
     demand = _demand(unmet)

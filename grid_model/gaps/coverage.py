@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
 from grid_model.errors import InvalidInputError
-from grid_model.gaps.access import _active_grids, _drop_slivers, need_access
+from grid_model.gaps.access import _drop_slivers, need_access
 from grid_model.gaps.distance import _check_walk_m
 from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
-from grid_model.queries import need_list_columns, read_frame
+from grid_model.queries import load_grids, need_list_columns, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer
 
 WGS84 = "EPSG:4326"
@@ -184,7 +184,7 @@ def find_coverage_gaps(
     viewer = check_viewer(session, viewer, lang=lang)
     scope = scope.restricted_to(viewer)
     hidden = _hidden_need_ids(session, scope, viewer)
-    grids = _active_grids(session, scope, today)
+    grids = load_grids(session, scope, on=today)
     notes: list[str] = []
     gaps: dict[str, Gap] = {}
     crs = _spatial_gaps(session, scope, grids, today, hidden, notes, gaps)
@@ -303,7 +303,7 @@ def _community_grids(session, scope, grids, communities, today) -> gpd.GeoDataFr
     frames = [grids]
     for code in communities["code"]:
         if scope.area_code and not code.startswith(scope.area_code):
-            frames.append(_active_grids(session, Scope(area_code=code), today))
+            frames.append(load_grids(session, Scope(area_code=code), on=today))
     out = pd.concat(frames, ignore_index=True).drop_duplicates("code")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84).reset_index(drop=True)
 

@@ -100,12 +100,8 @@ def rebalance_community(
 
 
 def _active_grids(session: Session, scope: Scope, today: dt.date) -> gpd.GeoDataFrame:
-    """The scope's grids in force on ``today``."""
-    grids = load_grids(session, scope)
-    inactive = set(
-        session.scalars(select(Grid.code).where(scope.grid_filter(), ~Grid.in_force(today)))
-    )
-    grids = grids[~grids["code"].isin(inactive)]
+    """The scope's grids in force on ``today``; there must be some."""
+    grids = load_grids(session, scope, on=today)
     if grids.empty:
         raise NotFoundError(f"scope.area_code={scope.area_code!r}: no active grids in this area")
     return grids
