@@ -4,12 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pandas as pd
-import streamlit as st
-
-import geodata
 from dashboard.cache import cached
 from dashboard.layers import load_map_layers
 from dashboard.session import session
@@ -18,7 +13,7 @@ from grid_model.gaps import coverage
 from grid_model.imports import exporting
 from grid_model.measures import indicators
 from grid_model.measures import workload as workloads
-from grid_model.needs import cases
+from grid_model.needs import cases, validate
 from grid_model.scope import Scope, Viewer
 
 areas = cached(queries.load_areas, max_entries=16)
@@ -92,11 +87,10 @@ def export_frame(kind: str, scope: Scope, viewer: Viewer, *, day: dt.date):
         return exporting.export_frame(s, kind, scope, viewer, today=day)
 
 
-@st.cache_data(show_spinner=False)
 def dispute_types() -> list[str]:
-    """The 15 official people's-mediation dispute categories (人民调解纠纷分类)."""
-    path = Path(geodata.__file__).resolve().parent / "data" / "mediation_dispute_categories_cn.csv"
-    return pd.read_csv(path)["name_zh"].tolist()
+    """The 15 official people's-mediation dispute categories (人民调解纠纷分类): the list the
+    need validator checks against."""
+    return list(validate.dispute_types())
 
 
 def grid_point(grids, code: str) -> tuple[float, float]:

@@ -11,6 +11,7 @@ the database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from importlib import resources
 
 import numpy as np
@@ -191,15 +192,18 @@ def _check_status(
     return status, outcome
 
 
-def _dispute_types() -> list[str]:
+@functools.cache
+def dispute_types() -> tuple[str, ...]:
+    """The 15 national people's-mediation dispute categories (人民调解纠纷分类) a need's
+    ``dispute_type`` is one of, in the order of the list bundled with geodata (read once)."""
     path = resources.files("geodata").joinpath("data", "mediation_dispute_categories_cn.csv")
-    return pd.read_csv(path)["name_zh"].tolist()
+    return tuple(pd.read_csv(path)["name_zh"])
 
 
 def _check_dispute_type(frame: pd.DataFrame, col: Collector) -> pd.Series:
     """The dispute type, one of the national mediation categories when given."""
     dispute = fields.optional_text(frame, "dispute_type")
-    known = set(_dispute_types())
+    known = set(dispute_types())
     col.add(
         dispute.notna().to_numpy() & ~dispute.isin(known).to_numpy(),
         "dispute_type",
