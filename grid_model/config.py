@@ -8,6 +8,9 @@ GRIDLAW_SNAP_M
 GRIDLAW_TODAY
     The day to count from (ISO date, e.g. ``2025-12-31``): plausible dates of input and the
     dashboard's "today"; default the machine's date.
+GRIDLAW_TIMEZONE
+    IANA time zone of the area (default ``Asia/Shanghai``): the zone that timestamps without an
+    offset are read in, that instants are shown in, and whose midnight a date-only value means.
 GRIDLAW_LANG
     ``zh`` or ``en``. The CLI's default otherwise follows the locale (``LANG``), Chinese when
     unknown; the dashboard's is Chinese (its users are not at the server).
@@ -25,10 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import zoneinfo
 
 from grid_model.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///gridlaw.sqlite"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def database_url() -> str:
@@ -56,6 +61,17 @@ def snap_m() -> float:
     if not 0 <= metres < math.inf:
         raise ConfigError(f"GRIDLAW_SNAP_M={value!r} is not a distance in metres such as 30")
     return metres
+
+
+def timezone() -> zoneinfo.ZoneInfo:
+    """``GRIDLAW_TIMEZONE``, else Asia/Shanghai: the zone of :mod:`grid_model.instants`."""
+    name = os.environ.get("GRIDLAW_TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"GRIDLAW_TIMEZONE={name!r} is not an IANA time zone such as Asia/Shanghai"
+        ) from exc
 
 
 def busy_timeout_s() -> float:
