@@ -18,7 +18,7 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-pkgs=(libsqlite3-mod-spatialite fonts-noto-cjk)
+pkgs=(libsqlite3-mod-spatialite fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
 [ "$want_postgis" -eq 1 ] && pkgs+=(postgresql-15-postgis-3)
 [ "$want_browser" -eq 1 ] && pkgs+=(chromium)
 missing=()
