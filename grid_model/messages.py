@@ -427,3 +427,48 @@ def t(key: str, lang: str = "zh", /, **kw) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang) or entry["zh"]
     return text.format(**kw) if kw else text
+
+
+# --- s12-reports ---
+MESSAGES.update(
+    {
+        "report_bad_month": {
+            "zh": "月份“{value}”无效:应为 YYYY-MM,如 2025-11",
+            "en": "month '{value}' is not valid: expected YYYY-MM, e.g. 2025-11",
+        },
+        "report_bad_date": {
+            "zh": "{field}“{value}”无效:应为日期,如 2025-11-01",
+            "en": "{field} '{value}' is not valid: expected a date such as 2025-11-01",
+        },
+        "report_bad_period": {
+            "zh": "时段无效:开始日期 {start} 晚于结束日期 {end}",
+            "en": "period not valid: start {start} is after end {end}",
+        },
+        "report_all_areas": {"zh": "全部区域", "en": "All areas"},
+        "report_area_not_found": {"zh": "未找到区域 {code}", "en": "area {code} not found"},
+        "report_no_hotspots": {
+            "zh": "本月无法计算热点:{reason}",
+            "en": "no hot spots this month: {reason}",
+        },
+        "report_no_emerging": {
+            "zh": "无法计算新兴热点:{reason}",
+            "en": "no emerging hot spots: {reason}",
+        },
+        "report_total": {"zh": "合计", "en": "Total"},
+        "report_untyped": {"zh": "未填纠纷类型", "en": "No dispute type given"},
+        "report_agreement_denied": {
+            "zh": "角色 {role} 无权查看个人信息,不能生成调解协议书",
+            "en": "role {role} may not see personal data and so cannot produce a mediation "
+            "agreement",
+        },
+        "report_not_mediation": {
+            "zh": "需求 {id} 不是人民调解案件(类别:{category})",
+            "en": "need {id} is not a mediation case (category: {category})",
+        },
+        "report_bad_format": {
+            "zh": "不支持的输出格式“{suffix}”:应为 {choices}",
+            "en": "output format '{suffix}' not supported: expected {choices}",
+        },
+        "report_written": {"zh": "已生成报表 {path}", "en": "report written to {path}"},
+    }
+)

@@ -162,6 +162,16 @@ def _defused_text(value: object) -> object:
     return value
 
 
+def defused_text(value: object) -> object:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula
+    (OWASP's rule), for writers that fill cells one by one (the reports); anything else as is.
+
+    >>> defused_text("=HYPERLINK(1)"), defused_text(" +1"), defused_text(3)
+    ("'=HYPERLINK(1)", "' +1", 3)
+    """
+    return _defused_text(value)
+
+
 def _excel_safe(table: pd.DataFrame) -> pd.DataFrame:
     """Excel has no time zones and caps text at 32,767 characters per cell."""
     out = table.copy()

@@ -340,3 +340,11 @@ def diary_period(scope: Scope, today: dt.date, first_reported: dt.date | None):
     if start is None or end < start:
         return None
     return start, end
+
+
+# --- s12-reports ---
+
+
+def mediation_failed(day: dt.date) -> ColumnElement[bool]:
+    """A mediation case closed by ``day`` with outcome ``mediation_failed`` (调解不成)."""
+    return mediation_closed(day) & (Need.outcome == "mediation_failed")
