@@ -25,6 +25,7 @@ PAGES = (
     ("pages/7_热点_Hotspots.py", "page_hotspots", "hotspots", ":material/local_fire_department:"),
     ("pages/8_调配_Rebalance.py", "page_rebalance", "rebalance", ":material/swap_horiz:"),
     ("pages/9_可达性_Access.py", "page_access", "access", ":material/directions_walk:"),
+    ("pages/10_报表_Reports.py", "page_reports", "reports", ":material/summarize:"),
 )
 
 

@@ -430,3 +430,41 @@ BASE_LABELS: dict[str, dict[str, str]] = {
         "phones or people under correction",
     },
 }
+
+# --- s12-reports ---
+BASE_LABELS.update(
+    {
+        "page_reports": {"zh": "报表", "en": "Reports"},
+        "reports_title": {"zh": "报表", "en": "Reports"},
+        "report_kind": {"zh": "报表", "en": "Report"},
+        "report_kind.monthly": {"zh": "月报", "en": "Monthly report"},
+        "report_kind.mediation": {"zh": "人民调解案件统计表", "en": "Mediation statistics form"},
+        "report_kind.agreement": {"zh": "调解协议书", "en": "Mediation agreement"},
+        "report_month": {"zh": "月份(YYYY-MM)", "en": "Month (YYYY-MM)"},
+        "report_format": {"zh": "格式", "en": "Format"},
+        "report_start": {"zh": "开始日期", "en": "Start"},
+        "report_end": {"zh": "结束日期", "en": "End"},
+        "report_case_id": {"zh": "案件编号(需求 id)", "en": "Case id (need id)"},
+        "report_generate": {"zh": "生成", "en": "Generate"},
+        "report_download": {"zh": "下载 {name}", "en": "Download {name}"},
+        "report_preview": {"zh": "预览", "en": "Preview"},
+        "report_scope": {
+            "zh": "报表按侧栏所选区域和“查看身份”生成(含脱敏);时段由本页选择。",
+            "en": "Reports follow the sidebar's area and 'viewing as' role (redaction "
+            "included); the period is chosen here.",
+        },
+        "report_col.accepted": {"zh": "受理纠纷数", "en": "Accepted"},
+        "report_col.mediated": {"zh": "调解成功", "en": "Mediated"},
+        "report_col.failed": {"zh": "调解不成", "en": "Failed"},
+        "report_col.in_progress": {"zh": "正在调解", "en": "In progress"},
+        "report_col.written": {"zh": "书面协议", "en": "Written"},
+        "report_col.oral": {"zh": "口头协议", "en": "Oral"},
+        "report_col.performed": {"zh": "协议履行", "en": "Performed"},
+        "report_col.confirmed": {"zh": "司法确认", "en": "Judicial confirmations"},
+        "report_agreement_role": {
+            "zh": "只有可查看个人信息的身份(管理员、网格助理员、调解员、律师)可以生成调解协议书。",
+            "en": "Only roles that may see personal data (administrator, grid assistant, "
+            "mediator, lawyer) can produce a mediation agreement.",
+        },
+    }
+)
