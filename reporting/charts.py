@@ -157,8 +157,10 @@ def choropleth_png(
 
 
 def _range(breaks: list[float], i: int) -> str:
-    lo, hi = breaks[i], breaks[i + 1]
-    return f"{int(lo)}–{int(hi)}" if i == 0 else f"{int(lo) + 1}–{int(hi)}"
+    """The needs a class holds: ``0–2``, then ``3–5`` (one number when it is one)."""
+    lo = int(breaks[i]) if i == 0 else int(breaks[i]) + 1
+    hi = int(breaks[i + 1])
+    return f"{lo}" if lo >= hi else f"{lo}–{hi}"
 
 
 def trend_png(trend: pd.DataFrame, *, title: str, lang: str = "zh") -> bytes:
