@@ -431,3 +431,33 @@ def test_cli_reports(committed_engine, tmp_path, capsys):
     assert main([*base, "monthly", "--month", "2025-11", "--out", str(tmp_path / "m.csv")]) == 3
     assert main([*base, "monthly", "--month", "11/2025", "--out", str(out)]) == 3
     assert "错误" in capsys.readouterr().err
+
+
+def test_report_texts_in_both_languages():
+    import string
+
+    from grid_model.messages import MESSAGES
+    from reporting.labels import REPORT_TEXTS
+
+    def fields(s):
+        return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
+    entries = {**REPORT_TEXTS, **{k: v for k, v in MESSAGES.items() if k.startswith("report_")}}
+    for key, entry in entries.items():
+        assert entry.get("zh") and entry.get("en"), key
+        assert fields(entry["zh"]) == fields(entry["en"]), key
+
+
+def test_english_pdf(session, data, tmp_path):
+    report = monthly_report(
+        session,
+        month=MONTH,
+        area_code=COMMUNITY[0],
+        viewer=ADMIN,
+        today=TODAY,
+        lang="en",
+        permutations=0,
+    )
+    text = _pdf_text(monthly_pdf(report, monthly_images(report, "en"), "en"), tmp_path)
+    assert "Headline indicators" in text and "Closure rate" in text
+    assert re.search(r"Page\s+1\s+of", text)
