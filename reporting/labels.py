@@ -95,6 +95,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
     "unit_filled": {"zh": "填报单位", "en": "Reporting unit"},
     "accepted": {"zh": "受理纠纷数", "en": "Disputes accepted"},
     "in_progress": {"zh": "正在调解", "en": "In progress"},
+    "other_closed": {"zh": "其他方式结案", "en": "Closed otherwise"},
     "agreements": {"zh": "调解协议", "en": "Agreements"},
     "written": {"zh": "书面协议", "en": "Written"},
     "oral": {"zh": "口头协议", "en": "Oral"},

@@ -36,23 +36,28 @@ _THIN = Side(style="thin", color="999999")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
+def _prepared(value, fmt: str, lang: str):
+    """What goes into the cell: yes/no for booleans, text defused, whole counts as ints."""
+    if fmt == "bool" and value is not None:
+        return rt("yes" if value else "no", lang)
+    if isinstance(value, str):
+        return defused_text(value)
+    if fmt == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _cell(ws: Worksheet, row: int, col: int, value, fmt: str = "text", lang: str = "zh"):
-    """Write one value: numbers and dates with their number format, text defused."""
+    """Write one value: numbers and dates with their number format, text defused and stored
+    as a string cell (never a formula, whatever it starts with)."""
     if isinstance(value, tuple):  # (value, fmt) of a mixed column
         value, fmt = value
-    if fmt == "bool" and value is not None:
-        value = rt("yes" if value else "no", lang)
-    elif isinstance(value, str):
-        value = defused_text(value)
-    elif fmt in ("int",) and isinstance(value, float) and value.is_integer():
-        value = int(value)
+    value = _prepared(value, fmt, lang)
     c = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str):
-        c.data_type = "s"  # a string cell even if it starts with "="
-    elif fmt in NUMBER_FORMATS and value is not None:
+        c.data_type = "s"
+    elif value is not None and fmt in NUMBER_FORMATS:
         c.number_format = NUMBER_FORMATS[fmt]
-    if fmt in ("pp", "change") and isinstance(value, (int, float)):
-        ws.cell(row=row, column=col).number_format = NUMBER_FORMATS[fmt]
     return c
 
 
@@ -149,7 +154,7 @@ def monthly_xlsx(report: MonthlyReport, images: dict[str, bytes], lang: str = "z
 
 def mediation_xlsx(form: MediationForm, lang: str = "zh") -> bytes:
     """The people's-mediation statistics form: title, unit and period, a two-row header
-    (the four agreement columns grouped under 调解协议), a row per dispute type and the
+    (written and oral agreements grouped under 调解协议), a row per dispute type and the
     total, signature lines."""
     wb = Workbook()
     ws = wb.active
@@ -160,7 +165,7 @@ def mediation_xlsx(form: MediationForm, lang: str = "zh") -> bytes:
     title.font, title.alignment = Font(bold=True, size=16), Alignment(horizontal="center")
     _cell(ws, 2, 1, f"{rt('unit_filled', lang)}: {form.area_name}")
     _cell(ws, 2, 5, f"{rt('period', lang)}: {form.start.isoformat()} — {form.end.isoformat()}")
-    _form_header(ws, 4, lang)
+    _form_header(ws, 4, list(form.rows.columns), lang)
     for i, (key, values) in enumerate(form.rows.iterrows()):
         r = 6 + i
         _cell(ws, r, 1, row_label(key, lang)).border = _BOX
@@ -187,26 +192,27 @@ def mediation_xlsx(form: MediationForm, lang: str = "zh") -> bytes:
     return buffer.getvalue()
 
 
-def _form_header(ws: Worksheet, row: int, lang: str) -> None:
-    """Two header rows: 纠纷类型 | 受理 | 成功 | 不成 | 正在调解 | 调解协议(书面, 口头) | 履行 | 确认."""
-    single = [
-        ("dispute_type", 1),
-        ("accepted", 2),
-        ("mediated", 3),
-        ("failed", 4),
-        ("in_progress", 5),
-        ("performed", 8),
-        ("confirmed", 9),
-    ]
-    for key, col in single:
-        ws.merge_cells(start_row=row, start_column=col, end_row=row + 1, end_column=col)
-        _cell(ws, row, col, rt(key, lang))
-    ws.merge_cells(start_row=row, start_column=6, end_row=row, end_column=7)
-    _cell(ws, row, 6, rt("agreements", lang))
-    _cell(ws, row + 1, 6, rt("written", lang))
-    _cell(ws, row + 1, 7, rt("oral", lang))
+#: Form columns grouped under one heading in the first header row.
+_FORM_GROUPS = {"written": "agreements", "oral": "agreements"}
+
+
+def _form_header(ws: Worksheet, row: int, columns: list[str], lang: str) -> None:
+    """Two header rows: 纠纷类型, then each column of the form; written and oral agreements
+    side by side under 调解协议, every other heading over both rows."""
+    keys = ["dispute_type", *columns]
+    for col, key in enumerate(keys, start=1):
+        group = _FORM_GROUPS.get(key)
+        if group is None:
+            ws.merge_cells(start_row=row, start_column=col, end_row=row + 1, end_column=col)
+            _cell(ws, row, col, rt(key, lang))
+            continue
+        _cell(ws, row + 1, col, rt(key, lang))
+        if _FORM_GROUPS.get(keys[col - 2]) != group:  # the group's first column
+            width = sum(1 for k in keys[col - 1 :] if _FORM_GROUPS.get(k) == group)
+            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + width - 1)
+            _cell(ws, row, col, rt(group, lang))
     for r in (row, row + 1):
-        for col in range(1, 10):
+        for col in range(1, len(keys) + 1):
             c = ws.cell(row=r, column=col)
             c.font, c.fill, c.border = _BOLD, _HEADER_FILL, _BOX
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

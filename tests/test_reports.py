@@ -211,6 +211,9 @@ def test_mediation_form_equals_the_measures(session, data):
     assert total["mediated"] == kpis.disputes_mediated == 2
     assert total["in_progress"] == kpis.needs - kpis.closed == 2
     assert total["failed"] == 1
+    for row in form.rows.to_dict("records"):  # every row adds up
+        parts = row["mediated"] + row["failed"] + row["other_closed"] + row["in_progress"]
+        assert parts == row["accepted"]
     assert form.row("邻里纠纷")["accepted"] == 2 and form.row("")["accepted"] == 1
     assert len(form.rows) == 17  # 15 types, the untyped row, the total
     assert total["written"] is None  # no case file yet
@@ -362,13 +365,15 @@ def test_mediation_xlsx_layout(session, data):
         "受理纠纷数",
         "调解成功",
         "调解不成",
+        "其他方式结案",
         "正在调解",
-        "调解协议",
     ]
     rows = {ws.cell(row=r, column=1).value: r for r in range(6, 6 + len(form.rows))}
     assert ws.cell(row=rows["合计"], column=2).value == 5
     assert ws.cell(row=rows["邻里纠纷"], column=3).value == 1
-    assert ws.cell(row=rows["合计"], column=6).value == "—"
+    assert ws.cell(row=4, column=7).value == "调解协议"
+    assert [ws.cell(row=5, column=j).value for j in (7, 8)] == ["书面协议", "口头协议"]
+    assert ws.cell(row=rows["合计"], column=7).value == "—"
 
 
 def test_cli_reports(committed_engine, tmp_path, capsys):

@@ -457,6 +457,7 @@ BASE_LABELS.update(
         "report_col.mediated": {"zh": "调解成功", "en": "Mediated"},
         "report_col.failed": {"zh": "调解不成", "en": "Failed"},
         "report_col.in_progress": {"zh": "正在调解", "en": "In progress"},
+        "report_col.other_closed": {"zh": "其他方式结案", "en": "Closed otherwise"},
         "report_col.written": {"zh": "书面协议", "en": "Written"},
         "report_col.oral": {"zh": "口头协议", "en": "Oral"},
         "report_col.performed": {"zh": "协议履行", "en": "Performed"},

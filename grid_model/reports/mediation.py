@@ -12,6 +12,8 @@ Columns of the form
 accepted : 受理 — mediation cases reported in the period.
 mediated : 调解成功 — of those, closed by the day counted with outcome ``mediated``.
 failed : 调解不成 — closed with outcome ``mediation_failed``.
+other_closed : 其他方式结案 — closed otherwise (resolved, referred, rejected): with the three
+    before and ``in_progress`` a row adds up to ``accepted``.
 in_progress : 正在调解 — open at the day counted.
 written, oral, performed, confirmed : 书面协议、口头协议、协议履行、司法确认 — from the
     mediation case file; None (shown as —) while the database holds no case file.
@@ -42,6 +44,7 @@ FORM_COLUMNS = (
     "accepted",
     "mediated",
     "failed",
+    "other_closed",
     "in_progress",
     "written",
     "oral",
@@ -129,6 +132,7 @@ def _form_rows(session: Session, scope: Scope, day: dt.date) -> pd.DataFrame:
             "accepted": body["needs"],
             "mediated": body["mediated"],
             "failed": body["failed"],
+            "other_closed": body["mediation_closed"] - body["mediated"] - body["failed"],
             "in_progress": body["open"],
         }
     ).astype("int64")
