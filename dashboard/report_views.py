@@ -37,3 +37,29 @@ def agreement(case_id: int, viewer: Viewer, *, lang: str) -> bytes:
     with session() as s:
         case = agreement_case(s, case_id, viewer, lang=lang)
     return files.render_agreement(case)
+
+
+def agreement_button(detail: dict, viewer: Viewer, *, lang: str) -> None:
+    """On the Cases page: a download of the mediation agreement of a mediation case, for
+    roles that may see personal data (the service checks again)."""
+    import streamlit as st
+
+    from dashboard.i18n import tr
+    from dashboard.views import show_error
+    from grid_model.errors import GridLawError
+
+    if detail.get("category") != "mediation" or not viewer.sees_personal_data:
+        return
+    try:
+        data = agreement(int(detail["id"]), viewer, lang=lang)
+    except GridLawError as exc:
+        show_error(exc)
+        return
+    name = f"agreement_{int(detail['id'])}.docx"
+    st.download_button(
+        tr("report_download", name=name),
+        data,
+        file_name=name,
+        mime=files.MIME["docx"],
+        key="case_agreement",
+    )

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import maps, state, views
+from dashboard import maps, report_views, state, views
 from dashboard.escaping import md_tr
 from dashboard.i18n import current_lang, labels, texts, tl, tr
 from grid_model.errors import GridLawError
@@ -96,6 +96,7 @@ with search_tab:
         if detail["history"]:
             st.markdown(f"**{tr('case_history')}**")
             st.dataframe(pd.DataFrame(detail["history"]), hide_index=True, key="case_history")
+        report_views.agreement_button(detail, filters.viewer, lang=lang)
 
         allowed = [s for s in cases.STATUS_FLOW if s in cases.TRANSITIONS.get(detail["status"], ())]
         if not allowed:

@@ -38,6 +38,7 @@ ADMIN = Viewer.local_admin()
 LEADER = Viewer(role="community_leader", area_code=COMMUNITY[0], name="leader")
 FORMULA_NAME = '=HYPERLINK("http://evil.example","x")'
 HTML_NAME = "<script>alert(1)</script>&<b>"
+MATH_NAME = "$x^$网格{{ 7*7 }}"  # broken mathtext for matplotlib, a Jinja2 tag
 SECRET = "秘密当事人王五"
 
 
@@ -46,7 +47,7 @@ def _data(session: Session):
     before, mediation cases of several dispute types, an overdue case of a person under
     community correction, publicity events."""
     c = make_community(session, n_grids=4)
-    c.grids[0].name, c.grids[1].name = FORMULA_NAME, HTML_NAME
+    c.grids[0].name, c.grids[1].name, c.grids[2].name = FORMULA_NAME, HTML_NAME, MATH_NAME
     g = c.grid_codes
     need = add_need
     for i, day in enumerate([D(2025, 11, 3), D(2025, 11, 10), D(2025, 11, 20)]):
@@ -299,6 +300,9 @@ def test_hostile_names_are_escaped_in_html_and_pdf(session, data, tmp_path):
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     text = _pdf_text(monthly_pdf(report, {}), tmp_path)
     assert "<script>alert(1)</script>" in text  # shown as text
+    assert "{{ 7*7 }}" in html  # a value is never rendered as a template
+    images = monthly_images(report)  # a name matplotlib would read as broken mathtext
+    assert images["map"].startswith(b"\x89PNG")
 
 
 def test_role_without_personal_data_sees_none(session, data, tmp_path):
@@ -328,6 +332,7 @@ def test_agreement_holds_its_case_and_no_other(session, data):
     _, cases = data
     first, other = cases[0], cases[2]
     first.resident_name = "李四<w:t>&amp;"
+    first.description = "事实{{ 7*7 }}{% if true %}x{% endif %}"
     session.flush()
     text = _docx_text(render_agreement(agreement_case(session, first.id, ADMIN)))
     for value in (
@@ -336,7 +341,7 @@ def test_agreement_holds_its_case_and_no_other(session, data):
         "邻里纠纷",
         first.external_id,
         "育德社区人民调解委员会",
-        "邻里纠纷的事实",
+        "事实{{ 7*7 }}{% if true %}x{% endif %}",
         "M3",
         "人民调解协议书",
         "2025年11月04日",

@@ -69,3 +69,17 @@ def test_reports_page_agreement_follows_the_role(page_db):
     at.button(key="report_generate").click().run()
     assert not at.exception and not at.error
     assert at.get("download_button")
+
+
+def test_cases_page_offers_the_agreement_to_roles_with_personal_data(page_db):
+    at = AppTest.from_file(str(ROOT / "pages" / "5_案件_Cases.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.sidebar.selectbox(key="role").set_value("community_leader").run()
+    at.selectbox(key="case_pick").set_value(page_db).run()
+    assert not at.exception
+    assert not at.get("download_button")  # a role that may not see personal data
+    at.sidebar.selectbox(key="role").set_value("mediator").run()
+    at.selectbox(key="case_pick").set_value(page_db).run()
+    assert not at.exception and not at.error
+    assert len(at.get("download_button")) == 1
