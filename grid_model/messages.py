@@ -469,6 +469,10 @@ MESSAGES.update(
             "zh": "不支持的输出格式“{suffix}”:应为 {choices}",
             "en": "output format '{suffix}' not supported: expected {choices}",
         },
+        "report_future_month": {
+            "zh": "月份 {month} 尚未开始(今天是 {today})",
+            "en": "month {month} has not begun yet (today is {today})",
+        },
         "report_written": {"zh": "已生成报表 {path}", "en": "report written to {path}"},
     }
 )

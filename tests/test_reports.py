@@ -222,6 +222,11 @@ def test_mediation_form_equals_the_measures(session, data):
         mediation_form(session, start=D(2025, 12, 1), end=D(2025, 11, 1), viewer=ADMIN, today=TODAY)
 
 
+def test_a_month_not_begun_is_refused(session, data):
+    with pytest.raises(InvalidInputError, match="2026-01"):
+        monthly_report(session, month="2026-01", viewer=ADMIN, today=TODAY)
+
+
 def test_month_is_validated():
     for bad in ("2025-13", "25-11", "2025-1", "=1+1", None):
         with pytest.raises(InvalidInputError):

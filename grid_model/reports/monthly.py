@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from grid_model import instants
 from grid_model.analysis.emerging import HOT_CATEGORIES, emerging_table
 from grid_model.analysis.hotspots import hotspot_table
-from grid_model.errors import GridLawError
+from grid_model.errors import GridLawError, InvalidInputError
 from grid_model.gaps.coverage import GAP_LABELS, PUBLICITY_KINDS, find_coverage_gaps
 from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.measures.per_grid import grid_measures
@@ -148,6 +148,8 @@ def monthly_report(
     """
     viewer = check_viewer(session, viewer, lang=lang)
     month = month if isinstance(month, ReportMonth) else ReportMonth.parse(month, lang=lang)
+    if month.start > today:
+        raise InvalidInputError(t("report_future_month", lang, month=month, today=today))
     area = Scope(area_code=area_code).restricted_to(viewer)
     as_of = min(month.end, today)
     scope = dataclasses.replace(area, start=month.start, end=month.end)
