@@ -28,11 +28,17 @@ def agreement_context(case: AgreementCase) -> dict:
     values["dispute_type"] = case.dispute_type or "________"
     values["facts"] = case.facts or BLANK
     values["terms"] = case.terms or [BLANK, BLANK, BLANK]
-    values["performance"] = case.performance or BLANK
-    values["accepted_on"] = case.accepted_on.strftime("%Y年%m月%d日")
-    values["signed_on"] = "____年____月____日"
+    values["performance"] = (
+        f"于{_day(case.performance_due)}前履行完毕。" if case.performance_due else BLANK
+    )
+    values["accepted_on"] = _day(case.accepted_on)
+    values["signed_on"] = _day(case.agreement_on) if case.agreement_on else "____年____月____日"
     values["copies"] = COPIES
     return values
+
+
+def _day(day) -> str:
+    return day.strftime("%Y年%m月%d日")
 
 
 def agreement_docx(case: AgreementCase) -> bytes:

@@ -40,14 +40,12 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
     "mediated": {"zh": "调解成功", "en": "Mediated"},
     "failed": {"zh": "调解不成", "en": "Failed"},
     "overdue": {"zh": "超期未结案件", "en": "Overdue cases"},
+    "overdue_supervised": {"zh": "超期与督办案件", "en": "Overdue and supervised cases"},
     "overdue_count": {
-        "zh": "共 {n} 件超期未结(列出前 {shown} 件)",
-        "en": "{n} overdue cases ({shown} listed)",
+        "zh": "超期未结 {n} 件,督办中 {supervised} 件(列出前 {shown} 件)",
+        "en": "{n} overdue cases, {supervised} under supervision ({shown} listed)",
     },
-    "supervised_note": {
-        "zh": "督办案件:本库尚无督办记录。",
-        "en": "Supervised cases: the database holds no supervision records yet.",
-    },
+    "supervised_due": {"zh": "督办期限", "en": "Supervised until"},
     "need_id": {"zh": "编号", "en": "Id"},
     "external_id": {"zh": "案件号", "en": "Case number"},
     "grid_code": {"zh": "网格", "en": "Grid"},

@@ -185,6 +185,7 @@ _OVERDUE_COLUMNS = (
     ("dispute_type", "text"),
     ("status", "text"),
     ("due_date", "date"),
+    ("supervised_due", "date"),
     ("worker_code", "text"),
     ("resident_name", "text"),
     ("resident_phone", "text"),
@@ -197,10 +198,15 @@ def overdue_section(report: MonthlyReport, lang: str) -> Section:
     frame["status"] = frame["status"].map(lambda c: label("status", c, lang))
     columns = [Column(k, rt(k, lang), f) for k, f in _OVERDUE_COLUMNS if k in frame.columns]
     sentences = [
-        rt("overdue_count", lang, n=report.overdue_count, shown=len(frame)),
-        rt("supervised_note", lang),
+        rt(
+            "overdue_count",
+            lang,
+            n=report.overdue_count,
+            supervised=report.supervised_count,
+            shown=len(frame),
+        ),
     ]
-    return Section("overdue", rt("overdue", lang), sentences, [_table(frame, columns)])
+    return Section("overdue", rt("overdue_supervised", lang), sentences, [_table(frame, columns)])
 
 
 def _names(values) -> str:

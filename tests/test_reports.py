@@ -120,6 +120,7 @@ def _data(session: Session):
         (D(2025, 10, 9), g[0], "lecture"),
     ]:
         add_service_event(session, held_on=day, grid_code=grid, kind=kind)
+    cases[3].supervised_due = D(2025, 12, 5)
     session.flush()
     return c, cases
 
@@ -188,7 +189,9 @@ def test_monthly_overdue_publicity_and_words(session, data):
         report.overdue_count
         == compute_kpis(session, Scope(COMMUNITY[0]), today=MONTH.end).overdue_open
     )
-    assert len(report.overdue) == report.overdue_count
+    assert report.supervised_count == 1  # open, under supervision, not yet overdue
+    assert len(report.overdue) == report.overdue_count + 1
+    assert report.overdue["supervised_due"].notna().sum() == 1
     held = report.publicity.set_index("code")["held"]
     assert held.sum() == 2  # the two publicity events of November; the visit is no publicity
     assert report.gaps["count"].sum() >= report.overdue_count
@@ -476,3 +479,103 @@ def test_english_pdf(session, data, tmp_path):
     text = _pdf_text(monthly_pdf(report, monthly_images(report, "en"), "en"), tmp_path)
     assert "Headline indicators" in text and "Closure rate" in text
     assert re.search(r"Page\s+1\s+of", text)
+
+
+def _case_files(session, community, cases):
+    """Case files (through the ORM, as the case-file service stores them) for the first
+    neighbour dispute (written agreement, performed, judicially confirmed) and the contract
+    dispute (oral agreement)."""
+    from grid_model.models import MediationCase, MediationMediator, MediationParty
+
+    neighbours, contract = cases[0], cases[2]
+    files = []
+    for need, kind, text, performed, granted in [
+        (neighbours, "written", "甲方赔偿乙方 500 元\n乙方撤回投诉", "performed", D(2025, 11, 20)),
+        (contract, "oral", None, None, None),
+    ]:
+        file = MediationCase(
+            need_id=need.id,
+            district_code=need.district_code,
+            dispute_type=need.dispute_type,
+            accepted_on=need.reported_at,
+            due_on=need.reported_at + dt.timedelta(days=30),
+            agreement_kind=kind,
+            agreement_text=text,
+            agreement_on=need.reported_at + dt.timedelta(days=3),
+            performance_due=D(2025, 12, 15),
+            performance_result=performed,
+            judicial_granted_on=granted,
+        )
+        session.add(file)
+        session.flush()
+        files.append(file)
+    session.add_all(
+        [
+            MediationParty(
+                case_id=files[0].id,
+                side="applicant",
+                name="李四",
+                phone="13900000001",
+                id_number="440703199001011234",
+            ),
+            MediationParty(
+                case_id=files[0].id, side="respondent", name="周八", phone="13900000003"
+            ),
+            MediationParty(case_id=files[1].id, side="applicant", name="赵六", phone="13900000004"),
+            MediationMediator(
+                case_id=files[0].id, worker_code=community.workers["mediator"][1].code
+            ),
+        ]
+    )
+    session.flush()
+    return files
+
+
+def test_mediation_form_counts_the_case_files(session, data):
+    community, cases = data
+    _case_files(session, community, cases)
+    form = mediation_form(
+        session,
+        start=D(2025, 11, 1),
+        end=D(2025, 11, 30),
+        area_code=COMMUNITY[0],
+        viewer=ADMIN,
+        today=TODAY,
+    )
+    assert form.case_file
+    neighbours, contract, total = form.row("邻里纠纷"), form.row("合同纠纷"), form.row(TOTAL)
+    assert [neighbours[c] for c in ("written", "oral", "performed", "confirmed")] == [1, 0, 1, 1]
+    assert [contract[c] for c in ("written", "oral", "performed", "confirmed")] == [0, 1, 0, 0]
+    assert [total[c] for c in ("written", "oral", "performed", "confirmed")] == [1, 1, 1, 1]
+    early = mediation_form(
+        session,
+        start=D(2025, 11, 1),
+        end=D(2025, 11, 5),
+        area_code=COMMUNITY[0],
+        viewer=ADMIN,
+        today=D(2025, 11, 5),
+    )
+    assert early.row(TOTAL)["written"] == 0  # the agreement was made on the 7th
+    ws = openpyxl.load_workbook(io.BytesIO(render_mediation(form))).active
+    totals = next(r for r in ws.iter_rows(min_row=6, values_only=True) if r[0] == "合计")
+    assert totals[6:] == (1, 1, 1, 1)
+
+
+def test_agreement_from_the_case_file(session, data):
+    community, cases = data
+    _case_files(session, community, cases)
+    text = _docx_text(render_agreement(agreement_case(session, cases[0].id, ADMIN)))
+    for value in (
+        "申请人:李四",
+        "被申请人:周八",
+        "440703199001011234",
+        "1. 甲方赔偿乙方 500 元",
+        "2. 乙方撤回投诉",
+        "M2",
+        "于2025年12月15日前履行完毕",
+        "2025年11月07日",
+    ):
+        assert value in text, value
+    assert "赵六" not in text and "13900000004" not in text
+    other = _docx_text(render_agreement(agreement_case(session, cases[2].id, ADMIN)))
+    assert "赵六" in other and "周八" not in other and "李四" not in other

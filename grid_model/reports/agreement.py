@@ -1,7 +1,24 @@
 """The fields of a mediation agreement (调解协议书), read from a mediation case.
 
 :class:`AgreementCase` is the documented mapping the DOCX template of
-``reporting/templates/agreement.docx`` is filled from. Today's fields of a need supply it:
+``reporting/templates/agreement.docx`` is filled from. The mediation case file
+(:class:`~grid_model.models.MediationCase`, its parties and mediators) supplies it when the
+case has one:
+
+==================  ========================================================================
+field               from the case file
+==================  ========================================================================
+parties             ``mediation_parties``: side (申请人 / 被申请人), name, phone, ID number
+mediators           ``mediation_mediators`` → the workers' names
+dispute_type        ``mediation_cases.dispute_type`` (else the need's)
+accepted_on         ``mediation_cases.accepted_on``
+terms               ``mediation_cases.agreement_text``, one term per line
+performance         ``mediation_cases.performance_due`` (履行期限)
+agreement_kind/on   ``mediation_cases.agreement_kind`` / ``agreement_on``
+==================  ========================================================================
+
+A mediation need without a case file (data from before it existed) supplies it from its own
+fields:
 
 ==================  ========================================================================
 field               from
@@ -32,7 +49,15 @@ from sqlalchemy.orm import Session
 
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.messages import t
-from grid_model.models import Area, Grid, Need, Worker
+from grid_model.models import (
+    Area,
+    Grid,
+    MediationCase,
+    MediationMediator,
+    MediationParty,
+    Need,
+    Worker,
+)
 from grid_model.scope import Viewer, check_viewer
 
 
@@ -62,7 +87,9 @@ class AgreementCase:
     closed_on: dt.date | None = None
     outcome: str | None = None
     terms: list[str] = field(default_factory=list)
-    performance: str | None = None
+    performance_due: dt.date | None = None
+    agreement_kind: str | None = None
+    agreement_on: dt.date | None = None
 
 
 def agreement_case(
@@ -87,6 +114,9 @@ def agreement_case(
         raise NotFoundError(t("need_not_found", lang, id=str(case_id)[:40]))
     if need.category != "mediation":
         raise InvalidInputError(t("report_not_mediation", lang, id=need.id, category=need.category))
+    file = session.scalar(select(MediationCase).where(MediationCase.need_id == need.id))
+    if file is not None:
+        return _from_file(session, need, file)
     return AgreementCase(
         case_id=need.id,
         case_number=need.external_id,
@@ -98,6 +128,47 @@ def agreement_case(
         accepted_on=need.reported_at,
         closed_on=need.closed_at,
         outcome=need.outcome,
+    )
+
+
+#: The parties' sides as the agreement names them.
+SIDE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
+
+
+def _from_file(session: Session, need: Need, file: MediationCase) -> AgreementCase:
+    parties = session.scalars(
+        select(MediationParty).where(MediationParty.case_id == file.id).order_by(MediationParty.id)
+    ).all()
+    mediators = session.scalars(
+        select(Worker.name)
+        .join(MediationMediator, MediationMediator.worker_code == Worker.code)
+        .where(MediationMediator.case_id == file.id)
+        .order_by(Worker.code)
+    ).all()
+    terms = [line.strip() for line in (file.agreement_text or "").splitlines() if line.strip()]
+    return AgreementCase(
+        case_id=need.id,
+        case_number=need.external_id,
+        committee=_committee(session, need),
+        dispute_type=file.dispute_type or need.dispute_type,
+        parties=[
+            Party(
+                name=p.name,
+                role=SIDE_LABELS.get(p.side, p.side),
+                phone=p.phone,
+                id_number=p.id_number,
+            )
+            for p in parties
+        ],
+        mediators=list(mediators),
+        facts=need.description,
+        accepted_on=file.accepted_on,
+        closed_on=need.closed_at,
+        outcome=need.outcome,
+        terms=terms,
+        performance_due=file.performance_due,
+        agreement_kind=file.agreement_kind,
+        agreement_on=file.agreement_on,
     )
 
 

@@ -15,8 +15,13 @@ failed : 调解不成 — closed with outcome ``mediation_failed``.
 other_closed : 其他方式结案 — closed otherwise (resolved, referred, rejected): with the three
     before and ``in_progress`` a row adds up to ``accepted``.
 in_progress : 正在调解 — open at the day counted.
-written, oral, performed, confirmed : 书面协议、口头协议、协议履行、司法确认 — from the
-    mediation case file; None (shown as —) while the database holds no case file.
+written, oral : 书面协议、口头协议 — case files (:class:`~grid_model.models.MediationCase`)
+    with a written / oral agreement made by the day counted.
+performed : 协议履行 — case files whose follow-up found the agreement performed.
+confirmed : 司法确认 — case files whose judicial confirmation was granted by the day.
+
+The four case-file columns are None (shown as —) while the database holds no case file at all
+(data from before the case file existed), rather than a 0 that would read as "none made".
 """
 
 from __future__ import annotations
@@ -26,12 +31,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from grid_model.measures.definitions import count_if, mediation_failed, need_aggregates
 from grid_model.messages import t
-from grid_model.models import Need
+from grid_model.models import MediationCase, Need
 from grid_model.needs.validate import dispute_types
 from grid_model.queries import read_frame
 from grid_model.reports.period import area_name, check_period
@@ -77,6 +82,38 @@ def dispute_type_measures(session: Session, scope: Scope, day: dt.date) -> pd.Da
     return frame.rename_axis("dispute_type").reset_index()
 
 
+def _case_file_aggregates(day: dt.date) -> list:
+    """The case-file columns of the form, as aggregates over needs joined to their file."""
+    file = MediationCase
+    made = file.agreement_on.is_not(None) & (file.agreement_on <= day)
+    return [
+        count_if(made & (file.agreement_kind == "written")).label("written"),
+        count_if(made & (file.agreement_kind == "oral")).label("oral"),
+        count_if(file.performance_result == "performed").label("performed"),
+        count_if(file.judicial_granted_on.is_not(None) & (file.judicial_granted_on <= day)).label(
+            "confirmed"
+        ),
+    ]
+
+
+def case_file_counts(session: Session, scope: Scope, day: dt.date) -> pd.DataFrame:
+    """Per dispute type (``""``: none given) the :data:`CASE_FILE_COLUMNS` of the case files
+    of the needs of ``scope`` reported by ``day``."""
+    key = func.coalesce(Need.dispute_type, "").label("dispute_type")
+    stmt = (
+        select(key, *_case_file_aggregates(day))
+        .join(MediationCase, MediationCase.need_id == Need.id)
+        .where(scope.need_filter() & (Need.reported_at <= day))
+        .group_by(key)
+    )
+    return read_frame(session, stmt).set_index("dispute_type")
+
+
+def has_case_files(session: Session) -> bool:
+    """Whether the database holds any mediation case file."""
+    return bool(session.scalar(select(exists().where(MediationCase.id.is_not(None)))))
+
+
 @dataclass
 class MediationForm:
     """The form: ``rows`` indexed by dispute type (``""``: none given, ``"total"``)."""
@@ -110,7 +147,8 @@ def mediation_form(
     area = Scope(area_code=area_code).restricted_to(viewer)
     scope = dataclasses.replace(area, start=start, end=end, categories=("mediation",))
     as_of = min(end, today)
-    rows = _form_rows(session, scope, as_of)
+    with_files = has_case_files(session)
+    rows = _form_rows(session, scope, as_of, with_files)
     return MediationForm(
         area_code=area.area_code,
         area_name=area_name(session, area.area_code, lang),
@@ -118,10 +156,11 @@ def mediation_form(
         end=end,
         as_of=as_of,
         rows=rows,
+        case_file=with_files,
     )
 
 
-def _form_rows(session: Session, scope: Scope, day: dt.date) -> pd.DataFrame:
+def _form_rows(session: Session, scope: Scope, day: dt.date, with_files: bool) -> pd.DataFrame:
     typed = dispute_type_measures(session, scope, day).set_index("dispute_type")
     untyped = _untyped(session, scope, day)
     parts = [typed] + ([untyped] if int(untyped["needs"].iloc[0]) else [])
@@ -136,8 +175,14 @@ def _form_rows(session: Session, scope: Scope, day: dt.date) -> pd.DataFrame:
             "in_progress": body["open"],
         }
     ).astype("int64")
-    for column in CASE_FILE_COLUMNS:
-        rows[column] = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    if with_files:
+        files = case_file_counts(session, scope, day).reindex(body.index[:-1]).fillna(0)
+        files.loc[TOTAL] = files.sum()
+        for column in CASE_FILE_COLUMNS:
+            rows[column] = files[column].astype("int64")
+    else:
+        for column in CASE_FILE_COLUMNS:
+            rows[column] = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     return rows[list(FORM_COLUMNS)]
 
 

@@ -33,7 +33,7 @@ from grid_model.analysis.emerging import HOT_CATEGORIES, emerging_table
 from grid_model.analysis.hotspots import hotspot_table
 from grid_model.errors import GridLawError, InvalidInputError
 from grid_model.gaps.coverage import GAP_LABELS, PUBLICITY_KINDS, find_coverage_gaps
-from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
+from grid_model.measures.definitions import count_if, due_date_expr, open_at, overdue_at
 from grid_model.measures.per_grid import grid_measures
 from grid_model.measures.summary import Kpis, compute_kpis, event_filter, monthly_trend
 from grid_model.measures.workload import assistant_workload
@@ -115,6 +115,7 @@ class MonthlyReport:
     by_dispute_type: pd.DataFrame
     overdue: pd.DataFrame
     overdue_count: int
+    supervised_count: int
     hotspots: pd.DataFrame
     new_hotspots: list[str]
     emerging: pd.DataFrame
@@ -156,7 +157,7 @@ def monthly_report(
     notes: list[str] = []
     kpis = compute_kpis(session, scope, today=as_of)
     level, units = _units(session, area, as_of)
-    overdue, overdue_count = _overdue(session, area, viewer, as_of)
+    overdue, overdue_count, supervised_count = _overdue(session, area, viewer, as_of)
     hot, new_hot = _hotspots(session, scope, viewer, month, notes, lang, permutations)
     return MonthlyReport(
         area_code=area.area_code,
@@ -173,6 +174,7 @@ def monthly_report(
         by_dispute_type=dispute_type_measures(session, scope, as_of),
         overdue=overdue,
         overdue_count=overdue_count,
+        supervised_count=supervised_count,
         hotspots=hot,
         new_hotspots=new_hot,
         emerging=_emerging(session, area, viewer, month, notes, lang),
@@ -260,24 +262,34 @@ def _by_category(session: Session, scope: Scope) -> pd.DataFrame:
 
 def _overdue(
     session: Session, area: Scope, viewer: Viewer, as_of: dt.date
-) -> tuple[pd.DataFrame, int]:
-    """Needs of the area overdue at ``as_of`` that ``viewer`` may see (oldest due first, at
-    most :data:`OVERDUE_LIST_LIMIT`), redacted for ``viewer``; and how many there are."""
-    where = area.visible_needs(viewer, period=False) & not_closed() & overdue_at(as_of)
-    count = session.scalar(select(func.count(Need.id)).where(where)) or 0
+) -> tuple[pd.DataFrame, int, int]:
+    """Needs of the area overdue or under supervision (督办) at ``as_of`` that ``viewer`` may
+    see (oldest due first, at most :data:`OVERDUE_LIST_LIMIT`), redacted for ``viewer``; how
+    many are overdue, and how many open ones are supervised."""
+    visible = area.visible_needs(viewer, period=False)
+    overdue = overdue_at(as_of)
+    supervised = open_at(as_of) & Need.supervised_due.is_not(None)
+    counts = session.execute(
+        select(count_if(overdue), count_if(supervised)).where(visible & (overdue | supervised))
+    ).one()
     due = due_date_expr().label("due_date")
     columns = need_list_columns(
         Need.dispute_type,
         due,
+        Need.supervised_due,
         Need.worker_code,
         Need.resident_name,
         Need.resident_phone,
         Need.under_correction,
     )
-    stmt = select(*columns).where(where).order_by(due, Need.id).limit(OVERDUE_LIST_LIMIT)
-    frame = read_frame(session, stmt).drop(columns=["lon", "lat"])
-    frame = redact(frame, viewer)
-    return frame.drop(columns=["under_correction"], errors="ignore"), int(count)
+    stmt = (
+        select(*columns)
+        .where(visible & (overdue | supervised))
+        .order_by(due, Need.id)
+        .limit(OVERDUE_LIST_LIMIT)
+    )
+    frame = redact(read_frame(session, stmt).drop(columns=["lon", "lat"]), viewer)
+    return frame.drop(columns=["under_correction"], errors="ignore"), *map(int, counts)
 
 
 def _hotspots(
