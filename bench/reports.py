@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     engine = db.make_engine(_database(args.needs, args.db))
+    db.upgrade(engine)  # a cached database from an older schema is brought up to date
     month = ReportMonth.parse(args.month)
     with db.reading(engine) as s:
         dash_s, _ = _best(lambda: _dashboard(s, month, END), args.repeat)
