@@ -42,8 +42,10 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
     "overdue": {"zh": "超期未结案件", "en": "Overdue cases"},
     "overdue_supervised": {"zh": "超期与督办案件", "en": "Overdue and supervised cases"},
     "overdue_count": {
-        "zh": "超期未结 {n} 件,督办中 {supervised} 件(列出前 {shown} 件)",
-        "en": "{n} overdue cases, {supervised} under supervision ({shown} listed)",
+        "zh": "截至 {as_of} 超期未结 {n} 件(含此前各月登记的),督办中 {supervised} 件;"
+        "列出前 {shown} 件",
+        "en": "On {as_of}: {n} overdue cases (reported in any month before), {supervised} "
+        "under supervision; {shown} listed",
     },
     "supervised_due": {"zh": "督办期限", "en": "Supervised until"},
     "need_id": {"zh": "编号", "en": "Id"},

@@ -201,6 +201,7 @@ def overdue_section(report: MonthlyReport, lang: str) -> Section:
         rt(
             "overdue_count",
             lang,
+            as_of=report.as_of.isoformat(),
             n=report.overdue_count,
             supervised=report.supervised_count,
             shown=len(frame),
