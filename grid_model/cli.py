@@ -25,7 +25,6 @@ from geodata.errors import GeodataError
 from grid_model import config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
 from grid_model.messages import geodata_message, t
-from grid_model.models import community_of
 from grid_model.scope import ROLES, Scope, Viewer
 
 # Each command imports the services it runs inside its own function: ``gridlaw --help`` and a
@@ -237,7 +236,9 @@ def cmd_check_grids(args) -> int:
 
         gdf = rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
         if "community_code" not in gdf and "code" in gdf:
-            gdf["community_code"] = gdf["code"].astype(str).map(community_of)
+            from grid_model.imports.grids import community_column
+
+            gdf["community_code"] = community_column(gdf)
         result = check_grids(gdf)
     else:
         with _session(args, write=False) as s:

@@ -427,3 +427,14 @@ def t(key: str, lang: str = "zh", /, **kw) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang) or entry["zh"]
     return text.format(**kw) if kw else text
+
+
+# --- s13-places ---
+MESSAGES.update(
+    {
+        "expected_code": {
+            "zh": "不超过 {max} 个字符的编码",
+            "en": "a code of at most {max} characters",
+        },
+    }
+)

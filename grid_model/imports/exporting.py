@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata import io as gio
@@ -20,7 +20,7 @@ from grid_model import config
 from grid_model.errors import InvalidInputError
 from grid_model.gaps.coverage import find_coverage_gaps
 from grid_model.measures.workload import assistant_workload
-from grid_model.models import Assignment, Grid, Worker, district_of
+from grid_model.models import Assignment, Grid, Worker
 from grid_model.queries import holders, load_grids, load_needs
 from grid_model.scope import Scope, Viewer, check_viewer, redact
 
@@ -92,8 +92,8 @@ def export_workers(
     # Workers without a grid belong, like needs outside every grid, to the district level.
     unassigned = Assignment.id.is_(None)
     if viewer.area_code:
-        mine = Worker.district_code == district_of(viewer.area_code)
-        unassigned = unassigned & (mine if viewer.sees_outside_needs else false())
+        # only a district's viewers: workers' district codes are districts
+        unassigned = unassigned & (Worker.district_code == viewer.area_code)
     rows = session.execute(
         select(
             Worker.code,

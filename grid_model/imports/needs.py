@@ -20,8 +20,8 @@ from grid_model.errors import InvalidInputError
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need, district_of
-from grid_model.needs import geolocate
+from grid_model.models import Need
+from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
@@ -128,11 +128,10 @@ def store_needs(
         grid_code=located["grid_code"].to_numpy(),
         quality=located["quality"].to_numpy(),
     )
-    if district_code is None:
-        district_code = district_of(grids["code"].iloc[0]) if len(grids) else None
-    frame["district_code"] = frame["grid_code"].map(
-        lambda c: district_of(c) if isinstance(c, str) else district_code
-    )
+    frame["district_code"] = ancestry.districts_of(
+        session, frame["grid_code"], frame["lon"].to_numpy(), frame["lat"].to_numpy(),
+        fallback=district_code,
+    ).to_numpy()  # fmt: skip
     stored = insert_frame(
         session,
         Need.__tablename__,

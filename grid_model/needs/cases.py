@@ -43,8 +43,8 @@ from grid_model import audit, config, db, fields
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.measures import need_stats
 from grid_model.messages import t
-from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker, district_of
-from grid_model.needs import geolocate
+from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker
+from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact, require
@@ -300,9 +300,8 @@ def _locate(
     )
     grid_code = located["grid_code"].iloc[0]
     quality = str(located["quality"].iloc[0])
-    # A point outside every grid gets the district of the viewer's area.
-    district = district_of(grid_code or viewer.area_code)
-    if not viewer.covers(grid_code, district):
+    district = ancestry.district_of_point(session, grid_code, lon, lat, viewer.area_code)
+    if not viewer.covers(grid_code, district, session):
         raise _invalid(
             [("lon/lat", f"{data.lon}, {data.lat}", t("expected_in_area", lang, area=viewer.area_code))],
             lang,
