@@ -3,8 +3,8 @@
 A need in a grid takes its grid's district (``grids.district_code``, set at import from the
 file's columns or the areas file). A need outside every grid takes the district of the area
 polygon that contains it (a community's, a street's or a district's, followed up through
-``areas.parent_code``); without one, the single district every grid lies in, if there is just
-one; else none.
+``areas.parent_code``); without one, for a file's rows, the single district every grid lies in, if there is just one (the
+diary form: the viewer's district); else none.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def districts_of(
     lat: np.ndarray,
     *,
     fallback: str | None = None,
+    guess: bool = True,
 ) -> pd.Series:
     """The district of each need: its grid's, else its area polygon's, else ``fallback``,
-    else the single district of every grid (None when none of these)."""
+    else (with ``guess``) the single district of every grid; None when none of these."""
     grid_district = dict(session.execute(select(Grid.code, Grid.district_code)).all())
     out = pd.Series(
         [grid_district.get(c) if isinstance(c, str) else None for c in grid_codes],
@@ -89,7 +90,8 @@ def districts_of(
     outside = np.flatnonzero(grid_codes.isna().to_numpy())
     if len(outside):
         found = _area_districts(session, np.asarray(lon)[outside], np.asarray(lat)[outside])
-        fallback = fallback or _only_district(session)
+        if fallback is None and guess:
+            fallback = _only_district(session)
         out.iloc[outside] = [d if d is not None else fallback for d in found]
     return out
 
@@ -104,4 +106,4 @@ def district_of_point(
         level = session.scalar(select(Area.level).where(Area.code == viewer_area))
     fallback = viewer_area if level == AreaLevel.district else None
     codes = pd.Series([grid_code], dtype=object)
-    return districts_of(session, codes, [lon], [lat], fallback=fallback).iloc[0]
+    return districts_of(session, codes, [lon], [lat], fallback=fallback, guess=False).iloc[0]
