@@ -165,9 +165,9 @@ def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
 
 
 def _import(args, fn, **kw) -> int:
-    if getattr(args, "skip_invalid", False) and not args.errors_out:
-        print(t("errors_out_required", args.lang), file=sys.stderr)
-        return EXIT_USAGE
+    from grid_model.cli_places import import_mapping
+
+    kw["mapping"] = import_mapping(args)
     try:
         report = _write(args, lambda s: fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw))
     except ImportValidationError as exc:
@@ -428,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
         _export_commands,
         _admin_commands,
         _analysis_commands,
+        _places().add_commands,
     ):
         group(add)
     return parser
@@ -448,6 +449,12 @@ def _database_commands(add) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--headless", action="store_true", help="do not open a browser")
+
+
+def _places():
+    from grid_model import cli_places
+
+    return cli_places
 
 
 def _import_commands(add) -> None:
@@ -475,9 +482,10 @@ def _import_commands(add) -> None:
         p.add_argument(
             "--skip-invalid",
             action="store_true",
-            help="store the good rows, write bad ones to --errors-out",
+            help="store the good rows and print the bad ones (and write them to --errors-out)",
         )
         p.add_argument("--errors-out", help="CSV file for the rows that were skipped")
+        _places().add_mapping_options(p, name)
 
 
 def _export_commands(add) -> None:

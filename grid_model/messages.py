@@ -432,6 +432,50 @@ def t(key: str, lang: str = "zh", /, **kw) -> str:
 # --- s13-places ---
 MESSAGES.update(
     {
+        "expected_mapped": {
+            "zh": "值映射中的一个值(映射中没有的值:{seen})",
+            "en": "a value of the value map (values seen that it does not map: {seen})",
+        },
+        "expected_date": {
+            "zh": "有效日期或时间,如 2025-03-01、2025/3/1 14:05、2025年3月1日、"
+            "2022-05-02T02:30:00Z 或 05/01/2022 12:00:03 AM(其他格式用 --date-format)",
+            "en": "a real date or time such as 2025-03-01, 2025/3/1 14:05, 2025年3月1日, "
+            "2022-05-02T02:30:00Z or 05/01/2022 12:00:03 AM (other forms: --date-format)",
+        },
+        "bad_timezone": {
+            "zh": "时区“{name}”不是 IANA 时区名,如 Asia/Shanghai 或 America/New_York",
+            "en": "time zone '{name}' is not an IANA time zone such as Asia/Shanghai or "
+            "America/New_York",
+        },
+        "bad_pair": {
+            "zh": "{option} “{value}”:应为 字段=值",
+            "en": "{option} '{value}': expected FIELD=VALUE",
+        },
+        "unknown_field": {
+            "zh": "没有字段“{field}”;可用字段:{fields}",
+            "en": "no field '{field}'; the fields are: {fields}",
+        },
+        "bad_map_code": {
+            "zh": "值映射 {where}:“{value}”映射到“{code}”,应为以下之一:{choices}",
+            "en": "value map {where}: '{value}' maps to '{code}', expected one of: {choices}",
+        },
+        "bad_map_file": {
+            "zh": "值映射文件 {path} 应有两列:value,code",
+            "en": "value map file {path}: expected two columns, value,code",
+        },
+        "bad_mapping_file": {
+            "zh": "无法读取映射文件 {path}:{reason}",
+            "en": "cannot read the mapping file {path}: {reason}",
+        },
+        "mapped_header_missing": {
+            "zh": "文件中没有列“{header}”;文件的列:{have}",
+            "en": "the file has no column '{header}'; its columns are: {have}",
+        },
+        "kind_areas": {"zh": "区域", "en": "areas"},
+        "expected_parent": {
+            "zh": "文件中或已存储的另一区域的编码",
+            "en": "the code of another area, in the file or stored",
+        },
         "expected_code": {
             "zh": "不超过 {max} 个字符的编码",
             "en": "a code of at most {max} characters",

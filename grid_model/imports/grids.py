@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from grid_model import audit, fields
 from grid_model.fields import Collector
+from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import GRID_COLUMNS, read_vector, rename_columns, source_name
 from grid_model.messages import t
@@ -61,6 +62,7 @@ def import_grids(
     lang: str = "zh",
     viewer: Viewer,
     snap_m: float | None = None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
     """Import grid boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage, KML).
 
@@ -70,7 +72,8 @@ def import_grids(
     allowed to import (:func:`grid_model.scope.require`)."""
     viewer = require(session, viewer, "import", lang=lang)
     gdf = read_vector(source, filename, crs, lang)
-    frame = rename_columns(gdf, GRID_COLUMNS, lang)
+    columns = mapping.columns if mapping else {}
+    frame = rename_columns(apply_columns(gdf, columns, GRID_COLUMNS, lang), GRID_COLUMNS, lang)
     clean, col = validate_grids(frame, session, lang=lang)
     report = ImportReport(kind="grids", total=len(frame))
     original = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).assign(

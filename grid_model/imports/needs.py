@@ -17,6 +17,7 @@ from geodata.errors import GeodataError
 from grid_model import audit, db
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
+from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
@@ -30,6 +31,7 @@ NEED_INSERT_COLUMNS = [
     "external_id",
     "district_code",
     "reported_at",
+    "reported_time",
     "lon",
     "lat",
     "grid_code",
@@ -42,6 +44,7 @@ NEED_INSERT_COLUMNS = [
     "outcome",
     "due_date",
     "closed_at",
+    "closed_time",
     "worker_code",
     "resident_name",
     "resident_phone",
@@ -68,8 +71,11 @@ def import_needs(
     viewer: Viewer,
     snap_m: float | None = None,
     progress=None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
-    """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX).
+    """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX); ``mapping`` names its
+    columns, translates its values and says how its dates read
+    (:mod:`grid_model.imports.mapping`).
 
     Raises
     ------
@@ -79,10 +85,15 @@ def import_needs(
         ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
     """
     viewer = require(session, viewer, "import", lang=lang)
+    mapping = mapping or ImportMapping()
     original = read_table(source, filename, lang)
-    frame = rename_columns(original, NEED_COLUMNS, lang)
+    frame = rename_columns(
+        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
+    )
     try:
-        clean, col = validate_needs(frame, crs=crs, lang=lang)
+        clean, col = validate_needs(
+            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
+        )
     except GeodataError as exc:
         raise InvalidInputError(str(exc)) from exc
     report = ImportReport(kind="needs", total=len(frame))

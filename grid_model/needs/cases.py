@@ -316,6 +316,7 @@ def _new_need(
         external_id=external_id,
         district_code=district,
         reported_at=values["reported_at"],
+        reported_time=values["reported_time"],
         location=from_shape(Point(lon, lat), srid=4326),
         lon=lon,
         lat=lat,

@@ -1,0 +1,213 @@
+"""Any place, any export (issue 13): a US city's 311 export and community-district polygons
+with plain codes, through column and value maps, US dates and two time zones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from sqlalchemy import func, select
+
+from grid_model import cli
+from grid_model.errors import ConfigError, ImportValidationError
+from grid_model.imports import format_errors, import_grids, import_needs
+from grid_model.imports.areas import import_areas
+from grid_model.imports.mapping import from_options, load_mapping, mapping_toml
+from grid_model.measures.summary import compute_kpis
+from grid_model.models import Area, Grid, Need
+from grid_model.needs.cases import search_needs
+from grid_model.scope import Scope, Viewer
+
+pytestmark = pytest.mark.db
+
+ADMIN = Viewer.local_admin("test")
+TODAY = dt.date(2022, 6, 30)
+# Community districts: BoroCD (plain codes) in boroughs (BoroCode) 1 and 3.
+DISTRICTS = {"101": "1", "112": "1", "301": "3", "302": "3"}
+BOXES = {
+    "101": box(-74.02, 40.70, -74.00, 40.72),
+    "112": box(-74.00, 40.70, -73.98, 40.72),
+    "301": box(-74.02, 40.66, -74.00, 40.68),
+    "302": box(-74.00, 40.66, -73.98, 40.68),
+}
+COMPLAINTS = {
+    "Noise - Residential": "mediation",
+    "Illegal Parking": "other",
+    "HEAT/HOT WATER": "legal_aid",
+}
+STATUSES = {"Open": "recorded", "Assigned": "dispatched", "Pending": "in_progress",
+            "Closed": "closed"}  # fmt: skip
+HEADERS = ["Unique Key", "Created Date", "Closed Date", "Complaint Type", "Status", "Latitude",
+           "Longitude"]  # fmt: skip
+COLUMNS = ["id=Unique Key", "reported_at=Created Date", "closed_at=Closed Date",
+           "category=Complaint Type"]  # fmt: skip
+
+
+def _grids_file(tmp_path) -> str:
+    gdf = gpd.GeoDataFrame(
+        {"BoroCD": list(BOXES), "BoroCode": [DISTRICTS[c] for c in BOXES],
+         "cd_name": [f"Community District {c}" for c in BOXES]},
+        geometry=list(BOXES.values()), crs=4326,
+    )  # fmt: skip
+    path = tmp_path / "community_districts.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    return str(path)
+
+
+def _rows() -> tuple[list[list[str]], dict[str, str]]:
+    """311 rows (and the grid each valid one lies in): every grid, every status."""
+    rows, where = [], {}
+    statuses = list(STATUSES)
+    n = 0
+    for code, square in BOXES.items():
+        c = square.centroid
+        for i in range(5):
+            n += 1
+            status = statuses[(n + i) % 4]
+            created = f"05/{i + 1:02d}/2022 0{i + 1}:15:00 PM"
+            closed = f"05/{i + 3:02d}/2022 10:00:00 AM" if status == "Closed" else ""
+            complaint = list(COMPLAINTS)[n % 3]
+            lat, lon = c.y + 0.001 * (i - 2), c.x + 0.001 * (i - 2)
+            rows.append([str(50000 + n), created, closed, complaint, status, f"{lat}", f"{lon}"])
+            where[str(50000 + n)] = code
+    # ISO 8601 with an offset, and midnight in the US form
+    c = BOXES["112"].centroid
+    rows.append(
+        ["60001", "2022-05-02T02:30:00Z", "", "Illegal Parking", "Open", f"{c.y}", f"{c.x}"]
+    )
+    rows.append(["60002", "05/01/2022 12:00:03 AM", "", "Illegal Parking", "Open", f"{c.y}",
+                 f"{c.x}"])  # fmt: skip
+    where.update({"60001": "112", "60002": "112"})
+    return rows, where
+
+
+def _needs_file(tmp_path, extra: list[list[str]] = ()) -> str:
+    rows, _ = _rows()
+    path = tmp_path / "311.csv"
+    pd.DataFrame([*rows, *extra], columns=HEADERS).to_csv(path, index=False)
+    return str(path)
+
+
+def _maps(tmp_path) -> list[str]:
+    out = []
+    for name, pairs in (("category", COMPLAINTS), ("status", STATUSES)):
+        path = tmp_path / f"{name}.csv"
+        pd.DataFrame({"value": list(pairs), "code": list(pairs.values())}).to_csv(path, index=False)
+        out.append(f"{name}={path}")
+    return out
+
+
+def _load(session, tmp_path, tz: str, extra=(), skip=False):
+    grid_mapping = from_options(
+        columns=["code=BoroCD", "district=BoroCode", "name=cd_name"], kind="grids"
+    )
+    import_grids(session, _grids_file(tmp_path), viewer=ADMIN, mapping=grid_mapping)
+    mapping = from_options(columns=COLUMNS, value_maps=_maps(tmp_path), timezone=tz)
+    return import_needs(session, _needs_file(tmp_path, extra), viewer=ADMIN, mapping=mapping,
+                        skip_invalid=skip)  # fmt: skip
+
+
+def test_a_311_export_lands_in_the_right_grids_areas_and_scopes(session, tmp_path):
+    bad = [["70001", "05/03/2022 01:00:00 PM", "", "Rodent", "Open", "40.71", "-74.01"],
+           ["70002", "13/45/2022 01:00:00 PM", "", "Illegal Parking", "Open", "40.71", "-74.01"],
+           ["70003", "05/03/2022 01:00:00 PM", "", "Illegal Parking", "Open", "north", "-74.01"]]  # fmt: skip
+    report = _load(session, tmp_path, "America/New_York", extra=bad, skip=True)
+    rows, where = _rows()
+    assert report.invalid_rows == 3 and report.inserted == len(rows)
+    assert session.scalar(select(func.count()).select_from(Need)) == len(rows)
+    stored = dict(session.execute(select(Need.external_id, Need.grid_code)).all())
+    assert stored == where
+    grids = {g.code: (g.district_code, g.community_code) for g in session.scalars(select(Grid))}
+    assert grids == {c: (d, c) for c, d in DISTRICTS.items()}
+    districts = dict(session.execute(select(Need.external_id, Need.district_code)).all())
+    assert districts == {k: DISTRICTS[g] for k, g in where.items()}
+    assert session.get(Area, "1").level == "district"
+    assert session.get(Area, "112").parent_code == "1"
+    # every scope counts its own needs: districts, communities (= grids here), viewers
+    for area in ("1", "3", *BOXES):
+        expected = sum(1 for g in where.values() if area in (g, DISTRICTS[g]))
+        assert compute_kpis(session, Scope(area_code=area), today=TODAY).needs == expected, area
+        viewer = Viewer(role="mediator", area_code=area)
+        seen = set(search_needs(session, Scope(), viewer)["external_id"])
+        assert seen == {k for k, g in where.items() if area in (g, DISTRICTS[g])}, area
+    assert compute_kpis(session, Scope(), today=TODAY).needs == len(rows)
+    statuses = dict(session.execute(select(Need.external_id, Need.status)).all())
+    assert set(statuses.values()) == set(STATUSES.values())
+
+
+@pytest.mark.parametrize(
+    ("tz", "iso_day", "midnight_utc"),
+    [
+        ("America/New_York", dt.date(2022, 5, 1), dt.datetime(2022, 5, 1, 4, 0, 3)),
+        ("Asia/Shanghai", dt.date(2022, 5, 2), dt.datetime(2022, 4, 30, 16, 0, 3)),
+    ],
+)
+def test_times_and_zones_are_kept(session, tmp_path, tz, iso_day, midnight_utc):
+    _load(session, tmp_path, tz)
+    iso = session.scalar(select(Need).where(Need.external_id == "60001"))
+    assert iso.reported_time == dt.datetime(2022, 5, 2, 2, 30)  # the instant, whatever the zone
+    assert iso.reported_at == iso_day  # 22:30 the evening before in New York
+    us = session.scalar(select(Need).where(Need.external_id == "60002"))
+    assert (us.reported_time, us.reported_at) == (midnight_utc, dt.date(2022, 5, 1))
+    closed = session.scalar(select(Need).where(Need.closed_time.is_not(None)))
+    assert closed.closed_at is not None and closed.status == "closed"
+
+
+def test_unmapped_values_are_errors_naming_the_row_and_the_values(session, tmp_path):
+    bad = [["70001", "05/03/2022 01:00:00 PM", "", "Rodent", "Open", "40.71", "-74.01"]]
+    with pytest.raises(ImportValidationError) as caught:
+        _load(session, tmp_path, "America/New_York", extra=bad)
+    (line,) = format_errors(caught.value.errors, "en")
+    assert "row 24 (id 70001)" in line and "'category'" in line and "Rodent" in line
+    assert session.scalar(select(func.count()).select_from(Need)) == 0
+
+
+def test_a_bad_timezone_is_refused(monkeypatch):
+    monkeypatch.setenv("GRIDLAW_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError):
+        from_options(columns=COLUMNS)
+    monkeypatch.delenv("GRIDLAW_TIMEZONE")
+    with pytest.raises(ImportValidationError.__mro__[1], match="Mars/Olympus"):
+        from_options(timezone="Mars/Olympus")
+
+
+def test_a_saved_mapping_reads_back(tmp_path):
+    mapping = from_options(columns=COLUMNS, value_maps=_maps(tmp_path), timezone="America/New_York",
+                           date_format="%m/%d/%Y %I:%M:%S %p")  # fmt: skip
+    path = tmp_path / "311.toml"
+    path.write_text(mapping_toml(mapping), encoding="utf-8")
+    assert load_mapping(path) == mapping
+
+
+def test_areas_file_gives_the_hierarchy(session, tmp_path):
+    areas = tmp_path / "areas.csv"
+    pd.DataFrame(
+        {"code": ["NYC", "1", "112"], "name": ["New York", "Manhattan", "Washington Heights"],
+         "level": ["district", "street", "community"], "parent": ["", "NYC", "1"]}
+    ).to_csv(areas, index=False)  # fmt: skip
+    import_areas(session, str(areas), viewer=ADMIN)
+    mapping = from_options(columns=["code=BoroCD", "community=BoroCD"], kind="grids")
+    import_grids(session, _grids_file(tmp_path), viewer=ADMIN, mapping=mapping)
+    g = session.scalar(select(Grid).where(Grid.code == "112"))
+    assert (g.district_code, g.street_code, g.community_code) == ("NYC", "1", "112")
+
+
+def test_skip_invalid_alone_on_the_command_line(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    base = ["--db", url, "--lang", "en", "-q"]
+    grids = ["import-grids", _grids_file(tmp_path), "--column", "code=BoroCD",
+             "--column", "district=BoroCode"]  # fmt: skip
+    assert cli.main([*base, *grids]) == 0
+    bad = [["70001", "05/03/2022 01:00:00 PM", "", "Rodent", "Open", "40.71", "-74.01"]]
+    args = ["import-needs", _needs_file(tmp_path, bad), "--timezone", "America/New_York",
+            "--skip-invalid"]  # fmt: skip
+    for c in COLUMNS:
+        args += ["--column", c]
+    for m in _maps(tmp_path):
+        args += ["--value-map", m]
+    assert cli.main([*base, *args]) == 0
+    err = capsys.readouterr().err
+    assert "row 24 (id 70001)" in err and "Rodent" in err
