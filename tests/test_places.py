@@ -15,6 +15,7 @@ from grid_model import cli
 from grid_model.errors import ConfigError, ImportValidationError
 from grid_model.imports import format_errors, import_grids, import_needs
 from grid_model.imports.areas import import_areas
+from grid_model.imports.exporting import export_frame
 from grid_model.imports.mapping import from_options, load_mapping, mapping_toml
 from grid_model.measures.summary import compute_kpis
 from grid_model.models import Area, Grid, Need
@@ -139,13 +140,16 @@ def test_a_311_export_lands_in_the_right_grids_areas_and_scopes(session, tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("tz", "iso_day", "midnight_utc"),
+    ("tz", "iso_day", "midnight_utc", "shown"),
     [
-        ("America/New_York", dt.date(2022, 5, 1), dt.datetime(2022, 5, 1, 4, 0, 3)),
-        ("Asia/Shanghai", dt.date(2022, 5, 2), dt.datetime(2022, 4, 30, 16, 0, 3)),
+        ("America/New_York", dt.date(2022, 5, 1), dt.datetime(2022, 5, 1, 4, 0, 3),
+         "2022-05-01T22:30:00-04:00"),
+        ("Asia/Shanghai", dt.date(2022, 5, 2), dt.datetime(2022, 4, 30, 16, 0, 3),
+         "2022-05-02T10:30:00+08:00"),
     ],
-)
-def test_times_and_zones_are_kept(session, tmp_path, tz, iso_day, midnight_utc):
+)  # fmt: skip
+def test_times_and_zones_are_kept(session, tmp_path, monkeypatch, tz, iso_day, midnight_utc, shown):
+    monkeypatch.setenv("GRIDLAW_TIMEZONE", tz)
     _load(session, tmp_path, tz)
     iso = session.scalar(select(Need).where(Need.external_id == "60001"))
     assert iso.reported_time == dt.datetime(2022, 5, 2, 2, 30)  # the instant, whatever the zone
@@ -154,6 +158,9 @@ def test_times_and_zones_are_kept(session, tmp_path, tz, iso_day, midnight_utc):
     assert (us.reported_time, us.reported_at) == (midnight_utc, dt.date(2022, 5, 1))
     closed = session.scalar(select(Need).where(Need.closed_time.is_not(None)))
     assert closed.closed_at is not None and closed.status == "closed"
+    exported = export_frame(session, "needs", Scope(), ADMIN, today=TODAY).set_index("id")
+    assert exported.loc["60001", "reported_time"] == shown  # ISO 8601 with the zone's offset
+    assert exported.loc["60002", "reported_time"].startswith("2022-05-01T00:00:03")
 
 
 def test_unmapped_values_are_errors_naming_the_row_and_the_values(session, tmp_path):

@@ -174,24 +174,57 @@ def load_mapping(path: str | Path, lang: str = "zh") -> ImportMapping:
     """A saved mapping (TOML, see the module docstring)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return parse_mapping(path.read_bytes(), lang, where=str(path), base=path.parent)
+    except OSError as exc:
         raise InvalidInputError(t("bad_mapping_file", lang, path=path, reason=exc)) from exc
-    columns = {str(k): str(v) for k, v in data.get("columns", {}).items()}
-    maps = {
-        str(name): read_value_map(str(name), path.parent / str(file), lang)
-        for name, file in data.get("value_maps", {}).items()
-    }
-    for name, pairs in data.get("values", {}).items():
-        inline = {str(k): str(v) for k, v in pairs.items()}
-        maps[str(name)] = {**maps.get(str(name), {}), **_checked_map(name, inline, str(path), lang)}
+
+
+def parse_mapping(
+    data: bytes, lang: str = "zh", *, where: str = "mapping", base: Path | None = None
+) -> ImportMapping:
+    """A mapping from the bytes of a TOML file; ``[value_maps]`` files are read relative to
+    ``base`` (an upload has none: its maps must be inline, ``[values.FIELD]``)."""
+    try:
+        data = tomllib.loads(data.decode("utf-8"))
+        columns = {str(k): str(v) for k, v in data.get("columns", {}).items()}
+        files = {str(k): str(v) for k, v in data.get("value_maps", {}).items()}
+        inline = {str(k): dict(v) for k, v in data.get("values", {}).items()}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError) as exc:
+        raise InvalidInputError(t("bad_mapping_file", lang, path=where, reason=exc)) from exc
+    if files and base is None:
+        reason = "[value_maps] files need a saved mapping file; put the maps in [values.FIELD]"
+        raise InvalidInputError(t("bad_mapping_file", lang, path=where, reason=reason))
+    path = Path(where)
+    maps = {name: read_value_map(name, base / file, lang) for name, file in files.items()}
+    for name, pairs in inline.items():
+        pairs = {str(k): str(v) for k, v in pairs.items()}
+        maps[name] = {**maps.get(name, {}), **_checked_map(name, pairs, str(path), lang)}
+    text = {k: data.get(k) for k in ("date_format", "timezone")}
+    if any(v is not None and not isinstance(v, str) for v in text.values()):
+        raise InvalidInputError(t("bad_mapping_file", lang, path=where, reason="not text"))
     return ImportMapping(
         columns=columns,
         value_maps=maps,
-        date_format=data.get("date_format"),
+        date_format=text["date_format"],
         dayfirst=bool(data.get("dayfirst", False)),
-        timezone=data.get("timezone"),
+        timezone=text["timezone"],
     )
+
+
+def preview(source, filename: str | None, kind: str, lang: str = "zh") -> pd.DataFrame:
+    """The cells of a file to import, as text, without geometries: what the Data page shows
+    to pick which column is which (grids are a vector file, the others a table)."""
+    from grid_model.imports.rows import read_vector
+
+    if kind == "grids":
+        frame = read_vector(source, filename, None, lang)
+        return pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+    return read_table(source, filename, lang)
+
+
+def codes_of(name: str) -> list[str]:
+    """The codes a value map of field ``name`` may map to."""
+    return sorted(_codes_of(name))
 
 
 def mapping_toml(mapping: ImportMapping) -> str:
@@ -253,7 +286,10 @@ __all__ = [
     "apply_columns",
     "check_fields",
     "from_options",
+    "codes_of",
     "load_mapping",
     "mapping_toml",
+    "parse_mapping",
+    "preview",
     "read_value_map",
 ]

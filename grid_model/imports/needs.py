@@ -6,6 +6,7 @@ Importing the same file again adds nothing: the external id is the key.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import audit, db
+from grid_model import audit, db, instants
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.mapping import ImportMapping, apply_columns
@@ -135,9 +136,11 @@ def store_needs(
     located = geolocate.locate(
         grids, clean["lon"].to_numpy(float), clean["lat"].to_numpy(float), snap_m=snap_m
     )
-    frame = clean.assign(
-        grid_code=located["grid_code"].to_numpy(),
-        quality=located["quality"].to_numpy(),
+    frame = _with_instants(
+        clean.assign(
+            grid_code=located["grid_code"].to_numpy(),
+            quality=located["quality"].to_numpy(),
+        )
     )
     frame["district_code"] = ancestry.districts_of(
         session, frame["grid_code"], frame["lon"].to_numpy(), frame["lat"].to_numpy(),
@@ -155,6 +158,29 @@ def store_needs(
     if stored >= ANALYZE_AFTER_ROWS:
         db.analyze(session, Need.__tablename__)
     return stored
+
+
+def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``reported_time``/``closed_time``: given (a file's moments), else the
+    local midnight of the day (:func:`grid_model.instants.to_stored`), one per distinct day."""
+    out = frame.copy()
+    for day, moment in (("reported_at", "reported_time"), ("closed_at", "closed_time")):
+        if moment in out and out[moment].notna().sum() == out[day].notna().sum():
+            continue
+        given = out[moment].tolist() if moment in out else [None] * len(out)
+        days = out[day].tolist()
+        midnight = {
+            d: instants.to_stored(d.date() if isinstance(d, dt.datetime) else d)
+            for d in set(days)
+            if isinstance(d, dt.date)
+        }
+        values = [
+            g if isinstance(g, dt.datetime) else midnight.get(d)
+            for g, d in zip(given, days, strict=True)
+        ]
+        # python datetimes in an object column: pandas' Timestamps would be cut to dates
+        out[moment] = pd.Series(values, index=out.index, dtype=object)
+    return out
 
 
 def _existing_ids(session: Session, values: list[str]) -> set[str]:
