@@ -27,7 +27,7 @@ def _saved(kind: str, key: str) -> tuple[imapping.ImportMapping, bool]:
     widgets then take its values)."""
     saved = st.file_uploader(tr("mapping_saved"), type=["toml"], key=f"{key}_toml")
     data = saved.getvalue() if saved is not None else b""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data + current_lang().encode()).hexdigest()
     fresh = st.session_state.get(f"{key}_loaded") != digest
     st.session_state[f"{key}_loaded"] = digest
     if saved is None:
@@ -45,17 +45,14 @@ def _columns(kind: str, headers: list[str], base, key: str, fresh: bool) -> dict
     """A select box per field: the header that holds it (none chosen: the usual headers)."""
     chosen: dict[str, str] = {}
     boxes = st.columns(3)
-    options = [None, *headers]
+    # The choice "none picked" is a label of the widget's language (keys are per language).
+    auto = tr("mapping_auto")
+    options = [auto, *(h for h in headers if h != auto)]
     for i, name in enumerate(imapping.TABLES[kind]):
         default = base.columns.get(name)
-        _preset(f"{key}_col_{name}", default if default in options else None, fresh)
-        choice = boxes[i % 3].selectbox(
-            name,
-            options,
-            format_func=lambda h: tr("mapping_auto") if h is None else str(h),
-            key=f"{key}_col_{name}",
-        )
-        if choice is not None:
+        _preset(f"{key}_col_{name}", default if default in options else auto, fresh)
+        choice = boxes[i % 3].selectbox(name, options, key=f"{key}_col_{name}")
+        if choice and choice != auto:
             chosen[name] = choice
     return chosen
 
@@ -66,7 +63,7 @@ def _usual_header(table: pd.DataFrame, name: str) -> str | None:
     return next((c for c in table.columns if str(c).strip().lower() in aliases), None)
 
 
-def _value_maps(table: pd.DataFrame, columns: dict[str, str], base, key: str, fresh: bool) -> dict:
+def _value_maps(table: pd.DataFrame, columns: dict[str, str], base, key: str, token: str) -> dict:
     """For each mapped vocabulary field, the code of each value the file holds."""
     maps: dict[str, dict[str, str]] = {}
     for name in VALUE_MAP_FIELDS:
@@ -89,7 +86,7 @@ def _value_maps(table: pd.DataFrame, columns: dict[str, str], base, key: str, fr
             },
             hide_index=True,
             # a new mapping or new values: a new editor (an editor keeps its edits)
-            key=f"{key}_values_{name}_{st.session_state[f'{key}_loaded'][:8]}_{len(values)}",
+            key=f"{key}_values_{name}_{token}_{len(values)}",
         )
         pairs = {v: c for v, c in zip(edited["value"], edited["code"], strict=True) if c}
         if pairs:
@@ -120,6 +117,9 @@ def mapping_form(kind: str, upload, key: str) -> imapping.ImportMapping | None:
     with st.expander(tr("mapping_title"), expanded=False):
         try:
             base, fresh = _saved(kind, key)
+            # Widgets of one language each: a choice's shown label is kept by Streamlit
+            # when the language changes, so a switch starts them anew from the mapping.
+            key = f"{key}_{lang}"
             upload.seek(0)
             table = imapping.preview(upload, upload.name, kind, lang)
         except (GridLawError, GeodataError) as exc:
@@ -133,7 +133,8 @@ def mapping_form(kind: str, upload, key: str) -> imapping.ImportMapping | None:
         columns = _columns(kind, headers, base, key, fresh)
         extra: dict = {}
         if kind == "needs":
-            maps = _value_maps(table, columns, base, key, fresh)
+            token = st.session_state[f"{key.rsplit('_', 1)[0]}_loaded"][:8]
+            maps = _value_maps(table, columns, base, key, token)
             extra = {"value_maps": maps, **_dates(base, key, fresh)}
         try:
             mapping = imapping.check_fields(

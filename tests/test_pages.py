@@ -415,8 +415,8 @@ def test_data_page_maps_another_systems_export(hand_made, app_env, committed_eng
     )
     at.run()
     assert not at.exception and not at.error
-    assert at.selectbox(key="needs_map_col_id").value == "Unique Key"
-    assert at.text_input(key="needs_map_tz").value == "America/New_York"
+    assert at.selectbox(key="needs_map_en_col_id").value == "Unique Key"
+    assert at.text_input(key="needs_map_en_tz").value == "America/New_York"
     preview = next(d.value for d in at.dataframe if "Unique Key" in d.value.columns)
     assert len(preview) == 3
     at.button(key="import_needs_btn").click().run()

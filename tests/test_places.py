@@ -12,11 +12,17 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from grid_model import cli
-from grid_model.errors import ConfigError, ImportValidationError
+from grid_model.errors import ConfigError, ImportValidationError, InvalidInputError
 from grid_model.imports import format_errors, import_grids, import_needs
 from grid_model.imports.areas import import_areas
 from grid_model.imports.exporting import export_frame
-from grid_model.imports.mapping import from_options, load_mapping, mapping_toml
+from grid_model.imports.mapping import (
+    apply_columns,
+    from_options,
+    load_mapping,
+    mapping_toml,
+    parse_mapping,
+)
 from grid_model.measures.summary import compute_kpis
 from grid_model.models import Area, Grid, Need
 from grid_model.needs.cases import search_needs
@@ -177,7 +183,7 @@ def test_a_bad_timezone_is_refused(monkeypatch):
     with pytest.raises(ConfigError):
         from_options(columns=COLUMNS)
     monkeypatch.delenv("GRIDLAW_TIMEZONE")
-    with pytest.raises(ImportValidationError.__mro__[1], match="Mars/Olympus"):
+    with pytest.raises(InvalidInputError, match="Mars/Olympus"):
         from_options(timezone="Mars/Olympus")
 
 
@@ -218,3 +224,22 @@ def test_skip_invalid_alone_on_the_command_line(tmp_path, capsys):
     assert cli.main([*base, *args]) == 0
     err = capsys.readouterr().err
     assert "row 24 (id 70001)" in err and "Rodent" in err
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xff\xfe not utf-8", b"[columns\nid = ", b"columns = 3", b"timezone = 5",
+     b'[value_maps]\ncategory = "x.csv"', b'[values.category]\nNoise = "no_such_code"'],
+)  # fmt: skip
+def test_a_hostile_mapping_file_is_an_error_not_a_traceback(data):
+    with pytest.raises(InvalidInputError):
+        parse_mapping(data, "en", where="upload.toml")
+
+
+def test_mapping_options_are_checked_before_the_file_is_read(tmp_path):
+    with pytest.raises(InvalidInputError, match="no field 'colour'"):
+        from_options(columns=["colour=Color"], lang="en")
+    with pytest.raises(InvalidInputError, match="FIELD=VALUE"):
+        from_options(columns=["id"], lang="en")
+    with pytest.raises(InvalidInputError, match="has no column 'Unique Key'"):
+        apply_columns(pd.DataFrame(columns=["a"]), {"id": "Unique Key"}, {}, "en")
