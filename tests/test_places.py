@@ -9,9 +9,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import box
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
-from grid_model import cli
+from grid_model import cli, db
 from grid_model.errors import ConfigError, ImportValidationError, InvalidInputError
 from grid_model.imports import format_errors, import_grids, import_needs
 from grid_model.imports.areas import import_areas
@@ -27,11 +28,13 @@ from grid_model.measures.summary import compute_kpis
 from grid_model.models import Area, Grid, Need
 from grid_model.needs.cases import search_needs
 from grid_model.scope import Scope, Viewer
+from tests.conftest import scratch_engine
 
 pytestmark = pytest.mark.db
 
 ADMIN = Viewer.local_admin("test")
 TODAY = dt.date(2022, 6, 30)
+LATER = dt.date(2025, 4, 1)
 # Community districts: BoroCD (plain codes) in boroughs (BoroCode) 1 and 3.
 DISTRICTS = {"101": "1", "112": "1", "301": "3", "302": "3"}
 BOXES = {
@@ -243,3 +246,46 @@ def test_mapping_options_are_checked_before_the_file_is_read(tmp_path):
         from_options(columns=["id"], lang="en")
     with pytest.raises(InvalidInputError, match="has no column 'Unique Key'"):
         apply_columns(pd.DataFrame(columns=["a"]), {"id": "Unique Key"}, {}, "en")
+
+
+def test_migration_0009_keeps_a_chinese_database_working(backend, tmp_path, monkeypatch):
+    """Grids stored before 0009 get their street from their community's parent; needs get
+    the local midnight of their days as instants; scopes by the 6/9/12-digit codes count as
+    before."""
+    monkeypatch.setenv("GRIDLAW_TIMEZONE", "Asia/Shanghai")
+    eng = scratch_engine(backend, tmp_path)
+    try:
+        db.upgrade(eng, "0005")
+        square = "MULTIPOLYGON(((113.08 22.6, 113.084 22.6, 113.084 22.604, 113.08 22.604, 113.08 22.6)))"
+        with eng.begin() as conn:
+            for code, level, parent in [("440703", "district", None),
+                                        ("440703006", "street", "440703"),
+                                        ("440703006106", "community", "440703006")]:  # fmt: skip
+                conn.execute(
+                    text(
+                        "INSERT INTO areas (code, name, level, parent_code) VALUES (:c, :c, :l, :p)"
+                    ),
+                    {"c": code, "l": level, "p": parent},
+                )
+            conn.execute(text(
+                "INSERT INTO grids (code, name, district_code, community_code, boundary) VALUES "
+                "('440703006106001', 'g', '440703', '440703006106', ST_GeomFromText(:w, 4326))"
+            ), {"w": square})  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO needs (external_id, district_code, reported_at, location, lon, lat, "
+                "grid_code, quality, category, status, under_correction) VALUES ('N1', '440703', "
+                ":d, ST_GeomFromText('POINT(113.082 22.602)', 4326), 113.082, 22.602, "
+                "'440703006106001', 'inside', 'consultation', 'recorded', false)"
+            ), {"d": dt.date(2025, 3, 1)})  # fmt: skip
+        db.upgrade(eng)
+        with Session(eng) as s:
+            grid = s.scalar(select(Grid))
+            assert (grid.district_code, grid.street_code) == ("440703", "440703006")
+            need = s.scalar(select(Need))
+            assert need.reported_time == dt.datetime(2025, 2, 28, 16, 0)
+            for area in ("440703", "440703006", "440703006106", "440703006106001"):
+                assert compute_kpis(s, Scope(area_code=area), today=LATER).needs == 1, area
+            assert compute_kpis(s, Scope(area_code="440703999"), today=LATER).needs == 0
+    finally:
+        db.downgrade(eng)
+        eng.dispose()

@@ -435,6 +435,7 @@ BASE_LABELS: dict[str, dict[str, str]] = {
 # --- s13-places ---
 BASE_LABELS.update(
     {
+        "district": {"zh": "区", "en": "District"},
         "mapping_title": {
             "zh": "列与值的对应(其他系统导出的文件)",
             "en": "Which column is which (files exported by other systems)",
