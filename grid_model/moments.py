@@ -100,7 +100,10 @@ def parse_moment(text: str, reading: DateReading) -> dt.date | dt.datetime | Non
 def _stored(value, zone: dt.tzinfo) -> tuple[dt.datetime | None, dt.date | None]:
     if value is None:
         return None, None
-    instant = instants.to_stored(value, zone)
+    try:
+        instant = instants.to_stored(value, zone)
+    except OverflowError:  # year 1 or 9999: a day the range check refuses, no instant
+        return None, value.date() if isinstance(value, dt.datetime) else value
     if not isinstance(value, dt.datetime):
         return instant, value
     return instant, instants.local_day(instant, zone)
@@ -118,7 +121,7 @@ def parse_moments(
     pairs = [parsed.get(v, (None, None)) if v is not None else (None, None) for v in text]
     stamps = pd.Series([p[0] for p in pairs], index=series.index, dtype=object)
     days = pd.Series([p[1] for p in pairs], index=series.index, dtype=object)
-    bad = (text.notna() & stamps.isna()).to_numpy()
+    bad = (text.notna() & days.isna()).to_numpy()
     return stamps, days, bad
 
 

@@ -89,7 +89,6 @@ def import_grids(
         if _store_grid(session, row, (district, street), viewer, report):
             changed.append(row.code)
     session.flush()
-    _follow_districts(session, [row.code for row in good.itertuples(index=False)])
     audit.record(
         session,
         viewer,
@@ -104,21 +103,22 @@ def import_grids(
     )
     if changed:
         relocate_needs(session, snap_m=snap_m, reason="import_grids", viewer=viewer, lang=lang)
+    if changed or report.updated:
+        _follow_districts(session)
     session.flush()
     return report
 
 
-def _follow_districts(session: Session, codes: list[str]) -> None:
-    """Needs of ``codes`` take their grid's district (it may have changed)."""
+def _follow_districts(session: Session) -> None:
+    """Needs in a grid take its district (the grid's may have changed, or the need moved to
+    a grid of another district)."""
     district = select(Grid.district_code).where(Grid.code == Need.grid_code).scalar_subquery()
-    for start in range(0, len(codes), 5000):
-        chunk = codes[start : start + 5000]
-        session.execute(
-            update(Need)
-            .where(Need.grid_code.in_(chunk), Need.district_code.is_distinct_from(district))
-            .values(district_code=district)
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        update(Need)
+        .where(Need.grid_code.is_not(None), Need.district_code.is_distinct_from(district))
+        .values(district_code=district)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- validate -------------------------------------------------------------------------------
