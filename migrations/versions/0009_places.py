@@ -79,8 +79,14 @@ def upgrade() -> None:
     with op.batch_alter_table("needs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reported_time", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("closed_time", sa.DateTime(), nullable=True))
+    # New columns only: the closed-needs summary (0003) is as exact as before, so its
+    # PostgreSQL statement triggers (which fire on any UPDATE) need not mark every bucket.
+    if not sqlite:
+        op.execute("ALTER TABLE needs DISABLE TRIGGER USER")
     _fill_instants("reported_at", "reported_time")
     _fill_instants("closed_at", "closed_time")
+    if not sqlite:
+        op.execute("ALTER TABLE needs ENABLE TRIGGER USER")
 
 
 def downgrade() -> None:
