@@ -289,3 +289,27 @@ def test_migration_0009_keeps_a_chinese_database_working(backend, tmp_path, monk
     finally:
         db.downgrade(eng)
         eng.dispose()
+
+
+def test_a_need_outside_every_grid_takes_the_district_of_its_area_polygon(session, tmp_path):
+    """Borough polygons (import-areas with geometries) place a 311 point that lies between
+    community districts in its borough; only that borough's scope and viewers count it."""
+    boroughs = gpd.GeoDataFrame(
+        {"code": ["1", "3"], "name": ["Manhattan", "Brooklyn"], "level": ["district"] * 2},
+        geometry=[box(-74.03, 40.69, -73.97, 40.73), box(-74.03, 40.65, -73.97, 40.69)],
+        crs=4326,
+    )
+    path = tmp_path / "boroughs.geojson"
+    boroughs.to_file(path, driver="GeoJSON")
+    import_areas(session, str(path), viewer=ADMIN)
+    gap = [["80001", "05/03/2022 01:00:00 PM", "", "Illegal Parking", "Open", "40.655", "-73.975"]]
+    _load(session, tmp_path, "America/New_York", extra=gap)
+    need = session.scalar(select(Need).where(Need.external_id == "80001"))
+    assert (need.grid_code, need.quality, need.district_code) == (None, "outside", "3")
+    seen = set(
+        search_needs(session, Scope(), Viewer(role="mediator", area_code="3"))["external_id"]
+    )
+    assert "80001" in seen
+    for area in ("1", "301"):
+        viewer = Viewer(role="mediator", area_code=area)
+        assert "80001" not in set(search_needs(session, Scope(), viewer)["external_id"]), area
