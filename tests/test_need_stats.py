@@ -250,8 +250,8 @@ def test_window_months(session, start, end, today, window):
 def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
     eng = scratch_engine(backend, tmp_path)
     try:
-        # The data are written with today's models, then the schema goes back to 0002 (the
-        # summary dropped) and up again: later revisions add columns the models write.
+        # the rows are written by today's models, then the schema is taken back to before the
+        # summary existed: the upgrade through 0003 must fill it from them
         db.upgrade(eng)
         with Session(eng) as s, s.begin():
             c = make_community(s, n_grids=4)

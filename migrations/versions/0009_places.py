@@ -11,7 +11,7 @@
   Asia/Shanghai), computed per distinct day so a zone with summer time is right.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007 (re-chained at the merge of main: 0007_case_loop also followed 0005)
 Create Date: 2026-12-02
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
