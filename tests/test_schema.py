@@ -17,7 +17,7 @@ pytestmark = pytest.mark.db
 
 
 def test_head_revision_and_spatial_indexes(engine):
-    assert db.current_revision(engine) == "0005"
+    assert db.current_revision(engine) == "0008"
     insp = inspect(engine)
     for table, column in [
         ("grids", "boundary"),
@@ -101,6 +101,6 @@ def test_migrations_down_and_up(backend, tmp_path):
         assert "needs" not in inspect(eng).get_table_names()
         assert db.current_revision(eng) is None
         db.upgrade(eng)
-        assert db.current_revision(eng) == "0005"
+        assert db.current_revision(eng) == "0008"
     finally:
         eng.dispose()
