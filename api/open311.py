@@ -193,7 +193,8 @@ def _submit(request: Request, data, api_key, media_file, idempotency_key):
     return JSONResponse(done.body, status_code=done.status_code, headers=headers)
 
 
-@router.get("/requests.json", response_model=list[ServiceRequest], summary="needs, filtered")
+@router.get("/requests.json", response_model=list[ServiceRequest], summary="needs, filtered",
+            response_model_exclude_unset=True)  # fmt: skip
 def get_requests(
     request: Request,
     service_request_id: Annotated[str | None, Query(max_length=600)] = None,
@@ -218,7 +219,7 @@ NeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest],
-            summary="one need")  # fmt: skip
+            summary="one need", response_model_exclude_unset=True)  # fmt: skip
 def get_one_request(request: Request, service_request_id: NeedId, api_key: ApiKey = None):
     who = caller(request, api_key)
     lang = request_lang(request)
