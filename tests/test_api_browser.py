@@ -1,0 +1,96 @@
+"""The /intake page in a real Chromium at a phone's size, with the position granted: one need
+sent online, one queued offline and sent when the network comes back — exactly two cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from grid_model.models import Need
+from tests.api_fixtures import PASSWORD, build_world
+from tests.api_server import serving
+
+pytestmark = [pytest.mark.db, pytest.mark.browser, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]  # fmt: skip
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture()
+def world(committed_engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDLAW_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("GRIDLAW_TODAY", "2025-03-10")
+    return build_world(committed_engine)
+
+
+def _needs(engine) -> list[str]:
+    with Session(engine) as s:
+        return list(s.scalars(select(Need.description).order_by(Need.id)))
+
+
+def _fill(page, description: str) -> None:
+    page.fill("#description", description)
+    page.fill("input[name=last_name]", "李")
+    page.fill("input[name=first_name]", "四")
+    page.fill("input[name=phone]", "13700000000")
+
+
+def test_submit_online_then_offline_then_online(world, backend):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    lon, lat = world.inside(0)
+    with serving(create_app(world.engine)) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            geolocation={"longitude": lon, "latitude": lat, "accuracy": 8},
+            permissions=["geolocation"], locale="zh-CN",
+        )  # fmt: skip
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/intake")
+        page.fill("input[name=username]", "assist1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("#intake")).to_be_visible()
+        expect(page.locator("#lat")).to_have_value(f"{lat:.6f}", timeout=15000)
+        expect(page.locator("#map polygon")).to_have_count(4)
+        _fill(page, "在线提交的咨询")
+        page.screenshot(path=str(SHOTS / f"intake_form_{backend}.png"), full_page=True)
+        page.click("#submit")
+        expect(page.locator("#status")).to_contain_text("已提交", timeout=15000)
+        assert _needs(world.engine) == ["在线提交的咨询"]
+
+        context.set_offline(True)
+        expect(page.locator("#lat")).to_have_value(f"{lat:.6f}")
+        page.click("#map", position={"x": 120, "y": 60})  # a tap on the map sets the position
+        _fill(page, "离线排队的咨询")
+        page.click("#submit")
+        expect(page.locator("#queue")).to_contain_text("1", timeout=10000)
+        expect(page.locator("#status")).to_contain_text("离线", timeout=10000)
+        page.screenshot(path=str(SHOTS / f"intake_offline_{backend}.png"), full_page=True)
+        assert _needs(world.engine) == ["在线提交的咨询"]
+
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.locator("#queue")).to_have_text("", timeout=20000)
+        expect(page.locator("#status")).to_contain_text("已提交")
+        page.screenshot(path=str(SHOTS / f"intake_back_online_{backend}.png"), full_page=True)
+        assert _needs(world.engine) == ["在线提交的咨询", "离线排队的咨询"]
+        page.reload()
+        expect(page.locator("#intake")).to_be_visible()
+        page.wait_for_timeout(500)
+        assert len(_needs(world.engine)) == 2
+        assert not errors, errors
+        browser.close()
