@@ -92,4 +92,6 @@ def who_am_i(request: Request):
 @router.delete("/intake/session", summary="sign out")
 def sign_out(request: Request):
     request.session.clear()
-    return JSONResponse({"signed_out": True, "message": t("o311.signed_out", request_lang(request))})
+    return JSONResponse(
+        {"signed_out": True, "message": t("o311.signed_out", request_lang(request))}
+    )

@@ -279,7 +279,9 @@ def get_media(request: Request, filename: Annotated[str, Path(max_length=64)],
         "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})  # fmt: skip
 
 
-@router.get("/grids.json", response_model=list[Outline], summary="grid outlines of the caller's area")
+@router.get(
+    "/grids.json", response_model=list[Outline], summary="grid outlines of the caller's area"
+)
 def get_grids(request: Request, api_key: ApiKey = None):
     who = caller(request, api_key)
     lang = request_lang(request)

@@ -146,7 +146,11 @@ def photo_path(folder: str | Path, filename: str) -> Path:
     """The stored file of ``filename`` (as :func:`store_photo` named it) under ``folder``;
     MediaError for any other name (no path can leave the folder)."""
     stem, _, ext = filename.partition(".")
-    if len(stem) != 32 or not set(stem) <= _NAME_CHARS or ext not in {e for e, _ in FORMATS.values()}:
+    if (
+        len(stem) != 32
+        or not set(stem) <= _NAME_CHARS
+        or ext not in {e for e, _ in FORMATS.values()}
+    ):
         raise MediaError(f"not a stored photo name: {filename!r}", key="media_bad_name")
     return Path(folder) / filename
 

@@ -74,9 +74,7 @@ def replay(
     return Answer(row.status_code, row.response)
 
 
-def save(
-    session: Session, owner: str, key: str, digest: str, answer: Answer
-) -> IdempotencyRecord:
+def save(session: Session, owner: str, key: str, digest: str, answer: Answer) -> IdempotencyRecord:
     """Store ``answer`` for ``owner`` and ``key`` in the session's transaction."""
     row = IdempotencyRecord(
         owner=owner,

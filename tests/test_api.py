@@ -278,7 +278,9 @@ def test_updates_move_the_case_and_are_listed(client, world):
     listed = client.get(f"{BASE}/servicerequestupdates.json", headers=h).json()
     assert [u["external_status_code"] for u in listed] == ["dispatched", "in_progress", "closed"]
     assert listed[0]["description"] == "note action_scheduled"
-    assert client.get(f"{BASE}/servicerequestupdates.json", headers=_h(world, "other1")).json() == []
+    assert (
+        client.get(f"{BASE}/servicerequestupdates.json", headers=_h(world, "other1")).json() == []
+    )
     again = client.post(url, data={"status": "in_progress"}, headers={**h, "Accept-Language": "en"})
     assert again.status_code == 400 and "closed" in _errors(again)[0]["description"]
     bad = client.post(url, data={"status": "teleported"}, headers={**h, "Accept-Language": "en"})
@@ -359,7 +361,10 @@ def test_photo_stored_without_exif_and_served_only_to_who_may_see(client, world,
     assert client.get(url, headers=_h(world, "other1")).status_code == 404
     [public] = client.get(f"{BASE}/requests/{need_id}.json").json()
     assert public["media_url"] is None
-    assert client.get(f"{BASE}/media/..%2F..%2Fetc%2Fpasswd", headers=_h(world, "admin1")).status_code == 404
+    assert (
+        client.get(f"{BASE}/media/..%2F..%2Fetc%2Fpasswd", headers=_h(world, "admin1")).status_code
+        == 404
+    )
 
 
 def test_png_photo_accepted(client, world):
@@ -377,7 +382,10 @@ def test_disguised_file_is_refused(client, world, tmp_path):
     assert _post(client, world, files={"media": ("a.png", svg, "image/png")}).status_code == 415
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, "GIF")
-    assert _post(client, world, files={"media": ("a.jpg", gif.getvalue(), "image/jpeg")}).status_code == 415
+    assert (
+        _post(client, world, files={"media": ("a.jpg", gif.getvalue(), "image/jpeg")}).status_code
+        == 415
+    )
     assert _count(world.engine) == 0
     assert not (tmp_path / "media").exists() or not list((tmp_path / "media").iterdir())
 
@@ -464,7 +472,9 @@ def test_intake_sign_in_session_and_header(client, world):
     assert "default-src 'self'" in page.headers["content-security-policy"]
     bad = client.post("/intake/session", data={"username": "assist1", "password": "wrong"})
     assert bad.status_code == 403 and _errors(bad)
-    ok = client.post("/intake/session", data={"username": "assist1", "password": "correct horse 42"})
+    ok = client.post(
+        "/intake/session", data={"username": "assist1", "password": "correct horse 42"}
+    )
     assert ok.status_code == 200 and ok.json()["role"] == "grid_assistant"
     assert "samesite=strict" in ok.headers["set-cookie"].lower()
     assert client.get("/intake/session").json()["username"] == "assist1"
@@ -476,3 +486,38 @@ def test_intake_sign_in_session_and_header(client, world):
     assert [g["code"] for g in grids] == world.community.grid_codes
     client.delete("/intake/session")
     assert client.get("/intake/session").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"description": "漏水\x00纠纷"}, "description"),
+        ({"first_name": "三\x00"}, "resident_name"),
+        ({"phone": "139\x0012345678"}, "resident_phone"),
+        ({"lat": "nan"}, "lat"),
+        ({"long": "1e309"}, "lon"),
+        ({"description": "长" * 5000}, "description"),
+        ({"attribute[reported_at]": "2025-02-30"}, "reported_at"),
+        ({"attribute[under_correction]": "maybe"}, "under_correction"),
+    ],
+)
+def test_hostile_values_are_refused_by_field_never_a_5xx(client, world, overrides, field):
+    r = _post(client, world, headers={"Accept-Language": "en"}, **overrides)
+    assert r.status_code == 400, r.text
+    assert field in " ".join(e["description"] for e in _errors(r))
+    assert _count(world.engine) == 0
+
+
+def test_hostile_text_is_returned_as_data(client, world):
+    payload = '<img src=x onerror=alert(1)>=HYPERLINK("http://x")'
+    r = _post(client, world, description=payload)
+    assert r.status_code == 201, r.text
+    [need] = client.get(f"{BASE}/requests/{r.json()[0]['service_request_id']}.json").json()
+    assert need["description"] == payload
+    assert client.get(f"{BASE}/requests.json").headers["content-type"] == "application/json"
+    key = client.get(
+        f"{BASE}/requests.json", headers={"X-API-Key": ("glk_" + "é" * 200).encode("latin-1")}
+    )
+    assert key.status_code == 403
+    idem = _post(client, world, headers={"Idempotency-Key": "x" * 101})
+    assert idem.status_code == 400 and "Idempotency-Key" in _errors(idem)[0]["description"]

@@ -74,8 +74,6 @@ def submit(
     return result
 
 
-
-
 def submit_update(
     engine: Engine,
     need_id: int,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from grid_model import instants
+from grid_model import fields, instants
 from grid_model.errors import InvalidInputError
 from grid_model.messages import t
 from grid_model.models import AuditEntry, Need
@@ -36,41 +36,62 @@ class UpdateInput:
         return {"status": self.status, "description": self.description, "outcome": self.outcome}
 
 
-def post_update(
-    session: Session, need_id: int, data: UpdateInput, *, viewer: Viewer, on: dt.date,
-    lang: str = "zh",
-) -> dict:  # fmt: skip
-    """Move need ``need_id`` to the step ``data.status`` means (:data:`steps.UPDATE_STEPS`)
-    on day ``on``; the update as :func:`list_updates` shows it. Every check is
-    :func:`change_status`'s (role, area, transition, outcome)."""
+def _note(data: UpdateInput, lang: str) -> str | None:
+    """The update's text, stripped; InvalidInputError for control characters or more than
+    :data:`MAX_NOTE` characters."""
+    note = (data.description or "").strip() or None
+    problem = fields.text_problem(note, max_length=MAX_NOTE, multiline=True) if note else None
+    if problem == "control":
+        raise _bad("description", fields.shown(note), t("expected_no_control", lang), lang)
+    if problem:
+        raise _bad("description", fields.shown(note),
+                   t("expected_max_length", lang, n=MAX_NOTE, length=len(note)), lang)  # fmt: skip
+    return note
+
+
+def _step(data: UpdateInput, lang: str) -> tuple[str, str | None]:
+    """The case step and outcome ``data.status`` means (with the outcome the update names)."""
     if data.status not in steps.UPDATE_STEPS:
         raise _bad("status", data.status,
                    t("expected_one_of", lang, choices=", ".join(steps.UPDATE_STEPS)), lang)  # fmt: skip
-    note = (data.description or "").strip() or None
-    if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 32 and c not in "\n\t" for c in note)):
-        raise _bad("description", note[:40], t("expected_max_length", lang, n=MAX_NOTE,
-                                               length=len(note)), lang)  # fmt: skip
     step, outcome = steps.UPDATE_STEPS[data.status]
-    if data.outcome is not None:
-        if outcome is not None and data.outcome != outcome:
-            raise _bad("outcome", data.outcome, t("o311.outcome_fixed", lang, status=data.status,
-                                                  outcome=outcome), lang)  # fmt: skip
-        outcome = data.outcome
-    if step != "closed" and outcome is not None:
-        raise _bad("outcome", outcome, t("expected_outcome_for_closed", lang), lang)
-    try:
-        change_status(session, need_id, step, outcome=outcome, viewer=viewer, on=on, lang=lang)
-    except InvalidInputError as exc:
-        if not getattr(exc, "fields", None):
-            exc.fields = (("status", str(exc)),)
-        raise
-    entry = session.scalars(
+    if data.outcome is None:
+        return step, outcome
+    if outcome is not None and data.outcome != outcome:
+        raise _bad("outcome", data.outcome,
+                   t("o311.outcome_fixed", lang, status=data.status, outcome=outcome), lang)  # fmt: skip
+    if step != "closed":
+        raise _bad("outcome", data.outcome, t("expected_outcome_for_closed", lang), lang)
+    return step, data.outcome
+
+
+def _last_change(session: Session, need_id: int) -> AuditEntry:
+    return session.scalars(
         select(AuditEntry)
         .where((AuditEntry.entity == "need") & (AuditEntry.entity_id == str(need_id))
                & (AuditEntry.action == "change_status"))
         .order_by(AuditEntry.id.desc())
         .limit(1)
     ).one()  # fmt: skip
+
+
+def post_update(
+    session: Session, need_id: int, data: UpdateInput, *, viewer: Viewer, on: dt.date,
+    lang: str = "zh",
+) -> dict:  # fmt: skip
+    """Move need ``need_id`` to the step ``data.status`` means (:data:`steps.UPDATE_STEPS`)
+    on day ``on``, its text kept with the audit entry of the change; the update as
+    :func:`list_updates` shows it. Every check of the change is :func:`change_status`'s (role,
+    area, transition, outcome)."""
+    note = _note(data, lang)
+    step, outcome = _step(data, lang)
+    try:
+        change_status(session, need_id, step, outcome=outcome, viewer=viewer, on=on, lang=lang)
+    except InvalidInputError as exc:
+        if not getattr(exc, "fields", None):
+            exc.fields = (("status", str(exc)),)
+        raise
+    entry = _last_change(session, need_id)
     if note:
         entry.details = {**(entry.details or {}), "note": note}
         session.flush()
