@@ -10,7 +10,6 @@ viewer, a changed role or area applies at the next request.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 
@@ -94,14 +93,6 @@ def viewer_for_key(session: Session, key: str | None) -> Viewer | None:
     return accounts.current_viewer(session, row.username)
 
 
-def touch(session: Session, key: str, now: dt.datetime) -> None:
-    """Note that ``key`` was used at ``now`` (naive UTC)."""
-    row = find_key(session, key)
-    if row is not None:
-        row.last_used_at = now
-        session.flush()
-
-
 __all__ = [
     "KEY_PREFIX",
     "MAX_KEY_CHARS",
@@ -109,6 +100,5 @@ __all__ = [
     "find_key",
     "key_hash",
     "revoke_keys",
-    "touch",
     "viewer_for_key",
 ]

@@ -16,9 +16,11 @@ def cmd_serve_api(args) -> int:
     import uvicorn
 
     from api.app import create_app
+    from grid_model import idempotency, instants
 
     engine = db.make_engine(args.db or config.database_url())
     db.upgrade(engine)
+    db.run_write(engine, lambda s: idempotency.forget_old(s, instants.now_stored()))
     print(t("api_serving", args.lang, host=args.host, port=args.port))
     uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
     return EXIT_OK

@@ -391,7 +391,6 @@ class ApiKey(Base):
     username: Mapped[str] = mapped_column(ForeignKey("accounts.username"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class IdempotencyRecord(Base):

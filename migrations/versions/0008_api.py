@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), server_default=_NOW, nullable=False),
-        sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["username"], ["accounts.username"], name=op.f("fk_api_keys_username_accounts")
         ),
