@@ -5,7 +5,7 @@ API keys are stored as SHA-256 hashes and act as their account (``grid_model.api
 files under the media folder, one row each (``geodata.media``).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
