@@ -232,14 +232,18 @@ def get_one_request(request: Request, service_request_id: NeedId, api_key: ApiKe
 def post_update(
     request: Request,
     service_request_id: NeedId,
-    status: Annotated[str, Form(max_length=40)],
+    status: Annotated[str, Form(max_length=40, description="a FixMyStreet status, or step:NAME")],
     description: Text = None,
     outcome: Annotated[str | None, Form(max_length=40)] = None,
+    assignee: Annotated[str | None, Form(max_length=32, description="worker dispatched to")] = None,
+    satisfaction: Annotated[str | None, Form(max_length=40)] = None,
+    due: Annotated[str | None, Form(max_length=40, description="supervision deadline")] = None,
     api_key: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_key: IdemKey = None,
 ):
     viewer = writer(request, api_key)
-    data = updates.UpdateInput(status=status, description=description, outcome=outcome)
+    data = updates.UpdateInput(status=status, description=description, outcome=outcome,
+                               assignee=assignee, satisfaction=satisfaction, due=due)  # fmt: skip
     done = intake.submit_update(
         request.app.state.engine, service_request_id, data, viewer=viewer,
         idempotency_key=idempotency_key, lang=request_lang(request),

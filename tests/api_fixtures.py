@@ -18,13 +18,16 @@ from tests.factories import Community, make_community
 
 PASSWORD = "correct horse 42"
 #: (username, role, area): an administrator, an assistant and a community leader of the
-#: community, an assistant of another community
+#: community, an assistant of another community, and the lawyer of grid 1 (a worker: the
+#: account named by the worker's code acts as that worker in the case loop)
 ACCOUNTS = [
     ("admin1", "admin", None),
     ("assist1", "grid_assistant", "440703006106"),
     ("leader1", "community_leader", "440703006106"),
     ("other1", "grid_assistant", "440703006199"),
+    ("L10601", "lawyer", "440703006106"),
 ]
+WORKER = "L10601"
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from grid_model.models import Need, NeedMedia
-from tests.api_fixtures import build_world, form, jpeg_with_gps, png_bytes
+from tests.api_fixtures import WORKER, build_world, form, jpeg_with_gps, png_bytes
 
 pytestmark = pytest.mark.db
 BASE = "/open311/v2"
@@ -263,43 +263,76 @@ def test_bad_list_parameters_are_named(client, params, field):
 # --- updates ----------------------------------------------------------------------------------
 
 
-def test_updates_move_the_case_and_are_listed(client, world):
+def test_updates_take_the_steps_of_the_case_loop(client, world):
     need_id = _post(client, world).json()[0]["service_request_id"]
-    h = _h(world, "assist1")
     url = f"{BASE}/requests/{need_id}/updates.json"
-    for status in ("action_scheduled", "in_progress"):
-        r = client.post(url, data={"status": status, "description": f"note {status}"}, headers=h)
-        assert r.status_code == 201, r.text
-        assert r.json()[0]["status"] == status
-    r = client.post(url, data={"status": "fixed"}, headers=h)
-    assert r.status_code == 201 and r.json()[0]["external_status_code"] == "closed"
-    [need] = client.get(f"{BASE}/requests/{need_id}.json", headers=h).json()
+    assistant, worker = _h(world, "assist1"), _h(world, WORKER)
+    for who, data, step in [
+        (assistant, {"status": "action_scheduled", "assignee": WORKER}, "dispatch"),
+        (worker, {"status": "investigating"}, "accept"),
+        (worker, {"status": "in_progress", "description": "约谈双方"}, "start"),
+        (worker, {"status": "on_hold", "description": "等待物业材料"}, "hold"),
+        (worker, {"status": "in_progress"}, "resume"),
+        (worker, {"status": "fixed"}, "handle"),
+        (assistant, {"status": "closed"}, "verify"),
+    ]:
+        r = client.post(url, data=data, headers=who)
+        assert r.status_code == 201, (step, r.text)
+        assert r.json()[0]["external_status_code"] == step
+        assert r.json()[0]["status"] == data["status"]
+    [need] = client.get(f"{BASE}/requests/{need_id}.json", headers=assistant).json()
     assert need["status"] == "closed" and need["status_notes"] == "fixed"
-    listed = client.get(f"{BASE}/servicerequestupdates.json", headers=h).json()
-    assert [u["external_status_code"] for u in listed] == ["dispatched", "in_progress", "closed"]
-    assert listed[0]["description"] == "note action_scheduled"
+    listed = client.get(f"{BASE}/servicerequestupdates.json", headers=assistant).json()
+    assert [u["external_status_code"] for u in listed] == [
+        "dispatch",
+        "accept",
+        "start",
+        "hold",
+        "resume",
+        "handle",
+        "verify",
+    ]
+    assert [u["description"] for u in listed][2:4] == ["约谈双方", "等待物业材料"]
+    public = client.get(f"{BASE}/servicerequestupdates.json").json()
+    assert len(public) == 7 and all(u["description"] is None for u in public)
     assert (
         client.get(f"{BASE}/servicerequestupdates.json", headers=_h(world, "other1")).json() == []
     )
-    again = client.post(url, data={"status": "in_progress"}, headers={**h, "Accept-Language": "en"})
+    en = {**assistant, "Accept-Language": "en"}
+    again = client.post(url, data={"status": "in_progress"}, headers=en)
     assert again.status_code == 400 and "closed" in _errors(again)[0]["description"]
-    bad = client.post(url, data={"status": "teleported"}, headers={**h, "Accept-Language": "en"})
+    bad = client.post(url, data={"status": "teleported"}, headers=en)
     assert bad.status_code == 400 and "'status'" in _errors(bad)[0]["description"]
 
 
-def test_update_closing_needs_an_outcome_when_the_status_gives_none(client, world):
+def test_only_the_assignee_takes_the_workers_steps(client, world):
+    need_id = _post(client, world).json()[0]["service_request_id"]
+    url = f"{BASE}/requests/{need_id}/updates.json"
+    assert client.post(url, data={"status": "step:dispatch", "assignee": WORKER},
+                       headers=_h(world, "assist1")).status_code == 201  # fmt: skip
+    for user in ("assist1", "leader1"):
+        r = client.post(url, data={"status": "investigating"}, headers=_h(world, user))
+        assert r.status_code == 403 and _errors(r)
+    missing = client.post(url, data={"status": "internal_referral"},
+                          headers=_h(world, WORKER, **{"Accept-Language": "en"}))  # fmt: skip
+    assert missing.status_code == 400 and "reason" in _errors(missing)[0]["description"]
+
+
+def test_a_recorded_case_closes_on_the_spot(client, world):
     need_id = _post(client, world).json()[0]["service_request_id"]
     url = f"{BASE}/requests/{need_id}/updates.json"
     h = _h(world, "assist1", **{"Accept-Language": "en"})
     r = client.post(url, data={"status": "closed"}, headers=h)
     assert r.status_code == 400 and "'outcome'" in _errors(r)[0]["description"]
     r = client.post(url, data={"status": "closed", "outcome": "mediated"}, headers=h)
-    assert r.status_code == 201 and r.json()[0]["status"] == "closed"
+    assert r.status_code == 201 and r.json()[0]["external_status_code"] == "close"
+    [need] = client.get(f"{BASE}/requests/{need_id}.json", headers=h).json()
+    assert need["status"] == "closed" and need["status_notes"] == "fixed"
 
 
 def test_low_role_may_not_update(client, world):
     need_id = _post(client, world).json()[0]["service_request_id"]
-    r = client.post(f"{BASE}/requests/{need_id}/updates.json", data={"status": "in_progress"},
+    r = client.post(f"{BASE}/requests/{need_id}/updates.json", data={"status": "fixed"},
                     headers=_h(world, "leader1"))  # fmt: skip
     assert r.status_code == 403 and _errors(r)
 
@@ -331,8 +364,9 @@ def test_update_retry_with_idempotency_key_applies_once(client, world):
     need_id = _post(client, world).json()[0]["service_request_id"]
     url = f"{BASE}/requests/{need_id}/updates.json"
     h = _h(world, "assist1", **{"Idempotency-Key": "u-1"})
-    first = client.post(url, data={"status": "action_scheduled"}, headers=h)
-    again = client.post(url, data={"status": "action_scheduled"}, headers=h)
+    data = {"status": "action_scheduled", "assignee": WORKER}
+    first = client.post(url, data=data, headers=h)
+    again = client.post(url, data=data, headers=h)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
 

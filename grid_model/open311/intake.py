@@ -93,7 +93,7 @@ def submit_update(
             previous = idempotency.replay(session, _owner(viewer), key, digest, lang=lang)
             if previous is not None:
                 return Submitted(previous.status_code, previous.body, True)
-        update = post_update(session, need_id, data, viewer=viewer, on=config.today(), lang=lang)
+        update = post_update(session, need_id, data, viewer=viewer, lang=lang)
         result = Submitted(201, [update], False)
         if key is not None:
             idempotency.save(session, _owner(viewer), key, digest,
