@@ -62,15 +62,23 @@ class ApiError(Exception):
 
 
 def request_lang(request: Request) -> str:
-    """``en`` when Accept-Language prefers English (the first zh/en tag), else ``zh``."""
-    header = request.headers.get("accept-language", "")
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("en"):
-            return "en"
-        if tag.startswith("zh"):
-            return "zh"
-    return "zh"
+    """``en`` when Accept-Language ranks English above Chinese (by q-value, then order), else
+    ``zh``."""
+    best: tuple[float, int, str] | None = None
+    for order, part in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
+        tag, _, params = part.strip().lower().partition(";")
+        lang = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
+        if lang is None:
+            continue
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if best is None or (q, -order) > (best[0], best[1]):
+            best = (q, -order, lang)
+    return best[2] if best is not None and best[0] > 0 else "zh"
 
 
 def error_response(status: int, descriptions: list[str], headers: dict | None = None):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Security, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +28,11 @@ from grid_model.open311.requests import (
 )
 from grid_model.open311.services import ATTRIBUTES
 
-router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES)
+#: declared for the docs' "Authorize" button; api.auth reads the key (header or parameter)
+KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
+                          description="an API key: gridlaw account key create USER")  # fmt: skip
+router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES,
+                   dependencies=[Security(KEY_HEADER)])  # fmt: skip
 
 ApiKey = Annotated[str | None, Query(max_length=100, description="API key (or X-API-Key)")]
 IdemKey = Annotated[

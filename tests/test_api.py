@@ -555,3 +555,21 @@ def test_hostile_text_is_returned_as_data(client, world):
     assert key.status_code == 403
     idem = _post(client, world, headers={"Idempotency-Key": "x" * 101})
     assert idem.status_code == 400 and "Idempotency-Key" in _errors(idem)[0]["description"]
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("", "zh"),
+        ("en", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("zh;q=0.2, en-US;q=0.9", "en"),
+        ("fr, en-GB;q=0.5", "en"),
+        ("en;q=0", "zh"),
+        ("en;q=abc", "zh"),
+    ],
+)
+def test_accept_language(client, header, lang):
+    r = client.get(f"{BASE}/services/none.json", headers={"Accept-Language": header})
+    text = _errors(r)[0]["description"]
+    assert ("no service" in text) == (lang == "en")

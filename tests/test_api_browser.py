@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from grid_model.models import Need
-from tests.api_fixtures import PASSWORD, build_world
+from tests.api_fixtures import PASSWORD, build_world, jpeg_with_gps
 from tests.api_server import serving
 
 pytestmark = [pytest.mark.db, pytest.mark.browser, pytest.mark.slow]
@@ -42,12 +43,14 @@ def _fill(page, description: str) -> None:
     page.fill("input[name=phone]", "13700000000")
 
 
-def test_submit_online_then_offline_then_online(world, backend):
+def test_submit_online_then_offline_then_online(world, backend, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    photo = tmp_path / "IMG_2025.jpg"
+    photo.write_bytes(jpeg_with_gps())
     lon, lat = world.inside(0)
     with serving(create_app(world.engine)) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -76,6 +79,7 @@ def test_submit_online_then_offline_then_online(world, backend):
         expect(page.locator("#lat")).to_have_value(f"{lat:.6f}")
         page.click("#map", position={"x": 120, "y": 60})  # a tap on the map sets the position
         _fill(page, "离线排队的咨询")
+        page.set_input_files("#photo", str(photo))  # kept in IndexedDB while offline
         page.click("#submit")
         expect(page.locator("#queue")).to_contain_text("1", timeout=10000)
         expect(page.locator("#status")).to_contain_text("离线", timeout=10000)
@@ -88,6 +92,8 @@ def test_submit_online_then_offline_then_online(world, backend):
         expect(page.locator("#status")).to_contain_text("已提交")
         page.screenshot(path=str(SHOTS / f"intake_back_online_{backend}.png"), full_page=True)
         assert _needs(world.engine) == ["在线提交的咨询", "离线排队的咨询"]
+        [stored] = list((tmp_path / "media").iterdir())
+        assert not Image.open(stored).getexif()  # the GPS position did not reach the disk
         page.reload()
         expect(page.locator("#intake")).to_be_visible()
         page.wait_for_timeout(500)

@@ -71,3 +71,36 @@ def test_schemathesis_against_openapi(world, tmp_path):
         )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+def test_simultaneous_retries_with_one_idempotency_key_make_one_case(world):
+    """A phone on a bad network sends the same request several times at once."""
+    import threading
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from grid_model.models import IdempotencyRecord, Need
+
+    answers: list[tuple[int, list]] = []
+    with serving(create_app(world.engine)) as base:
+        barrier = threading.Barrier(4)
+        headers = {"X-API-Key": world.keys["assist1"], "Idempotency-Key": "same-moment"}
+
+        def send():
+            with httpx.Client(base_url=base, timeout=30) as client:
+                barrier.wait()
+                r = client.post("/open311/v2/requests.json", data=form(world), headers=headers)
+                answers.append((r.status_code, r.json()))
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    assert len(answers) == 4
+    assert {code for code, _ in answers} == {201}, answers
+    assert len({body[0]["service_request_id"] for _, body in answers}) == 1
+    with Session(world.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Need)) == 1
+        assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
