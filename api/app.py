@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors, intake, open311
@@ -36,8 +37,15 @@ DESCRIPTION = (
 )
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """A body over the limit, found while it arrives; an HTTPException so that FastAPI's body
+    parsing lets it through to the error handlers (a 413 in the GeoReport form)."""
+
+    def __init__(self, scope, limit: int) -> None:
+        from starlette.requests import Request
+
+        lang = request_lang(Request(scope))
+        super().__init__(413, t("o311.too_large", lang, limit=limit // 2**20))
 
 
 class BodyLimit:
@@ -60,7 +68,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                raise _TooLarge(scope, self.limit)
             return message
 
         async def tracked(message):

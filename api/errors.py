@@ -161,7 +161,8 @@ def _validation(request: Request, exc: RequestValidationError):
 
 def _http(request: Request, exc: StarletteHTTPException):
     lang = request_lang(request)
-    key = {404: "o311.not_found", 405: "o311.method"}.get(exc.status_code)
+    # the framework's own 400s are all bodies its parsers could not read
+    key = {400: "o311.bad_body", 404: "o311.not_found", 405: "o311.method"}.get(exc.status_code)
     text = t(key, lang) if key else str(exc.detail)
     return error_response(exc.status_code, [text], getattr(exc, "headers", None))
 

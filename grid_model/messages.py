@@ -597,6 +597,11 @@ MESSAGES.update(
             "en": "writes with a signed-in session need the X-GridLaw-Intake header",
         },
         "o311.signed_out": {"zh": "已退出登录", "en": "signed out"},
+        "o311.bad_body": {
+            "zh": "请求内容无法解析:应为表单(multipart/form-data 或 application/x-www-form-urlencoded)",
+            "en": "the request body cannot be read: expected a form (multipart/form-data or "
+            "application/x-www-form-urlencoded)",
+        },
         "expected_iso_datetime": {
             "zh": "ISO 8601 日期或时间,如 2025-03-01 或 2025-03-01T08:00:00+08:00",
             "en": "an ISO 8601 date or time such as 2025-03-01 or 2025-03-01T08:00:00+08:00",

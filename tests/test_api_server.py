@@ -104,3 +104,36 @@ def test_simultaneous_retries_with_one_idempotency_key_make_one_case(world):
     with Session(world.engine) as s:
         assert s.scalar(select(func.count()).select_from(Need)) == 1
         assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_chunked_body_over_the_limit_is_refused_while_it_arrives(world):
+    def chunks():
+        yield (b'--xyz\r\nContent-Disposition: form-data; name="media"; filename="a.jpg"\r\n'
+               b"Content-Type: image/jpeg\r\n\r\n")  # fmt: skip
+        for _ in range(12):
+            yield b"\0" * (1024 * 1024)
+
+    with serving(create_app(world.engine)) as base, httpx.Client(base_url=base) as client:
+        r = client.post(
+            "/open311/v2/requests.json", content=chunks(),
+            headers={"X-API-Key": world.keys["assist1"], "Accept-Language": "en",
+                     "Content-Type": "multipart/form-data; boundary=xyz"},
+        )  # fmt: skip
+    assert r.status_code == 413
+    assert "too large" in r.json()[0]["description"]
+
+
+def test_a_body_that_is_no_form_is_refused_in_the_callers_language(world):
+    with serving(create_app(world.engine)) as base, httpx.Client(base_url=base) as client:
+        r = client.post(
+            "/open311/v2/requests.json", content=b"\0garbage",
+            headers={"X-API-Key": world.keys["assist1"],
+                     "Content-Type": "multipart/form-data; boundary=xyz"},
+        )  # fmt: skip
+    assert r.status_code == 400
+    assert r.json() == [
+        {
+            "code": 400,
+            "description": "请求内容无法解析:应为表单(multipart/form-data 或 application/x-www-form-urlencoded)",
+        }
+    ]
