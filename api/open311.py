@@ -157,7 +157,9 @@ def _photo(upload: UploadFile | None) -> bytes | None:
 
 
 @router.post("/requests.json", response_model=list[Created], status_code=201,
-             summary="record a need (with an optional photo)")  # fmt: skip
+             summary="record a need (with an optional photo)",
+             responses={200: {"model": list[Created],
+                              "description": "the same need was recorded before"}})  # fmt: skip
 async def post_request(
     request: Request,
     service_code: Annotated[str, Form(max_length=40)],

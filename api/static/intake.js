@@ -176,8 +176,9 @@ function drawMap(grids, area) {
 }
 
 function centre(ring) {
-  const n = ring.length;
-  return [ring.reduce((a, p) => a + p[0], 0) / n, ring.reduce((a, p) => a + p[1], 0) / n];
+  const pts = ring.slice(0, -1); // a ring ends where it starts
+  const n = pts.length || 1;
+  return [pts.reduce((a, p) => a + p[0], 0) / n, pts.reduce((a, p) => a + p[1], 0) / n];
 }
 
 function toSvg(p) {
