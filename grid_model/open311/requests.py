@@ -5,7 +5,8 @@ requests out (through :func:`~grid_model.needs.cases.search_needs` and
 Readers without an API key read as :data:`PUBLIC`: the ``public`` role, which changes nothing
 and sees no personal data (nor needs of people under community correction); for them a need's
 coordinates are those of its grid's centre (a need outside every grid has none), never the
-point where it was recorded. Photos are listed only for viewers who may see personal data.
+point where it was recorded, and its description (free text that may name people) is left
+out. Photos are listed only for viewers who may see personal data.
 """
 
 from __future__ import annotations
@@ -285,7 +286,8 @@ def _shown(session: Session, frame: pd.DataFrame, viewer: Viewer, lang: str) -> 
             "status_notes": detailed,
             "service_code": row["category"],
             "service_name": t(f"o311.service.{row['category']}", lang),
-            "description": row.get("description"),
+            # free text may name people: not for readers without a key
+            "description": row.get("description") if exact else None,
             "agency_responsible": grid,
             "requested_datetime": _when(row["reported_at"]),
             "expected_datetime": _when(row.get("due_date")),
