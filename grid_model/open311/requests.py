@@ -164,8 +164,9 @@ def _day(value: str | None, name: str, lang: str) -> dt.date | None:
     return instants.local(instants.aware(parsed)).date()
 
 
-def _scope(query: RequestQuery, viewer: Viewer, lang: str) -> Scope | None:
-    """The scope a query asks for; None when it lies outside the viewer's area (nothing)."""
+def _check_filters(query: RequestQuery, lang: str) -> None:
+    """InvalidInputError naming a grid or area that is no code, a status that is neither
+    ``open`` nor ``closed``, a service that is none."""
     for name in ("grid", "area"):
         value = getattr(query, name)
         if value is not None and not _CODE.match(value):
@@ -174,11 +175,25 @@ def _scope(query: RequestQuery, viewer: Viewer, lang: str) -> Scope | None:
         raise _bad("status", query.status, t("expected_one_of", lang, choices="open, closed"), lang)
     if query.service_code is not None:
         services.check_service(query.service_code, lang)
+
+
+def _area(query: RequestQuery, viewer: Viewer) -> str | None | bool:
+    """The area code a query reads (None: all the viewer's); False when the grid lies outside
+    the area, or the area outside the viewer's (nothing to read, as if empty)."""
     if query.grid and query.area and not query.grid.startswith(query.area):
-        return None
+        return False
     code = query.grid or query.area
     mine = viewer.area_code
     if code and mine and not (code.startswith(mine) or mine.startswith(code)):
+        return False
+    return code
+
+
+def _scope(query: RequestQuery, viewer: Viewer, lang: str) -> Scope | None:
+    """The scope a query asks for; None when it lies outside the viewer's area (nothing)."""
+    _check_filters(query, lang)
+    code = _area(query, viewer)
+    if code is False:
         return None
     return Scope(
         area_code=code,
@@ -210,7 +225,8 @@ def list_requests(
     session: Session, query: RequestQuery, *, viewer: Viewer, lang: str = "zh"
 ) -> list[dict]:
     """The needs a GeoReport query asks for that ``viewer`` may see, newest first, as
-    GeoReport requests."""
+    GeoReport requests. With ``service_request_id`` (ids separated by commas) those needs, in
+    that order, whatever the other filters say (as the spec has it)."""
     _check_page(query, lang)
     viewer = check_viewer(session, viewer, lang=lang)
     scope = _scope(query, viewer, lang)
