@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from grid_model.models import Need
+from grid_model.models import Grid, Need
 from tests.api_fixtures import PASSWORD, build_world, jpeg_with_gps
 from tests.api_server import serving
 
@@ -24,11 +24,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 PHONE = {"width": 390, "height": 844}
 
 
+HOSTILE = '<img src=x onerror="document.title=1">网格</script>'
+
+
 @pytest.fixture()
 def world(committed_engine, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDLAW_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("GRIDLAW_TODAY", "2025-03-10")
-    return build_world(committed_engine)
+    built = build_world(committed_engine)
+    with Session(committed_engine) as s, s.begin():  # a grid name that is markup
+        s.get(Grid, built.community.grids[0].id).name = HOSTILE
+    return built
 
 
 def _needs(engine) -> list[str]:
@@ -69,6 +75,9 @@ def test_submit_online_then_offline_then_online(world, backend, tmp_path):
         expect(page.locator("#intake")).to_be_visible()
         expect(page.locator("#lat")).to_have_value(f"{lat:.6f}", timeout=15000)
         expect(page.locator("#map polygon")).to_have_count(4)
+        expect(page.locator("#map text").first).to_have_text(HOSTILE)  # shown as text
+        assert page.locator("#map img").count() == 0
+        assert page.title().startswith("网格法律需求采集")  # no handler of the name ran
         _fill(page, "在线提交的咨询")
         page.screenshot(path=str(SHOTS / f"intake_form_{backend}.png"), full_page=True)
         page.click("#submit")
