@@ -3,7 +3,9 @@
 The page is static (``api/static/intake.*``): it signs in here with a username and password
 (:func:`grid_model.accounts.sign_in`, throttled as on the dashboard) and gets a signed,
 HttpOnly, SameSite=Strict session cookie; it then posts to the GeoReport routes with the
-``X-GridLaw-Intake`` header (:mod:`api.auth`).
+``X-GridLaw-Intake`` header (:mod:`api.auth`). A service worker (``/intake-sw.js``) keeps the
+page and what it reads, so it opens again without a network (browsers allow service workers in
+a secure context only: https, or the machine itself); submissions wait in IndexedDB.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ class Me(BaseModel):
 @router.get("/intake", response_class=FileResponse, include_in_schema=False)
 def intake_page():
     return FileResponse(STATIC / "intake.html", media_type="text/html", headers=_PAGE_HEADERS)
+
+
+@router.get("/intake-sw.js", response_class=FileResponse, include_in_schema=False)
+def intake_worker():
+    """The page's service worker, served from the root so that it may serve ``/intake``."""
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(STATIC / "intake-sw.js", media_type="text/javascript", headers=headers)
 
 
 def _me(viewer) -> dict:

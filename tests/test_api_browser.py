@@ -3,6 +3,7 @@ sent online, one queued offline and sent when the network comes back — exactly
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,15 @@ def _fill(page, description: str) -> None:
     page.fill("input[name=phone]", "13700000000")
 
 
+def _wait_for_worker(page, seconds: float = 15) -> None:
+    """Until the service worker controls the page (polled from here: the page's CSP forbids
+    the eval that wait_for_function needs)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker did not take the page"
+        page.wait_for_timeout(100)
+
+
 def test_submit_online_then_offline_then_online(world, backend, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
@@ -84,8 +94,15 @@ def test_submit_online_then_offline_then_online(world, backend, tmp_path):
         expect(page.locator("#status")).to_contain_text("已提交", timeout=15000)
         assert _needs(world.engine) == ["在线提交的咨询"]
 
+        # the service worker keeps the page: it opens again without a network
+        _wait_for_worker(page)
+        page.reload()  # now through the worker, which keeps copies of what the page reads
+        expect(page.locator("#map polygon")).to_have_count(4)
         context.set_offline(True)
-        expect(page.locator("#lat")).to_have_value(f"{lat:.6f}")
+        page.reload()
+        expect(page.locator("#intake")).to_be_visible()
+        expect(page.locator("#map polygon")).to_have_count(4)
+        expect(page.locator("#lat")).to_have_value(f"{lat:.6f}", timeout=15000)
         page.click("#map", position={"x": 120, "y": 60})  # a tap on the map sets the position
         _fill(page, "离线排队的咨询")
         page.set_input_files("#photo", str(photo))  # kept in IndexedDB while offline

@@ -124,6 +124,10 @@ async function sendOne(entry) {
     return true;
   }
   if (response.status === 429 || response.status >= 500) return false; // try again later
+  if (response.status === 403) { // signed out meanwhile: keep it until signed in again
+    say(tr("refused", { msg: await describe(response) }), "bad");
+    return false;
+  }
   await queueDelete(entry.key); // refused for what it is: retrying will not help
   say(tr("refused", { msg: await describe(response) }), "bad");
   return true;
@@ -327,6 +331,7 @@ async function boot() {
   $("map").addEventListener("click", tapMap);
   $("signout").addEventListener("click", async () => {
     await api("/intake/session", { method: "DELETE" });
+    if (window.caches) await caches.delete("gridlaw-intake-v1");
     location.reload();
   });
   window.addEventListener("online", flush);
@@ -342,3 +347,7 @@ async function boot() {
 }
 
 document.addEventListener("DOMContentLoaded", boot);
+if ("serviceWorker" in navigator) {
+  // the page opens again without a network (only in a secure context: https or this machine)
+  navigator.serviceWorker.register("/intake-sw.js", { scope: "/" }).catch(() => {});
+}
