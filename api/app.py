@@ -101,6 +101,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version="2",
         description=DESCRIPTION,
         static_url="/static-docs",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from the validator's site
     )
     app.state.engine = engine
     app.state.limiter = WriteLimiter(config.api_writes_per_minute())

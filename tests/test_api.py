@@ -497,6 +497,9 @@ def test_docs_from_local_files(client):
     assert client.get("/static-docs/swagger-ui-bundle.js").status_code == 200
     redoc = client.get("/redoc").text
     assert "/static-docs/redoc.standalone.js" in redoc and "cdn." not in redoc.lower()
+    for page in (html, redoc):
+        assert "http://" not in page and "https://" not in page  # nothing from the internet
+    assert '"validatorUrl": null' in html
     spec = client.get("/openapi.json").json()
     assert f"{BASE}/requests.json" in spec["paths"]
 
