@@ -278,6 +278,10 @@ def _read_password(args) -> str:
 def cmd_account(args) -> int:
     from grid_model import accounts
 
+    if args.action == "key":
+        from grid_model.cli_api import cmd_account_key
+
+        return cmd_account_key(args)
     if args.action == "list":
         with _session(args, write=False) as s:
             rows = accounts.list_accounts(s, CLI_VIEWER, lang=args.lang)
@@ -431,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
         _places().add_commands,
     ):
         group(add)
+    from grid_model import cli_api
+
+    cli_api.add_parsers(add)
     return parser
 
 
@@ -528,8 +535,9 @@ def _admin_commands(add) -> None:
         "dashboard accounts: once one exists, visitors sign in and see what their role and "
         "area allow",
     )
-    p.add_argument("action", choices=["add", "list", "disable", "enable"])
+    p.add_argument("action", choices=["add", "list", "disable", "enable", "key"])
     p.add_argument("username", nargs="?")
+    p.add_argument("key_user", nargs="?", help="key create|revoke USER: an API key")
     p.add_argument("--role", choices=list(ROLES))
     p.add_argument("--area", help="area code the account is limited to (default: all)")
     p.add_argument("--name", help="display name (default: the username)")

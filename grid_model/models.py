@@ -403,7 +403,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
-    district_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX))
     step: Mapped[str] = mapped_column(String(20), index=True)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
@@ -424,7 +424,7 @@ class MediationCase(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), unique=True)
-    district_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX))
     dispute_type: Mapped[str | None] = mapped_column(String(40))
     accepted_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
@@ -488,3 +488,53 @@ class ReminderOutbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- s11-api ---
+
+
+class ApiKey(Base):
+    """A key of the Open311 API (:mod:`grid_model.apikeys`): it acts as its account, with the
+    account's role and area as stored now. Only the SHA-256 of the key is kept; ``prefix``
+    (its first characters) names it in lists and logs."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(ForeignKey("accounts.username"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a write sent with an ``Idempotency-Key`` (:mod:`grid_model.idempotency`):
+    a retry with the same key and body gets it again instead of writing twice."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (Index("uq_idempotency_records_owner_key", "owner", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict | list | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+
+
+class NeedMedia(Base):
+    """A photo of a need, stored as a file under the media folder with a random name
+    (:mod:`geodata.media`); served only to those who may see the need."""
+
+    __tablename__ = "need_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

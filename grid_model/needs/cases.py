@@ -108,7 +108,9 @@ def _invalid(errors: list[tuple[str, object, str]], lang: str) -> InvalidInputEr
         t("invalid_field", lang, field=f, value="" if v is None else v, expected=e)
         for f, v, e in errors
     ]
-    return InvalidInputError("; ".join(lines))
+    exc = InvalidInputError("; ".join(lines))
+    exc.fields = tuple((f, line) for (f, _, _), line in zip(errors, lines, strict=True))
+    return exc
 
 
 def _validated(data: NeedInput, crs: str, lang: str) -> dict:
