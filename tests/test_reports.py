@@ -579,3 +579,11 @@ def test_agreement_from_the_case_file(session, data):
     assert "赵六" not in text and "13900000004" not in text
     other = _docx_text(render_agreement(agreement_case(session, cases[2].id, ADMIN)))
     assert "赵六" in other and "周八" not in other and "李四" not in other
+
+
+def test_report_keeps_to_the_viewers_area(session, data):
+    elsewhere = _report(session, viewer=LEADER, area="440703006101")  # another community
+    assert elsewhere.area_code == COMMUNITY[0] and elsewhere.area_name == "育德社区"
+    assert elsewhere.kpis == _report(session, viewer=LEADER).kpis
+    wider = _report(session, viewer=LEADER, area=COMMUNITY[0][:9])  # the street around it
+    assert wider.kpis.needs == _report(session).kpis.needs

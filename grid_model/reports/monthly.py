@@ -38,11 +38,11 @@ from grid_model.measures.per_grid import grid_measures
 from grid_model.measures.summary import Kpis, compute_kpis, event_filter, monthly_trend
 from grid_model.measures.workload import assistant_workload
 from grid_model.messages import t
-from grid_model.models import Area, Need, ServiceEvent
+from grid_model.models import Area, Grid, Need, ServiceEvent
 from grid_model.queries import load_grids, need_list_columns, read_frame
 from grid_model.reports.mediation import dispute_type_measures
 from grid_model.reports.period import ReportMonth, area_name
-from grid_model.scope import PERSONAL_FIELDS, Scope, Viewer, check_viewer, prefix_filter, redact
+from grid_model.scope import PERSONAL_FIELDS, Scope, Viewer, check_viewer, grid_in_area, redact
 
 #: Publicity events (法治宣传) planned per unit (community, or grid) and month: twice a month.
 PUBLICITY_PLAN_PER_MONTH = 2
@@ -151,7 +151,7 @@ def monthly_report(
     month = month if isinstance(month, ReportMonth) else ReportMonth.parse(month, lang=lang)
     if month.start > today:
         raise InvalidInputError(t("report_future_month", lang, month=month, today=today))
-    area = Scope(area_code=area_code).restricted_to(viewer)
+    area = _effective(session, Scope(area_code=area_code).restricted_to(viewer))
     as_of = min(month.end, today)
     scope = dataclasses.replace(area, start=month.start, end=month.end)
     notes: list[str] = []
@@ -169,7 +169,7 @@ def monthly_report(
         kpis=kpis,
         headline=_headline(session, area, month, kpis, today),
         unit_level=level,
-        units=_unit_table(session, units, month, as_of),
+        units=_unit_table(session, area, units, month, as_of),
         by_category=_by_category(session, scope),
         by_dispute_type=dispute_type_measures(session, scope, as_of),
         overdue=overdue,
@@ -180,7 +180,7 @@ def monthly_report(
         emerging=_emerging(session, area, viewer, month, notes, lang),
         gaps=_gaps(session, scope, viewer, as_of, lang),
         workload=_workload(session, area, month, as_of),
-        publicity=_publicity(session, units, month, as_of),
+        publicity=_publicity(session, area, units, month, as_of),
         grid_map=_grid_map(session, scope, as_of),
         trend=monthly_trend(
             session,
@@ -209,17 +209,33 @@ def _headline(
     return [Headline(n, INDICATORS[n][0], now[n], before[n], year_ago[n]) for n in INDICATORS]
 
 
+def _effective(session: Session, area: Scope) -> Scope:
+    """The area a report is about: a scope cut to a viewer's area (``within``) that asked for
+    an area outside it is about the viewer's whole area (as :meth:`Scope.restricted_to` reads)."""
+    if not area.within or area.within == area.area_code:
+        return area
+    overlap = session.scalar(
+        select(func.count(Grid.id)).where(grid_in_area(area.area_code), grid_in_area(area.within))
+    )
+    return area if overlap else dataclasses.replace(area, area_code=area.within, within=None)
+
+
 def _units(session: Session, area: Scope, as_of: dt.date) -> tuple[str, pd.DataFrame]:
-    """``(level, units)``: the communities of the area (``code, name``), or its grids when the
-    area is one community or grid."""
+    """``(level, units)``: the communities of the area's grids in force (``code, name``), or
+    the grids themselves when the area is one community or grid."""
+    grids = load_grids(session, area, on=as_of)
     code = area.area_code
-    if code and len(code) >= 12:
-        grids = load_grids(session, area, on=as_of)
+    level = session.scalar(select(Area.level).where(Area.code == code)) if code else None
+    if code and level in (None, "community"):  # a community, or a grid code
         return "grid", pd.DataFrame({"code": grids["code"], "name": grids["name"]})
-    stmt = select(Area.code, Area.name).where(Area.level == "community").order_by(Area.code)
-    if code:
-        stmt = stmt.where(prefix_filter(Area.code, code))
-    return "community", read_frame(session, stmt)
+    communities = grids[["community_code", "community"]].drop_duplicates("community_code")
+    communities = communities.sort_values("community_code")
+    return "community", pd.DataFrame(
+        {
+            "code": communities["community_code"].to_numpy(),
+            "name": communities["community"].to_numpy(),
+        }
+    )
 
 
 def _rank(values: pd.Series, better: bool | None) -> pd.Series:
@@ -229,12 +245,12 @@ def _rank(values: pd.Series, better: bool | None) -> pd.Series:
 
 
 def _unit_table(
-    session: Session, units: pd.DataFrame, month: ReportMonth, as_of: dt.date
+    session: Session, area: Scope, units: pd.DataFrame, month: ReportMonth, as_of: dt.date
 ) -> pd.DataFrame:
     """Per unit: every indicator of :data:`INDICATORS` and its rank (``<name>_rank``)."""
     rows = []
     for code, name in zip(units["code"], units["name"], strict=True):
-        scope = Scope(area_code=code, start=month.start, end=month.end)
+        scope = dataclasses.replace(area, area_code=code, start=month.start, end=month.end)
         rows.append(
             {"code": code, "name": name, **kpi_values(compute_kpis(session, scope, today=as_of))}
         )
@@ -370,14 +386,15 @@ def _workload(session: Session, area: Scope, month: ReportMonth, as_of: dt.date)
 
 
 def _publicity(
-    session: Session, units: pd.DataFrame, month: ReportMonth, as_of: dt.date
+    session: Session, area: Scope, units: pd.DataFrame, month: ReportMonth, as_of: dt.date
 ) -> pd.DataFrame:
     """Per unit: publicity events held in the month (the events of
     :func:`~grid_model.measures.summary.event_filter`, of the publicity kinds), the plan, and
     whether the plan was met."""
     held = []
     for code in units["code"]:
-        where = event_filter(Scope(area_code=code, start=month.start, end=month.end), as_of)
+        unit = dataclasses.replace(area, area_code=code, start=month.start, end=month.end)
+        where = event_filter(unit, as_of)
         stmt = select(func.count(ServiceEvent.id)).where(
             where & ServiceEvent.kind.in_(PUBLICITY_KINDS)
         )
