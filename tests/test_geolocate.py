@@ -7,19 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from geodata.pointindex import segments
 from grid_model.errors import InvalidInputError
 from grid_model.needs import geolocate
 from grid_model.needs.geolocate import GridIndex, locate
+from tests.geodesic_reference import nearest_grid
 
 # 0.01 degree squares near Jiangmen (about 1.03 km east-west, 1.11 km north-south).
 X0, Y0, D = 113.0, 22.5, 0.01
-UTM = "EPSG:32649"  # the zone locate() measures in here
-TO_UTM = Transformer.from_crs(4326, UTM, always_xy=True)
-TO_LONLAT = Transformer.from_crs(UTM, 4326, always_xy=True)
+GEOD = Geod(ellps="WGS84")
 
 
 def square(i: int, j: int) -> Polygon:
@@ -31,9 +30,10 @@ def frame(codes: list, geoms: list) -> gpd.GeoDataFrame:
 
 
 def moved(lon: float, lat: float, east_m: float = 0.0, north_m: float = 0.0) -> tuple:
-    """The point ``east_m``/``north_m`` metres away in the UTM zone locate() uses."""
-    x, y = TO_UTM.transform(lon, lat)
-    return TO_LONLAT.transform(x + east_m, y + north_m)
+    """The point ``east_m`` metres east (or ``north_m`` north) along the geodesic."""
+    assert east_m == 0 or north_m == 0
+    azimuth, metres = (90.0, east_m) if east_m else (0.0, north_m)
+    return tuple(GEOD.fwd(lon, lat, azimuth, metres)[:2])
 
 
 def one(grids: gpd.GeoDataFrame, lon: float, lat: float, **kw) -> tuple:
@@ -326,12 +326,19 @@ def random_case():
     lat = rng.uniform(Y0 - 0.003, Y0 + 0.053, 4000)
     vertices = np.unique(shapely.get_coordinates(grids.geometry.values), axis=0)
     lon, lat = np.r_[lon, vertices[:, 0]], np.r_[lat, vertices[:, 1]]
-    return grids, lon, lat
+    covered = gpd.sjoin(
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326), grids,
+        predicate="covered_by",
+    )  # fmt: skip
+    out = np.setdiff1d(np.arange(len(lon)), covered.index)
+    ref_d, ref_code = np.zeros(len(lon)), np.full(len(lon), None, dtype=object)
+    ref_d[out], ref_code[out] = nearest_grid(grids, lon[out], lat[out], window_deg=0.005)
+    return grids, lon, lat, (ref_d, ref_code)
 
 
 @pytest.mark.parametrize("cells_per_grid", [0.3, 4, 16, 100])
 def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_per_grid):
-    grids, lon, lat = random_case
+    grids, lon, lat, reference = random_case
     got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=30)
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
@@ -348,18 +355,11 @@ def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_p
     assert (got["grid_code"].to_numpy()[smallest.index] == smallest.to_numpy()).all()
     assert (got["quality"].to_numpy()[smallest.index] == "inside").all()
 
-    # Outside all grids: distance and snapped grid as GEOS gives them in the UTM zone, with
-    # the edges densified in lon/lat first (they are curves in UTM).
+    # Outside all grids: distance and snapped grid as the geodesic reference gives them.
     out = np.setdiff1d(np.arange(len(lon)), smallest.index)
     assert len(out) > 500
-    metric = grids.set_geometry(grids.geometry.segmentize(0.0005)).to_crs(UTM)
-    tree = shapely.STRtree(metric.geometry.values)
-    (pt, poly), dist = tree.query_nearest(
-        shapely.points(np.column_stack(TO_UTM.transform(lon[out], lat[out]))),
-        return_distance=True, all_matches=True,
-    )  # fmt: skip
-    nearest = pd.DataFrame({"pt": out[pt], "code": grids["code"].to_numpy()[poly], "d": dist})
-    nearest = nearest.groupby("pt").agg(code=("code", "min"), d=("d", "min"))
+    ref_d, ref_code = reference
+    nearest = pd.DataFrame({"code": ref_code[out], "d": ref_d[out]})
     assert got["distance_m"].to_numpy()[out] == pytest.approx(nearest["d"].to_numpy(), abs=0.005)
     snapped = nearest["d"].to_numpy() <= 30
     assert 50 < snapped.sum() < len(out)

@@ -76,13 +76,14 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
+from scipy import ndimage
 
 from geodata.errors import PointIndexError
+from geodata.pointindex.geodesic import M_MIN, Edges
+from geodata.pointindex.geodesic import A as _A
 from geodata.pointindex.inputs import Checked, checked_grids, checked_points
 from geodata.pointindex.segments import (
-    Pieces,
     outline_segments,
     ring_segments,
     segment_meets_box,
@@ -106,6 +107,7 @@ _ORIENT_BOUND = 4 * (3 + 16 * 2.0**-53) * 2.0**-53  # Shewchuk's ccwerrboundA, t
 _MAX_DEGREES = 0.005  # longest segment (about 0.5 km) projected as a straight line
 _CACHE_SIZE = 4
 _CELLS_PER_GRID = 32.0
+_SEGMENTS_PER_GRID = 32.0
 
 
 class GridIndex:
@@ -154,7 +156,7 @@ class GridIndex:
         self.codes = checked.codes[order]
         self._codes_none = np.append(self.codes, None)
         self._lock = threading.Lock()
-        self.metric_crs = None
+        self._edges: Edges | None = None
         self.shape = (0, 0)
         if checked.ragged is None:
             return
@@ -168,15 +170,15 @@ class GridIndex:
         rank_of_row[order] = np.arange(len(order))
         xy, start, end, owner = ring_segments(*checked.ragged)
         owner = rank_of_row[owner]
-        on_outline = self._build_raster(cells_per_grid, xy, start, end, owner)
-        self._build_metric(xy, start, end, owner, on_outline)
+        self._build_raster(cells_per_grid, xy, start, end, owner)
+        self._build_metric(xy, start, end, owner)
 
     def _build_raster(
         self, cells_per_grid: float, xy: np.ndarray, start: np.ndarray, end: np.ndarray,
         owner: np.ndarray,
-    ) -> np.ndarray:  # fmt: skip
-        """Classify the raster's cells; return which segments lie on the union's outline."""
-        self._lay_raster(cells_per_grid)
+    ) -> None:  # fmt: skip
+        """Classify the raster's cells."""
+        self._lay_raster(cells_per_grid, len(start))
         a, b = xy[start], xy[end]
         cells, piece_seg = self._segment_cells(a, b)
         c_poly, c_cell = self._crossed_cells(cells, owner[piece_seg])
@@ -191,18 +193,19 @@ class GridIndex:
         self._no_gap[self._segment_cells(a[on_outline], b[on_outline])[0]] = False
         self._no_gap[held] = True  # a polygon holds the whole cell
         self._build_lines(cells, group[piece_seg], held, a, b, owner, group, forward, first)
-        return on_outline
 
-    def _lay_raster(self, cells_per_grid: float) -> None:
+    def _lay_raster(self, cells_per_grid: float, n_segments: int) -> None:
         """Size the raster over the grids' bounding box: about ``cells_per_grid`` cells per
-        grid, roughly square on the ground."""
+        grid, a grid counting as at least one per ``_SEGMENTS_PER_GRID`` ring segments (long
+        coastlines want more cells), roughly square on the ground."""
         bounds = shapely.bounds(self._polys)
         x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
         x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
         kx = math.cos(math.radians(min(max((y0 + y1) / 2, -89.0), 89.0)))
         width, height = max((x1 - x0) * kx, 1e-12), max(y1 - y0, 1e-12)
         n_valid = int((~shapely.is_missing(self._polys)).sum())
-        n_cells = min(max(cells_per_grid * n_valid, 1.0), _MAX_CELLS)
+        n_grids = max(n_valid, n_segments / _SEGMENTS_PER_GRID)
+        n_cells = min(max(cells_per_grid * n_grids, 1.0), _MAX_CELLS)
         side = math.sqrt(width * height / n_cells)
         nx = max(1, min(math.ceil(width / side), _MAX_CELLS))
         ny = max(1, min(math.ceil(height / side), _MAX_CELLS // nx))
@@ -362,46 +365,25 @@ class GridIndex:
                 which.append(rep[m])
         return np.concatenate(cells), np.concatenate(which)
 
-    def _build_metric(
-        self, xy: np.ndarray, start: np.ndarray, end: np.ndarray, owner: np.ndarray,
-        on_outline: np.ndarray,
-    ) -> None:  # fmt: skip
-        x0, y0, x1, y1 = self._bbox
-        lon, lat = (x0 + x1) / 2, (y0 + y1) / 2
-        zone = min(max(int((lon + 180) // 6) + 1, 1), 60)
-        self.metric_crs = pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-        self._to_metric = pyproj.Transformer.from_crs(4326, self.metric_crs, always_xy=True)
-        # Projected ring segments. A straight edge in lon/lat is curved in UTM: long edges
-        # are cut first (the chord of 30 km misses the curve by ~7 m, of 0.5 km by ~2 mm).
-        d = xy[end] - xy[start]
-        pieces = np.ceil(
-            np.maximum(np.abs(d[:, 0]) * math.cos(math.radians(lat)), np.abs(d[:, 1]))
-            / _MAX_DEGREES
-        )
-        pieces = np.maximum(pieces, 1).astype(np.int64)
-        rep = np.repeat(np.arange(len(start)), pieces)
-        j = np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        inner = np.flatnonzero(j > 0)  # pieces starting at a new vertex
-        new_xy = xy[start[rep[inner]]] + d[rep[inner]] * (j[inner] / pieces[rep[inner]])[:, None]
-        first = np.empty(rep.size, dtype=np.int64)
-        first[j == 0] = start
-        first[inner] = len(xy) + np.arange(inner.size)
-        last = np.empty(rep.size, dtype=np.int64)
-        last[:-1] = first[1:]
-        last[np.cumsum(pieces) - 1] = end
-        xy = self._project_xy(np.vstack([xy, new_xy]))
-        a, b, owner, on_outline = xy[first], xy[last], owner[rep], on_outline[rep]
-        self._rings = Pieces(a, b, owner)
-        # Short pieces make the bound tight for far points; the outline has few segments.
-        self._outline = Pieces(a[on_outline], b[on_outline], split=0.25, k=8)
-
-    def _project_xy(self, xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(self._to_metric.transform(xy[:, 0], xy[:, 1]))
+    def _build_metric(self, xy: np.ndarray, start: np.ndarray, end: np.ndarray,
+                      owner: np.ndarray) -> None:  # fmt: skip
+        """Geodesic edges for distances, and each cell's distance in cells (chessboard) to the
+        nearest crossed cell: a point in an empty cell that far is beyond any snap."""
+        self._edges = Edges(xy[start], xy[end], owner)
+        crossed = (self._cell_state == _CROSSED).reshape(self.shape)
+        x0, _, x1, _ = self._bbox
+        wraps = x1 - x0 > 180  # the way round the antimeridian may be the shorter one
+        tiled = np.tile(crossed, (1, 3)) if wraps else crossed
+        steps = ndimage.distance_transform_cdt(~tiled, metric="chessboard")
+        if wraps:
+            steps = steps[:, self.shape[1] : 2 * self.shape[1]]
+        self._steps = steps.ravel().astype(np.int32)
 
     # -- query ---------------------------------------------------------------------------------
     def locate(
-        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M
-    ) -> pd.DataFrame:
+        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M,
+        far_distances: bool = True,
+    ) -> pd.DataFrame:  # fmt: skip
         """Grid of each point; see :func:`locate` for the rules and the result."""
         x, y = checked_points(lon, lat)
         if not (isinstance(snap_m, numbers.Real) and 0 <= snap_m < math.inf):
@@ -410,13 +392,16 @@ class GridIndex:
         rank = np.full(n, -1, dtype=np.int32)
         quality = np.full(n, _OUTSIDE, dtype=np.int8)
         distance = np.full(n, np.nan)
-        if self.metric_crs is not None:
+        if self._edges is not None:
             with self._lock:  # prepared GEOS geometries are not safe to share between threads
                 self._locate_inside(x, y, rank)
                 found = rank >= 0
                 quality = np.where(found, _INSIDE, _OUTSIDE).astype(np.int8)
                 distance = np.where(found, 0.0, np.nan)
                 self._locate_outside(x, y, float(snap_m), rank, quality, distance)
+                if far_distances:
+                    far = np.flatnonzero(np.isnan(distance) & _on_earth(x, y))
+                    distance[far] = self._edges.nearest(x[far], y[far])[0]
         # Rank -1 takes the None appended to the codes.
         grid_code = np.take(self._codes_none, np.maximum(rank, -1))
         return pd.DataFrame(
@@ -490,26 +475,45 @@ class GridIndex:
         self, x: np.ndarray, y: np.ndarray, snap_m: float, rank: np.ndarray,
         quality: np.ndarray, distance: np.ndarray,
     ) -> None:  # fmt: skip
-        rest = np.flatnonzero((rank < 0) & np.isfinite(x) & np.isfinite(y))
+        """Snap the points outside every grid that lie within ``snap_m`` of one. Those a bound
+        puts beyond it are left alone; the others look for edges within ``snap_m``."""
+        rest = np.flatnonzero((rank < 0) & _on_earth(x, y))
+        rest = rest[~self._beyond(x[rest], y[rest], snap_m)]
         if rest.size == 0:
             return
-        with np.errstate(invalid="ignore"):
-            mx, my = self._to_metric.transform(x[rest], y[rest], errcheck=False)
-        mx, my = np.asarray(mx, dtype=float), np.asarray(my, dtype=float)
-        ok = np.isfinite(mx) & np.isfinite(my)
-        rest, mx, my = rest[ok], mx[ok], my[ok]
-        # Outside every grid, the nearest grid is as far as the outline of their union...
-        distance[rest] = self._outline.nearest(mx, my)[0]
-        if snap_m == 0:
-            return
-        # ...and is the grid of the nearest ring segment, ties by rank.
-        near = np.flatnonzero(distance[rest] <= snap_m * (1 + 1e-9))
-        dist, grid = self._rings.nearest(mx[near], my[near])
-        snap = dist <= snap_m
-        at = rest[near[snap]]
+        dist, grid = self._edges.nearest(x[rest], y[rest], reach=snap_m)
+        snap = grid >= 0
+        at = rest[snap]
         rank[at] = grid[snap]
         quality[at] = _SNAPPED
         distance[at] = dist[snap]
+
+    def _beyond(self, x: np.ndarray, y: np.ndarray, snap_m: float) -> np.ndarray:
+        """Which points (outside every grid) are surely farther than ``snap_m`` from every
+        edge: outside the raster, by their distance to its box; inside, by the number of
+        cells between theirs and the nearest cell a boundary crosses."""
+        x0, y0, x1, y1 = self._bbox
+        reach = snap_m * (1 + 1e-9) + 1e-6
+        # Within ``reach`` of a point, latitudes differ by at most reach / M_MIN radians;
+        # there a degree of longitude is at least A cos(lat) * pi / 180 metres long.
+        lat_max = min(max(abs(y0), abs(y1)) + math.degrees(reach / M_MIN), 90.0)
+        per_lon = math.radians(_A * math.cos(math.radians(lat_max)))
+        per_lat = math.radians(M_MIN)
+        dlat = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
+        dlon = np.where((x >= x0) & (x <= x1), 0.0, np.minimum((x0 - x) % 360.0, (x - x1) % 360.0))
+        beyond = np.maximum(dlat * per_lat, dlon * per_lon) > reach
+        ny, nx = self.shape
+        cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
+        inner = np.flatnonzero(~beyond & (dlat == 0) & (dlon == 0))
+        if cell_m > 0 and inner.size:
+            col, row = self._cell_xy(x[inner], y[inner])
+            beyond[inner] = (self._steps[row * nx + col] - 1) * cell_m > reach
+        return beyond
+
+
+def _on_earth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Finite coordinates with a latitude within +-90 degrees (NaN compares False)."""
+    return np.isfinite(x) & (np.abs(y) <= 90.0)
 
 
 _cache: OrderedDict[str, GridIndex] = OrderedDict()
@@ -522,6 +526,7 @@ def locate(
     lat: Sequence[float],
     *,
     snap_m: float = DEFAULT_SNAP_M,
+    far_distances: bool = True,
 ) -> pd.DataFrame:
     """Find the grid of each point.
 
@@ -563,4 +568,4 @@ def locate(
             _cache[key] = index
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
-    return index.locate(lon, lat, snap_m=snap_m)
+    return index.locate(lon, lat, snap_m=snap_m, far_distances=far_distances)
