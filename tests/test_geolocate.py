@@ -119,9 +119,10 @@ def ring_with_hole() -> Polygon:
 def test_point_in_unfilled_hole_is_outside_or_snapped():
     grids = frame(["A"], [ring_with_hole()])
     centre = (X0 + 1.5 * D, Y0 + 1.5 * D)
-    code, quality, dist = one(grids, *centre)
+    code, quality, dist = one(grids, *centre, far_distances=True)
     assert (code, quality) == (None, "outside")
     assert dist == pytest.approx(513, abs=5)  # half the hole's east-west width
+    assert np.isnan(one(grids, *centre)[2])  # not measured unless asked for
     near_edge = moved(X0 + 2 * D, Y0 + 1.5 * D, east_m=-10)
     code, quality, dist = one(grids, *near_edge)
     assert (code, quality) == ("A", "snapped")
@@ -160,9 +161,10 @@ def test_snaps_within_tolerance_to_the_right_grid():
 def test_beyond_tolerance_is_outside_and_tolerance_is_configurable():
     grids = frame(["W", "E"], [square(0, 0), square(1, 0)])
     lon, lat = moved(X0 + 2 * D, Y0 + D / 2, east_m=50)
-    code, quality, dist = one(grids, lon, lat)
+    code, quality, dist = one(grids, lon, lat, far_distances=True)
     assert (code, quality) == (None, "outside")
     assert dist == pytest.approx(50, abs=1)
+    assert one(grids, lon, lat)[:2] == (None, "outside") and np.isnan(one(grids, lon, lat)[2])
     code, quality, dist = one(grids, lon, lat, snap_m=100)
     assert (code, quality) == ("E", "snapped")
     assert dist == pytest.approx(50, abs=1)
@@ -225,7 +227,7 @@ def test_empty_grids_put_every_point_outside():
 
 def test_empty_polygon_row_is_accepted_and_never_matches():
     grids = frame(["A", "0"], [square(0, 0), Polygon()])
-    got = locate(grids, [X0 + D / 2, X0 + 5 * D], [Y0 + D / 2, Y0 + D / 2])
+    got = locate(grids, [X0 + D / 2, X0 + 5 * D], [Y0 + D / 2, Y0 + D / 2], far_distances=True)
     assert got["grid_code"].tolist() == ["A", None]
     assert got["distance_m"][1] == pytest.approx(4 * 1027.5, rel=0.01)
     only_empty = locate(frame(["0"], [Polygon()]), [X0], [Y0])
@@ -339,7 +341,14 @@ def random_case():
 @pytest.mark.parametrize("cells_per_grid", [0.3, 4, 16, 100])
 def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_per_grid):
     grids, lon, lat, reference = random_case
-    got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=30)
+    index = GridIndex(grids, cells_per_grid=cells_per_grid)
+    got = index.locate(lon, lat, snap_m=30, far_distances=True)
+    # Without far distances: the same answers, NaN distance outside.
+    plain = index.locate(lon, lat, snap_m=30)
+    assert plain[["grid_code", "quality"]].equals(got[["grid_code", "quality"]])
+    near = (got["quality"] != "outside").to_numpy()
+    assert plain["distance_m"][near].equals(got["distance_m"][near])
+    assert plain["distance_m"][~near].isna().all()
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
     within = gpd.sjoin(points, grids, predicate="within")

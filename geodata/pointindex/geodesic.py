@@ -20,9 +20,11 @@ Example
 -------
 >>> import numpy as np
 >>> edges = Edges(np.array([[179.9, -16.0]]), np.array([[180.0, -16.0]]), np.array([0]))
->>> dist, owner = edges.nearest(np.array([-179.999]), np.array([-16.0001]), reach=30.0)
->>> round(float(dist[0]), 2), int(owner[0])
-(11.06, 0)
+>>> dist, owner = edges.nearest(np.array([-179.9999]), np.array([-16.0001]), reach=30.0)
+>>> round(float(dist[0]), 3), int(owner[0])  # across the antimeridian, to the vertex (180, -16)
+(15.395, 0)
+>>> round(float(GEOD.inv(180.0, -16.0, -179.9999, -16.0001)[2]), 3)
+15.395
 """
 
 from __future__ import annotations
@@ -90,7 +92,10 @@ class Edges:
         forward = (a[:, 0] < b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] < b[:, 1]))
         a, b = np.where(forward[:, None], a, b), np.where(forward[:, None], b, a)
         length = ground_length_bound(a, b)
-        pieces = np.maximum(np.ceil(length / _MAX_PIECE_M), 1).astype(np.int64)
+        # Pieces no longer than the median edge: the ball around a point that must hold every
+        # piece within some distance is that distance plus half the longest piece.
+        limit = min(float(np.median(length)) if length.size else 1.0, _MAX_PIECE_M)
+        pieces = np.maximum(np.ceil(length / max(limit, 1e-3)), 1).astype(np.int64)
         rep = np.repeat(np.arange(len(a)), pieces)
         j = (np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces))[:, None]
         step = (b - a)[rep] / pieces[rep, None]
@@ -214,20 +219,31 @@ class Edges:
         ax, ay, bx, by = self._local(lon, lat, piece)
         t = _foot(ax, ay, bx - ax, by - ay)
         a, b = self.a[piece], self.b[piece]
-        d = b - a
-        for _ in range(2):  # Newton steps along the edge, on the ellipsoid
-            q = a + t[:, None] * d
-            az, _, dist = GEOD.inv(q[:, 0], q[:, 1], lon, lat)
-            ex, ey = radii(q[:, 1])
-            ex, ey = np.radians(d[:, 0]) * ex, np.radians(d[:, 1]) * ey
-            speed2 = ex * ex + ey * ey
-            az = np.radians(az)
-            along = dist * (np.sin(az) * ex + np.cos(az) * ey)  # dist * cos(angle) * speed
-            step = np.divide(along, speed2, out=np.zeros_like(along), where=speed2 > 0)
-            t = np.clip(t + step, 0.0, 1.0)
-        q = a + t[:, None] * d
+        # The frame finds the nearest point to within ~|tan lat| d^2 / R along the edge; a
+        # Newton step on the ellipsoid makes that error negligible, a second one near the poles.
+        t = _newton_step(t, a, b, lon, lat)
+        polar = np.flatnonzero(np.abs(lat) > 80)
+        t[polar] = _newton_step(t[polar], a[polar], b[polar], lon[polar], lat[polar])
+        q = a + t[:, None] * (b - a)
         q = np.where((t == 0.0)[:, None], a, np.where((t == 1.0)[:, None], b, q))
         return np.asarray(GEOD.inv(q[:, 0], q[:, 1], lon, lat)[2], dtype=float)
+
+
+def _newton_step(
+    t: np.ndarray, a: np.ndarray, b: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """Move the point at ``t`` of each edge a→b towards the foot of the geodesic from (lon,
+    lat): along the edge by the geodesic's length times the cosine of its angle with it."""
+    d = b - a
+    q = a + t[:, None] * d
+    az, _, dist = GEOD.inv(q[:, 0], q[:, 1], lon, lat)
+    ex, ey = radii(q[:, 1])
+    ex, ey = np.radians(d[:, 0]) * ex, np.radians(d[:, 1]) * ey  # metres per unit of t
+    speed2 = ex * ex + ey * ey
+    az = np.radians(az)
+    along = np.asarray(dist) * (np.sin(az) * ex + np.cos(az) * ey)
+    step = np.divide(along, speed2, out=np.zeros_like(along), where=speed2 > 0)
+    return np.clip(t + step, 0.0, 1.0)
 
 
 def _foot(ax: np.ndarray, ay: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

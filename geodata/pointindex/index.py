@@ -3,7 +3,8 @@
 The pure index: polygons with a ``code`` ("grids") in a GeoDataFrame, points as lon/lat
 arrays, no database. Bad input raises :class:`geodata.errors.PointIndexError` (a
 ``ValueError``); ``grid_model.needs.geolocate`` is the grid_model side and re-raises it as
-``InvalidInputError``. The ring-segment geometry is in :mod:`geodata.segments`.
+``InvalidInputError``. The ring-segment geometry is in :mod:`geodata.pointindex.segments`,
+the geodesic distances in :mod:`geodata.pointindex.geodesic`.
 
 Rules
 -----
@@ -15,17 +16,24 @@ Rules
 - A point outside every grid but within ``snap_m`` metres of one snaps to the nearest grid,
   quality ``snapped``; grids at exactly the same distance are decided by the same
   smallest-code rule. Farther points get no grid, quality ``outside``.
-- Distances are measured in metres in the UTM zone of the centre of the grids' bounding box
-  (WGS 84 / UTM, EPSG:326xx or 327xx), never in degrees, to the grid edges as drawn in
-  lon/lat (edges longer than 0.005 degrees are followed as curves, to within millimetres).
-  Containment is decided on the EPSG:4326 coordinates, as PostGIS and geopandas do.
-- Coordinates that are NaN or cannot be projected (latitude beyond ±90°) are ``outside`` with
+- Distances are geodesic, in metres on the WGS 84 ellipsoid (to within a millimetre or so
+  of :class:`pyproj.Geod`), to the grid edges as drawn in lon/lat (straight between their
+  vertices in EPSG:4326): no projection, so grids anywhere work alike, at high latitudes and
+  on both sides of the antimeridian (a grid crossing it is split there into a MultiPolygon).
+  Containment is decided on the EPSG:4326 coordinates, as PostGIS and geopandas do (a point
+  at lon -180 is not in a grid ending at +180, but snaps to it at distance 0).
+- ``distance_m`` is 0 inside and the distance to the grid when snapped. For points outside
+  (farther than ``snap_m`` from every grid) it is NaN, unless ``far_distances=True`` asks
+  for the distance to the nearest grid (an exact nearest-edge search: far from long
+  coastlines it costs many times the rest).
+- Coordinates that are NaN or off the Earth (latitude beyond ±90°) are ``outside`` with
   ``distance_m`` NaN; with no grids at all every point is ``outside`` with NaN distance.
 
 How it is fast
 --------------
 :class:`GridIndex` lays a uniform raster over the grids' bounding box (about
-``cells_per_grid`` cells per grid) and classifies every cell once, with numpy:
+``cells_per_grid`` cells per grid, more for long coastlines) and classifies every cell once,
+with numpy:
 
 - ring segments are cut into pieces shorter than a cell, and every cell a piece may touch
   (with a small safety margin) is *crossed* by that polygon's boundary;
@@ -39,10 +47,13 @@ or extremely near the edge go on to the exact test). A point in any other crosse
 the cell's candidates in code order with ``shapely.intersects_xy`` on prepared polygons (so
 the boundary counts as covered) and stops at the first hit; where the grids cover the whole
 cell the last candidate needs no test.
-Points left over are projected; outside every grid, the distance to the nearest grid is the
-distance to the outline of the grids' union (ring segments, less those shared by two grids
-lying on both sides), found exactly with a k-d tree of segment midpoints and a bound; points
-within ``snap_m`` take the grid of the nearest ring segment the same way.
+Points left outside every grid are decided by a bound first: the raster knows, for every
+cell, how many cells lie between it and the nearest cell a boundary crosses, and so how many
+metres at least (the box of the grids bounds the points beyond it, longitudes taken round the
+antimeridian); a point that far beyond ``snap_m`` is ``outside`` without any search. The
+others look for ring segments within ``snap_m`` (a k-d tree of their midpoints in Earth-centred
+coordinates, searched in a ball of that radius) and snap to the grid of the nearest one,
+measured geodesically (:class:`~geodata.pointindex.geodesic.Edges`).
 
 A :class:`GridIndex` can be kept and reused; one index answers one call at a time (a lock),
 as prepared GEOS geometries are not safe to share between threads. :func:`locate` keeps the
@@ -62,7 +73,9 @@ Example
 0         B   inside         0.0
 1         A   inside         0.0
 2         B  snapped        10.3
-3      None  outside      9261.7
+3      None  outside         NaN
+>>> locate(grids, [113.1], [22.505], far_distances=True)["distance_m"].round(1).tolist()
+[9260.3]
 """
 
 from __future__ import annotations
@@ -125,8 +138,6 @@ class GridIndex:
     ----------
     codes : numpy.ndarray
         Grid codes (object) sorted by ``str(code)``; polygon *rank* ``i`` is ``codes[i]``.
-    metric_crs : pyproj.CRS or None
-        The UTM zone distances are measured in; None when there are no grids.
     shape : tuple of int
         ``(ny, nx)`` cells of the raster.
     fingerprint : str
@@ -382,7 +393,7 @@ class GridIndex:
     # -- query ---------------------------------------------------------------------------------
     def locate(
         self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M,
-        far_distances: bool = True,
+        far_distances: bool = False,
     ) -> pd.DataFrame:  # fmt: skip
         """Grid of each point; see :func:`locate` for the rules and the result."""
         x, y = checked_points(lon, lat)
@@ -526,7 +537,7 @@ def locate(
     lat: Sequence[float],
     *,
     snap_m: float = DEFAULT_SNAP_M,
-    far_distances: bool = True,
+    far_distances: bool = False,
 ) -> pd.DataFrame:
     """Find the grid of each point.
 
@@ -538,14 +549,18 @@ def locate(
         WGS 84 coordinates of the points, same length.
     snap_m : float, default 30
         Points outside every grid but at most this many metres from one snap to it.
+    far_distances : bool, default False
+        Also measure, for points farther than ``snap_m`` from every grid, the distance to the
+        nearest grid (else NaN). Slow far from long coastlines.
 
     Returns
     -------
     pandas.DataFrame
         One row per point in input order (RangeIndex) with ``grid_code`` (object, None when
         outside), ``quality`` (categorical: ``inside`` | ``snapped`` | ``outside``) and
-        ``distance_m`` (float: 0 inside, metres to the nearest grid otherwise, NaN for NaN or
-        unprojectable input or with no grids). Rules: see the module docstring; shared edges
+        ``distance_m`` (float: 0 inside, geodesic metres to the grid when snapped; when
+        outside, NaN or with ``far_distances`` metres to the nearest grid; NaN for NaN or
+        off-Earth input or with no grids). Rules: see the module docstring; shared edges
         go to the smallest ``str(code)``. Repeated calls with the same grids reuse a cached
         :class:`GridIndex`.
 
