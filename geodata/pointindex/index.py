@@ -515,7 +515,7 @@ class GridIndex:
         beyond = np.maximum(dlat * per_lat, dlon * per_lon) > reach
         ny, nx = self.shape
         cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
-        inner = np.flatnonzero(~beyond & (dlat == 0) & (dlon == 0))
+        inner = np.flatnonzero(~beyond & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
         if cell_m > 0 and inner.size:
             col, row = self._cell_xy(x[inner], y[inner])
             beyond[inner] = (self._steps[row * nx + col] - 1) * cell_m > reach
