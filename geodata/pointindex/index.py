@@ -329,14 +329,16 @@ class GridIndex:
             )
         self._line = np.full(nx * ny, -1, dtype=np.int32)
         self._line[cell[through]] = g[through]
-        self._line_lo, self._line_hi = lo, hi
+        self._lo_x, self._lo_y = lo[:, 0].copy(), lo[:, 1].copy()
+        self._hi_x, self._hi_y = hi[:, 0].copy(), hi[:, 1].copy()
         # Smallest grid left and right of each edge (from lo to hi), -1 for none.
         left = np.full(n_groups, np.iinfo(np.int32).max, dtype=np.int64)
         right = left.copy()
         np.minimum.at(left, group[forward], owner[forward])
         np.minimum.at(right, group[~forward], owner[~forward])
-        self._line_left = np.where(left < np.iinfo(np.int32).max, left, -1).astype(np.int32)
-        self._line_right = np.where(right < np.iinfo(np.int32).max, right, -1).astype(np.int32)
+        # Right of edge g at 2 g, left at 2 g + 1 (a positive orientation is left).
+        side = np.column_stack([right, left])
+        self._line_side = np.where(side < np.iinfo(np.int32).max, side, -1).astype(np.int32).ravel()
 
     def _cell_xy(
         self, x: np.ndarray, y: np.ndarray, margin: float = 0.0
@@ -469,17 +471,21 @@ class GridIndex:
         g = self._line[cell]
         on = np.flatnonzero(g >= 0)
         p, g = pts[on], g[on]
+        px, py = x[p], y[p]
         # Orientation of (lo, hi, point) with Shewchuk's error bound: beyond it the sign is
         # exact; points on or extremely near the edge go to the exact test.
-        lo, hi = self._line_lo[g], self._line_hi[g]
-        left = (lo[:, 0] - x[p]) * (hi[:, 1] - y[p])
-        right = (lo[:, 1] - y[p]) * (hi[:, 0] - x[p])
+        left = self._lo_x[g] - px
+        left *= self._hi_y[g] - py
+        right = self._lo_y[g] - py
+        right *= self._hi_x[g] - px
         det = left - right
-        bound = _ORIENT_BOUND * (np.abs(left) + np.abs(right))
-        side = np.where(det < -bound, self._line_right[g], -1)
-        rank[p] = np.where(det > bound, self._line_left[g], side)
+        bound = np.abs(left)
+        bound += np.abs(right)
+        bound *= _ORIENT_BOUND
+        sure = np.flatnonzero(np.abs(det) > bound)
+        rank[p[sure]] = self._line_side[2 * g[sure] + (det[sure] > 0)]
         unsure = np.ones(pts.size, dtype=bool)
-        unsure[on] = np.abs(det) <= bound
+        unsure[on[sure]] = False
         return pts[unsure], cell[unsure]
 
     def _locate_outside(
@@ -488,7 +494,8 @@ class GridIndex:
     ) -> None:  # fmt: skip
         """Snap the points outside every grid that lie within ``snap_m`` of one. Those a bound
         puts beyond it are left alone; the others look for edges within ``snap_m``."""
-        rest = np.flatnonzero((rank < 0) & _on_earth(x, y))
+        rest = np.flatnonzero(rank < 0)
+        rest = rest[_on_earth(x[rest], y[rest])]
         rest = rest[~self._beyond(x[rest], y[rest], snap_m)]
         if rest.size == 0:
             return
@@ -510,12 +517,16 @@ class GridIndex:
         lat_max = min(max(abs(y0), abs(y1)) + math.degrees(reach / M_MIN), 90.0)
         per_lon = math.radians(_A * math.cos(math.radians(lat_max)))
         per_lat = math.radians(M_MIN)
-        dlat = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
-        dlon = np.where((x >= x0) & (x <= x1), 0.0, np.minimum((x0 - x) % 360.0, (x - x1) % 360.0))
+        if x.size and np.abs(x).max() > 180:
+            x = (x + 180.0) % 360.0 - 180.0
+        # Degrees beyond the box (negative within it); longitudes either way round.
+        out_x = np.maximum(x0 - x, x - x1)
+        dlon = np.minimum(out_x, (360.0 - (x1 - x0)) - out_x)
+        dlat = np.maximum(y0 - y, y - y1)
         beyond = np.maximum(dlat * per_lat, dlon * per_lon) > reach
         ny, nx = self.shape
         cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
-        inner = np.flatnonzero(~beyond & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        inner = np.flatnonzero((out_x <= 0) & (dlat <= 0))  # in the box (-180 is not 180)
         if cell_m > 0 and inner.size:
             col, row = self._cell_xy(x[inner], y[inner])
             beyond[inner] = (self._steps[row * nx + col] - 1) * cell_m > reach
