@@ -119,7 +119,7 @@ _MAX_CELLS = 4_000_000
 _ORIENT_BOUND = 4 * (3 + 16 * 2.0**-53) * 2.0**-53  # Shewchuk's ccwerrboundA, times 4
 _MAX_DEGREES = 0.005  # longest segment (about 0.5 km) projected as a straight line
 _CACHE_SIZE = 4
-_CELLS_PER_GRID = 32.0
+_CELLS_PER_GRID = 64.0
 _SEGMENTS_PER_GRID = 32.0
 
 
@@ -130,7 +130,7 @@ class GridIndex:
     ----------
     grids : geopandas.GeoDataFrame
         Grid polygons in EPSG:4326 with a ``code`` column; Polygon or MultiPolygon, holes allowed.
-    cells_per_grid : float, default 32
+    cells_per_grid : float, default 64
         Average number of raster cells per grid. More cells answer more points without an exact
         test but take longer to build.
 
