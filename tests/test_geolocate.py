@@ -10,7 +10,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geodata.pointindex import segments
+from geodata.pointindex.geodesic import Edges
 from grid_model.errors import InvalidInputError
 from grid_model.needs import geolocate
 from grid_model.needs.geolocate import GridIndex, locate
@@ -379,57 +379,64 @@ def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_p
     assert pd.isna(codes[~snapped]).all()
 
 
-# -- the exact nearest-segment search used for distances and snapping -------------------------
-def test_nearest_piece_search_is_exact_with_ties_at_shared_vertices():
+# -- the exact nearest-edge search used for distances and snapping ----------------------------
+def metres_to_lonlat(xy: np.ndarray) -> np.ndarray:
+    """Local east/north metres around (X0, Y0) to lon/lat, along geodesics."""
+    dist, azimuth = np.hypot(*xy.T), np.degrees(np.arctan2(xy[:, 0], xy[:, 1]))
+    lon, lat, _ = GEOD.fwd(np.full(len(xy), X0), np.full(len(xy), Y0), azimuth, dist)
+    return np.column_stack([lon, lat])
+
+
+def test_nearest_edge_search_is_exact_with_ties_at_shared_vertices():
     rng = np.random.default_rng(5)
-    # Fans of 2-4 segments meeting at a vertex and all heading north-ish: a point south of the
+    # Fans of 2-4 edges meeting at a vertex and all heading north-ish: a point south of the
     # vertex is exactly as far from each (its nearest point is the vertex), whichever end of
-    # the segment the vertex is.
-    fans, a, b, owner = 300, [], [], []
-    vertex = np.column_stack(
-        [np.arange(fans) * 1000.0 + rng.uniform(0, 1, fans), rng.uniform(0, 1, fans) * 1e5 / 3]
+    # the edge the vertex is.
+    fans, a, b, owner = 60, [], [], []
+    vertex = metres_to_lonlat(
+        np.column_stack(
+            [np.arange(fans) * 1000.0 + rng.uniform(0, 1, fans), rng.uniform(0, 1e4, fans)]
+        )
     )
     for v in vertex:
         for _ in range(rng.integers(2, 5)):
             angle = rng.uniform(0.2, np.pi - 0.2)
-            far_end = v + rng.uniform(10, 300) * np.array([np.cos(angle), np.sin(angle)])
+            far_end = v + rng.uniform(1e-4, 3e-3) * np.array([np.cos(angle), np.sin(angle)])
             a.append(v if rng.random() < 0.5 else far_end)
             b.append(far_end if a[-1] is v else v)
             owner.append(rng.integers(0, 50))
-    # Plus long and short segments elsewhere, so that nearest midpoints mislead.
-    for _ in range(300):
-        p = rng.uniform((0, -5e4), (3e5, -1e4))
+    # Plus long and short edges elsewhere, so that nearest midpoints mislead.
+    for _ in range(100):
+        p = metres_to_lonlat(rng.uniform((0, -5e3), (6e4, -1e3), (1, 2)))[0]
         a.append(p)
-        b.append(p + rng.normal(0, 1, 2) * rng.choice([1.0, 30.0, 3000.0]))
+        b.append(p + rng.normal(0, 1, 2) * rng.choice([1e-5, 3e-4, 3e-2]))
         owner.append(rng.integers(0, 50))
     a, b, owner = np.array(a), np.array(b), np.array(owner)
-    pieces = segments.Pieces(a, b, owner)
-
-    below = vertex - np.column_stack([np.zeros(fans), rng.uniform(1, 50, fans)])
-    elsewhere = rng.uniform((-1e5, -2e5), (4e5, 2e5), (700, 2))
+    edges = Edges(a, b, owner)
+    below = np.array([GEOD.fwd(x, y, 180.0, d)[:2] for (x, y), d in
+                      zip(vertex, rng.uniform(1, 50, fans), strict=True)])  # fmt: skip
+    elsewhere = metres_to_lonlat(rng.uniform((-2e3, -8e3), (6.2e4, 1.2e4), (140, 2)))
     points = np.vstack([below, elsewhere])
-    dist, got_owner = pieces.nearest(points[:, 0], points[:, 1])
+    dist, got_owner = edges.nearest(points[:, 0], points[:, 1])
 
-    d = shapely.distance(
-        shapely.points(points)[:, None], shapely.linestrings(np.stack([a, b], axis=1))[None, :]
-    )
-    assert dist == pytest.approx(d.min(axis=1), rel=1e-12, abs=1e-9)
-    expected = np.where(
-        np.isclose(d, d.min(axis=1, keepdims=True), rtol=1e-12, atol=1e-9), owner, 99
-    ).min(axis=1)
-    assert (got_owner == expected).all()
+    lines = frame([f"{o:02d}" for o in owner], list(shapely.linestrings(np.stack([a, b], axis=1))))
+    ref_d, ref_code = nearest_grid(lines, points[:, 0], points[:, 1], window_deg=0.08, tie_m=1e-4)
+    assert dist == pytest.approx(ref_d, abs=0.01)
+    assert (got_owner == np.array([int(c) for c in ref_code])).all()
+    # Below a vertex the tie is exact: every edge of the fan is as far.
+    assert dist[:fans] == pytest.approx(GEOD.inv(*vertex.T, *below.T)[2], abs=1e-6)
 
 
-def test_nearest_piece_search_looks_past_misleading_midpoints():
-    # 40 one-metre segments on a circle of 100 m around the point, and one 2 m segment pointing
-    # at it whose near end is at 99.5 m but whose midpoint is at 100.5 m.
+def test_nearest_edge_search_looks_past_misleading_midpoints():
+    # 40 one-metre edges on a circle of 100 m around the point, and one 2 m edge pointing at
+    # it whose near end is at 99.5 m but whose midpoint is at 100.5 m.
     angle = np.linspace(0, np.pi, 41)
-    arc = 100 * np.column_stack([np.cos(angle), np.sin(angle)])
-    a = np.vstack([arc[:-1], [[0.0, -99.5]]])
-    b = np.vstack([arc[1:], [[0.0, -101.5]]])
+    arc = metres_to_lonlat(100 * np.column_stack([np.cos(angle), np.sin(angle)]))
+    a = np.vstack([arc[:-1], metres_to_lonlat(np.array([[0.0, -99.5]]))])
+    b = np.vstack([arc[1:], metres_to_lonlat(np.array([[0.0, -101.5]]))])
     owner = np.r_[np.zeros(40, dtype=int), 7]
-    dist, got_owner = segments.Pieces(a, b, owner).nearest(np.array([0.0]), np.array([0.0]))
-    assert dist[0] == pytest.approx(99.5) and got_owner[0] == 7
+    dist, got_owner = Edges(a, b, owner).nearest(np.array([X0]), np.array([Y0]))
+    assert dist[0] == pytest.approx(99.5, abs=0.01) and got_owner[0] == 7
 
 
 def stars(seed: int) -> gpd.GeoDataFrame:
