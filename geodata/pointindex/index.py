@@ -434,14 +434,20 @@ class GridIndex:
         # The margin keeps points on the bounding box's edges that the cell arithmetic puts a
         # rounding error outside (edge cells are never held whole: such points get tested).
         lo, hi_u, hi_v = -_MARGIN / 2, nx + _MARGIN / 2, ny + _MARGIN / 2
-        pts = np.flatnonzero((u >= lo) & (u <= hi_u) & (v >= lo) & (v <= hi_v))  # NaN fails
-        # Truncation is floor here (or 0 within the margin); the east edge is the last column.
-        cell = np.minimum(v[pts].astype(np.int64), ny - 1) * nx
-        cell += np.minimum(u[pts].astype(np.int64), nx - 1)
+        off = (u < lo) | (u > hi_u) | (v < lo) | (v > hi_v) | np.isnan(u) | np.isnan(v)
+        # Truncation is floor within the box (or 0 within the margin); the east edge is the
+        # last column. Points off the box get a clipped cell, then no grid.
+        with np.errstate(invalid="ignore"):
+            col, row = u.astype(np.int32), v.astype(np.int32)
+        np.clip(col, 0, nx - 1, out=col)
+        np.clip(row, 0, ny - 1, out=row)
+        cell = row * np.int32(nx)
+        cell += col
         state = self._cell_state[cell]
-        rank[pts] = state  # a rank, or negative: not found (yet)
-        crossed = np.flatnonzero(state == _CROSSED)
-        pts, cell = pts[crossed], cell[crossed]
+        state[off] = _EMPTY
+        rank[:] = state  # a rank, or negative: not found (yet)
+        pts = np.flatnonzero(state == _CROSSED)
+        cell = cell[pts]
         pts, cell = self._side_of_line(x, y, pts, cell, rank)
         start = self._ptr[cell]
         left = self._ptr[cell + 1] - start  # candidates not yet tried
