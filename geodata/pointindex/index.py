@@ -407,11 +407,11 @@ class GridIndex:
         distance = np.full(n, np.nan)
         if self._edges is not None:
             with self._lock:  # prepared GEOS geometries are not safe to share between threads
-                self._locate_inside(x, y, rank)
+                cell, off = self._locate_inside(x, y, rank)
                 found = rank >= 0
                 quality = np.where(found, _INSIDE, _OUTSIDE).astype(np.int8)
                 distance = np.where(found, 0.0, np.nan)
-                self._locate_outside(x, y, float(snap_m), rank, quality, distance)
+                self._locate_outside(x, y, float(snap_m), rank, quality, distance, cell, off)
                 if far_distances:
                     far = np.flatnonzero(np.isnan(distance) & _on_earth(x, y))
                     distance[far] = self._edges.nearest(x[far], y[far])[0]
@@ -425,7 +425,11 @@ class GridIndex:
             }
         )
 
-    def _locate_inside(self, x: np.ndarray, y: np.ndarray, rank: np.ndarray) -> None:
+    def _locate_inside(
+        self, x: np.ndarray, y: np.ndarray, rank: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rank of the grid holding each point (negative for none); return every point's cell
+        and which points lie off the raster's box."""
         ny, nx = self.shape
         u = x - self._bbox[0]
         u *= self._inv_w
@@ -447,7 +451,14 @@ class GridIndex:
         state[off] = _EMPTY
         rank[:] = state  # a rank, or negative: not found (yet)
         pts = np.flatnonzero(state == _CROSSED)
-        cell = cell[pts]
+        self._test_crossed(x, y, pts, cell[pts], rank)
+        return cell, off
+
+    def _test_crossed(
+        self, x: np.ndarray, y: np.ndarray, pts: np.ndarray, cell: np.ndarray, rank: np.ndarray
+    ) -> None:
+        """Points in crossed cells: by the side of the one edge cutting the cell, else the
+        cell's candidates in rank order, tested exactly."""
         pts, cell = self._side_of_line(x, y, pts, cell, rank)
         start = self._ptr[cell]
         left = self._ptr[cell + 1] - start  # candidates not yet tried
@@ -496,47 +507,58 @@ class GridIndex:
 
     def _locate_outside(
         self, x: np.ndarray, y: np.ndarray, snap_m: float, rank: np.ndarray,
-        quality: np.ndarray, distance: np.ndarray,
+        quality: np.ndarray, distance: np.ndarray, cell: np.ndarray, off: np.ndarray,
     ) -> None:  # fmt: skip
         """Snap the points outside every grid that lie within ``snap_m`` of one. Those a bound
         puts beyond it are left alone; the others look for edges within ``snap_m``."""
+        reach = snap_m * (1 + 1e-9) + 1e-6
+        per_lon, per_lat = self._metres_per_degree(reach)
         rest = np.flatnonzero(rank < 0)
-        rest = rest[_on_earth(x[rest], y[rest])]
-        rest = rest[~self._beyond(x[rest], y[rest], snap_m)]
-        if rest.size == 0:
+        in_box, off_box = rest[~off[rest]], rest[off[rest]]
+        off_box = off_box[_on_earth(x[off_box], y[off_box])]
+        near = np.concatenate([
+            in_box[~self._far_cells(per_lon, per_lat, reach)[cell[in_box]]],
+            off_box[~self._beyond_box(x[off_box], y[off_box], per_lon, per_lat, reach)],
+        ])  # fmt: skip
+        if near.size == 0:
             return
-        dist, grid = self._edges.nearest(x[rest], y[rest], reach=snap_m)
+        dist, grid = self._edges.nearest(x[near], y[near], reach=snap_m)
         snap = grid >= 0
-        at = rest[snap]
+        at = near[snap]
         rank[at] = grid[snap]
         quality[at] = _SNAPPED
         distance[at] = dist[snap]
 
-    def _beyond(self, x: np.ndarray, y: np.ndarray, snap_m: float) -> np.ndarray:
-        """Which points (outside every grid) are surely farther than ``snap_m`` from every
-        edge: outside the raster, by their distance to its box; inside, by the number of
-        cells between theirs and the nearest cell a boundary crosses."""
-        x0, y0, x1, y1 = self._bbox
-        reach = snap_m * (1 + 1e-9) + 1e-6
-        # Within ``reach`` of a point, latitudes differ by at most reach / M_MIN radians;
-        # there a degree of longitude is at least A cos(lat) * pi / 180 metres long.
+    def _metres_per_degree(self, reach: float) -> tuple[float, float]:
+        """Least metres per degree of longitude and of latitude within ``reach`` of the box:
+        latitudes there differ by at most reach / M_MIN radians from the box's, and a degree
+        of longitude is at least A cos(lat) * pi / 180 metres long."""
+        y0, y1 = self._bbox[1], self._bbox[3]
         lat_max = min(max(abs(y0), abs(y1)) + math.degrees(reach / M_MIN), 90.0)
-        per_lon = math.radians(_A * math.cos(math.radians(lat_max)))
-        per_lat = math.radians(M_MIN)
+        return math.radians(_A * math.cos(math.radians(lat_max))), math.radians(M_MIN)
+
+    def _far_cells(self, per_lon: float, per_lat: float, reach: float) -> np.ndarray:
+        """Cells whose points are all farther than ``reach`` metres from every edge: those
+        whose chessboard distance in cells to the nearest crossed cell, less one, is that far
+        (the cells between are crossed by no boundary)."""
+        ny, nx = self.shape
+        x0, y0, x1, y1 = self._bbox
+        cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
+        # Less a millionth of a cell for the points within the margin round the box.
+        return (self._steps - (1 + 1e-6)) * cell_m > reach
+
+    def _beyond_box(
+        self, x: np.ndarray, y: np.ndarray, per_lon: float, per_lat: float, reach: float
+    ) -> np.ndarray:
+        """Which points off the raster's box are farther than ``reach`` metres from it,
+        longitudes taken either way round the Earth."""
+        x0, y0, x1, y1 = self._bbox
         if x.size and np.abs(x).max() > 180:
             x = (x + 180.0) % 360.0 - 180.0
-        # Degrees beyond the box (negative within it); longitudes either way round.
         out_x = np.maximum(x0 - x, x - x1)
         dlon = np.minimum(out_x, (360.0 - (x1 - x0)) - out_x)
         dlat = np.maximum(y0 - y, y - y1)
-        beyond = np.maximum(dlat * per_lat, dlon * per_lon) > reach
-        ny, nx = self.shape
-        cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
-        inner = np.flatnonzero((out_x <= 0) & (dlat <= 0))  # in the box (-180 is not 180)
-        if cell_m > 0 and inner.size:
-            col, row = self._cell_xy(x[inner], y[inner])
-            beyond[inner] = (self._steps[row * nx + col] - 1) * cell_m > reach
-        return beyond
+        return np.maximum(dlat * per_lat, dlon * per_lon) > reach
 
 
 def _on_earth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
