@@ -409,14 +409,15 @@ class GridIndex:
             with self._lock:  # prepared GEOS geometries are not safe to share between threads
                 cell, off = self._locate_inside(x, y, rank)
                 found = rank >= 0
-                quality = np.where(found, _INSIDE, _OUTSIDE).astype(np.int8)
-                distance = np.where(found, 0.0, np.nan)
+                quality[found] = _INSIDE
+                distance[found] = 0.0
+                np.maximum(rank, -1, out=rank)
                 self._locate_outside(x, y, float(snap_m), rank, quality, distance, cell, off)
                 if far_distances:
                     far = np.flatnonzero(np.isnan(distance) & _on_earth(x, y))
                     distance[far] = self._edges.nearest(x[far], y[far])[0]
         # Rank -1 takes the None appended to the codes.
-        grid_code = np.take(self._codes_none, np.maximum(rank, -1))
+        grid_code = self._codes_none[rank]
         return pd.DataFrame(
             {
                 "grid_code": pd.Series(grid_code, dtype=object, copy=False),
