@@ -33,7 +33,7 @@ import numpy as np
 import pyproj
 from scipy.spatial import KDTree
 
-__all__ = ["Edges", "ecef", "radii"]
+__all__ = ["Edges", "beyond_box", "ecef", "least_metres_per_degree", "radii"]
 
 A = 6378137.0  # WGS 84
 F = 1 / 298.257223563
@@ -60,6 +60,31 @@ def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack(
         [n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam), n * (1 - E2) * np.sin(phi)]
     )
+
+
+def least_metres_per_degree(lat0: float, lat1: float, reach: float) -> tuple[float, float]:
+    """Least metres per degree of longitude and of latitude within ``reach`` metres of the
+    latitudes lat0..lat1: latitudes there differ by at most reach / M_MIN radians, and a degree
+    of longitude is at least A cos(lat) * pi / 180 metres long."""
+    lat_max = min(max(abs(lat0), abs(lat1)) + np.degrees(reach / M_MIN), 90.0)
+    return float(np.radians(A * np.cos(np.radians(lat_max)))), float(np.radians(M_MIN))
+
+
+def beyond_box(
+    x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float], per_lon: float,
+    per_lat: float, reach: float,
+) -> np.ndarray:  # fmt: skip
+    """Which points (lon, lat) are farther than ``reach`` metres from every point of ``box``
+    (x0, y0, x1, y1), longitudes taken either way round the Earth; ``per_lon``, ``per_lat``
+    from :func:`least_metres_per_degree`. A geodesic that short stays within those latitudes,
+    where crossing a degree takes at least that many metres."""
+    x0, y0, x1, y1 = box
+    if x.size and np.abs(x).max() > 180:
+        x = _wrap(x)
+    out_x = np.maximum(x0 - x, x - x1)
+    dlon = np.minimum(out_x, (360.0 - (x1 - x0)) - out_x)
+    dlat = np.maximum(y0 - y, y - y1)
+    return np.maximum(dlat * per_lat, dlon * per_lon) > reach
 
 
 def _wrap(dlon: np.ndarray) -> np.ndarray:

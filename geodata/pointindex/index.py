@@ -93,8 +93,7 @@ import shapely
 from scipy import ndimage
 
 from geodata.errors import PointIndexError
-from geodata.pointindex.geodesic import M_MIN, Edges
-from geodata.pointindex.geodesic import A as _A
+from geodata.pointindex.geodesic import Edges, beyond_box, least_metres_per_degree
 from geodata.pointindex.inputs import Checked, checked_grids, checked_points
 from geodata.pointindex.segments import (
     outline_segments,
@@ -513,13 +512,13 @@ class GridIndex:
         """Snap the points outside every grid that lie within ``snap_m`` of one. Those a bound
         puts beyond it are left alone; the others look for edges within ``snap_m``."""
         reach = snap_m * (1 + 1e-9) + 1e-6
-        per_lon, per_lat = self._metres_per_degree(reach)
+        per_lon, per_lat = least_metres_per_degree(self._bbox[1], self._bbox[3], reach)
         rest = np.flatnonzero(rank < 0)
         in_box, off_box = rest[~off[rest]], rest[off[rest]]
         off_box = off_box[_on_earth(x[off_box], y[off_box])]
         near = np.concatenate([
             in_box[~self._far_cells(per_lon, per_lat, reach)[cell[in_box]]],
-            off_box[~self._beyond_box(x[off_box], y[off_box], per_lon, per_lat, reach)],
+            off_box[~beyond_box(x[off_box], y[off_box], self._bbox, per_lon, per_lat, reach)],
         ])  # fmt: skip
         if near.size == 0:
             return
@@ -530,14 +529,6 @@ class GridIndex:
         quality[at] = _SNAPPED
         distance[at] = dist[snap]
 
-    def _metres_per_degree(self, reach: float) -> tuple[float, float]:
-        """Least metres per degree of longitude and of latitude within ``reach`` of the box:
-        latitudes there differ by at most reach / M_MIN radians from the box's, and a degree
-        of longitude is at least A cos(lat) * pi / 180 metres long."""
-        y0, y1 = self._bbox[1], self._bbox[3]
-        lat_max = min(max(abs(y0), abs(y1)) + math.degrees(reach / M_MIN), 90.0)
-        return math.radians(_A * math.cos(math.radians(lat_max))), math.radians(M_MIN)
-
     def _far_cells(self, per_lon: float, per_lat: float, reach: float) -> np.ndarray:
         """Cells whose points are all farther than ``reach`` metres from every edge: those
         whose chessboard distance in cells to the nearest crossed cell, less one, is that far
@@ -547,19 +538,6 @@ class GridIndex:
         cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
         # Less a millionth of a cell for the points within the margin round the box.
         return (self._steps - (1 + 1e-6)) * cell_m > reach
-
-    def _beyond_box(
-        self, x: np.ndarray, y: np.ndarray, per_lon: float, per_lat: float, reach: float
-    ) -> np.ndarray:
-        """Which points off the raster's box are farther than ``reach`` metres from it,
-        longitudes taken either way round the Earth."""
-        x0, y0, x1, y1 = self._bbox
-        if x.size and np.abs(x).max() > 180:
-            x = (x + 180.0) % 360.0 - 180.0
-        out_x = np.maximum(x0 - x, x - x1)
-        dlon = np.minimum(out_x, (360.0 - (x1 - x0)) - out_x)
-        dlat = np.maximum(y0 - y, y - y1)
-        return np.maximum(dlat * per_lat, dlon * per_lon) > reach
 
 
 def _on_earth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
