@@ -411,6 +411,78 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# --- s10-cases ---
+MESSAGES.update(
+    {
+        "case_step_unknown": {
+            "zh": "未知的办案步骤“{step}”;应为以下之一:{choices}",
+            "en": "unknown case step '{step}'; expected one of: {choices}",
+        },
+        "case_step_not_allowed": {
+            "zh": "案件 {id} 当前为“{status}”,不能执行“{step}”;可执行:{allowed}",
+            "en": "case {id} is '{status}': step '{step}' is not allowed; allowed: {allowed}",
+        },
+        "case_none_allowed": {"zh": "无(案件已办结)", "en": "none (the case is closed)"},
+        "case_role_refused": {
+            "zh": "角色“{role}”不能执行“{step}”;可执行的角色:{roles}",
+            "en": "role '{role}' may not take step '{step}'; roles that may: {roles}",
+        },
+        "case_not_assignee": {
+            "zh": "只有被派遣的工作人员({assignee})才能对案件 {id} 执行“{step}”",
+            "en": "only the worker the case was dispatched to ({assignee}) may take step "
+            "'{step}' on case {id}",
+        },
+        "case_self_verify": {
+            "zh": "办理人({worker})不能核查自己办结的案件 {id}",
+            "en": "the worker who handled case {id} ({worker}) may not verify it",
+        },
+        "case_act_for": {
+            "zh": "只有管理员可以代其他工作人员({worker})登记步骤",
+            "en": "only an administrator may enter a step for another worker ({worker})",
+        },
+        "case_field_unknown": {
+            "zh": "步骤“{step}”不接受字段:{fields};可用字段:{choices}",
+            "en": "step '{step}' takes no field(s) {fields}; it takes: {choices}",
+        },
+        "expected_case_instant": {
+            "zh": "时间(如 2025-03-04 09:30,或带时区 2025-03-04T09:30+08:00),不早于上一步骤"
+            "({last}),不晚于现在",
+            "en": "a time (e.g. 2025-03-04 09:30, or with an offset 2025-03-04T09:30+08:00) "
+            "not before the previous step ({last}) nor in the future",
+        },
+        "expected_reason": {
+            "zh": "原因(1–{n} 个字符,不含控制字符)",
+            "en": "a reason (1–{n} characters, no control characters)",
+        },
+        "expected_satisfaction": {
+            "zh": "满意度,以下之一:{choices}",
+            "en": "a satisfaction, one of: {choices}",
+        },
+        "expected_priority": {
+            "zh": "优先级,以下之一:{choices}",
+            "en": "a priority, one of: {choices}",
+        },
+        "expected_yes_no": {"zh": "是或否", "en": "yes or no"},
+        "expected_active_worker": {
+            "zh": "在职工作人员的编号(本辖区)",
+            "en": "the code of an active worker",
+        },
+        "expected_supervise_due": {
+            "zh": "督办期限(日期),不早于今天",
+            "en": "a supervision deadline (a date) not before the day of the step",
+        },
+        "case_not_overdue": {
+            "zh": "案件 {id} 未逾期(期限 {due}),无需督办",
+            "en": "case {id} is not overdue (due {due}): nothing to supervise",
+        },
+        "case_already_visited": {
+            "zh": "案件 {id} 已于 {at} 回访",
+            "en": "case {id} was already visited on {at}",
+        },
+    }
+)
+
+
 def geodata_message(exc: Exception, lang: str = "zh") -> str:
     """A :class:`geodata.errors.GeodataError` in ``lang`` where it has a key, else as raised."""
     key = getattr(exc, "key", None)

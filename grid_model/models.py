@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -64,9 +65,15 @@ class Category(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
+    """A need's place in the closed loop (:mod:`grid_model.cases.steps`)."""
+
     recorded = "recorded"
     dispatched = "dispatched"
+    accepted = "accepted"
+    returned = "returned"
     in_progress = "in_progress"
+    on_hold = "on_hold"
+    handled = "handled"
     closed = "closed"
 
 
@@ -170,6 +177,7 @@ class Worker(Base):
     name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(20), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))  # s10-cases: reminders
     capacity: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     district_code: Mapped[str | None] = mapped_column(String(6), index=True)
@@ -247,6 +255,19 @@ class Need(Base):
     resident_phone: Mapped[str | None] = mapped_column(String(32))
     under_correction: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # --- s10-cases: the closed loop (grid_model.cases); instants are naive UTC ---
+    priority: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
+    assignee_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    visited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    supervised_due: Mapped[dt.date | None] = mapped_column(Date)
+    # bumped by every step: of two steps read at the same version exactly one is stored
+    case_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class NeedMonthStat(Base):
@@ -373,3 +394,104 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+# --- s10-cases ---
+
+
+class CaseEvent(Base):
+    """One step of a case's closed loop (:mod:`grid_model.cases`): who took it, when (naive
+    UTC, :mod:`grid_model.instants`), from which status to which, and the step's values
+    (worker dispatched to, reason, outcome, satisfaction…). ``synthesised`` marks events
+    migration 0007 made for needs stored before the loop existed."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_need_at", "need_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    step: Mapped[str] = mapped_column(String(20), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    worker_code: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    synthesised: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class MediationCase(Base):
+    """The people's-mediation case file (人民调解案卷) of one mediation need."""
+
+    __tablename__ = "mediation_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), unique=True)
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    dispute_type: Mapped[str | None] = mapped_column(String(40))
+    accepted_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    agreement_kind: Mapped[str | None] = mapped_column(String(10))  # written / oral
+    agreement_text: Mapped[str | None] = mapped_column(Text)
+    agreement_on: Mapped[dt.date | None] = mapped_column(Date)
+    performance_due: Mapped[dt.date | None] = mapped_column(Date)
+    performance_result: Mapped[str | None] = mapped_column(String(20))
+    judicial_asked_on: Mapped[dt.date | None] = mapped_column(Date)
+    judicial_granted_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class MediationParty(Base):
+    """A party of a mediation case (申请人 / 被申请人): personal data."""
+
+    __tablename__ = "mediation_parties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+    side: Mapped[str] = mapped_column(String(12))  # applicant / respondent
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+
+
+class MediationMediator(Base):
+    """A mediator of a mediation case."""
+
+    __tablename__ = "mediation_mediators"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), primary_key=True)
+    worker_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class MediationSession(Base):
+    """A mediation session: when, where, what was said."""
+
+    __tablename__ = "mediation_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class ReminderOutbox(Base):
+    """A worker's reminder digest of one day (:mod:`grid_model.cases.reminders`): built once,
+    sent by e-mail when SMTP is configured (``sent_at``), the failure kept otherwise."""
+
+    __tablename__ = "reminder_outbox"
+    __table_args__ = (UniqueConstraint("worker_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(200))

@@ -59,6 +59,16 @@ def _postgis_engine(suffix: str | None = None) -> Engine:
     return engine
 
 
+def head_revision() -> str:
+    """The head of the migrations (other branches add revisions: never hard-code it)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def scratch_engine(backend: str, tmp_path: Path) -> Engine:
     """An empty database of its own on ``backend`` (no schema yet), for migration tests."""
     if backend == "spatialite":

@@ -12,7 +12,7 @@ both (ISO text sorts like the dates it spells).
 
 from __future__ import annotations
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -47,6 +47,14 @@ class month_start(FunctionElement):  # noqa: N801
     type = Date()
     inherit_cache = True
     name = "month_start"
+
+
+class hours_between(FunctionElement):  # noqa: N801
+    """Hours (fractional) from the first instant to the second (``second - first``)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "hours_between"
 
 
 def _args(compiler, element, **kw) -> list[str]:
@@ -99,3 +107,15 @@ def _month_start_sqlite(element, compiler, **kw):
 def _month_start_pg(element, compiler, **kw):
     (d,) = _args(compiler, element, **kw)
     return f"CAST(date_trunc('month', CAST({d} AS DATE)) AS DATE)"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element, compiler, **kw):
+    a, b = _args(compiler, element, **kw)
+    return f"((julianday({b}) - julianday({a})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_between_pg(element, compiler, **kw):
+    a, b = _args(compiler, element, **kw)
+    return f"(EXTRACT(EPOCH FROM ({b} - {a})) / 3600.0)"

@@ -27,10 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Label, case, func, literal_column
+from sqlalchemy import ColumnElement, Label, case, exists, func, literal_column
+from sqlalchemy.orm import aliased
 
+from grid_model import instants
 from grid_model.db.sqldates import add_days, days_between
-from grid_model.models import Need, NeedMonthStat
+from grid_model.models import CaseEvent, Need, NeedMonthStat
 from grid_model.scope import Scope
 
 #: Days to close a need of each category when it has no ``due_date`` of its own.
@@ -96,9 +98,25 @@ def overdue_at(day: dt.date) -> ColumnElement[bool]:
     return open_at(day) & _due(day, operator.lt)
 
 
+def on_hold_at(day: dt.date) -> ColumnElement[bool]:
+    """On hold (缓办) at the end of ``day``: a ``hold`` step before then not followed by a
+    ``resume`` before then (:mod:`grid_model.cases.steps`)."""
+    end = instants.to_stored(day + dt.timedelta(days=1))
+    hold, resume = aliased(CaseEvent), aliased(CaseEvent)
+    later = (resume.at > hold.at) | ((resume.at == hold.at) & (resume.id > hold.id))
+    resumed = exists().where(
+        (resume.need_id == hold.need_id) & (resume.step == "resume") & later & (resume.at < end)
+    )
+    return exists().where(
+        (hold.need_id == Need.id) & (hold.step == "hold") & (hold.at < end) & ~resumed
+    )
+
+
 def due_to_close(day: dt.date) -> ColumnElement[bool]:
-    """Due on or before ``day``, or closed by then: the denominator of the closure rates."""
-    return closed_by(day) | _due(day, operator.le)
+    """Closed by ``day``, or due on or before it and not on hold at its end: the denominator
+    of the closure rates (结案率, 按期结案率). Cases on hold (缓办) are not yet due: the rule of
+    the published Jinhua appraisal rules (应结案数 leaves out suspended cases)."""
+    return closed_by(day) | (_due(day, operator.le) & ~on_hold_at(day))
 
 
 def closed_on_time(day: dt.date) -> ColumnElement[bool]:

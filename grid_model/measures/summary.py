@@ -58,6 +58,9 @@ class Kpis:
     on_time_rate : float or None
         Needs closed with ``closed_at`` on or before their due date, over ``due_to_close``
         (按期结案率).
+    on_time : int
+        Needs closed by ``today`` on or before their due date (the numerator of
+        ``on_time_rate``).
     mediation_success_rate : float or None
         ``disputes_mediated`` over closed mediation cases (调解成功率).
     overdue_open : int
@@ -79,6 +82,7 @@ class Kpis:
     due_to_close: int = 0
     closure_rate: float | None = None
     on_time_rate: float | None = None
+    on_time: int = 0
     mediation_success_rate: float | None = None
     overdue_open: int = 0
     mean_days_to_close: float | None = None
@@ -168,6 +172,7 @@ def kpis_where(
         due_to_close=due,
         closure_rate=rate(closed, due),
         on_time_rate=rate(row["on_time"], due),
+        on_time=int(row["on_time"]),
         mediation_success_rate=rate(row["mediated"], row["mediation_closed"]),
         overdue_open=int(row["overdue"]),
         mean_days_to_close=rate(row["days_sum"] or 0, row["days_n"]),

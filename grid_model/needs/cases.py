@@ -1,6 +1,8 @@
 """Cases (法律需求): record a need from the diary form, move it through its statuses, find it.
 
-Status flow (:data:`TRANSITIONS`)::
+Status changes (:data:`TRANSITIONS`), the short form of the closed loop of
+:mod:`grid_model.cases` — each change is a sequence of its steps (:data:`CHANGE_STEPS`), written
+by its one writer, :func:`grid_model.cases.workflow.take_step`::
 
     recorded → dispatched → in_progress → closed
     recorded → closed          (a consultation answered on the spot)
@@ -34,16 +36,17 @@ import pandas as pd
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import audit, config, db, fields
+from grid_model import audit, config, db, fields, instants
+from grid_model.cases import workflow
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.measures import need_stats
 from grid_model.messages import t
-from grid_model.models import AuditEntry, Grid, Need, Outcome, Status, Worker, district_of
+from grid_model.models import AuditEntry, CaseEvent, Grid, Need, Status, Worker, district_of
 from grid_model.needs import geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import NEED_COLUMNS, read_frame
@@ -52,15 +55,23 @@ from grid_model.scope import Scope, Viewer, check_viewer, redact, require
 #: The statuses in their order.
 STATUS_FLOW: tuple[str, ...] = tuple(s.value for s in Status)
 
+#: Each status change as the steps of the closed loop it takes (grid_model.cases.steps).
+CHANGE_STEPS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("recorded", "dispatched"): ("dispatch",),
+    ("returned", "dispatched"): ("dispatch",),
+    ("recorded", "closed"): ("close",),
+    ("dispatched", "in_progress"): ("accept", "start"),
+    ("accepted", "in_progress"): ("start",),
+    ("on_hold", "in_progress"): ("resume",),
+    ("in_progress", "closed"): ("handle", "verify"),
+    ("handled", "closed"): ("verify",),
+}
 #: Allowed status changes: from → the statuses it may go to.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "recorded": frozenset({"dispatched", "closed"}),
-    "dispatched": frozenset({"in_progress"}),
-    "in_progress": frozenset({"closed"}),
-    "closed": frozenset(),
+    s: frozenset(to for (fr, to) in CHANGE_STEPS if fr == s) for s in STATUS_FLOW
 }
 
-MEDIATION_OUTCOMES = frozenset({"mediated", "mediation_failed"})
+MEDIATION_OUTCOMES = workflow.MEDIATION_OUTCOMES
 SORTABLE = ("reported_at", "due_date", "closed_at", "status", "category", "grid_code", "id")
 _M_PER_DEG_LAT = 111_320.0
 
@@ -269,9 +280,17 @@ def record_need(
         "crs": crs,
     }
     audit.record(session, viewer, "record_need", "need", entity_id=need.id, details=details)
+    workflow.record_event(session, need, viewer, _recorded_at(need.reported_at))
     session.flush()
     need_stats.refresh(session)
     return need, True
+
+
+def _recorded_at(reported: dt.date) -> dt.datetime:
+    """When the record step happened: now, or the report day's local midnight when the diary
+    entry is of an earlier day."""
+    now = instants.now_stored()
+    return now if instants.local_day(now) <= reported else instants.to_stored(reported)
 
 
 def _stored(session: Session, external_id: str) -> Need | None:
@@ -372,16 +391,19 @@ def change_status(
     expected: str | None = None,
     lang: str = "zh",
 ) -> Need:
-    """Move need ``need_id`` to ``new_status`` on day ``on`` (see :data:`TRANSITIONS`).
+    """Move need ``need_id`` to ``new_status`` on day ``on`` (see :data:`TRANSITIONS`): the
+    short form of the closed loop, each change the steps of :data:`CHANGE_STEPS` written by
+    :func:`grid_model.cases.workflow.take_step` (``viewer`` as their actor, at the local
+    midnight of ``on`` — or just after the case's previous step when that was on ``on``).
 
     Closing sets ``outcome`` (required, one of :class:`~grid_model.models.Outcome`; the
     mediation outcomes only for mediation needs) and ``closed_at = on``. ``viewer`` must be
     allowed to change statuses and see the need; their name goes to the audit entry.
     ``expected`` is the status the caller saw (a form shown earlier); when given, the need must
-    still be in it.
+    still be in it. Dispatching names the need's ``worker_code`` (if any) as the assignee.
 
-    The change is written only if the need is still in the status read here (``UPDATE ...
-    WHERE status = :old``), on both backends, whatever the transaction's isolation: of two
+    The change is written only if the case is still as read here (``UPDATE ... WHERE
+    case_version = :read``), on both backends, whatever the transaction's isolation: of two
     changes at the same moment exactly one is stored.
 
     Raises
@@ -403,12 +425,34 @@ def change_status(
     _check_transition(need, new_status, expected, lang)
     _check_day(need, on, lang)
     values = _status_values(need, new_status, outcome, on, lang)
-    _write_if_unchanged(session, need, old, values, lang)
+    actor = workflow.Actor(viewer.name, viewer.role, None)
+    at = _change_at(session, need, on)
+    for step in CHANGE_STEPS[(old, new_status)]:
+        workflow.take_step(session, need, step, actor, at, _step_values(step, need, values),
+                           lang=lang)  # fmt: skip
     details = {"from": old, "to": new_status, "outcome": outcome, "on": on.isoformat()}
     audit.record(session, viewer, "change_status", "need", entity_id=need.id, details=details)
     session.flush()
     need_stats.refresh(session)
     return need
+
+
+def _change_at(session: Session, need: Need, on: dt.date) -> dt.datetime:
+    """The moment of a change dated ``on``: its local midnight, or the previous step's moment
+    when that was later (the same day)."""
+    last = session.scalar(select(func.max(CaseEvent.at)).where(CaseEvent.need_id == need.id))
+    midnight = instants.to_stored(on)
+    return max(midnight, last) if last is not None else midnight
+
+
+def _step_values(step: str, need: Need, values: dict) -> dict:
+    if step == "dispatch":
+        return {"to": need.worker_code}
+    if step in ("handle", "close"):
+        return {"outcome": values["outcome"]}
+    if step == "verify":
+        return {"passed": True}
+    return {}
 
 
 def _check_transition(need: Need, new_status: str, expected: str | None, lang: str) -> None:
@@ -440,39 +484,13 @@ def _check_day(need: Need, on: dt.date, lang: str) -> None:
 def _status_values(
     need: Need, new_status: str, outcome: str | None, on: dt.date, lang: str
 ) -> dict:
-    """The columns the change writes; closing needs an outcome fit for the need's category,
+    """The values the change carries; closing needs an outcome fit for the need's category,
     any other change none."""
     if new_status != "closed":
         if outcome is not None:
             raise _invalid([("outcome", outcome, t("expected_outcome_for_closed", lang))], lang)
-        return {"status": new_status}
-    fit = [o.value for o in Outcome if (o in MEDIATION_OUTCOMES) <= (need.category == "mediation")]
-    if outcome not in {o.value for o in Outcome}:
-        raise _invalid(
-            [("outcome", outcome, t("expected_outcome_on_close", lang, choices=", ".join(fit)))],
-            lang,
-        )  # fmt: skip
-    if outcome not in fit:
-        fitting = t("expected_mediation_outcome", lang, category=need.category,
-                    choices=", ".join(fit))  # fmt: skip
-        raise _invalid([("outcome", outcome, fitting)], lang)
-    return {"status": new_status, "outcome": outcome, "closed_at": on}
-
-
-def _write_if_unchanged(session: Session, need: Need, old: str, values: dict, lang: str) -> None:
-    """``UPDATE needs SET values WHERE id = need.id AND status = old``; ConflictError when no
-    row matched (another transaction changed the status since it was read)."""
-    session.flush()  # nothing pending may overwrite what the guarded UPDATE writes
-    stmt = (
-        update(Need)
-        .where((Need.id == need.id) & (Need.status == old))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    changed = session.execute(stmt).rowcount
-    session.refresh(need)
-    if changed != 1:
-        raise ConflictError(t("status_changed_meanwhile", lang, id=need.id, status=need.status))
+        return {}
+    return {"outcome": workflow.check_outcome(need, outcome, lang)}
 
 
 # --- find -----------------------------------------------------------------------------------
@@ -574,6 +592,7 @@ def need_detail(session: Session, need_id: int, viewer: Viewer, *, lang: str = "
 
 
 __all__ = [
+    "CHANGE_STEPS",
     "MEDIATION_OUTCOMES",
     "STATUS_FLOW",
     "TRANSITIONS",
