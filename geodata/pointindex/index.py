@@ -118,7 +118,7 @@ _MAX_CELLS = 4_000_000
 _ORIENT_BOUND = 4 * (3 + 16 * 2.0**-53) * 2.0**-53  # Shewchuk's ccwerrboundA, times 4
 _MAX_DEGREES = 0.005  # longest segment (about 0.5 km) projected as a straight line
 _CACHE_SIZE = 4
-_CELLS_PER_GRID = 64.0
+_CELLS_PER_GRID = 128.0
 _SEGMENTS_PER_GRID = 32.0
 
 
@@ -129,7 +129,7 @@ class GridIndex:
     ----------
     grids : geopandas.GeoDataFrame
         Grid polygons in EPSG:4326 with a ``code`` column; Polygon or MultiPolygon, holes allowed.
-    cells_per_grid : float, default 64
+    cells_per_grid : float, default 128
         Average number of raster cells per grid. More cells answer more points without an exact
         test but take longer to build.
 
@@ -438,7 +438,7 @@ class GridIndex:
         # The margin keeps points on the bounding box's edges that the cell arithmetic puts a
         # rounding error outside (edge cells are never held whole: such points get tested).
         lo, hi_u, hi_v = -_MARGIN / 2, nx + _MARGIN / 2, ny + _MARGIN / 2
-        off = (u < lo) | (u > hi_u) | (v < lo) | (v > hi_v) | np.isnan(u) | np.isnan(v)
+        off = ~((u >= lo) & (u <= hi_u) & (v >= lo) & (v <= hi_v))  # NaN is off
         # Truncation is floor within the box (or 0 within the margin); the east edge is the
         # last column. Points off the box get a clipped cell, then no grid.
         with np.errstate(invalid="ignore"):
