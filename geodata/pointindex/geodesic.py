@@ -138,7 +138,7 @@ class Edges:
     @property
     def tree(self) -> KDTree:
         if self._tree is None:
-            self._tree = KDTree(self._mid)
+            self._tree = KDTree(self._mid, balanced_tree=False, compact_nodes=False)
         return self._tree
 
     # -- queries -------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ class GridIndex:
         # A crossed cell the outline of the union does not touch lies inside the union: a point
         # there that misses all candidates but the last is in the last one, untested.
         self._no_gap = np.ones(self.shape[0] * self.shape[1], dtype=bool)
-        self._no_gap[self._segment_cells(a[on_outline], b[on_outline])[0]] = False
+        self._no_gap[cells[on_outline[piece_seg]]] = False
         self._no_gap[held] = True  # a polygon holds the whole cell
         self._build_lines(cells, group[piece_seg], held, a, b, owner, group, forward, first)
 
