@@ -16,8 +16,8 @@ Rules
 - A point outside every grid but within ``snap_m`` metres of one snaps to the nearest grid,
   quality ``snapped``; grids at exactly the same distance are decided by the same
   smallest-code rule. Farther points get no grid, quality ``outside``.
-- Distances are geodesic, in metres on the WGS 84 ellipsoid (to within a millimetre or so
-  of :class:`pyproj.Geod`), to the grid edges as drawn in lon/lat (straight between their
+- Distances are geodesic, in metres on the WGS 84 ellipsoid (within a centimetre of
+  :class:`pyproj.Geod`, as tested anywhere on Earth), to the grid edges as drawn in lon/lat (straight between their
   vertices in EPSG:4326): no projection, so grids anywhere work alike, at high latitudes and
   on both sides of the antimeridian (a grid crossing it is split there into a MultiPolygon).
   Containment is decided on the EPSG:4326 coordinates, as PostGIS and geopandas do (a point
@@ -50,7 +50,8 @@ cell the last candidate needs no test.
 Points left outside every grid are decided by a bound first: the raster knows, for every
 cell, how many cells lie between it and the nearest cell a boundary crosses, and so how many
 metres at least (the box of the grids bounds the points beyond it, longitudes taken round the
-antimeridian); a point that far beyond ``snap_m`` is ``outside`` without any search. The
+antimeridian); a point that bound puts farther than ``snap_m`` is ``outside`` without any
+search. The
 others look for ring segments within ``snap_m`` (a k-d tree of their midpoints in Earth-centred
 coordinates, searched in a ball of that radius) and snap to the grid of the nearest one,
 measured geodesically (:class:`~geodata.pointindex.geodesic.Edges`).
