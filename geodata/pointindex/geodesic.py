@@ -117,9 +117,9 @@ class Edges:
         forward = (a[:, 0] < b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] < b[:, 1]))
         a, b = np.where(forward[:, None], a, b), np.where(forward[:, None], b, a)
         length = ground_length_bound(a, b)
-        # Pieces no longer than the median edge: the ball around a point that must hold every
+        # Pieces no longer than twice the median edge: the ball around a point that must hold every
         # piece within some distance is that distance plus half the longest piece.
-        limit = min(float(np.median(length)) if length.size else 1.0, _MAX_PIECE_M)
+        limit = min(2 * float(np.median(length)) if length.size else 1.0, _MAX_PIECE_M)
         pieces = np.maximum(np.ceil(length / max(limit, 1e-3)), 1).astype(np.int64)
         rep = np.repeat(np.arange(len(a)), pieces)
         j = (np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces))[:, None]
