@@ -7,19 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geodata.pointindex import segments
+from geodata.pointindex.geodesic import Edges
 from grid_model.errors import InvalidInputError
 from grid_model.needs import geolocate
 from grid_model.needs.geolocate import GridIndex, locate
+from tests.geodesic_reference import nearest_grid
 
 # 0.01 degree squares near Jiangmen (about 1.03 km east-west, 1.11 km north-south).
 X0, Y0, D = 113.0, 22.5, 0.01
-UTM = "EPSG:32649"  # the zone locate() measures in here
-TO_UTM = Transformer.from_crs(4326, UTM, always_xy=True)
-TO_LONLAT = Transformer.from_crs(UTM, 4326, always_xy=True)
+GEOD = Geod(ellps="WGS84")
 
 
 def square(i: int, j: int) -> Polygon:
@@ -31,9 +30,10 @@ def frame(codes: list, geoms: list) -> gpd.GeoDataFrame:
 
 
 def moved(lon: float, lat: float, east_m: float = 0.0, north_m: float = 0.0) -> tuple:
-    """The point ``east_m``/``north_m`` metres away in the UTM zone locate() uses."""
-    x, y = TO_UTM.transform(lon, lat)
-    return TO_LONLAT.transform(x + east_m, y + north_m)
+    """The point ``east_m`` metres east (or ``north_m`` north) along the geodesic."""
+    assert east_m == 0 or north_m == 0
+    azimuth, metres = (90.0, east_m) if east_m else (0.0, north_m)
+    return tuple(GEOD.fwd(lon, lat, azimuth, metres)[:2])
 
 
 def one(grids: gpd.GeoDataFrame, lon: float, lat: float, **kw) -> tuple:
@@ -119,9 +119,10 @@ def ring_with_hole() -> Polygon:
 def test_point_in_unfilled_hole_is_outside_or_snapped():
     grids = frame(["A"], [ring_with_hole()])
     centre = (X0 + 1.5 * D, Y0 + 1.5 * D)
-    code, quality, dist = one(grids, *centre)
+    code, quality, dist = one(grids, *centre, far_distances=True)
     assert (code, quality) == (None, "outside")
     assert dist == pytest.approx(513, abs=5)  # half the hole's east-west width
+    assert np.isnan(one(grids, *centre)[2])  # not measured unless asked for
     near_edge = moved(X0 + 2 * D, Y0 + 1.5 * D, east_m=-10)
     code, quality, dist = one(grids, *near_edge)
     assert (code, quality) == ("A", "snapped")
@@ -160,9 +161,10 @@ def test_snaps_within_tolerance_to_the_right_grid():
 def test_beyond_tolerance_is_outside_and_tolerance_is_configurable():
     grids = frame(["W", "E"], [square(0, 0), square(1, 0)])
     lon, lat = moved(X0 + 2 * D, Y0 + D / 2, east_m=50)
-    code, quality, dist = one(grids, lon, lat)
+    code, quality, dist = one(grids, lon, lat, far_distances=True)
     assert (code, quality) == (None, "outside")
     assert dist == pytest.approx(50, abs=1)
+    assert one(grids, lon, lat)[:2] == (None, "outside") and np.isnan(one(grids, lon, lat)[2])
     code, quality, dist = one(grids, lon, lat, snap_m=100)
     assert (code, quality) == ("E", "snapped")
     assert dist == pytest.approx(50, abs=1)
@@ -225,7 +227,7 @@ def test_empty_grids_put_every_point_outside():
 
 def test_empty_polygon_row_is_accepted_and_never_matches():
     grids = frame(["A", "0"], [square(0, 0), Polygon()])
-    got = locate(grids, [X0 + D / 2, X0 + 5 * D], [Y0 + D / 2, Y0 + D / 2])
+    got = locate(grids, [X0 + D / 2, X0 + 5 * D], [Y0 + D / 2, Y0 + D / 2], far_distances=True)
     assert got["grid_code"].tolist() == ["A", None]
     assert got["distance_m"][1] == pytest.approx(4 * 1027.5, rel=0.01)
     only_empty = locate(frame(["0"], [Polygon()]), [X0], [Y0])
@@ -326,13 +328,27 @@ def random_case():
     lat = rng.uniform(Y0 - 0.003, Y0 + 0.053, 4000)
     vertices = np.unique(shapely.get_coordinates(grids.geometry.values), axis=0)
     lon, lat = np.r_[lon, vertices[:, 0]], np.r_[lat, vertices[:, 1]]
-    return grids, lon, lat
+    covered = gpd.sjoin(
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326), grids,
+        predicate="covered_by",
+    )  # fmt: skip
+    out = np.setdiff1d(np.arange(len(lon)), covered.index)
+    ref_d, ref_code = np.zeros(len(lon)), np.full(len(lon), None, dtype=object)
+    ref_d[out], ref_code[out] = nearest_grid(grids, lon[out], lat[out], window_deg=0.005)
+    return grids, lon, lat, (ref_d, ref_code)
 
 
 @pytest.mark.parametrize("cells_per_grid", [0.3, 4, 16, 100])
 def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_per_grid):
-    grids, lon, lat = random_case
-    got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=30)
+    grids, lon, lat, reference = random_case
+    index = GridIndex(grids, cells_per_grid=cells_per_grid)
+    got = index.locate(lon, lat, snap_m=30, far_distances=True)
+    # Without far distances: the same answers, NaN distance outside.
+    plain = index.locate(lon, lat, snap_m=30)
+    assert plain[["grid_code", "quality"]].equals(got[["grid_code", "quality"]])
+    near = (got["quality"] != "outside").to_numpy()
+    assert plain["distance_m"][near].equals(got["distance_m"][near])
+    assert plain["distance_m"][~near].isna().all()
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
     within = gpd.sjoin(points, grids, predicate="within")
@@ -348,18 +364,11 @@ def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_p
     assert (got["grid_code"].to_numpy()[smallest.index] == smallest.to_numpy()).all()
     assert (got["quality"].to_numpy()[smallest.index] == "inside").all()
 
-    # Outside all grids: distance and snapped grid as GEOS gives them in the UTM zone, with
-    # the edges densified in lon/lat first (they are curves in UTM).
+    # Outside all grids: distance and snapped grid as the geodesic reference gives them.
     out = np.setdiff1d(np.arange(len(lon)), smallest.index)
     assert len(out) > 500
-    metric = grids.set_geometry(grids.geometry.segmentize(0.0005)).to_crs(UTM)
-    tree = shapely.STRtree(metric.geometry.values)
-    (pt, poly), dist = tree.query_nearest(
-        shapely.points(np.column_stack(TO_UTM.transform(lon[out], lat[out]))),
-        return_distance=True, all_matches=True,
-    )  # fmt: skip
-    nearest = pd.DataFrame({"pt": out[pt], "code": grids["code"].to_numpy()[poly], "d": dist})
-    nearest = nearest.groupby("pt").agg(code=("code", "min"), d=("d", "min"))
+    ref_d, ref_code = reference
+    nearest = pd.DataFrame({"code": ref_code[out], "d": ref_d[out]})
     assert got["distance_m"].to_numpy()[out] == pytest.approx(nearest["d"].to_numpy(), abs=0.005)
     snapped = nearest["d"].to_numpy() <= 30
     assert 50 < snapped.sum() < len(out)
@@ -370,57 +379,64 @@ def test_agrees_with_sjoin_and_geos_on_random_voronoi_grids(random_case, cells_p
     assert pd.isna(codes[~snapped]).all()
 
 
-# -- the exact nearest-segment search used for distances and snapping -------------------------
-def test_nearest_piece_search_is_exact_with_ties_at_shared_vertices():
+# -- the exact nearest-edge search used for distances and snapping ----------------------------
+def metres_to_lonlat(xy: np.ndarray) -> np.ndarray:
+    """Local east/north metres around (X0, Y0) to lon/lat, along geodesics."""
+    dist, azimuth = np.hypot(*xy.T), np.degrees(np.arctan2(xy[:, 0], xy[:, 1]))
+    lon, lat, _ = GEOD.fwd(np.full(len(xy), X0), np.full(len(xy), Y0), azimuth, dist)
+    return np.column_stack([lon, lat])
+
+
+def test_nearest_edge_search_is_exact_with_ties_at_shared_vertices():
     rng = np.random.default_rng(5)
-    # Fans of 2-4 segments meeting at a vertex and all heading north-ish: a point south of the
+    # Fans of 2-4 edges meeting at a vertex and all heading north-ish: a point south of the
     # vertex is exactly as far from each (its nearest point is the vertex), whichever end of
-    # the segment the vertex is.
-    fans, a, b, owner = 300, [], [], []
-    vertex = np.column_stack(
-        [np.arange(fans) * 1000.0 + rng.uniform(0, 1, fans), rng.uniform(0, 1, fans) * 1e5 / 3]
+    # the edge the vertex is.
+    fans, a, b, owner = 60, [], [], []
+    vertex = metres_to_lonlat(
+        np.column_stack(
+            [np.arange(fans) * 1000.0 + rng.uniform(0, 1, fans), rng.uniform(0, 1e4, fans)]
+        )
     )
     for v in vertex:
         for _ in range(rng.integers(2, 5)):
             angle = rng.uniform(0.2, np.pi - 0.2)
-            far_end = v + rng.uniform(10, 300) * np.array([np.cos(angle), np.sin(angle)])
+            far_end = v + rng.uniform(1e-4, 3e-3) * np.array([np.cos(angle), np.sin(angle)])
             a.append(v if rng.random() < 0.5 else far_end)
             b.append(far_end if a[-1] is v else v)
             owner.append(rng.integers(0, 50))
-    # Plus long and short segments elsewhere, so that nearest midpoints mislead.
-    for _ in range(300):
-        p = rng.uniform((0, -5e4), (3e5, -1e4))
+    # Plus long and short edges elsewhere, so that nearest midpoints mislead.
+    for _ in range(100):
+        p = metres_to_lonlat(rng.uniform((0, -5e3), (6e4, -1e3), (1, 2)))[0]
         a.append(p)
-        b.append(p + rng.normal(0, 1, 2) * rng.choice([1.0, 30.0, 3000.0]))
+        b.append(p + rng.normal(0, 1, 2) * rng.choice([1e-5, 3e-4, 3e-2]))
         owner.append(rng.integers(0, 50))
     a, b, owner = np.array(a), np.array(b), np.array(owner)
-    pieces = segments.Pieces(a, b, owner)
-
-    below = vertex - np.column_stack([np.zeros(fans), rng.uniform(1, 50, fans)])
-    elsewhere = rng.uniform((-1e5, -2e5), (4e5, 2e5), (700, 2))
+    edges = Edges(a, b, owner)
+    below = np.array([GEOD.fwd(x, y, 180.0, d)[:2] for (x, y), d in
+                      zip(vertex, rng.uniform(1, 50, fans), strict=True)])  # fmt: skip
+    elsewhere = metres_to_lonlat(rng.uniform((-2e3, -8e3), (6.2e4, 1.2e4), (140, 2)))
     points = np.vstack([below, elsewhere])
-    dist, got_owner = pieces.nearest(points[:, 0], points[:, 1])
+    dist, got_owner = edges.nearest(points[:, 0], points[:, 1])
 
-    d = shapely.distance(
-        shapely.points(points)[:, None], shapely.linestrings(np.stack([a, b], axis=1))[None, :]
-    )
-    assert dist == pytest.approx(d.min(axis=1), rel=1e-12, abs=1e-9)
-    expected = np.where(
-        np.isclose(d, d.min(axis=1, keepdims=True), rtol=1e-12, atol=1e-9), owner, 99
-    ).min(axis=1)
-    assert (got_owner == expected).all()
+    lines = frame([f"{o:02d}" for o in owner], list(shapely.linestrings(np.stack([a, b], axis=1))))
+    ref_d, ref_code = nearest_grid(lines, points[:, 0], points[:, 1], window_deg=0.08, tie_m=1e-4)
+    assert dist == pytest.approx(ref_d, abs=0.01)
+    assert (got_owner == np.array([int(c) for c in ref_code])).all()
+    # Below a vertex the tie is exact: every edge of the fan is as far.
+    assert dist[:fans] == pytest.approx(GEOD.inv(*vertex.T, *below.T)[2], abs=1e-6)
 
 
-def test_nearest_piece_search_looks_past_misleading_midpoints():
-    # 40 one-metre segments on a circle of 100 m around the point, and one 2 m segment pointing
-    # at it whose near end is at 99.5 m but whose midpoint is at 100.5 m.
+def test_nearest_edge_search_looks_past_misleading_midpoints():
+    # 40 one-metre edges on a circle of 100 m around the point, and one 2 m edge pointing at
+    # it whose near end is at 99.5 m but whose midpoint is at 100.5 m.
     angle = np.linspace(0, np.pi, 41)
-    arc = 100 * np.column_stack([np.cos(angle), np.sin(angle)])
-    a = np.vstack([arc[:-1], [[0.0, -99.5]]])
-    b = np.vstack([arc[1:], [[0.0, -101.5]]])
+    arc = metres_to_lonlat(100 * np.column_stack([np.cos(angle), np.sin(angle)]))
+    a = np.vstack([arc[:-1], metres_to_lonlat(np.array([[0.0, -99.5]]))])
+    b = np.vstack([arc[1:], metres_to_lonlat(np.array([[0.0, -101.5]]))])
     owner = np.r_[np.zeros(40, dtype=int), 7]
-    dist, got_owner = segments.Pieces(a, b, owner).nearest(np.array([0.0]), np.array([0.0]))
-    assert dist[0] == pytest.approx(99.5) and got_owner[0] == 7
+    dist, got_owner = Edges(a, b, owner).nearest(np.array([X0]), np.array([Y0]))
+    assert dist[0] == pytest.approx(99.5, abs=0.01) and got_owner[0] == 7
 
 
 def stars(seed: int) -> gpd.GeoDataFrame:

@@ -3,7 +3,8 @@
 The pure index: polygons with a ``code`` ("grids") in a GeoDataFrame, points as lon/lat
 arrays, no database. Bad input raises :class:`geodata.errors.PointIndexError` (a
 ``ValueError``); ``grid_model.needs.geolocate`` is the grid_model side and re-raises it as
-``InvalidInputError``. The ring-segment geometry is in :mod:`geodata.segments`.
+``InvalidInputError``. The ring-segment geometry is in :mod:`geodata.pointindex.segments`,
+the geodesic distances in :mod:`geodata.pointindex.geodesic`.
 
 Rules
 -----
@@ -15,17 +16,24 @@ Rules
 - A point outside every grid but within ``snap_m`` metres of one snaps to the nearest grid,
   quality ``snapped``; grids at exactly the same distance are decided by the same
   smallest-code rule. Farther points get no grid, quality ``outside``.
-- Distances are measured in metres in the UTM zone of the centre of the grids' bounding box
-  (WGS 84 / UTM, EPSG:326xx or 327xx), never in degrees, to the grid edges as drawn in
-  lon/lat (edges longer than 0.005 degrees are followed as curves, to within millimetres).
-  Containment is decided on the EPSG:4326 coordinates, as PostGIS and geopandas do.
-- Coordinates that are NaN or cannot be projected (latitude beyond ±90°) are ``outside`` with
+- Distances are geodesic, in metres on the WGS 84 ellipsoid (within a centimetre of
+  :class:`pyproj.Geod`, as tested anywhere on Earth), to the grid edges as drawn in lon/lat (straight between their
+  vertices in EPSG:4326): no projection, so grids anywhere work alike, at high latitudes and
+  on both sides of the antimeridian (a grid crossing it is split there into a MultiPolygon).
+  Containment is decided on the EPSG:4326 coordinates, as PostGIS and geopandas do (a point
+  at lon -180 is not in a grid ending at +180, but snaps to it at distance 0).
+- ``distance_m`` is 0 inside and the distance to the grid when snapped. For points outside
+  (farther than ``snap_m`` from every grid) it is NaN, unless ``far_distances=True`` asks
+  for the distance to the nearest grid (an exact nearest-edge search: far from long
+  coastlines it costs many times the rest).
+- Coordinates that are NaN or off the Earth (latitude beyond ±90°) are ``outside`` with
   ``distance_m`` NaN; with no grids at all every point is ``outside`` with NaN distance.
 
 How it is fast
 --------------
 :class:`GridIndex` lays a uniform raster over the grids' bounding box (about
-``cells_per_grid`` cells per grid) and classifies every cell once, with numpy:
+``cells_per_grid`` cells per grid, more for long coastlines) and classifies every cell once,
+with numpy:
 
 - ring segments are cut into pieces shorter than a cell, and every cell a piece may touch
   (with a small safety margin) is *crossed* by that polygon's boundary;
@@ -39,10 +47,14 @@ or extremely near the edge go on to the exact test). A point in any other crosse
 the cell's candidates in code order with ``shapely.intersects_xy`` on prepared polygons (so
 the boundary counts as covered) and stops at the first hit; where the grids cover the whole
 cell the last candidate needs no test.
-Points left over are projected; outside every grid, the distance to the nearest grid is the
-distance to the outline of the grids' union (ring segments, less those shared by two grids
-lying on both sides), found exactly with a k-d tree of segment midpoints and a bound; points
-within ``snap_m`` take the grid of the nearest ring segment the same way.
+Points left outside every grid are decided by a bound first: the raster knows, for every
+cell, how many cells lie between it and the nearest cell a boundary crosses, and so how many
+metres at least (the box of the grids bounds the points beyond it, longitudes taken round the
+antimeridian); a point that bound puts farther than ``snap_m`` is ``outside`` without any
+search. The
+others look for ring segments within ``snap_m`` (a k-d tree of their midpoints in Earth-centred
+coordinates, searched in a ball of that radius) and snap to the grid of the nearest one,
+measured geodesically (:class:`~geodata.pointindex.geodesic.Edges`).
 
 A :class:`GridIndex` can be kept and reused; one index answers one call at a time (a lock),
 as prepared GEOS geometries are not safe to share between threads. :func:`locate` keeps the
@@ -62,7 +74,9 @@ Example
 0         B   inside         0.0
 1         A   inside         0.0
 2         B  snapped        10.3
-3      None  outside      9261.7
+3      None  outside         NaN
+>>> locate(grids, [113.1], [22.505], far_distances=True)["distance_m"].round(1).tolist()
+[9260.3]
 """
 
 from __future__ import annotations
@@ -76,13 +90,13 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
+from scipy import ndimage
 
 from geodata.errors import PointIndexError
+from geodata.pointindex.geodesic import Edges, beyond_box, least_metres_per_degree
 from geodata.pointindex.inputs import Checked, checked_grids, checked_points
 from geodata.pointindex.segments import (
-    Pieces,
     outline_segments,
     ring_segments,
     segment_meets_box,
@@ -105,7 +119,8 @@ _MAX_CELLS = 4_000_000
 _ORIENT_BOUND = 4 * (3 + 16 * 2.0**-53) * 2.0**-53  # Shewchuk's ccwerrboundA, times 4
 _MAX_DEGREES = 0.005  # longest segment (about 0.5 km) projected as a straight line
 _CACHE_SIZE = 4
-_CELLS_PER_GRID = 32.0
+_CELLS_PER_GRID = 128.0
+_SEGMENTS_PER_GRID = 32.0
 
 
 class GridIndex:
@@ -115,7 +130,7 @@ class GridIndex:
     ----------
     grids : geopandas.GeoDataFrame
         Grid polygons in EPSG:4326 with a ``code`` column; Polygon or MultiPolygon, holes allowed.
-    cells_per_grid : float, default 32
+    cells_per_grid : float, default 128
         Average number of raster cells per grid. More cells answer more points without an exact
         test but take longer to build.
 
@@ -123,8 +138,6 @@ class GridIndex:
     ----------
     codes : numpy.ndarray
         Grid codes (object) sorted by ``str(code)``; polygon *rank* ``i`` is ``codes[i]``.
-    metric_crs : pyproj.CRS or None
-        The UTM zone distances are measured in; None when there are no grids.
     shape : tuple of int
         ``(ny, nx)`` cells of the raster.
     fingerprint : str
@@ -154,7 +167,7 @@ class GridIndex:
         self.codes = checked.codes[order]
         self._codes_none = np.append(self.codes, None)
         self._lock = threading.Lock()
-        self.metric_crs = None
+        self._edges: Edges | None = None
         self.shape = (0, 0)
         if checked.ragged is None:
             return
@@ -168,15 +181,15 @@ class GridIndex:
         rank_of_row[order] = np.arange(len(order))
         xy, start, end, owner = ring_segments(*checked.ragged)
         owner = rank_of_row[owner]
-        on_outline = self._build_raster(cells_per_grid, xy, start, end, owner)
-        self._build_metric(xy, start, end, owner, on_outline)
+        self._build_raster(cells_per_grid, xy, start, end, owner)
+        self._build_metric(xy, start, end, owner)
 
     def _build_raster(
         self, cells_per_grid: float, xy: np.ndarray, start: np.ndarray, end: np.ndarray,
         owner: np.ndarray,
-    ) -> np.ndarray:  # fmt: skip
-        """Classify the raster's cells; return which segments lie on the union's outline."""
-        self._lay_raster(cells_per_grid)
+    ) -> None:  # fmt: skip
+        """Classify the raster's cells."""
+        self._lay_raster(cells_per_grid, len(start))
         a, b = xy[start], xy[end]
         cells, piece_seg = self._segment_cells(a, b)
         c_poly, c_cell = self._crossed_cells(cells, owner[piece_seg])
@@ -188,21 +201,22 @@ class GridIndex:
         # A crossed cell the outline of the union does not touch lies inside the union: a point
         # there that misses all candidates but the last is in the last one, untested.
         self._no_gap = np.ones(self.shape[0] * self.shape[1], dtype=bool)
-        self._no_gap[self._segment_cells(a[on_outline], b[on_outline])[0]] = False
+        self._no_gap[cells[on_outline[piece_seg]]] = False
         self._no_gap[held] = True  # a polygon holds the whole cell
         self._build_lines(cells, group[piece_seg], held, a, b, owner, group, forward, first)
-        return on_outline
 
-    def _lay_raster(self, cells_per_grid: float) -> None:
+    def _lay_raster(self, cells_per_grid: float, n_segments: int) -> None:
         """Size the raster over the grids' bounding box: about ``cells_per_grid`` cells per
-        grid, roughly square on the ground."""
+        grid, a grid counting as at least one per ``_SEGMENTS_PER_GRID`` ring segments (long
+        coastlines want more cells), roughly square on the ground."""
         bounds = shapely.bounds(self._polys)
         x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
         x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
         kx = math.cos(math.radians(min(max((y0 + y1) / 2, -89.0), 89.0)))
         width, height = max((x1 - x0) * kx, 1e-12), max(y1 - y0, 1e-12)
         n_valid = int((~shapely.is_missing(self._polys)).sum())
-        n_cells = min(max(cells_per_grid * n_valid, 1.0), _MAX_CELLS)
+        n_grids = max(n_valid, n_segments / _SEGMENTS_PER_GRID)
+        n_cells = min(max(cells_per_grid * n_grids, 1.0), _MAX_CELLS)
         side = math.sqrt(width * height / n_cells)
         nx = max(1, min(math.ceil(width / side), _MAX_CELLS))
         ny = max(1, min(math.ceil(height / side), _MAX_CELLS // nx))
@@ -315,14 +329,16 @@ class GridIndex:
             )
         self._line = np.full(nx * ny, -1, dtype=np.int32)
         self._line[cell[through]] = g[through]
-        self._line_lo, self._line_hi = lo, hi
+        self._lo_x, self._lo_y = lo[:, 0].copy(), lo[:, 1].copy()
+        self._hi_x, self._hi_y = hi[:, 0].copy(), hi[:, 1].copy()
         # Smallest grid left and right of each edge (from lo to hi), -1 for none.
         left = np.full(n_groups, np.iinfo(np.int32).max, dtype=np.int64)
         right = left.copy()
         np.minimum.at(left, group[forward], owner[forward])
         np.minimum.at(right, group[~forward], owner[~forward])
-        self._line_left = np.where(left < np.iinfo(np.int32).max, left, -1).astype(np.int32)
-        self._line_right = np.where(right < np.iinfo(np.int32).max, right, -1).astype(np.int32)
+        # Right of edge g at 2 g, left at 2 g + 1 (a positive orientation is left).
+        side = np.column_stack([right, left])
+        self._line_side = np.where(side < np.iinfo(np.int32).max, side, -1).astype(np.int32).ravel()
 
     def _cell_xy(
         self, x: np.ndarray, y: np.ndarray, margin: float = 0.0
@@ -362,46 +378,25 @@ class GridIndex:
                 which.append(rep[m])
         return np.concatenate(cells), np.concatenate(which)
 
-    def _build_metric(
-        self, xy: np.ndarray, start: np.ndarray, end: np.ndarray, owner: np.ndarray,
-        on_outline: np.ndarray,
-    ) -> None:  # fmt: skip
-        x0, y0, x1, y1 = self._bbox
-        lon, lat = (x0 + x1) / 2, (y0 + y1) / 2
-        zone = min(max(int((lon + 180) // 6) + 1, 1), 60)
-        self.metric_crs = pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-        self._to_metric = pyproj.Transformer.from_crs(4326, self.metric_crs, always_xy=True)
-        # Projected ring segments. A straight edge in lon/lat is curved in UTM: long edges
-        # are cut first (the chord of 30 km misses the curve by ~7 m, of 0.5 km by ~2 mm).
-        d = xy[end] - xy[start]
-        pieces = np.ceil(
-            np.maximum(np.abs(d[:, 0]) * math.cos(math.radians(lat)), np.abs(d[:, 1]))
-            / _MAX_DEGREES
-        )
-        pieces = np.maximum(pieces, 1).astype(np.int64)
-        rep = np.repeat(np.arange(len(start)), pieces)
-        j = np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        inner = np.flatnonzero(j > 0)  # pieces starting at a new vertex
-        new_xy = xy[start[rep[inner]]] + d[rep[inner]] * (j[inner] / pieces[rep[inner]])[:, None]
-        first = np.empty(rep.size, dtype=np.int64)
-        first[j == 0] = start
-        first[inner] = len(xy) + np.arange(inner.size)
-        last = np.empty(rep.size, dtype=np.int64)
-        last[:-1] = first[1:]
-        last[np.cumsum(pieces) - 1] = end
-        xy = self._project_xy(np.vstack([xy, new_xy]))
-        a, b, owner, on_outline = xy[first], xy[last], owner[rep], on_outline[rep]
-        self._rings = Pieces(a, b, owner)
-        # Short pieces make the bound tight for far points; the outline has few segments.
-        self._outline = Pieces(a[on_outline], b[on_outline], split=0.25, k=8)
-
-    def _project_xy(self, xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(self._to_metric.transform(xy[:, 0], xy[:, 1]))
+    def _build_metric(self, xy: np.ndarray, start: np.ndarray, end: np.ndarray,
+                      owner: np.ndarray) -> None:  # fmt: skip
+        """Geodesic edges for distances, and each cell's distance in cells (chessboard) to the
+        nearest crossed cell: a point in an empty cell that far is beyond any snap."""
+        self._edges = Edges(xy[start], xy[end], owner)
+        crossed = (self._cell_state == _CROSSED).reshape(self.shape)
+        x0, _, x1, _ = self._bbox
+        wraps = x1 - x0 > 180  # the way round the antimeridian may be the shorter one
+        tiled = np.tile(crossed, (1, 3)) if wraps else crossed
+        steps = ndimage.distance_transform_cdt(~tiled, metric="chessboard")
+        if wraps:
+            steps = steps[:, self.shape[1] : 2 * self.shape[1]]
+        self._steps = steps.ravel().astype(np.int32)
 
     # -- query ---------------------------------------------------------------------------------
     def locate(
-        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M
-    ) -> pd.DataFrame:
+        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float = DEFAULT_SNAP_M,
+        far_distances: bool = False,
+    ) -> pd.DataFrame:  # fmt: skip
         """Grid of each point; see :func:`locate` for the rules and the result."""
         x, y = checked_points(lon, lat)
         if not (isinstance(snap_m, numbers.Real) and 0 <= snap_m < math.inf):
@@ -410,15 +405,19 @@ class GridIndex:
         rank = np.full(n, -1, dtype=np.int32)
         quality = np.full(n, _OUTSIDE, dtype=np.int8)
         distance = np.full(n, np.nan)
-        if self.metric_crs is not None:
+        if self._edges is not None:
             with self._lock:  # prepared GEOS geometries are not safe to share between threads
-                self._locate_inside(x, y, rank)
+                cell, off = self._locate_inside(x, y, rank)
                 found = rank >= 0
-                quality = np.where(found, _INSIDE, _OUTSIDE).astype(np.int8)
-                distance = np.where(found, 0.0, np.nan)
-                self._locate_outside(x, y, float(snap_m), rank, quality, distance)
+                quality[found] = _INSIDE
+                distance[found] = 0.0
+                np.maximum(rank, -1, out=rank)
+                self._locate_outside(x, y, float(snap_m), rank, quality, distance, cell, off)
+                if far_distances:
+                    far = np.flatnonzero(np.isnan(distance) & _on_earth(x, y))
+                    distance[far] = self._edges.nearest(x[far], y[far])[0]
         # Rank -1 takes the None appended to the codes.
-        grid_code = np.take(self._codes_none, np.maximum(rank, -1))
+        grid_code = self._codes_none[rank]
         return pd.DataFrame(
             {
                 "grid_code": pd.Series(grid_code, dtype=object, copy=False),
@@ -427,7 +426,11 @@ class GridIndex:
             }
         )
 
-    def _locate_inside(self, x: np.ndarray, y: np.ndarray, rank: np.ndarray) -> None:
+    def _locate_inside(
+        self, x: np.ndarray, y: np.ndarray, rank: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rank of the grid holding each point (negative for none); return every point's cell
+        and which points lie off the raster's box."""
         ny, nx = self.shape
         u = x - self._bbox[0]
         u *= self._inv_w
@@ -436,14 +439,27 @@ class GridIndex:
         # The margin keeps points on the bounding box's edges that the cell arithmetic puts a
         # rounding error outside (edge cells are never held whole: such points get tested).
         lo, hi_u, hi_v = -_MARGIN / 2, nx + _MARGIN / 2, ny + _MARGIN / 2
-        pts = np.flatnonzero((u >= lo) & (u <= hi_u) & (v >= lo) & (v <= hi_v))  # NaN fails
-        # Truncation is floor here (or 0 within the margin); the east edge is the last column.
-        cell = np.minimum(v[pts].astype(np.int64), ny - 1) * nx
-        cell += np.minimum(u[pts].astype(np.int64), nx - 1)
+        off = ~((u >= lo) & (u <= hi_u) & (v >= lo) & (v <= hi_v))  # NaN is off
+        # Truncation is floor within the box (or 0 within the margin); the east edge is the
+        # last column. Points off the box get a clipped cell, then no grid.
+        with np.errstate(invalid="ignore"):
+            col, row = u.astype(np.int32), v.astype(np.int32)
+        np.clip(col, 0, nx - 1, out=col)
+        np.clip(row, 0, ny - 1, out=row)
+        cell = row * np.int32(nx)
+        cell += col
         state = self._cell_state[cell]
-        rank[pts] = state  # a rank, or negative: not found (yet)
-        crossed = np.flatnonzero(state == _CROSSED)
-        pts, cell = pts[crossed], cell[crossed]
+        state[off] = _EMPTY
+        rank[:] = state  # a rank, or negative: not found (yet)
+        pts = np.flatnonzero(state == _CROSSED)
+        self._test_crossed(x, y, pts, cell[pts], rank)
+        return cell, off
+
+    def _test_crossed(
+        self, x: np.ndarray, y: np.ndarray, pts: np.ndarray, cell: np.ndarray, rank: np.ndarray
+    ) -> None:
+        """Points in crossed cells: by the side of the one edge cutting the cell, else the
+        cell's candidates in rank order, tested exactly."""
         pts, cell = self._side_of_line(x, y, pts, cell, rank)
         start = self._ptr[cell]
         left = self._ptr[cell + 1] - start  # candidates not yet tried
@@ -473,43 +489,61 @@ class GridIndex:
         g = self._line[cell]
         on = np.flatnonzero(g >= 0)
         p, g = pts[on], g[on]
+        px, py = x[p], y[p]
         # Orientation of (lo, hi, point) with Shewchuk's error bound: beyond it the sign is
         # exact; points on or extremely near the edge go to the exact test.
-        lo, hi = self._line_lo[g], self._line_hi[g]
-        left = (lo[:, 0] - x[p]) * (hi[:, 1] - y[p])
-        right = (lo[:, 1] - y[p]) * (hi[:, 0] - x[p])
+        left = self._lo_x[g] - px
+        left *= self._hi_y[g] - py
+        right = self._lo_y[g] - py
+        right *= self._hi_x[g] - px
         det = left - right
-        bound = _ORIENT_BOUND * (np.abs(left) + np.abs(right))
-        side = np.where(det < -bound, self._line_right[g], -1)
-        rank[p] = np.where(det > bound, self._line_left[g], side)
+        bound = np.abs(left)
+        bound += np.abs(right)
+        bound *= _ORIENT_BOUND
+        sure = np.flatnonzero(np.abs(det) > bound)
+        rank[p[sure]] = self._line_side[2 * g[sure] + (det[sure] > 0)]
         unsure = np.ones(pts.size, dtype=bool)
-        unsure[on] = np.abs(det) <= bound
+        unsure[on[sure]] = False
         return pts[unsure], cell[unsure]
 
     def _locate_outside(
         self, x: np.ndarray, y: np.ndarray, snap_m: float, rank: np.ndarray,
-        quality: np.ndarray, distance: np.ndarray,
+        quality: np.ndarray, distance: np.ndarray, cell: np.ndarray, off: np.ndarray,
     ) -> None:  # fmt: skip
-        rest = np.flatnonzero((rank < 0) & np.isfinite(x) & np.isfinite(y))
-        if rest.size == 0:
+        """Snap the points outside every grid that lie within ``snap_m`` of one. Those a bound
+        puts beyond it are left alone; the others look for edges within ``snap_m``."""
+        reach = snap_m * (1 + 1e-9) + 1e-6
+        per_lon, per_lat = least_metres_per_degree(self._bbox[1], self._bbox[3], reach)
+        rest = np.flatnonzero(rank < 0)
+        in_box, off_box = rest[~off[rest]], rest[off[rest]]
+        off_box = off_box[_on_earth(x[off_box], y[off_box])]
+        near = np.concatenate([
+            in_box[~self._far_cells(per_lon, per_lat, reach)[cell[in_box]]],
+            off_box[~beyond_box(x[off_box], y[off_box], self._bbox, per_lon, per_lat, reach)],
+        ])  # fmt: skip
+        if near.size == 0:
             return
-        with np.errstate(invalid="ignore"):
-            mx, my = self._to_metric.transform(x[rest], y[rest], errcheck=False)
-        mx, my = np.asarray(mx, dtype=float), np.asarray(my, dtype=float)
-        ok = np.isfinite(mx) & np.isfinite(my)
-        rest, mx, my = rest[ok], mx[ok], my[ok]
-        # Outside every grid, the nearest grid is as far as the outline of their union...
-        distance[rest] = self._outline.nearest(mx, my)[0]
-        if snap_m == 0:
-            return
-        # ...and is the grid of the nearest ring segment, ties by rank.
-        near = np.flatnonzero(distance[rest] <= snap_m * (1 + 1e-9))
-        dist, grid = self._rings.nearest(mx[near], my[near])
-        snap = dist <= snap_m
-        at = rest[near[snap]]
+        dist, grid = self._edges.nearest(x[near], y[near], reach=snap_m)
+        snap = grid >= 0
+        at = near[snap]
         rank[at] = grid[snap]
         quality[at] = _SNAPPED
         distance[at] = dist[snap]
+
+    def _far_cells(self, per_lon: float, per_lat: float, reach: float) -> np.ndarray:
+        """Cells whose points are all farther than ``reach`` metres from every edge: those
+        whose chessboard distance in cells to the nearest crossed cell, less one, is that far
+        (the cells between are crossed by no boundary)."""
+        ny, nx = self.shape
+        x0, y0, x1, y1 = self._bbox
+        cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
+        # Less a millionth of a cell for the points within the margin round the box.
+        return (self._steps - (1 + 1e-6)) * cell_m > reach
+
+
+def _on_earth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Finite coordinates with a latitude within +-90 degrees (NaN compares False)."""
+    return np.isfinite(x) & (np.abs(y) <= 90.0)
 
 
 _cache: OrderedDict[str, GridIndex] = OrderedDict()
@@ -522,6 +556,7 @@ def locate(
     lat: Sequence[float],
     *,
     snap_m: float = DEFAULT_SNAP_M,
+    far_distances: bool = False,
 ) -> pd.DataFrame:
     """Find the grid of each point.
 
@@ -533,14 +568,18 @@ def locate(
         WGS 84 coordinates of the points, same length.
     snap_m : float, default 30
         Points outside every grid but at most this many metres from one snap to it.
+    far_distances : bool, default False
+        Also measure, for points farther than ``snap_m`` from every grid, the distance to the
+        nearest grid (else NaN). Slow far from long coastlines.
 
     Returns
     -------
     pandas.DataFrame
         One row per point in input order (RangeIndex) with ``grid_code`` (object, None when
         outside), ``quality`` (categorical: ``inside`` | ``snapped`` | ``outside``) and
-        ``distance_m`` (float: 0 inside, metres to the nearest grid otherwise, NaN for NaN or
-        unprojectable input or with no grids). Rules: see the module docstring; shared edges
+        ``distance_m`` (float: 0 inside, geodesic metres to the grid when snapped; when
+        outside, NaN or with ``far_distances`` metres to the nearest grid; NaN for NaN or
+        off-Earth input or with no grids). Rules: see the module docstring; shared edges
         go to the smallest ``str(code)``. Repeated calls with the same grids reuse a cached
         :class:`GridIndex`.
 
@@ -563,4 +602,4 @@ def locate(
             _cache[key] = index
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
-    return index.locate(lon, lat, snap_m=snap_m)
+    return index.locate(lon, lat, snap_m=snap_m, far_distances=far_distances)

@@ -1,4 +1,4 @@
-"""Polygon ring segments: orientation, shared edges, and exact nearest-segment search.
+"""Polygon ring segments: orientation, shared edges, clipping.
 
 The geometry under :mod:`geodata.pointindex.index`, on plain numpy arrays of coordinates:
 
@@ -7,118 +7,31 @@ The geometry under :mod:`geodata.pointindex.index`, on plain numpy arrays of coo
 - :func:`segment_groups` finds equal segments (an edge shared by two polygons is in both
   rings, reversed), and :func:`outline_segments` which of them lie on the outline of the
   polygons' union;
-- :func:`segment_meets_box` is a vectorised Liang–Barsky clip test;
-- :class:`Pieces` answers "how far is the nearest segment, and whose is it" exactly, with a
-  k-d tree of piece midpoints and a bound.
+- :func:`segment_meets_box` is a vectorised Liang–Barsky clip test.
+
+Distances to the segments are :mod:`geodata.pointindex.geodesic`'s.
 
 Example
 -------
 >>> import numpy as np
->>> a, b = np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[10.0, 0.0], [10.0, 10.0]])
->>> pieces = Pieces(a, b, np.array([3, 5]))
->>> dist, owner = pieces.nearest(np.array([5.0, 12.0]), np.array([1.0, 5.0]))
->>> dist.tolist(), owner.tolist()
-([1.0, 2.0], [3, 5])
+>>> a, b = np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[10.0, 0.0], [0.0, 0.0]])
+>>> group, forward, first = segment_groups(a, b)
+>>> group.tolist(), forward.tolist()
+([0, 0], [True, False])
 """
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy.spatial import KDTree
 
 __all__ = [
-    "Pieces",
     "outline_segments",
     "ring_segments",
     "segment_groups",
     "segment_meets_box",
     "sorted_unique",
 ]
-
-
-class Pieces:
-    """Metric segments cut into pieces, indexed by their midpoints.
-
-    Parameters
-    ----------
-    a, b : numpy.ndarray
-        Start and end points, shape (n, 2).
-    owner : numpy.ndarray, optional
-        Polygon rank of each segment.
-    split : float
-        Pieces are at most this many times the median segment length.
-    k : int
-        Nearest midpoints tried first.
-    """
-
-    def __init__(
-        self, a: np.ndarray, b: np.ndarray, owner: np.ndarray | None = None, *,
-        split: float = 2.0, k: int = 16,
-    ) -> None:  # fmt: skip
-        length = np.hypot(*(b - a).T)
-        limit = split * float(np.median(length)) if length.size else 1.0
-        self.k = k
-        pieces = np.maximum(np.ceil(length / limit), 1).astype(np.int64)
-        rep = np.repeat(np.arange(len(a)), pieces)
-        j = (np.arange(rep.size) - np.repeat(np.cumsum(pieces) - pieces, pieces))[:, None]
-        step = (b - a)[rep] / pieces[rep, None]
-        pa, pb = a[rep] + step * j, a[rep] + step * (j + 1)
-        pb[np.cumsum(pieces) - 1] = b  # the last piece ends exactly on the vertex
-        self.ax, self.ay, self.bx, self.by = pa[:, 0], pa[:, 1], pb[:, 0], pb[:, 1]
-        self.dx, self.dy = self.bx - self.ax, self.by - self.ay
-        length2 = self.dx**2 + self.dy**2
-        self.inv2 = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
-        self.owner = None if owner is None else owner[rep]
-        self.half = float(np.sqrt(length2.max(initial=0))) / 2
-        self._mid = (pa + pb) / 2
-        self._tree: KDTree | None = None  # built on first use
-
-    def __len__(self) -> int:
-        return len(self.ax)
-
-    def nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Exact distance to the nearest piece and the smallest owner among the nearest.
-
-        The k pieces with the nearest midpoints give a candidate; no other piece is nearer
-        than (k-th midpoint distance - half the longest piece), so when that bound exceeds the
-        candidate it is exact, ties included; otherwise k grows.
-        """
-        best = np.full(px.size, np.nan)
-        owner = None if self.owner is None else np.full(px.size, -1, dtype=np.int64)
-        m = len(self)
-        todo = np.arange(px.size) if m else np.empty(0, dtype=np.int64)
-        if todo.size and self._tree is None:
-            self._tree = KDTree(self._mid)
-        k = min(self.k, m)
-        while todo.size:
-            open_ = []
-            for chunk in np.array_split(todo, -(-todo.size * k // 2_000_000)):
-                cx, cy = px[chunk], py[chunk]
-                dm, j = self._tree.query(np.column_stack([cx, cy]), k=k)
-                dm, j = dm.reshape(chunk.size, k), j.reshape(chunk.size, k)
-                d2 = self._distance2(cx[:, None], cy[:, None], j)
-                best2 = d2.min(axis=1)
-                best[chunk] = np.sqrt(best2)
-                if owner is not None:
-                    ties = d2 == best2[:, None]
-                    owner[chunk] = np.where(ties, self.owner[j], np.iinfo(np.int64).max).min(1)
-                open_.append(chunk[dm[:, -1] - self.half <= best[chunk]])
-            todo = np.concatenate(open_) if k < m else todo[:0]
-            k = min(8 * k, m)
-        return best, owner
-
-    def _distance2(self, px: np.ndarray, py: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Squared distance from (px, py) to pieces j."""
-        dx, dy = self.dx[j], self.dy[j]
-        qx, qy = px - self.ax[j], py - self.ay[j]
-        t = (qx * dx + qy * dy) * self.inv2[j]
-        np.clip(t, 0.0, 1.0, out=t)
-        # At the end take the vertex itself, so grids meeting there tie exactly.
-        end = t == 1.0
-        ex = np.where(end, px - self.bx[j], qx - t * dx)
-        ey = np.where(end, py - self.by[j], qy - t * dy)
-        return ex * ex + ey * ey
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:

@@ -61,11 +61,12 @@ class GridIndex(pointindex.GridIndex):
             super().__init__(grids, cells_per_grid=cells_per_grid)
 
     def locate(
-        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float | None = None
-    ) -> pd.DataFrame:
+        self, lon: Sequence[float], lat: Sequence[float], *, snap_m: float | None = None,
+        far_distances: bool = False,
+    ) -> pd.DataFrame:  # fmt: skip
         """Grid of each point; see :func:`locate` for the rules and the result."""
         with _domain_errors():
-            return super().locate(lon, lat, snap_m=_snap(snap_m))
+            return super().locate(lon, lat, snap_m=_snap(snap_m), far_distances=far_distances)
 
 
 def locate(
@@ -74,16 +75,19 @@ def locate(
     lat: Sequence[float],
     *,
     snap_m: float | None = None,
+    far_distances: bool = False,
 ) -> pd.DataFrame:
     """Find the grid of each point: :func:`geodata.pointindex.locate` in grid_model's errors,
     snapping within ``snap_m`` metres (default :func:`grid_model.config.snap_m`,
-    ``GRIDLAW_SNAP_M``, 30 m).
+    ``GRIDLAW_SNAP_M``, 30 m), distances geodesic; ``far_distances`` also measures how far
+    the points outside every grid are (slow far from long coastlines; else NaN).
 
     Returns
     -------
     pandas.DataFrame
         One row per point in input order with ``grid_code`` (None when outside), ``quality``
-        (categorical over :data:`QUALITIES`) and ``distance_m``; shared edges go to the
+        (categorical over :data:`QUALITIES`) and ``distance_m`` (0 inside, metres when
+        snapped, NaN outside unless ``far_distances``); shared edges go to the
         smallest ``str(code)``. Repeated calls with the same grids reuse a cached index.
 
     Raises
@@ -94,7 +98,7 @@ def locate(
         different lengths or not numeric, and for a negative ``snap_m``.
     """
     with _domain_errors():
-        return pointindex.locate(grids, lon, lat, snap_m=_snap(snap_m))
+        return pointindex.locate(grids, lon, lat, snap_m=_snap(snap_m), far_distances=far_distances)
 
 
 def _snap(snap_m: float | None) -> float:
