@@ -114,14 +114,15 @@ def cover(report: MonthlyReport, lang: str = "zh") -> list[tuple[str, str]]:
     ]
 
 
-def headline_section(report: MonthlyReport, lang: str) -> Section:
+def _comparison(headlines, label_of, lang: str) -> Table:
+    """Indicators this month, the month before and a year before, with 环比 and 同比."""
     rows = []
-    for h in report.headline:
+    for h in headlines:
         fmt = _kind_fmt(h.kind)
         change = "pp" if h.kind == "rate" else "change"
         rows.append(
             [
-                indicator_label(h.name, lang),
+                label_of(h.name, lang),
                 (h.value, fmt),
                 (h.previous, fmt),
                 (h.change_mom, change),
@@ -137,7 +138,14 @@ def headline_section(report: MonthlyReport, lang: str) -> Section:
         Column("last_year", rt("last_year", lang), "mixed"),
         Column("yoy", rt("yoy", lang), "mixed"),
     ]
-    return Section("headline", rt("headline", lang), tables=[Table(columns, rows)])
+    return Table(columns, rows)
+
+
+def headline_section(report: MonthlyReport, lang: str) -> Section:
+    tables = [_comparison(report.headline, indicator_label, lang)]
+    if report.loop:  # the closed-loop indicators of the case service
+        tables.append(_comparison(report.loop, lambda n, lg: rt(f"loop.{n}", lg), lang))
+    return Section("headline", rt("headline", lang), tables=tables)
 
 
 def units_section(report: MonthlyReport, lang: str) -> Section:

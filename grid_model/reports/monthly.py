@@ -125,6 +125,7 @@ class MonthlyReport:
     grid_map: gpd.GeoDataFrame
     trend: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    loop: list[Headline] = field(default_factory=list)
 
     @property
     def personal_data(self) -> bool:
