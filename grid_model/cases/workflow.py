@@ -29,7 +29,7 @@ from grid_model.cases.steps import (
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.measures import need_stats
 from grid_model.messages import t
-from grid_model.models import CaseEvent, Need, Outcome, Worker
+from grid_model.models import CaseEvent, MediationCase, Need, Outcome, Worker
 from grid_model.scope import Viewer, check_viewer
 
 REASON_MAX = 500
@@ -357,8 +357,18 @@ def take_step(
         synthesised=False,
     )  # fmt: skip
     session.add(event)
+    if step.name == "visit" and "performing" in values:
+        _performance_seen(session, need, values["performing"])
     session.flush()
     return event
+
+
+def _performance_seen(session: Session, need: Need, performing: bool) -> None:
+    """A return visit that saw whether a mediation agreement is performed writes it to the
+    case file (when there is one)."""
+    file = session.scalar(select(MediationCase).where(MediationCase.need_id == need.id))
+    if file is not None:
+        file.performance_result = "performed" if performing else "not_performed"
 
 
 def get_case(session: Session, need_id: object, viewer: Viewer, lang: str = "zh") -> Need:
