@@ -114,14 +114,27 @@ def _accept_limit_hours() -> ColumnElement:
     )
 
 
+def dispatched_by(day: dt.date) -> ColumnElement[bool]:
+    """Dispatched before the end of ``day``."""
+    return Need.dispatched_at < end_of(day)
+
+
+def accepted_by(day: dt.date) -> ColumnElement[bool]:
+    """Dispatched and accepted before the end of ``day``."""
+    return dispatched_by(day) & (Need.accepted_at < end_of(day))
+
+
+def accepted_in_time(day: dt.date) -> ColumnElement[bool]:
+    """Accepted by ``day`` within :data:`~grid_model.cases.limits.ACCEPT_HOURS` of the
+    dispatch (of its priority)."""
+    hours = hours_between(Need.dispatched_at, Need.accepted_at)
+    return accepted_by(day) & (hours <= _accept_limit_hours())
+
+
 def _loop_counts(session: Session, where: ColumnElement[bool], day: dt.date) -> dict:
     """Counts read from the needs' loop columns (one aggregate)."""
     end = end_of(day)
-    dispatched = Need.dispatched_at < end
-    accepted = dispatched & (Need.accepted_at < end)
-    in_time = accepted & (
-        hours_between(Need.dispatched_at, Need.accepted_at) <= _accept_limit_hours()
-    )
+    dispatched, accepted, in_time = dispatched_by(day), accepted_by(day), accepted_in_time(day)
     visited = closed_by(day) & (Need.visited_at < end)
     stmt = select(
         count_if(dispatched).label("dispatched"),
@@ -217,4 +230,12 @@ def case_indicators(
     return out
 
 
-__all__ = ["SATISFIED", "CaseIndicators", "case_indicators", "end_of"]
+__all__ = [
+    "SATISFIED",
+    "CaseIndicators",
+    "accepted_by",
+    "accepted_in_time",
+    "case_indicators",
+    "dispatched_by",
+    "end_of",
+]
