@@ -517,6 +517,19 @@ MESSAGES.update(
             "zh": "{day}:生成提醒 {built} 份,发送 {sent} 份,失败 {failed} 份",
             "en": "{day}: {built} digest(s) built, {sent} sent, {failed} failed",
         },
+        "expected_instant": {
+            "zh": "时间(如 2025-03-04 09:30、2025年3月4日 9:30,或带时区),不晚于现在",
+            "en": "a time (e.g. 2025-03-04 09:30, or with an offset) not in the future",
+        },
+        "expected_after": {"zh": "不早于“{field}”的时间", "en": "a time not before '{field}'"},
+        "expected_visit_pair": {
+            "zh": "回访时间与满意度须同时填写",
+            "en": "a return-visit time and a satisfaction together",
+        },
+        "expected_visit_closed": {
+            "zh": "只有已办结的需求才有回访",
+            "en": "a return visit only on a closed need",
+        },
         "case_already_visited": {
             "zh": "案件 {id} 已于 {at} 回访",
             "en": "case {id} was already visited on {at}",

@@ -193,7 +193,7 @@ def _median_hours_to_accept(session: Session, where: ColumnElement[bool], day: d
     )
     hist = read_frame(session, stmt)
     median = median_from_counts(hist["h10"], hist["n"])
-    return None if median is None else round(median / 10, 1)
+    return None if median is None else round(median / 10, 2)
 
 
 def case_indicators(

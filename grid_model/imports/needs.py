@@ -10,17 +10,23 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
 from grid_model import audit, db
+from grid_model.cases.import_columns import (
+    STORED,
+    check_loop_columns,
+    synthesise_events,
+    with_loop_defaults,
+)
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need, district_of
+from grid_model.models import Need, Worker, district_of
 from grid_model.needs import geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
@@ -46,6 +52,7 @@ NEED_INSERT_COLUMNS = [
     "resident_name",
     "resident_phone",
     "under_correction",
+    *STORED.values(),  # the closed loop's (grid_model.cases.import_columns)
 ]
 
 #: Imports of at least this many needs refresh the planner's statistics of ``needs`` (about a
@@ -85,6 +92,7 @@ def import_needs(
         clean, col = validate_needs(frame, crs=crs, lang=lang)
     except GeodataError as exc:
         raise InvalidInputError(str(exc)) from exc
+    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
     report = ImportReport(kind="needs", total=len(frame))
     bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
     good = clean.iloc[[i for i in range(len(clean)) if i not in bad]]
@@ -124,7 +132,7 @@ def store_needs(
     located = geolocate.locate(
         grids, clean["lon"].to_numpy(float), clean["lat"].to_numpy(float), snap_m=snap_m
     )
-    frame = clean.assign(
+    frame = with_loop_defaults(clean).assign(
         grid_code=located["grid_code"].to_numpy(),
         quality=located["quality"].to_numpy(),
     )
@@ -133,6 +141,7 @@ def store_needs(
     frame["district_code"] = frame["grid_code"].map(
         lambda c: district_of(c) if isinstance(c, str) else district_code
     )
+    before = session.scalar(select(func.max(Need.id))) or 0
     stored = insert_frame(
         session,
         Need.__tablename__,
@@ -141,10 +150,15 @@ def store_needs(
         point=("location", "lon", "lat"),
         progress=progress,
     )
+    synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
         db.analyze(session, Need.__tablename__)
     return stored
+
+
+def _worker_codes(session: Session) -> set[str]:
+    return set(session.scalars(select(Worker.code)))
 
 
 def _existing_ids(session: Session, values: list[str]) -> set[str]:
