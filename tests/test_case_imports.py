@@ -82,3 +82,17 @@ def test_a_visit_needs_a_closed_need_and_both_columns(session):
         import_needs(session, _csv(rows), filename="n.csv", viewer=ADMIN, lang="en")
     fields_ = {(e.row, e.field) for e in err.value.errors}
     assert fields_ == {(3, "satisfaction"), (3, "visited_at")}
+
+
+def test_the_demo_runs_the_whole_loop(session):
+    from grid_model.imports.seed import seed_demo
+
+    seed_demo(session, viewer=ADMIN, scale="community", seed=0)
+    got = case_indicators(session, Scope(), ADMIN, as_of=dt.date(2025, 12, 31))
+    assert got.needs == 1200 and got.dispatched > 1000 and got.accepted_in_time < got.accepted
+    assert got.reworked > 0 and got.on_hold > 0 and got.visited > 0 and got.supervised > 0
+    assert 0 < got.agreements_performed < got.agreements_followed
+    statuses = set(session.scalars(select(Need.status).distinct()))
+    assert {"returned", "on_hold", "handled", "accepted"} <= statuses
+    steps = set(session.scalars(select(CaseEvent.step).distinct()))
+    assert steps == {"dispatch", "accept", "handle", "verify", "visit", "hold"}

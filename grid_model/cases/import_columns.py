@@ -41,6 +41,8 @@ INSTANTS = ("dispatched_at", "accepted_at", "handled_at", "verified_at", "visite
 #: The need columns the loop's columns are stored in.
 STORED = {"assignee": "assignee_code", "priority": "priority", **{c: c for c in INSTANTS},
           "satisfaction": "satisfaction"}  # fmt: skip
+#: Every loop column a bulk insert of needs writes (the last two only the demo fills).
+INSERTED = [*STORED.values(), "rework_count", "supervised_due"]
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*(.*)$")
 
 
@@ -128,9 +130,9 @@ def with_loop_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` ready for the bulk insert: every loop column (those it lacks empty; priority
     ``normal``), instants as text."""
     out = frame.copy()
-    for column in STORED.values():
+    for column in INSERTED:
         if column not in out:
-            out[column] = "normal" if column == "priority" else None
+            out[column] = {"priority": "normal", "rework_count": 0}.get(column)
     out["priority"] = out["priority"].fillna("normal")
     for column in INSTANTS:
         out[column] = pd.Series([_as_text(v) for v in out[column]], index=out.index, dtype=object)
@@ -166,6 +168,7 @@ def synthesise_events(session: Session, where=None) -> int:
 
 
 __all__ = [
+    "INSERTED",
     "INSTANTS",
     "LOOP_COLUMNS",
     "STORED",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from geodata.errors import GeodataError
 from grid_model import audit, db
 from grid_model.cases.import_columns import (
-    STORED,
+    INSERTED,
     check_loop_columns,
     synthesise_events,
     with_loop_defaults,
@@ -52,7 +52,7 @@ NEED_INSERT_COLUMNS = [
     "resident_name",
     "resident_phone",
     "under_correction",
-    *STORED.values(),  # the closed loop's (grid_model.cases.import_columns)
+    *INSERTED,  # the closed loop's (grid_model.cases.import_columns)
 ]
 
 #: Imports of at least this many needs refresh the planner's statistics of ``needs`` (about a
