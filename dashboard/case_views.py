@@ -164,7 +164,9 @@ def case_page(need_id: int, viewer: Viewer, *, acting_for: str | None, key: str)
     st.markdown(f"**{tr('case_timeline')}**")
     timeline = pd.DataFrame(detail["timeline"])
     if len(timeline):
-        timeline["actor"] = timeline["actor"] + timeline["synthesised"].map({True: " *", False: ""})
+        timeline["actor"] = timeline["actor"] + timeline["synthesised"].map(
+            {True: " ＊", False: ""}
+        )
         st.dataframe(table(timeline, ["at", "step", "from", "to", "actor", "role", "note"]),
                      hide_index=True, key=f"{key}_timeline")  # fmt: skip
         if timeline["synthesised"].any():

@@ -262,12 +262,13 @@ def test_moments_not_before_the_previous_step_nor_in_the_future(session, communi
 
 
 def test_supervise_only_an_overdue_case_and_visit_once(session, community):
-    fresh = _need(session, "in_progress", reported_at=dt.date.today())
+    today = instants.local_day(instants.now_stored())  # the area's day, not the machine's
+    fresh = _need(session, "in_progress", reported_at=today)
     with pytest.raises(InvalidInputError, match="not overdue"):
-        apply_step(session, fresh.id, "supervise", ADMIN, due=dt.date.today(), lang="en")
+        apply_step(session, fresh.id, "supervise", ADMIN, due=today, lang="en")
     late = _need(session, "in_progress", reported_at=D(2025, 1, 2))
-    apply_step(session, late.id, "supervise", ADMIN, due=dt.date.today(), note="请本周内办结")
-    assert late.supervised_due == dt.date.today() and late.status == "in_progress"
+    apply_step(session, late.id, "supervise", ADMIN, due=today, note="请本周内办结")
+    assert late.supervised_due == today and late.status == "in_progress"
     closed = _need(session, "closed")
     apply_step(session, closed.id, "visit", ADMIN, satisfaction="dissatisfied")
     with pytest.raises(InvalidInputError, match="already visited"):
