@@ -88,7 +88,7 @@ def test_an_assistant_verifies_and_visits_and_sees_the_timeline(loop_db, committ
     at = _run(MY)
     at.sidebar.selectbox(key="role").set_value("grid_assistant").run()
     at.selectbox(key="mycases_worker").set_value("A10601").run()
-    assert [t.label for t in at.tabs] == ["待核查 (1)", "待回访 (1)"]
+    assert [t.label for t in at.tabs] == ["待派遣 (1)", "待核查 (1)", "待回访 (1)"]
     _click(at, "执行:核查")
     assert _status(committed_engine, loop_db[2]) == "closed"
     at.selectbox(key="mycases_pick").set_value(loop_db[3]).run()

@@ -455,6 +455,7 @@ BASE_LABELS.update(
         "satisfaction.dissatisfied": {"zh": "不满意", "en": "Dissatisfied"},
         "priority.normal": {"zh": "一般", "en": "Normal"},
         "priority.urgent": {"zh": "紧急", "en": "Urgent"},
+        "group.to_dispatch": {"zh": "待派遣", "en": "To dispatch"},
         "group.to_accept": {"zh": "待签收", "en": "To accept"},
         "group.overdue": {"zh": "已逾期", "en": "Overdue"},
         "group.due_soon": {"zh": "即将到期", "en": "Due soon"},

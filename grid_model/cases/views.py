@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from grid_model import instants
 from grid_model.cases import limits, mediation
-from grid_model.cases.steps import allowed_steps
+from grid_model.cases.steps import DISPATCHERS, allowed_steps
 from grid_model.cases.workflow import get_case
 from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import CaseEvent, Need
@@ -33,7 +33,8 @@ CASE_COLUMNS = [
     Need.under_correction,
 ]  # fmt: skip
 #: The groups of "my cases", in the order a page shows them.
-MY_GROUPS = ("to_accept", "overdue", "due_soon", "in_progress", "to_verify", "to_visit")
+MY_GROUPS = ("to_dispatch", "to_accept", "overdue", "due_soon", "in_progress", "to_verify",
+             "to_visit")  # fmt: skip
 
 
 def _plain(value):
@@ -93,8 +94,9 @@ def my_cases(
     session: Session, viewer: Viewer, *, worker_code: str | None = None, today: dt.date,
     lang: str = "zh",
 ) -> pd.DataFrame:  # fmt: skip
-    """The cases a worker has to act on, with a ``group`` column (:data:`MY_GROUPS`):
-    dispatched to them and not accepted, overdue, due within
+    """The cases a worker has to act on, with a ``group`` column (:data:`MY_GROUPS`): for
+    those who dispatch, the recorded and returned cases of their area; dispatched to them and
+    not accepted, overdue, due within
     :data:`~grid_model.cases.limits.DUE_SOON_WORKING_DAYS` working days, in progress; and,
     for those who verify and visit (grid assistants, community leaders), the handled cases to
     verify and the closed cases not yet visited in their area.
@@ -108,6 +110,12 @@ def my_cases(
     frame = read_frame(session, mine)
     frame["group"] = _group(frame, today) if len(frame) else pd.Series(dtype=object)
     parts = [frame]
+    if viewer.role in DISPATCHERS:
+        waiting = read_frame(session, select(*CASE_COLUMNS).where(
+            visible & Need.status.in_(["recorded", "returned"])
+        ).order_by(Need.reported_at.desc(), Need.id.desc()).limit(200))  # fmt: skip
+        waiting["group"] = "to_dispatch"
+        parts.append(waiting)
     if viewer.role in ("grid_assistant", "community_leader", "admin"):
         verify = read_frame(session, select(*CASE_COLUMNS).where(
             visible & (Need.status == "handled") & (Need.assignee_code != (code or ""))))  # fmt: skip
