@@ -76,8 +76,9 @@ def case_detail(session: Session, need_id: int, viewer: Viewer, *, lang: str = "
 
 def _group(frame: pd.DataFrame, today: dt.date) -> pd.Series:
     """The group of "my cases" each row falls in (None: none)."""
-    soon = limits.add_working_days(today, limits.DUE_SOON_WORKING_DAYS)
-    due = pd.to_datetime(frame["supervised_due"].fillna(frame["due_date"])).dt.date
+    soon = pd.Timestamp(limits.add_working_days(today, limits.DUE_SOON_WORKING_DAYS))
+    due = pd.to_datetime(frame["supervised_due"]).fillna(pd.to_datetime(frame["due_on"]))
+    today = pd.Timestamp(today)
     status = frame["status"]
     out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     working = status.isin(["accepted", "in_progress", "on_hold"])
@@ -105,7 +106,8 @@ def my_cases(
     viewer = check_viewer(session, viewer, lang=lang)
     code = worker_code or viewer.username
     visible = Scope().visible_needs(viewer)
-    mine = select(*CASE_COLUMNS).where(visible & (Need.assignee_code == (code or "")))
+    mine = select(*CASE_COLUMNS, due_date_expr().label("due_on"))
+    mine = mine.where(visible & (Need.assignee_code == (code or "")))
     mine = mine.where(Need.status.in_(["dispatched", "accepted", "in_progress", "on_hold"]))
     frame = read_frame(session, mine)
     frame["group"] = _group(frame, today) if len(frame) else pd.Series(dtype=object)
