@@ -23,9 +23,6 @@ listed, figures, ranking = st.tabs(
 )
 try:
     overdue = case_views.supervision_list(filters.scope, filters.viewer, day=filters.today)
-    loop = case_views.case_indicators(filters.scope, filters.viewer, day=filters.today)
-    ranked = case_views.community_ranking(filters.scope, filters.viewer, day=filters.today,
-                                          min_cases=MIN_CASES)  # fmt: skip
 except GridLawError as exc:
     views.show_error(exc)
     st.stop()
@@ -46,8 +43,22 @@ with listed:
                                       steps=["supervise"])  # fmt: skip
             else:
                 case_views.case_page(int(picked), filters.viewer, acting_for=None, key="supcase")
+# the indicators and the ranking read every case of the area: computed when asked for
 with figures:
-    case_views.indicator_tiles(loop, key="loop")
+    if st.toggle(tr("indicators_show"), key="loop_show"):
+        try:
+            loop = case_views.case_indicators(filters.scope, filters.viewer, day=filters.today)
+        except GridLawError as exc:
+            views.show_error(exc)
+        else:
+            case_views.indicator_tiles(loop, key="loop")
 with ranking:
     st.caption(tr("ranking_help", n=MIN_CASES))
-    st.dataframe(case_views.table(ranked), hide_index=True, key="ranking_table")
+    if st.toggle(tr("ranking_show"), key="ranking_show"):
+        try:
+            ranked = case_views.community_ranking(filters.scope, filters.viewer,
+                                                  day=filters.today, min_cases=MIN_CASES)  # fmt: skip
+        except GridLawError as exc:
+            views.show_error(exc)
+        else:
+            st.dataframe(case_views.table(ranked), hide_index=True, key="ranking_table")

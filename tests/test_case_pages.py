@@ -124,6 +124,9 @@ def test_supervision_lists_the_overdue_case_and_supervises_it(loop_db, committed
             f"SELECT supervised_due FROM needs WHERE id = {loop_db[1]}"
         ).scalar_one()
     assert str(due)[:10] == deadline.isoformat(), [e.value for e in at.error]
+    assert not at.metric  # computed when asked for
+    at.toggle(key="loop_show").set_value(True).run()
+    at.toggle(key="ranking_show").set_value(True).run()
     assert {m.label for m in at.metric} >= {"结案率", "及时签收率", "返工率", "满意率"}
     ranking = at.dataframe[-1].value
     assert len(ranking) == 1

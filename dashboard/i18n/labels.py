@@ -504,6 +504,8 @@ BASE_LABELS.update(
             "en": "Rank 1 is best; an indicator resting on fewer than {n} cases is not ranked",
         },
         "indicators_title": {"zh": "办案指标", "en": "Case indicators"},
+        "indicators_show": {"zh": "计算办案指标", "en": "Compute the indicators"},
+        "ranking_show": {"zh": "计算各社区排名", "en": "Compute the ranking"},
         "caseload_title": {"zh": "各类人员案件量", "en": "Caseload of every role"},
         "caseload_role": {"zh": "角色", "en": "Role"},
         "caseload_none": {"zh": "没有派遣的案件", "en": "No dispatched cases"},
