@@ -33,7 +33,7 @@ def key_of(value: object) -> tuple:
     """A hashable stand-in for an argument: a Scope or Viewer by its fields.
 
     >>> key_of(Scope(area_code="440703"))[:2]
-    ('Scope', ('440703', None, None, (), ()))
+    ('Scope', ('440703', None, None, (), (), None))
     >>> key_of(3)
     ('', 3)
     """

@@ -25,6 +25,7 @@ from grid_model.models import Category, Status
 from grid_model.scope import ROLES, Scope, Viewer
 
 # Sidebar widget keys (ASCII), shared by every page.
+KEY_DISTRICT = "district"
 KEY_STREET = "street"
 KEY_COMMUNITY = "community"
 KEY_GRID = "grid"
@@ -96,55 +97,84 @@ def _named(names: dict[str, str], *, with_code: bool = False):
     return fmt
 
 
-def _related(codes: pd.Series, mine: str | None) -> pd.Series:
-    """Which ``codes`` lie on the way to or inside area ``mine`` (all without one)."""
+def _family(all_areas: pd.DataFrame, mine: str | None) -> set[str] | None:
+    """The areas on the way to area ``mine`` or inside it, by the stored parents (None: all,
+    without one)."""
     if not mine:
+        return None
+    parent = dict(zip(all_areas["code"], all_areas["parent_code"], strict=True))
+    if mine not in parent:  # a grid: its community and what lies above
+        grid = grids(Scope(area_code=mine))
+        grid = grid[grid["code"] == mine]
+        if len(grid):
+            parent[mine] = grid["community_code"].iloc[0]
+    up, here = set(), mine
+    while here in parent and here not in up:
+        up.add(here)
+        here = parent[here]
+    below, frontier = {mine}, {mine}
+    while frontier:
+        frontier = {c for c, p in parent.items() if p in frontier and c not in below}
+        below |= frontier
+    return up | below
+
+
+def _related(codes: pd.Series, family: set[str] | None) -> pd.Series:
+    """Which ``codes`` are in ``family`` (all without one)."""
+    if family is None:
         return pd.Series(True, index=codes.index)
-    return codes.map(lambda c: str(c).startswith(mine) or mine.startswith(str(c)))
+    return codes.isin(family)
+
+
+def _pick(sb, label: str, options: pd.DataFrame, key: str, **fmt) -> tuple[str | None, dict]:
+    names = _name_of(options, "code", "name")
+    choice = sb.selectbox(
+        tr(label), [None, *names], format_func=_named(names, **fmt), key=key,
+        persist_state="session",
+    )  # fmt: skip
+    return choice, names
+
+
+def _below(all_areas: pd.DataFrame, level: str, parents: set[str]) -> pd.DataFrame:
+    """Areas of ``level`` whose parent, or parent's parent, is one of ``parents``."""
+    rows = all_areas[all_areas["level"] == level]
+    if not parents:
+        return rows
+    children = set(all_areas.loc[all_areas["parent_code"].isin(parents), "code"])
+    return rows[rows["parent_code"].isin(parents | children)]
 
 
 def _area_selectors(sb, mine: str | None = None) -> tuple[str | None, str]:
-    """Street → community → grid selectors; the most specific choice is the area. With
+    """(District →) street → community → grid selectors, by the stored hierarchy; the most
+    specific choice is the area. The district selector shows when there are several. With
     ``mine`` (an account's area) only the areas on the way to it or inside it are offered."""
     all_areas = areas()
-    all_areas = all_areas[_related(all_areas["code"], mine)]
-    streets = all_areas[all_areas["level"] == "street"]
-    street_names = _name_of(streets, "code", "name")
-    street = sb.selectbox(
-        tr("street"),
-        [None, *street_names],
-        format_func=_named(street_names),
-        key=KEY_STREET,
-        persist_state="session",
+    family = _family(all_areas, mine)
+    all_areas = all_areas[_related(all_areas["code"], family)]
+    district, district_names = None, {}
+    districts = all_areas[all_areas["level"] == "district"]
+    if len(districts) > 1:
+        district, district_names = _pick(sb, "district", districts, KEY_DISTRICT)
+    streets = _below(all_areas, "street", {district} if district else set())
+    street, street_names = (None, {})
+    if len(streets) or not district:
+        street, street_names = _pick(sb, "street", streets, KEY_STREET)
+    above = {street} if street else ({district} if district else set())
+    community, community_names = _pick(
+        sb, "community", _below(all_areas, "community", above), KEY_COMMUNITY
     )
-    communities = all_areas[all_areas["level"] == "community"]
-    if street:
-        communities = communities[communities["parent_code"] == street]
-    community_names = _name_of(communities, "code", "name")
-    community = sb.selectbox(
-        tr("community"),
-        [None, *community_names],
-        format_func=_named(community_names),
-        key=KEY_COMMUNITY,
-        persist_state="session",
-    )
-    grid = None
     if community:
         gdf = grids(Scope(area_code=community))
-        gdf = gdf[_related(gdf["code"], mine)]
-        grid_names = _name_of(gdf, "code", "name")
-        grid = sb.selectbox(
-            tr("grid"),
-            [None, *grid_names],
-            format_func=_named(grid_names, with_code=True),
-            key=KEY_GRID,
-            persist_state="session",
-        )
+        if mine in set(gdf["code"]):  # a grid's account: that grid only
+            gdf = gdf[gdf["code"] == mine]
+        grid, grid_names = _pick(sb, "grid", gdf, KEY_GRID, with_code=True)
         if grid:
             return grid, f"{community_names[community]} · {grid_names[grid]}"
         return community, community_names[community]
     if street:
         return street, street_names[street]
+    if district:
+        return district, district_names[district]
     return None, tr("all_areas")
 
 

@@ -25,7 +25,6 @@ from geodata.errors import GeodataError
 from grid_model import cli_cases, config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
 from grid_model.messages import geodata_message, t
-from grid_model.models import community_of
 from grid_model.scope import ROLES, Scope, Viewer
 
 # Each command imports the services it runs inside its own function: ``gridlaw --help`` and a
@@ -166,9 +165,9 @@ def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
 
 
 def _import(args, fn, **kw) -> int:
-    if getattr(args, "skip_invalid", False) and not args.errors_out:
-        print(t("errors_out_required", args.lang), file=sys.stderr)
-        return EXIT_USAGE
+    from grid_model.cli_places import import_mapping
+
+    kw["mapping"] = import_mapping(args)
     try:
         report = _write(args, lambda s: fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw))
     except ImportValidationError as exc:
@@ -237,7 +236,9 @@ def cmd_check_grids(args) -> int:
 
         gdf = rename_columns(gio.read_vector(args.file, crs=args.crs), GRID_COLUMNS)
         if "community_code" not in gdf and "code" in gdf:
-            gdf["community_code"] = gdf["code"].astype(str).map(community_of)
+            from grid_model.imports.grids import community_column
+
+            gdf["community_code"] = community_column(gdf)
         result = check_grids(gdf)
     else:
         with _session(args, write=False) as s:
@@ -277,6 +278,10 @@ def _read_password(args) -> str:
 def cmd_account(args) -> int:
     from grid_model import accounts
 
+    if args.action == "key":
+        from grid_model.cli_api import cmd_account_key
+
+        return cmd_account_key(args)
     if args.action == "list":
         with _session(args, write=False) as s:
             rows = accounts.list_accounts(s, CLI_VIEWER, lang=args.lang)
@@ -428,8 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
         _admin_commands,
         _analysis_commands,
         cli_cases.add_parsers,
+        _places().add_commands,
     ):
         group(add)
+    from grid_model import cli_api
+
+    cli_api.add_parsers(add)
     return parser
 
 
@@ -448,6 +457,12 @@ def _database_commands(add) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--headless", action="store_true", help="do not open a browser")
+
+
+def _places():
+    from grid_model import cli_places
+
+    return cli_places
 
 
 def _import_commands(add) -> None:
@@ -475,9 +490,10 @@ def _import_commands(add) -> None:
         p.add_argument(
             "--skip-invalid",
             action="store_true",
-            help="store the good rows, write bad ones to --errors-out",
+            help="store the good rows and print the bad ones (and write them to --errors-out)",
         )
         p.add_argument("--errors-out", help="CSV file for the rows that were skipped")
+        _places().add_mapping_options(p, name)
 
 
 def _export_commands(add) -> None:
@@ -520,8 +536,9 @@ def _admin_commands(add) -> None:
         "dashboard accounts: once one exists, visitors sign in and see what their role and "
         "area allow",
     )
-    p.add_argument("action", choices=["add", "list", "disable", "enable"])
+    p.add_argument("action", choices=["add", "list", "disable", "enable", "key"])
     p.add_argument("username", nargs="?")
+    p.add_argument("key_user", nargs="?", help="key create|revoke USER: an API key")
     p.add_argument("--role", choices=list(ROLES))
     p.add_argument("--area", help="area code the account is limited to (default: all)")
     p.add_argument("--name", help="display name (default: the username)")

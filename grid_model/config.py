@@ -26,6 +26,15 @@ GRIDLAW_SMTP_URL
     stay in the outbox.
 SPATIALITE_LIBRARY_PATH
     Where mod_spatialite is; default ``mod_spatialite`` (found by the dynamic loader).
+GRIDLAW_MEDIA_DIR
+    Folder of the photos sent with needs through the API (default ``media`` in the working
+    directory); files get random names and are served only to those who may see the need.
+GRIDLAW_API_SECRET
+    Secret that signs the intake page's session cookie (default: a random one per process, so
+    signed-in phones sign in again after a restart).
+GRIDLAW_API_WRITES_PER_MINUTE
+    Writes one API key (or signed-in account) may make per minute (default 60); beyond that
+    the API answers 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -125,3 +134,28 @@ def smtp_url() -> str | None:
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigError("GRIDLAW_SMTP_URL is not a URL such as smtp://mail.example.cn:587")
     return value
+
+
+# --- s11-api ---
+
+
+def media_dir() -> str:
+    """``GRIDLAW_MEDIA_DIR``, else ``media`` in the working directory."""
+    return os.environ.get("GRIDLAW_MEDIA_DIR") or "media"
+
+
+def api_secret() -> str | None:
+    """``GRIDLAW_API_SECRET`` (None: the API makes a random one when it starts)."""
+    return os.environ.get("GRIDLAW_API_SECRET") or None
+
+
+def api_writes_per_minute() -> int:
+    """``GRIDLAW_API_WRITES_PER_MINUTE``, else 60."""
+    value = os.environ.get("GRIDLAW_API_WRITES_PER_MINUTE") or "60"
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"GRIDLAW_API_WRITES_PER_MINUTE={value!r} is not a whole number ≥ 1")
+    return number

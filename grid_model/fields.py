@@ -375,7 +375,15 @@ def _map_vocabulary(series: pd.Series, aliases: dict[str, list[str]]) -> pd.Seri
     return pd.Series(values, index=series.index, dtype=object)
 
 
-def _choices(aliases: dict[str, list[str]]) -> str:
+def _choices(aliases: dict[str, list[str]], lang: str = "zh") -> str:
+    """The codes of a vocabulary as a message lists them: with their Chinese names in
+    Chinese, the codes alone in English (a value map, ``--value-map``, translates others).
+
+    >>> _choices({"phone": ["电话"]}, "zh"), _choices({"phone": ["电话"]}, "en")
+    ('phone (电话)', 'phone')
+    """
+    if lang != "zh":
+        return ", ".join(aliases)
     return ", ".join(f"{code} ({names[0]})" for code, names in aliases.items())
 
 
@@ -393,7 +401,7 @@ def check_vocabulary(
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     raw = stripped(frame[column])
     mapped = _map_vocabulary(raw, aliases)
-    expected = t("expected_one_of", col.lang, choices=_choices(aliases))
+    expected = t("expected_one_of", col.lang, choices=_choices(aliases, col.lang))
     col.add(raw.notna().to_numpy() & mapped.isna().to_numpy(), column, frame[column], expected)
     if required:
         col.add(

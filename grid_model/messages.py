@@ -554,3 +554,211 @@ def t(key: str, lang: str = "zh", /, **kw) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang) or entry["zh"]
     return text.format(**kw) if kw else text
+
+
+# --- s13-places ---
+MESSAGES.update(
+    {
+        "expected_mapped": {
+            "zh": "值映射中的一个值(映射中没有的值:{seen})",
+            "en": "a value of the value map (values seen that it does not map: {seen})",
+        },
+        "expected_date": {
+            "zh": "有效日期或时间,如 2025-03-01、2025/3/1 14:05、2025年3月1日、"
+            "2022-05-02T02:30:00Z 或 05/01/2022 12:00:03 AM(其他格式用 --date-format)",
+            "en": "a real date or time such as 2025-03-01, 2025/3/1 14:05, 2025年3月1日, "
+            "2022-05-02T02:30:00Z or 05/01/2022 12:00:03 AM (other forms: --date-format)",
+        },
+        "bad_timezone": {
+            "zh": "时区“{name}”不是 IANA 时区名,如 Asia/Shanghai 或 America/New_York",
+            "en": "time zone '{name}' is not an IANA time zone such as Asia/Shanghai or "
+            "America/New_York",
+        },
+        "bad_pair": {
+            "zh": "{option} “{value}”:应为 字段=值",
+            "en": "{option} '{value}': expected FIELD=VALUE",
+        },
+        "unknown_field": {
+            "zh": "没有字段“{field}”;可用字段:{fields}",
+            "en": "no field '{field}'; the fields are: {fields}",
+        },
+        "bad_map_code": {
+            "zh": "值映射 {where}:“{value}”映射到“{code}”,应为以下之一:{choices}",
+            "en": "value map {where}: '{value}' maps to '{code}', expected one of: {choices}",
+        },
+        "bad_map_file": {
+            "zh": "值映射文件 {path} 应有两列:value,code",
+            "en": "value map file {path}: expected two columns, value,code",
+        },
+        "bad_mapping_file": {
+            "zh": "无法读取映射文件 {path}:{reason}",
+            "en": "cannot read the mapping file {path}: {reason}",
+        },
+        "mapped_header_missing": {
+            "zh": "文件中没有列“{header}”;文件的列:{have}",
+            "en": "the file has no column '{header}'; its columns are: {have}",
+        },
+        "kind_areas": {"zh": "区域", "en": "areas"},
+        "expected_parent": {
+            "zh": "文件中或已存储的另一区域的编码",
+            "en": "the code of another area, in the file or stored",
+        },
+        "expected_code": {
+            "zh": "不超过 {max} 个字符的编码",
+            "en": "a code of at most {max} characters",
+        },
+    }
+)
+
+
+# --- s11-api ---
+# The Open311 API (grid_model.open311, api/) and its keys, idempotency, photos, limits.
+MESSAGES.update(
+    {
+        "o311.service.publicity": {"zh": "法治宣传", "en": "Legal publicity"},
+        "o311.service.consultation": {"zh": "法律咨询", "en": "Legal consultation"},
+        "o311.service.legal_aid": {"zh": "法律援助", "en": "Legal aid"},
+        "o311.service.mediation": {"zh": "人民调解", "en": "People's mediation"},
+        "o311.service.correction": {"zh": "矫正帮教", "en": "Correction and assistance"},
+        "o311.service.other": {"zh": "其他法律需求", "en": "Other legal need"},
+        "o311.service_desc.publicity": {
+            "zh": "居民希望了解的法律知识、普法活动需求",
+            "en": "Legal knowledge residents ask about, requests for publicity events",
+        },
+        "o311.service_desc.consultation": {
+            "zh": "居民的法律问题咨询",
+            "en": "A resident's legal question",
+        },
+        "o311.service_desc.legal_aid": {
+            "zh": "需要法律援助(代理、辩护)的情形",
+            "en": "A case that needs legal aid (representation, defence)",
+        },
+        "o311.service_desc.mediation": {
+            "zh": "需要人民调解的纠纷,附纠纷类型",
+            "en": "A dispute for people's mediation, with its dispute type",
+        },
+        "o311.service_desc.correction": {
+            "zh": "社区矫正、安置帮教相关需求(个人信息受保护)",
+            "en": "Community correction and resettlement (personal data protected)",
+        },
+        "o311.service_desc.other": {"zh": "其他法律服务需求", "en": "Any other legal need"},
+        "o311.group": {"zh": "网格法律服务", "en": "Grid legal services"},
+        "o311.source.diary": {"zh": "网格日记", "en": "Grid diary"},
+        "o311.source.phone": {"zh": "电话(含 12345)", "en": "Phone (incl. 12345)"},
+        "o311.source.online": {"zh": "网络(微信/QQ)", "en": "Online (WeChat/QQ)"},
+        "o311.source.walk_in": {"zh": "来访", "en": "Walk-in"},
+        "o311.no": {"zh": "否", "en": "no"},
+        "o311.yes": {"zh": "是", "en": "yes"},
+        "o311.attr.source": {"zh": "需求来源", "en": "Where the need came from"},
+        "o311.attr.dispute_type": {
+            "zh": "纠纷类型(全国人民调解纠纷分类)",
+            "en": "Dispute type (national people's-mediation categories)",
+        },
+        "o311.attr.under_correction": {
+            "zh": "当事人是否为社区矫正对象",
+            "en": "Whether the person is under community correction",
+        },
+        "o311.attr.reported_at": {
+            "zh": "登记日期(默认今天)",
+            "en": "Report date (default today)",
+        },
+        "o311.attr_type.source": {"zh": "取值之一", "en": "one of the values"},
+        "o311.attr_type.dispute_type": {"zh": "取值之一", "en": "one of the values"},
+        "o311.attr_type.under_correction": {"zh": "0 或 1", "en": "0 or 1"},
+        "o311.attr_type.reported_at": {
+            "zh": "日期,如 2025-03-01",
+            "en": "a date such as 2025-03-01",
+        },
+        "o311.no_service": {"zh": "没有服务代码 {code!r}", "en": "no service {code!r}"},
+        "o311.notice_created": {"zh": "已登记", "en": "Recorded"},
+        "o311.notice_existing": {
+            "zh": "此需求此前已登记,未重复登记",
+            "en": "This need was recorded before; not recorded twice",
+        },
+        "o311.no_media": {"zh": "未找到照片", "en": "photo not found"},
+        "o311.outcome_fixed": {
+            "zh": "状态 {status} 的办结结果为 {outcome}",
+            "en": "status {status} closes with the outcome {outcome}",
+        },
+        "o311.not_found": {"zh": "未找到", "en": "not found"},
+        "o311.method": {"zh": "不支持此请求方法", "en": "method not allowed"},
+        "o311.internal": {
+            "zh": "服务器内部错误,已记录;请稍后再试",
+            "en": "internal error, logged; please try again later",
+        },
+        "o311.key_invalid": {
+            "zh": "API 密钥无效、已停用,或其账号已停用",
+            "en": "the API key is unknown or revoked, or its account is disabled",
+        },
+        "o311.key_required": {
+            "zh": "此操作需要 API 密钥(api_key 参数或 X-API-Key 请求头)或登录",
+            "en": "this needs an API key (api_key parameter or X-API-Key header) or a sign-in",
+        },
+        "o311.rate_limited": {
+            "zh": "写入过于频繁:每分钟最多 {limit} 次,请 {seconds} 秒后再试",
+            "en": "too many writes: at most {limit} a minute; try again in {seconds} s",
+        },
+        "o311.too_large": {
+            "zh": "请求过大:最多 {limit} MB",
+            "en": "request too large: at most {limit} MB",
+        },
+        "o311.cookie_header": {
+            "zh": "以登录会话写入时须带 X-GridLaw-Intake 请求头",
+            "en": "writes with a signed-in session need the X-GridLaw-Intake header",
+        },
+        "o311.signed_out": {"zh": "已退出登录", "en": "signed out"},
+        "o311.bad_body": {
+            "zh": "请求内容无法解析:应为表单(multipart/form-data 或 application/x-www-form-urlencoded)",
+            "en": "the request body cannot be read: expected a form (multipart/form-data or "
+            "application/x-www-form-urlencoded)",
+        },
+        "expected_iso_datetime": {
+            "zh": "ISO 8601 日期或时间,如 2025-03-01 或 2025-03-01T08:00:00+08:00",
+            "en": "an ISO 8601 date or time such as 2025-03-01 or 2025-03-01T08:00:00+08:00",
+        },
+        "expected_area_code": {
+            "zh": "区域或网格代码(数字、字母和连字符,最多 32 个)",
+            "en": "an area or grid code (digits, letters and hyphens, at most 32)",
+        },
+        "expected_request_ids": {
+            "zh": "以逗号分隔的需求编号(最多 {n} 个)",
+            "en": "request ids separated by commas (at most {n})",
+        },
+        "expected_whole_between": {
+            "zh": "{low} 到 {high} 之间的整数",
+            "en": "a whole number from {low} to {high}",
+        },
+        "expected_integer": {"zh": "整数", "en": "a whole number"},
+        "expected_text": {"zh": "文本", "en": "text"},
+        "expected_file": {"zh": "文件", "en": "a file"},
+        "expected_idempotency_key": {
+            "zh": "1 到 {n} 个可打印 ASCII 字符(不含空格),如 UUID",
+            "en": "1 to {n} printable ASCII characters without spaces, such as a UUID",
+        },
+        "idempotency_key_reused": {
+            "zh": "幂等键 {key} 已用于另一个不同的请求",
+            "en": "the idempotency key {key} was already used for a different request",
+        },
+        "media_too_large": {
+            "zh": "照片过大({size} 字节):最多 {limit} MB",
+            "en": "photo too large ({size} bytes): at most {limit} MB",
+        },
+        "media_bad_type": {
+            "zh": "照片须为 {allowed} 图像(按内容判断,不看文件名)",
+            "en": "the photo must be a {allowed} image (judged by its content, not its name)",
+        },
+        "media_too_many_pixels": {
+            "zh": "照片像素过多:最多 {limit} 像素",
+            "en": "photo has too many pixels: at most {limit}",
+        },
+        "media_bad_name": {"zh": "不是已存储照片的名称", "en": "not a stored photo's name"},
+        "api_key_created": {
+            "zh": "已为 {username} 创建 API 密钥(只显示这一次,请妥善保存):",
+            "en": "API key created for {username} (shown only this once; keep it safe):",
+        },
+        "api_serving": {
+            "zh": "Open311 API:http://{host}:{port}/open311/v2/  文档:/docs  采集页:/intake",
+            "en": "Open311 API: http://{host}:{port}/open311/v2/  docs: /docs  intake: /intake",
+        },
+    }
+)

@@ -105,37 +105,24 @@ class PointKind(enum.StrEnum):
     library = "library"
 
 
-#: Digits of an administrative code at each level (GB/T 2260 and the statistical codes): a
-#: grid's code begins with its community's 12, a community's with its street's 9, and so on.
+#: Digits of a Chinese administrative code at each level (GB/T 2260 and the statistical
+#: codes): a 15-digit grid code begins with its community's 12, a community's with its
+#: street's 9, and so on. Only the grids import reads them, as its default for a file that
+#: names no parent areas (:mod:`grid_model.imports.grids`); everything else follows the
+#: stored hierarchy (``areas.parent_code``, ``grids.*_code``), never a code's prefix.
 CODE_DIGITS = {AreaLevel.district: 6, AreaLevel.street: 9, AreaLevel.community: 12}
-
-
-def district_of(code: str | None) -> str | None:
-    """The 6-digit district code a grid or area code begins with (None for none).
-
-    >>> district_of("440703006106-03")
-    '440703'
-    >>> district_of(None) is None
-    True
-    """
-    return code[: CODE_DIGITS[AreaLevel.district]] if code else None
-
-
-def community_of(code: str | None) -> str | None:
-    """The 12-digit community code a grid code begins with (None for none).
-
-    >>> community_of("440703006106-03")
-    '440703006106'
-    """
-    return code[: CODE_DIGITS[AreaLevel.community]] if code else None
+#: Longest area, grid or district code.
+CODE_MAX = 32
 
 
 class Area(Base):
-    """District (6-digit), street (9-digit) or community (12-digit)."""
+    """A district, street or community: any unique code (≤ :data:`CODE_MAX` characters), its
+    level and its parent (a community's street, a street's district; levels may be skipped).
+    Chinese deployments use the 6/9/12-digit administrative codes."""
 
     __tablename__ = "areas"
 
-    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[str] = mapped_column(String(12))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
@@ -150,8 +137,10 @@ class Grid(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    # The grid's ancestry, stored at import: scopes select grids by these, never by prefix.
+    district_code: Mapped[str] = mapped_column(String(CODE_MAX), index=True)
     community_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    street_code: Mapped[str | None] = mapped_column(String(CODE_MAX), index=True)
     boundary: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False)
     )
@@ -180,7 +169,7 @@ class Worker(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # s10-cases: reminders
     capacity: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX), index=True)
 
 
 class Assignment(Base):
@@ -231,8 +220,11 @@ class Need(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    district_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX))
+    # The local calendar day every measure reads; ``reported_time`` the instant (naive UTC,
+    # :mod:`grid_model.instants`) it was computed from in the import's zone.
     reported_at: Mapped[dt.date] = mapped_column(Date, index=True)
+    reported_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
     location: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
     )
@@ -250,6 +242,7 @@ class Need(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     closed_at: Mapped[dt.date | None] = mapped_column(Date)
+    closed_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
     worker_code: Mapped[str | None] = mapped_column(String(32), index=True)
     resident_name: Mapped[str | None] = mapped_column(String(50))
     resident_phone: Mapped[str | None] = mapped_column(String(32))
@@ -285,7 +278,7 @@ class NeedMonthStat(Base):
     grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
-    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
     needs: Mapped[int] = mapped_column(Integer)
     on_time: Mapped[int] = mapped_column(Integer)
     mediated: Mapped[int] = mapped_column(Integer)  # outcome "mediated"
@@ -329,7 +322,7 @@ class ServiceEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     held_on: Mapped[dt.date] = mapped_column(Date, index=True)
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"), index=True)
@@ -410,7 +403,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
-    district_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX))
     step: Mapped[str] = mapped_column(String(20), index=True)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
@@ -431,7 +424,7 @@ class MediationCase(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), unique=True)
-    district_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(CODE_MAX))
     dispute_type: Mapped[str | None] = mapped_column(String(40))
     accepted_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
@@ -495,3 +488,53 @@ class ReminderOutbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- s11-api ---
+
+
+class ApiKey(Base):
+    """A key of the Open311 API (:mod:`grid_model.apikeys`): it acts as its account, with the
+    account's role and area as stored now. Only the SHA-256 of the key is kept; ``prefix``
+    (its first characters) names it in lists and logs."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(ForeignKey("accounts.username"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a write sent with an ``Idempotency-Key`` (:mod:`grid_model.idempotency`):
+    a retry with the same key and body gets it again instead of writing twice."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (Index("uq_idempotency_records_owner_key", "owner", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict | list | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+
+
+class NeedMedia(Base):
+    """A photo of a need, stored as a file under the media folder with a random name
+    (:mod:`geodata.media`); served only to those who may see the need."""
+
+    __tablename__ = "need_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

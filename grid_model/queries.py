@@ -14,8 +14,8 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grid_model.models import Area, Assignment, Grid, Need, ServicePoint, Worker, community_of
-from grid_model.scope import Scope, Viewer, check_viewer, redact
+from grid_model.models import Area, Assignment, Grid, Need, ServicePoint, Worker
+from grid_model.scope import Scope, Viewer, check_viewer, grid_in_area, redact
 
 WGS84 = "EPSG:4326"
 
@@ -159,7 +159,11 @@ def load_service_points(session: Session, scope: Scope | None = None) -> gpd.Geo
     ).order_by(ServicePoint.code)
     if scope.area_code:
         code = scope.area_code
-        stmt = stmt.where(ServicePoint.community_code.startswith(community_of(code)))
+        # The communities of the area's grids (the community itself for a community code).
+        communities = select(Grid.community_code).where(grid_in_area(code))
+        stmt = stmt.where(
+            ServicePoint.community_code.in_(communities) | (ServicePoint.community_code == code)
+        )
     return _geo(read_frame(session, stmt))
 
 

@@ -14,9 +14,14 @@ it itself, here, in one place:
 There is no default viewer: the command line, demo seeding and scripts act as
 :meth:`Viewer.local_admin`, someone who already holds the database.
 
+Areas are read from the stored hierarchy, never from a code's prefix: a grid carries its
+district, street and community codes (set at import from the file's columns or the areas
+file), and an area holds the grids whose ancestry names it. Any unique code works — the
+Chinese 6/9/12-digit administrative codes as well as a US city's "112" or "MN".
+
 Needs outside every grid carry only their district code: they belong to the district level.
-Only viewers of the whole database or of a district (6-digit area) see them; a street,
-community or grid account does not.
+Only viewers of the whole database or of a district see them; a street, community or grid
+account does not.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, and_, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, or_, select, true
+from sqlalchemy.orm import Session, object_session
 
 from grid_model.db.sqlhints import unindexed
 from grid_model.errors import PermissionDeniedError
@@ -59,8 +64,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 #: Actions that touch the whole database (imports replace what any area holds, accounts grant
 #: any area): only for viewers without an area limit.
 GLOBAL_ACTIONS = frozenset({"import", "manage_accounts", "relocate"})
-#: Area codes up to this length are districts: their viewers see needs outside every grid.
-DISTRICT_LEN = 6
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,6 @@ class Viewer:
     def sees_personal_data(self) -> bool:
         return self.role in PERSONAL_DATA_ROLES
 
-    @property
-    def sees_outside_needs(self) -> bool:
-        """Whether needs outside every grid are theirs (district level and up)."""
-        return not self.area_code or len(self.area_code) <= DISTRICT_LEN
-
     def may(self, action: str) -> bool:
         """Whether this viewer's role (and area) may do ``action`` (a key of
         :data:`PERMISSIONS`)."""
@@ -107,39 +105,49 @@ class Viewer:
             return False
         return self.role in PERMISSIONS[action]
 
-    def covers(self, grid_code: str | None, district_code: str | None) -> bool:
+    def covers(self, grid_code: str | None, district_code: str | None, session: Session) -> bool:
         """Whether a need of ``grid_code`` (None: outside every grid) in ``district_code`` lies
-        in this viewer's area; the row-by-row twin of :meth:`Scope.area_filter`."""
-        mine = self.area_code
-        if not mine:
+        in this viewer's area, read in ``session``; the row-by-row twin of
+        :meth:`Scope.area_filter`."""
+        if not self.area_code:
             return True
-        if grid_code is None:
-            return len(mine) <= DISTRICT_LEN and (district_code or "").startswith(mine)
-        return grid_code.startswith(mine)
+        cond = Scope(area_code=self.area_code).area_filter(
+            literal(grid_code, String), literal(district_code, String)
+        )
+        return bool(session.scalar(select(cond)))
 
     def sees_need(self, need: Need) -> bool:
-        """Whether this viewer may see ``need`` at all (area, community correction)."""
+        """Whether this viewer may see ``need`` (a stored one) at all (area, community
+        correction)."""
         if need.under_correction and not self.sees_personal_data:
             return False
-        return self.covers(need.grid_code, need.district_code)
+        if not self.area_code:
+            return True
+        return self.covers(need.grid_code, need.district_code, object_session(need))
 
 
-def prefix_filter(column, prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix``, written as a range so a B-tree index serves it
-    (``LIKE 'p%'`` is not index-assisted under SQLite's and PostgreSQL's default collations)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (column >= prefix) & (column < upper)
+def grid_in_area(code: str) -> ColumnElement[bool]:
+    """Grids in area ``code``: the grid itself, or a grid whose stored community, street or
+    district is ``code``."""
+    return or_(
+        Grid.code == code,
+        Grid.community_code == code,
+        Grid.street_code == code,
+        Grid.district_code == code,
+    )
 
 
 @dataclass(frozen=True)
 class Scope:
     """Area, period and filters.
 
-    ``area_code`` is a district (6 digits), street (9), community (12) or grid code: grids whose
-    code starts with it (grid codes embed their community code) or whose community is it.
-    Needs outside every grid lie only in a district area (see :meth:`area_filter`).
-    ``start``/``end`` are inclusive report dates. A scope says what to read, not who may:
-    services cut it with :meth:`restricted_to` / :meth:`visible_needs` for their viewer.
+    ``area_code`` is a district, street, community or grid code: the grids whose stored
+    ancestry names it (:func:`grid_in_area`). Needs outside every grid lie only in a district
+    area (see :meth:`area_filter`). ``within`` is the area of the viewer the scope was cut to
+    (:meth:`restricted_to`): the part of ``area_code`` inside it, or all of ``within`` when
+    ``area_code`` lies outside. ``start``/``end`` are inclusive report dates. A scope says
+    what to read, not who may: services cut it with :meth:`restricted_to` /
+    :meth:`visible_needs` for their viewer.
     """
 
     area_code: str | None = None
@@ -147,32 +155,39 @@ class Scope:
     end: dt.date | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
     statuses: tuple[str, ...] = field(default_factory=tuple)
+    within: str | None = None
 
-    def grid_filter(self) -> ColumnElement[bool]:
+    def _cut(self, in_area) -> ColumnElement[bool]:
+        """``in_area(area_code)``, cut to ``within``: the overlap, or ``within`` alone when
+        no grid of the area lies in it."""
         if not self.area_code:
             return true()
-        code = self.area_code
-        return prefix_filter(Grid.code, code) | prefix_filter(Grid.community_code, code)
+        cond = in_area(self.area_code)
+        if not self.within or self.within == self.area_code:
+            return cond
+        overlap = exists(
+            select(Grid.id).where(grid_in_area(self.area_code), grid_in_area(self.within))
+        )
+        return in_area(self.within) & (cond | ~overlap)
+
+    def grid_filter(self) -> ColumnElement[bool]:
+        return self._cut(grid_in_area)
 
     def area_filter(self, grid_code, district_code) -> ColumnElement[bool]:
         """Rows in the area, given their grid and district code columns (needs, or tables
         that sum them). True without an area.
 
-        Needs outside every grid carry only their district code: a district (6 digits) holds
-        them, a street, community or grid does not (they belong to the district level; see
-        :attr:`Viewer.sees_outside_needs`)."""
-        if not self.area_code:
-            return true()
-        code = self.area_code
-        if len(code) <= DISTRICT_LEN:
-            # A district: every need carries its district code, inside a grid or not. It
-            # matches (nearly) every row, so LIKE — which no index serves — is meant: a
-            # range would tempt the planner into an index walk slower than the scan.
-            return district_code.startswith(code)
-        return prefix_filter(grid_code, code)
+        Needs outside every grid carry only their district code: a district holds them, a
+        street, community or grid does not (they belong to the district level)."""
+
+        def in_area(code: str) -> ColumnElement[bool]:
+            grids = select(Grid.code).where(grid_in_area(code))
+            return (district_code == code) | grid_code.in_(grids.scalar_subquery())
+
+        return self._cut(in_area)
 
     def need_filter(self, *, period: bool = True, indexed: bool = True) -> ColumnElement[bool]:
-        """Filter on needs: area (through the grid code prefix), period, category, status.
+        """Filter on needs: area (through their grids' ancestry), period, category, status.
 
         ``indexed=False`` keeps SQLite from serving the area and the period from their
         indexes (:class:`~grid_model.db.sqlhints.unindexed`), for a query that adds a more
@@ -192,14 +207,14 @@ class Scope:
         return and_(true(), *conds)
 
     def restricted_to(self, viewer: Viewer) -> Scope:
-        """This scope cut down to ``viewer``'s area: kept when it lies inside it, else the
-        viewer's whole area (never more)."""
+        """This scope cut down to ``viewer``'s area: what of it lies inside that area, else
+        the viewer's whole area (never more; see ``within``)."""
         if viewer.area_code is None:
             return self
         mine = viewer.area_code
-        if self.area_code and self.area_code.startswith(mine):
-            return self
-        return replace(self, area_code=mine)
+        if self.area_code in (None, mine):
+            return replace(self, area_code=mine, within=None)
+        return replace(self, within=mine)
 
     def visible_needs(
         self, viewer: Viewer, *, period: bool = True, indexed: bool = True

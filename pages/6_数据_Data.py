@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import account_views, state, views
+from dashboard import account_views, mapping_view, state, views
 from dashboard.i18n import current_lang, texts, tr
 from geodata.errors import GeodataError
 from geodata.io import frame_to_bytes
@@ -71,6 +71,7 @@ with grids_tab:
         format_func=texts("crs."),
         key="grids_crs",
     )
+    mapping = mapping_view.mapping_form("grids", upload, "grids_map")
     skip = st.checkbox(tr("skip_invalid"), key="grids_skip_invalid", help=tr("all_or_nothing"))
     if st.button(
         tr("do_import"), key="import_grids_btn", disabled=upload is None or not may_import
@@ -81,6 +82,7 @@ with grids_tab:
             upload,
             crs=None if crs == "auto" else crs,
             skip_invalid=skip,
+            mapping=mapping,
         )
 
 with needs_tab:
@@ -88,20 +90,29 @@ with needs_tab:
     crs = st.selectbox(
         tr("coord_system"), ("wgs84", "gcj02", "bd09"), format_func=texts("crs."), key="needs_crs"
     )
+    mapping = mapping_view.mapping_form("needs", upload, "needs_map")
     skip = st.checkbox(tr("skip_invalid"), key="needs_skip_invalid", help=tr("all_or_nothing"))
     if st.button(
         tr("do_import"), key="import_needs_btn", disabled=upload is None or not may_import
     ):
-        _run_import("needs", imports.import_needs, upload, crs=crs, skip_invalid=skip)
+        _run_import(
+            "needs", imports.import_needs, upload, crs=crs, skip_invalid=skip, mapping=mapping
+        )
 
 with workers_tab:
     upload = st.file_uploader(tr("upload"), type=TABLE_TYPES, key="upload_workers")
+    mapping = mapping_view.mapping_form("workers", upload, "workers_map")
     skip = st.checkbox(tr("skip_invalid"), key="workers_skip_invalid", help=tr("all_or_nothing"))
     if st.button(
         tr("do_import"), key="import_workers_btn", disabled=upload is None or not may_import
     ):
         _run_import(
-            "workers", imports.import_workers, upload, skip_invalid=skip, today=filters.today
+            "workers",
+            imports.import_workers,
+            upload,
+            skip_invalid=skip,
+            today=filters.today,
+            mapping=mapping,
         )
 
 with export_tab:

@@ -111,6 +111,7 @@ def make_community(
                 code=f"{code}{i + 1:03d}",
                 name=f"{name}第{i + 1}网格",
                 district_code=code[:6],
+                street_code=code[:9],
                 community_code=code,
                 boundary=from_shape(MultiPolygon([square]), srid=4326),
                 population=pops[i],

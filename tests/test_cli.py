@@ -76,7 +76,11 @@ def test_bad_needs_file_exit_3_and_nothing_stored(
     err = capsys.readouterr().err
     assert "第 3 行" in err and "B" in err and "reported_at" in err
     assert _needs(committed_engine) == before
-    assert main(["--db", url, "-q", "import-needs", str(path), "--skip-invalid"]) == 2
+    # --skip-invalid alone stores the good rows and prints the bad ones
+    assert main(["--db", url, "-q", "import-needs", str(path), "--skip-invalid"]) == 0
+    err = capsys.readouterr().err
+    assert "第 3 行" in err and "reported_at" in err
+    assert _needs(committed_engine) == before + 1
     out = tmp_path / "bad.csv"
     assert (
         main(

@@ -300,6 +300,7 @@ def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
     instead of sorting every need; PostgreSQL hash-aggregates and has no such index."""
     from sqlalchemy import text
     from sqlalchemy.dialects import sqlite
+    from sqlalchemy.orm import Session
 
     from grid_model import db
     from grid_model.measures.heat import _heat_bins_stmt
@@ -311,6 +312,14 @@ def test_heat_bins_stream_through_the_index_on_spatialite(tmp_path):
             Scope(),
             Scope(area_code="440703", start=D(2025, 1, 1)),
         ]
+        # An area is its grids' ancestry (grid_code IN …, or the district of needs outside
+        # every grid): with no statistics SQLite would walk both indexes; imports ANALYZE
+        # (ANALYZE_AFTER_ROWS), and with statistics a district reads the heat index.
+        with Session(engine) as s, s.begin():
+            c = make_community(s, n_grids=4, staff=False)
+            for i in range(200):
+                add_need(s, grid_code=c.grid_codes[i % 4], reported_at=D(2025, 1 + i % 12, 1))
+            s.execute(text("ANALYZE"))
         with engine.connect() as conn:
             for scope, cell in zip(scopes, (0.002, 0.01), strict=True):
                 sql = _heat_bins_stmt(scope, cell).compile(

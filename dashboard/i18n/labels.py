@@ -551,3 +551,42 @@ BASE_LABELS.update(
         "ind.median_days_to_close": {"zh": "结案用时中位数(天)", "en": "Median days to close"},
     }
 )
+
+
+# --- s13-places ---
+BASE_LABELS.update(
+    {
+        "district": {"zh": "区", "en": "District"},
+        "mapping_title": {
+            "zh": "列与值的对应(其他系统导出的文件)",
+            "en": "Which column is which (files exported by other systems)",
+        },
+        "mapping_saved": {
+            "zh": "载入已保存的对应(.toml)",
+            "en": "Load a saved mapping (.toml)",
+        },
+        "mapping_preview": {"zh": "文件的前 {n} 行", "en": "The file's first {n} rows"},
+        "mapping_auto": {"zh": "(按常用列名)", "en": "(by the usual headers)"},
+        "mapping_values": {
+            "zh": "“{field}”列中各值对应的编码",
+            "en": "The code of each value of '{field}'",
+        },
+        "mapping_value": {"zh": "文件中的值", "en": "Value in the file"},
+        "mapping_code": {"zh": "编码", "en": "Code"},
+        "mapping_date_format": {"zh": "日期格式(可空)", "en": "Date format (optional)"},
+        "mapping_date_format_help": {
+            "zh": "strftime 格式,如 %m/%d/%Y %I:%M:%S %p;留空则识别常见格式和 ISO 8601",
+            "en": "strftime directives, e.g. %m/%d/%Y %I:%M:%S %p; empty: the usual forms "
+            "and ISO 8601",
+        },
+        "mapping_timezone": {
+            "zh": "无时区的时间所在时区",
+            "en": "Time zone of times without an offset",
+        },
+        "mapping_dayfirst": {
+            "zh": "日在月前(01/05 = 5 月 1 日)",
+            "en": "Day first (01/05 = 1 May)",
+        },
+        "mapping_save": {"zh": "保存对应(.toml)", "en": "Save the mapping (.toml)"},
+    }
+)

@@ -15,6 +15,10 @@ from grid_model.messages import MESSAGES
 LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
 LANG_KEY = "lang"
+#: The language chosen, kept beside the widget's own state: Streamlit drops a widget's state
+#: set before the widget first showed when the visitor moves to another page, and the
+#: dashboard fell back to Chinese there (an English visitor saw Chinese on the second page).
+LANG_CHOSEN = "lang_chosen"
 
 #: Every dashboard text: the pages', the map measures' and the analysis pages'.
 LABELS: dict[str, dict[str, str]] = {**BASE_LABELS, **measure_labels(), **ANALYSIS_LABELS}
@@ -56,8 +60,11 @@ def current_lang() -> str:
     """The language of this Streamlit session (default: :func:`default_lang`)."""
     import streamlit as st  # here, not above: the map builders use text() without Streamlit
 
-    lang = st.session_state.get(LANG_KEY)
-    return lang if lang in LANGS else default_lang()
+    for key in (LANG_KEY, LANG_CHOSEN):
+        lang = st.session_state.get(key)
+        if lang in LANGS:
+            return lang
+    return default_lang()
 
 
 def tr(key: str, **kw) -> str:
@@ -88,14 +95,18 @@ def language_switch() -> str:
     """The sidebar language switch (widget key ``lang``); returns the chosen language."""
     import streamlit as st  # see current_lang
 
+    chosen = current_lang()
     if st.session_state.get(LANG_KEY) not in LANGS:
-        st.session_state[LANG_KEY] = default_lang()
+        st.session_state.pop(LANG_KEY, None)  # a new widget: its index says the language
     # One label in both languages: a label that changed with the choice would be a new widget.
-    return st.sidebar.radio(
+    lang = st.sidebar.radio(
         "语言 / Language",
         LANGS,
+        index=LANGS.index(chosen),
         format_func=LANG_NAMES.__getitem__,
         key=LANG_KEY,
         horizontal=True,
         persist_state="session",
     )
+    st.session_state[LANG_CHOSEN] = lang
+    return lang

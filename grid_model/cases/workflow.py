@@ -303,11 +303,11 @@ def _need_values(session: Session, step: Step, need: Need, at: dt.datetime, valu
         out["verified_at"] = at
         if values["passed"]:
             outcome = values.get("outcome") or _handled_outcome(session, need)
-            out.update(closed_at=instants.local_day(at), outcome=outcome)
+            out.update(closed_at=instants.local_day(at), closed_time=at, outcome=outcome)
         else:
             out.update(handled_at=None, rework_count=(need.rework_count or 0) + 1)
     elif name == "close":
-        out.update(closed_at=instants.local_day(at), outcome=values["outcome"])
+        out.update(closed_at=instants.local_day(at), closed_time=at, outcome=values["outcome"])
     elif name == "visit":
         out.update(visited_at=at, satisfaction=values["satisfaction"])
     elif name == "supervise":

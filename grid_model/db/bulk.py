@@ -69,6 +69,15 @@ def insert_frame(
     return total
 
 
+def _sqlite_value(v):
+    """Dates and datetimes as the text SQLAlchemy's SQLite types read back."""
+    if isinstance(v, dt.datetime):
+        return v.isoformat(" ", "microseconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
 def _insert_sqlite(raw, table, part, cols, point) -> None:
     names = [f'"{c}"' for c in cols]
     marks = ["?"] * len(cols)
@@ -79,9 +88,7 @@ def _insert_sqlite(raw, table, part, cols, point) -> None:
         marks.append("MakePoint(?, ?, 4326)")
         read += [lon, lat]
     sql = f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({", ".join(marks)})'
-    rows = [
-        tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in _rows(part, read)
-    ]
+    rows = [tuple(_sqlite_value(v) for v in r) for r in _rows(part, read)]
     cur = raw.cursor()
     cur.executemany(sql, rows)
     cur.close()

@@ -284,10 +284,13 @@ def _spatial_gaps(session, scope, grids, today, hidden, notes, gaps) -> str | No
 
 
 def _communities(session: Session, scope: Scope, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Communities of the scope: those under its area code and those holding its grids."""
+    """Communities of the scope: those holding its grids and, for an area not cut to a
+    viewer's, those under it in the hierarchy (the area itself, its streets' or its own)."""
     cond = Area.code.in_(sorted(set(grids["community_code"])))
-    if scope.area_code:
-        cond = or_(cond, Area.code.startswith(scope.area_code))
+    if scope.area_code and not scope.within:
+        code = scope.area_code
+        streets = select(Area.code).where(Area.parent_code == code)
+        cond = or_(cond, Area.code == code, Area.parent_code == code, Area.parent_code.in_(streets))
     df = read_frame(
         session,
         select(Area.code, Area.name, func.ST_AsBinary(Area.boundary).label("wkb"))
@@ -301,9 +304,9 @@ def _communities(session: Session, scope: Scope, grids: gpd.GeoDataFrame) -> gpd
 def _community_grids(session, scope, grids, communities, today) -> gpd.GeoDataFrame:
     """Scope grids plus the other active grids of the scope's communities (narrow scopes)."""
     frames = [grids]
-    for code in communities["code"]:
-        if scope.area_code and not code.startswith(scope.area_code):
-            frames.append(load_grids(session, Scope(area_code=code), on=today))
+    if scope.area_code:
+        every = load_grids(session, Scope(), on=today)
+        frames.append(every[every["community_code"].isin(set(communities["code"]))])
     out = pd.concat(frames, ignore_index=True).drop_duplicates("code")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84).reset_index(drop=True)
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata import io as gio
-from grid_model import config
+from grid_model import config, instants
 from grid_model.errors import InvalidInputError
 from grid_model.gaps.coverage import find_coverage_gaps
 from grid_model.measures.workload import assistant_workload
-from grid_model.models import Assignment, Grid, Worker, district_of
+from grid_model.models import Assignment, Grid, Need, Worker
 from grid_model.queries import holders, load_grids, load_needs
 from grid_model.scope import Scope, Viewer, check_viewer, redact
 
@@ -36,8 +36,10 @@ NEED_EXPORT_COLUMNS = [
     "status",
     "outcome",
     "reported_at",
+    "reported_time",
     "due_date",
     "closed_at",
+    "closed_time",
     "source",
     "assistant",
     "description",
@@ -74,13 +76,41 @@ def export_needs(session: Session, scope: Scope, viewer: Viewer) -> gpd.GeoDataF
     """Needs with WGS84 ``lon``/``lat``; personal columns and people under community correction
     only for viewers allowed to see them."""
     needs = load_needs(session, scope, viewer)
-    needs = needs.drop(columns="id").rename(
-        columns={"external_id": "id", "worker_code": "assistant"}
-    )
+    needs = _with_instants(session, needs).drop(columns="id")
+    needs = needs.rename(columns={"external_id": "id", "worker_code": "assistant"})
     cols = [c for c in NEED_EXPORT_COLUMNS if c in needs.columns]
     out = needs[cols].assign(crs="EPSG:4326")
     points = shapely.points(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
     return gpd.GeoDataFrame(out, geometry=points, crs="EPSG:4326")
+
+
+def _iso(instant, day) -> str | None:
+    """ISO 8601 with the zone's offset: the instant, else the local midnight of its day."""
+    if isinstance(instant, dt.datetime):
+        return instants.iso(instant)
+    if isinstance(day, dt.date):
+        return instants.iso(instants.to_stored(day))
+    return None
+
+
+def _with_instants(session: Session, needs: pd.DataFrame) -> pd.DataFrame:
+    """``needs`` (with their ``id``) plus ``reported_time``/``closed_time`` as ISO 8601 with
+    offset (:func:`grid_model.instants.iso`)."""
+    if needs.empty:
+        return needs.assign(reported_time=None, closed_time=None)
+    stamps: dict[int, tuple] = {}
+    ids = [int(i) for i in needs["id"]]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        rows = session.execute(
+            select(Need.id, Need.reported_time, Need.closed_time).where(Need.id.in_(chunk))
+        )
+        stamps.update({r.id: (r.reported_time, r.closed_time) for r in rows})
+    pairs = [stamps.get(int(i), (None, None)) for i in needs["id"]]
+    return needs.assign(
+        reported_time=[_iso(p[0], d) for p, d in zip(pairs, needs["reported_at"], strict=True)],
+        closed_time=[_iso(p[1], d) for p, d in zip(pairs, needs["closed_at"], strict=True)],
+    )
 
 
 def export_workers(
@@ -92,8 +122,8 @@ def export_workers(
     # Workers without a grid belong, like needs outside every grid, to the district level.
     unassigned = Assignment.id.is_(None)
     if viewer.area_code:
-        mine = Worker.district_code == district_of(viewer.area_code)
-        unassigned = unassigned & (mine if viewer.sees_outside_needs else false())
+        # only a district's viewers: workers' district codes are districts
+        unassigned = unassigned & (Worker.district_code == viewer.area_code)
     rows = session.execute(
         select(
             Worker.code,

@@ -1,5 +1,14 @@
 """Importing grid boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage, KML).
 
+Each grid's ancestry (district → street → community) comes from the file's ``district``,
+``street`` and ``community`` columns — a code or the name of a stored area, any unique string
+up to 32 characters (names in ``*_name``) — or, for an area the database knows, from its
+stored parents (``gridlaw import-areas``). Chinese defaults: a grid code beginning with 12
+digits names its community, a 12-digit community its street (9) and district (6), as GB/T
+2260 codes do. A grid with no community given forms a community of its own (same code and
+name); a level without a code is skipped, and a grid without a district belongs to the
+topmost area above it.
+
 :func:`validate_grids` checks a layer and resolves each grid's community;
 :func:`import_grids` stores it: new codes inserted, known codes updated (the old boundary kept
 in the audit log), missing streets and communities created, and needs re-geolocated
@@ -15,15 +24,16 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from grid_model import audit, fields
 from grid_model.fields import Collector
+from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import GRID_COLUMNS, read_vector, rename_columns, source_name
 from grid_model.messages import t
-from grid_model.models import Area, Grid, community_of
+from grid_model.models import CODE_DIGITS, CODE_MAX, Area, AreaLevel, Grid, Need
 from grid_model.needs.boundaries import relocate_needs
 from grid_model.scope import Viewer, require
 
@@ -33,8 +43,11 @@ GRID_TEXT_COLUMNS = {
     "code": Grid.code,
     "name": Grid.name,
     "community": Area.name,
+    "community_name": Area.name,
     "street": Area.name,
+    "street_name": Area.name,
     "district": Area.name,
+    "district_name": Area.name,
 }
 
 
@@ -49,6 +62,7 @@ def import_grids(
     lang: str = "zh",
     viewer: Viewer,
     snap_m: float | None = None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
     """Import grid boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage, KML).
 
@@ -58,7 +72,8 @@ def import_grids(
     allowed to import (:func:`grid_model.scope.require`)."""
     viewer = require(session, viewer, "import", lang=lang)
     gdf = read_vector(source, filename, crs, lang)
-    frame = rename_columns(gdf, GRID_COLUMNS, lang)
+    columns = mapping.columns if mapping else {}
+    frame = rename_columns(apply_columns(gdf, columns, GRID_COLUMNS, lang), GRID_COLUMNS, lang)
     clean, col = validate_grids(frame, session, lang=lang)
     report = ImportReport(kind="grids", total=len(frame))
     original = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).assign(
@@ -70,8 +85,8 @@ def import_grids(
     names = _area_codes_by_name(session)
     changed: list[str] = []
     for row in good.itertuples(index=False):
-        district = _ensure_areas(session, row, names, report.created_areas)
-        if _store_grid(session, row, district, viewer, report):
+        district, street = _ensure_areas(session, row, names, report.created_areas)
+        if _store_grid(session, row, (district, street), viewer, report):
             changed.append(row.code)
     session.flush()
     audit.record(
@@ -88,8 +103,22 @@ def import_grids(
     )
     if changed:
         relocate_needs(session, snap_m=snap_m, reason="import_grids", viewer=viewer, lang=lang)
+    if changed or report.updated:
+        _follow_districts(session)
     session.flush()
     return report
+
+
+def _follow_districts(session: Session) -> None:
+    """Needs in a grid take its district (the grid's may have changed, or the need moved to
+    a grid of another district)."""
+    district = select(Grid.district_code).where(Grid.code == Need.grid_code).scalar_subquery()
+    session.execute(
+        update(Need)
+        .where(Need.grid_code.is_not(None), Need.district_code.is_distinct_from(district))
+        .values(district_code=district)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- validate -------------------------------------------------------------------------------
@@ -115,7 +144,9 @@ def validate_grids(
             "community_code": community_code.to_numpy(),
             "community_name": community_name,
             "street": fields.optional_text(frame, "street").to_numpy(),
+            "street_name": fields.optional_text(frame, "street_name").to_numpy(),
             "district": fields.optional_text(frame, "district").to_numpy(),
+            "district_name": fields.optional_text(frame, "district_name").to_numpy(),
             "population": counts["population"],
             "households": counts["households"],
             "geometry": multi,
@@ -167,47 +198,82 @@ def _check_geometries(frame: gpd.GeoDataFrame, col: Collector) -> list:
 
 
 def _community_lookup(session: Session) -> dict[str, str]:
-    """Community name (with and without 居委会) → code."""
+    """Community code → code, name (with and without 居委会) → code."""
     out: dict[str, str] = {}
     for code, name in session.execute(
         select(Area.code, Area.name).where(Area.level == "community")
     ):
         out[name] = code
         out[name.removesuffix("居委会")] = code
+    out.update({code: code for code in out.values()})
     return out
 
 
+def _chinese_community(code: str | None) -> str | None:
+    """The 12-digit community code a Chinese grid code begins with, else None.
+
+    >>> _chinese_community("440703006106001"), _chinese_community("112")
+    ('440703006106', None)
+    """
+    digits = CODE_DIGITS[AreaLevel.community]
+    if code and len(code) >= digits and code[:digits].isdigit():
+        return code[:digits]
+    return None
+
+
+def community_column(frame: pd.DataFrame) -> pd.Series:
+    """The community of each grid of a layer as read for checks: the ``community`` column,
+    else the Chinese prefix of the grid code, else the grid itself."""
+    if "community" in frame:
+        return fields.stripped(frame["community"]).fillna(frame["code"].astype(str))
+    return frame["code"].astype(str).map(lambda c: _chinese_community(c) or c)
+
+
 def _community_of_row(
-    raw: str | None, code: str | None, known: dict[str, str]
+    raw: str | None, name: str | None, code: str | None, known: dict[str, str]
 ) -> tuple[str | None, str | None]:
-    """(community code, community name) of one grid: a 12-digit code given, a known name, or
-    the prefix of a 15-digit grid code; (None, name) when none of these."""
-    if raw and raw.isdigit() and len(raw) == 12:
-        return raw, None
+    """(community code, community name) of one grid: a known code or name given, a new code
+    given, the Chinese prefix of the grid code (a name given then names it), or, with
+    nothing given, the grid itself as its community."""
     if raw and raw in known:
-        return known[raw], raw
-    if code and code.isdigit() and len(code) >= 12:
-        # 15-digit grid codes embed their community's 12-digit code.
-        return community_of(code), raw
-    return None, raw
+        return known[raw], name
+    chinese = _chinese_community(code)
+    if raw and chinese and not (raw.isdigit() and len(raw) == len(chinese)):
+        return chinese, name or raw  # 15-digit codes with the community's name beside them
+    if raw:
+        return raw, name
+    if chinese:
+        return chinese, name
+    return code, name
 
 
 def _resolve_communities(
     frame: gpd.GeoDataFrame, col: Collector, codes: pd.Series, session: Session
 ) -> tuple[pd.Series, list]:
-    """Each grid's community code and name, recording grids without one."""
+    """Each grid's community code and name, recording codes too long for one."""
     community_raw = fields.optional_text(frame, "community")
+    community_names = fields.optional_text(frame, "community_name")
     known = _community_lookup(session)
     pairs = [
-        _community_of_row(raw, code, known) for raw, code in zip(community_raw, codes, strict=True)
+        _community_of_row(raw, name, code, known)
+        for raw, name, code in zip(community_raw, community_names, codes, strict=True)
     ]
     community_code = pd.Series([c for c, _ in pairs], dtype=object)
+    too_long = community_code.map(lambda c: isinstance(c, str) and len(c) > CODE_MAX)
     col.add(
-        community_code.isna().to_numpy() & codes.notna().to_numpy(),
+        too_long.to_numpy(),
         "community",
-        community_raw,
-        t("expected_community", col.lang),
+        community_code,
+        t("expected_code", col.lang, max=CODE_MAX),
     )
+    for column in ("street", "district"):
+        raw = fields.optional_text(frame, column)
+        col.add(
+            raw.map(lambda c: c is not None and len(c) > CODE_MAX).to_numpy(),
+            column,
+            raw,
+            t("expected_code", col.lang, max=CODE_MAX),
+        )
     return community_code, [n for _, n in pairs]
 
 
@@ -229,20 +295,55 @@ def _area_codes_by_name(session: Session) -> dict[str, str]:
 
 
 def _resolve_parent(
-    value: str | None, community_code: str, digits: int, known_names: dict[str, str]
-) -> tuple[str, str | None]:
-    """Street/district code for a community: the given code, a known name, or the prefix.
+    value: str | None, known_names: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """(code, name) of a street or district given in a grids file: a known code or name, or
+    a new code (None when not given).
 
-    >>> _resolve_parent(None, "440703001001", 9, {})
-    ('440703001', None)
-    >>> _resolve_parent("环市街道", "440703001001", 9, {"环市街道": "440703002"})
+    >>> _resolve_parent("环市街道", {"环市街道": "440703002"})
     ('440703002', '环市街道')
+    >>> _resolve_parent("1", {}), _resolve_parent(None, {})
+    (('1', None), (None, None))
     """
-    if value and value.isdigit() and len(value) == digits:
-        return value, None
-    if value and value in known_names:
-        return known_names[value], value
-    return community_code[:digits], value
+    if not value:
+        return None, None
+    if value in known_names:
+        code = known_names[value]
+        return code, None if code == value else value
+    return value, None
+
+
+def _stored_parents(session: Session, community: str) -> tuple[str | None, str | None]:
+    """(district, street) above a stored community, following ``areas.parent_code``."""
+    found: dict[str, str] = {}
+    here = session.get(Area, community)
+    seen: set[str] = set()
+    while here is not None and here.parent_code and here.parent_code not in seen:
+        seen.add(here.parent_code)
+        here = session.get(Area, here.parent_code)
+        if here is not None:
+            found.setdefault(here.level, here.code)
+    return found.get(AreaLevel.district), found.get(AreaLevel.street)
+
+
+def _parents(session: Session, row, names: dict[str, str]):
+    """((district, name), (street, name)) of a grid row: the file's columns, else the stored
+    parents of its community, else the Chinese prefixes of a 12-digit community code."""
+    district = _resolve_parent(row.district, names)
+    street = _resolve_parent(row.street, names)
+    stored_district, stored_street = _stored_parents(session, row.community_code)
+    community = row.community_code
+    chinese = community.isdigit() and len(community) == CODE_DIGITS[AreaLevel.community]
+    if district[0] is None:
+        prefix = community[: CODE_DIGITS[AreaLevel.district]] if chinese else None
+        district = (stored_district or prefix, None)
+    if street[0] is None:
+        prefix = community[: CODE_DIGITS[AreaLevel.street]] if chinese else None
+        street = (stored_street or prefix, None)
+    return (district[0], row.district_name or district[1]), (
+        street[0],
+        row.street_name or street[1],
+    )
 
 
 def _ensure_area(
@@ -253,25 +354,37 @@ def _ensure_area(
     parent: str | None,
     created: list[str],
 ) -> None:
-    if session.get(Area, code) is None:
+    area = session.get(Area, code)
+    if area is None:
         session.add(Area(code=code, name=name or code, level=level, parent_code=parent))
         session.flush()
         created.append(code)
+    elif area.parent_code is None and parent and parent != code:
+        area.parent_code = parent
 
 
-def _ensure_areas(session: Session, row, names: dict[str, str], created: list[str]) -> str:
-    """Create the grid's district, street and community when missing; return the district."""
-    district, district_name = _resolve_parent(row.district, row.community_code, 6, names)
-    street, street_name = _resolve_parent(row.street, row.community_code, 9, names)
-    _ensure_area(session, district, district_name, "district", None, created)
-    _ensure_area(session, street, street_name, "street", district, created)
-    _ensure_area(session, row.community_code, row.community_name, "community", street, created)
-    return district
+def _ensure_areas(
+    session: Session, row, names: dict[str, str], created: list[str]
+) -> tuple[str, str | None]:
+    """Create the grid's district, street and community when missing; return the grid's
+    (district, street). Without a district the topmost area above the grid stands for it."""
+    (district, district_name), (street, street_name) = _parents(session, row, names)
+    if district:
+        _ensure_area(session, district, district_name, "district", None, created)
+    if street:
+        _ensure_area(session, street, street_name, "street", district, created)
+    community_name = row.community_name or (row.name if row.community_code == row.code else None)
+    parent = street or district
+    _ensure_area(session, row.community_code, community_name, "community", parent, created)
+    return district or street or row.community_code, street
 
 
-def _store_grid(session: Session, row, district: str, viewer: Viewer, report: ImportReport) -> bool:
+def _store_grid(
+    session: Session, row, parents: tuple[str, str | None], viewer: Viewer, report: ImportReport
+) -> bool:
     """Insert or update one grid, counting it in ``report``; True when its boundary is new or
     changed (an old boundary goes to the audit log)."""
+    district, street = parents
     grid = session.scalars(select(Grid).where(Grid.code == row.code)).one_or_none()
     boundary = from_shape(row.geometry, srid=4326)
     if grid is None:
@@ -280,6 +393,7 @@ def _store_grid(session: Session, row, district: str, viewer: Viewer, report: Im
                 code=row.code,
                 name=row.name,
                 district_code=district,
+                street_code=street,
                 community_code=row.community_code,
                 boundary=boundary,
                 population=row.population,
@@ -290,14 +404,16 @@ def _store_grid(session: Session, row, district: str, viewer: Viewer, report: Im
         return True
     old = to_shape(grid.boundary)
     same = old.equals(row.geometry)
-    attrs = (row.name, row.community_code, row.population, row.households)
-    if same and (grid.name, grid.community_code, grid.population, grid.households) == attrs:
+    attrs = (row.name, row.community_code, district, street, row.population, row.households)
+    stored = (grid.name, grid.community_code, grid.district_code, grid.street_code)
+    if same and (*stored, grid.population, grid.households) == attrs:
         report.existing += 1
         return False
     if not same:
         details = {"code": row.code, "old_wkt": old.wkt}
         audit.record(session, viewer, "grid_boundary_changed", "grids", details=details)
     grid.name, grid.community_code = row.name, row.community_code
+    grid.district_code, grid.street_code = district, street
     grid.population, grid.households = row.population, row.households
     grid.boundary = boundary
     report.updated += 1

@@ -6,6 +6,7 @@ Importing the same file again adds nothing: the external id is the key.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from grid_model import audit, db
+from grid_model import audit, db, instants
 from grid_model.cases.import_columns import (
     INSERTED,
     check_loop_columns,
@@ -23,11 +24,12 @@ from grid_model.cases.import_columns import (
 )
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
+from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need, Worker, district_of
-from grid_model.needs import geolocate
+from grid_model.models import Need, Worker
+from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
@@ -36,6 +38,7 @@ NEED_INSERT_COLUMNS = [
     "external_id",
     "district_code",
     "reported_at",
+    "reported_time",
     "lon",
     "lat",
     "grid_code",
@@ -48,6 +51,7 @@ NEED_INSERT_COLUMNS = [
     "outcome",
     "due_date",
     "closed_at",
+    "closed_time",
     "worker_code",
     "resident_name",
     "resident_phone",
@@ -75,8 +79,11 @@ def import_needs(
     viewer: Viewer,
     snap_m: float | None = None,
     progress=None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
-    """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX).
+    """Import a needs table (CSV in UTF-8/BOM/GBK/GB18030, or XLSX); ``mapping`` names its
+    columns, translates its values and says how its dates read
+    (:mod:`grid_model.imports.mapping`).
 
     Raises
     ------
@@ -86,10 +93,15 @@ def import_needs(
         ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
     """
     viewer = require(session, viewer, "import", lang=lang)
+    mapping = mapping or ImportMapping()
     original = read_table(source, filename, lang)
-    frame = rename_columns(original, NEED_COLUMNS, lang)
+    frame = rename_columns(
+        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
+    )
     try:
-        clean, col = validate_needs(frame, crs=crs, lang=lang)
+        clean, col = validate_needs(
+            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
+        )
     except GeodataError as exc:
         raise InvalidInputError(str(exc)) from exc
     clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
@@ -132,15 +144,16 @@ def store_needs(
     located = geolocate.locate(
         grids, clean["lon"].to_numpy(float), clean["lat"].to_numpy(float), snap_m=snap_m
     )
-    frame = with_loop_defaults(clean).assign(
-        grid_code=located["grid_code"].to_numpy(),
-        quality=located["quality"].to_numpy(),
+    frame = _with_instants(
+        with_loop_defaults(clean).assign(
+            grid_code=located["grid_code"].to_numpy(),
+            quality=located["quality"].to_numpy(),
+        )
     )
-    if district_code is None:
-        district_code = district_of(grids["code"].iloc[0]) if len(grids) else None
-    frame["district_code"] = frame["grid_code"].map(
-        lambda c: district_of(c) if isinstance(c, str) else district_code
-    )
+    frame["district_code"] = ancestry.districts_of(
+        session, frame["grid_code"], frame["lon"].to_numpy(), frame["lat"].to_numpy(),
+        fallback=district_code,
+    ).to_numpy()  # fmt: skip
     before = session.scalar(select(func.max(Need.id))) or 0
     stored = insert_frame(
         session,
@@ -159,6 +172,29 @@ def store_needs(
 
 def _worker_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Worker.code)))
+
+
+def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``reported_time``/``closed_time``: given (a file's moments), else the
+    local midnight of the day (:func:`grid_model.instants.to_stored`), one per distinct day."""
+    out = frame.copy()
+    for day, moment in (("reported_at", "reported_time"), ("closed_at", "closed_time")):
+        if moment in out and out[moment].notna().sum() == out[day].notna().sum():
+            continue
+        given = out[moment].tolist() if moment in out else [None] * len(out)
+        days = out[day].tolist()
+        midnight = {
+            d: instants.to_stored(d.date() if isinstance(d, dt.datetime) else d)
+            for d in set(days)
+            if isinstance(d, dt.date)
+        }
+        values = [
+            g if isinstance(g, dt.datetime) else midnight.get(d)
+            for g, d in zip(given, days, strict=True)
+        ]
+        # python datetimes in an object column: pandas' Timestamps would be cut to dates
+        out[moment] = pd.Series(values, index=out.index, dtype=object)
+    return out
 
 
 def _existing_ids(session: Session, values: list[str]) -> set[str]:

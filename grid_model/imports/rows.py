@@ -46,9 +46,12 @@ NEED_COLUMNS = {
 GRID_COLUMNS = {
     "code": ["code", "网格编码", "编码"],
     "name": ["name", "网格名称", "名称"],
-    "community": ["community", "社区", "社区编码", "社区名称"],
+    "community": ["community", "社区", "社区编码"],
+    "community_name": ["community_name", "社区名称"],
     "street": ["street", "街道", "街道编码"],
+    "street_name": ["street_name", "街道名称"],
     "district": ["district", "区", "区县", "区编码"],
+    "district_name": ["district_name", "区名称", "区县名称"],
     "population": ["population", "人口"],
     "households": ["households", "户数"],
 }

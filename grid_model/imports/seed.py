@@ -28,7 +28,6 @@ from grid_model.models import (
     NeedStatsDirty,
     ServicePoint,
     Worker,
-    district_of,
 )
 from grid_model.queries import load_grids
 from grid_model.scope import Viewer, require
@@ -99,7 +98,7 @@ def seed_demo(
         clear_all(session)
     data = demo.build_demo(scale=scale, needs=needs, seed=seed)
     _store_areas(session, data.areas)
-    grid_rows = _grids(data.grids)
+    grid_rows = _grids(data.grids, data.areas)
     session.add_all(grid_rows)
     workers = _workers(data.workers)
     session.add_all(workers)
@@ -150,12 +149,15 @@ def _store_areas(session: Session, areas: pd.DataFrame) -> None:
         session.flush()
 
 
-def _grids(grids: pd.DataFrame) -> list[Grid]:
+def _grids(grids: pd.DataFrame, areas: pd.DataFrame) -> list[Grid]:
+    """The demo's grids with their ancestry (community → street → district) from its areas."""
+    parent = dict(zip(areas["code"], areas["parent_code"], strict=True))
     return [
         Grid(
             code=r.code,
             name=r.name,
-            district_code=district_of(r.code),
+            district_code=DEMO_DISTRICT,
+            street_code=parent.get(r.community_code),
             community_code=r.community_code,
             boundary=from_shape(_multi(r.geometry), srid=4326),
             population=None if pd.isna(r.population) else int(r.population),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from grid_model import audit, fields
 from grid_model.fields import Collector
+from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import WORKER_COLUMNS, read_table, rename_columns, source_name
 from grid_model.messages import t
@@ -53,6 +54,7 @@ def import_workers(
     lang: str = "zh",
     viewer: Viewer,
     today: dt.date | None = None,
+    mapping: ImportMapping | None = None,
 ) -> ImportReport:
     """Import workers and their grid assignments (CSV/XLSX).
 
@@ -63,7 +65,10 @@ def import_workers(
     viewer = require(session, viewer, "import", lang=lang)
     today = today or fields.today()
     original = read_table(source, filename, lang)
-    frame = rename_columns(original, WORKER_COLUMNS, lang)
+    columns = mapping.columns if mapping else {}
+    frame = rename_columns(
+        apply_columns(original, columns, WORKER_COLUMNS, lang), WORKER_COLUMNS, lang
+    )
     clean, col = validate_workers(frame, session, lang=lang)
     report = ImportReport(kind="workers", total=len(frame))
     bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)

@@ -42,9 +42,8 @@ class GridCard:
     latest: pd.DataFrame = field(repr=False)
 
 
-def _in_viewer_area(grid_code: str, community_code: str, viewer: Viewer) -> bool:
-    mine = viewer.area_code
-    return not mine or grid_code.startswith(mine) or community_code.startswith(mine)
+def _in_viewer_area(session: Session, grid_code: str, viewer: Viewer) -> bool:
+    return viewer.covers(grid_code, None, session)
 
 
 def _grid_row(session: Session, grid_code: str, viewer: Viewer) -> Row:
@@ -54,7 +53,7 @@ def _grid_row(session: Session, grid_code: str, viewer: Viewer) -> Row:
         .join(Area, Area.code == Grid.community_code)
         .where(Grid.code == grid_code)
     ).first()
-    if row is None or not _in_viewer_area(row.code, row.community_code, viewer):
+    if row is None or not _in_viewer_area(session, row.code, viewer):
         raise NotFoundError(f"grid {grid_code!r} not found")
     return row
 

@@ -31,7 +31,7 @@ from grid_model.measures.definitions import (
     summary_aggregates,
 )
 from grid_model.measures.need_stats import read_measures
-from grid_model.models import Need, NeedMonthStat, ServiceEvent, district_of
+from grid_model.models import Need, NeedMonthStat, ServiceEvent
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
 from grid_model.workdays import count_workdays, working_days
@@ -95,13 +95,7 @@ def event_filter(scope: Scope, today: dt.date) -> ColumnElement[bool]:
     before ``today``."""
     conds: list[ColumnElement[bool]] = [ServiceEvent.held_on <= today]
     if scope.area_code:
-        conds.append(
-            ServiceEvent.grid_code.startswith(scope.area_code)
-            | (
-                ServiceEvent.grid_code.is_(None)
-                & ServiceEvent.district_code.startswith(district_of(scope.area_code))
-            )
-        )
+        conds.append(scope.area_filter(ServiceEvent.grid_code, ServiceEvent.district_code))
     if scope.start:
         conds.append(ServiceEvent.held_on >= scope.start)
     if scope.end:

@@ -46,8 +46,8 @@ from grid_model.cases import workflow
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError
 from grid_model.measures import need_stats
 from grid_model.messages import t
-from grid_model.models import AuditEntry, CaseEvent, Grid, Need, Status, Worker, district_of
-from grid_model.needs import geolocate
+from grid_model.models import AuditEntry, CaseEvent, Grid, Need, Status, Worker
+from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import NEED_COLUMNS, read_frame
 from grid_model.scope import Scope, Viewer, check_viewer, redact, require
@@ -108,7 +108,9 @@ def _invalid(errors: list[tuple[str, object, str]], lang: str) -> InvalidInputEr
         t("invalid_field", lang, field=f, value="" if v is None else v, expected=e)
         for f, v, e in errors
     ]
-    return InvalidInputError("; ".join(lines))
+    exc = InvalidInputError("; ".join(lines))
+    exc.fields = tuple((f, line) for (f, _, _), line in zip(errors, lines, strict=True))
+    return exc
 
 
 def _validated(data: NeedInput, crs: str, lang: str) -> dict:
@@ -319,9 +321,8 @@ def _locate(
     )
     grid_code = located["grid_code"].iloc[0]
     quality = str(located["quality"].iloc[0])
-    # A point outside every grid gets the district of the viewer's area.
-    district = district_of(grid_code or viewer.area_code)
-    if not viewer.covers(grid_code, district):
+    district = ancestry.district_of_point(session, grid_code, lon, lat, viewer.area_code)
+    if not viewer.covers(grid_code, district, session):
         raise _invalid(
             [("lon/lat", f"{data.lon}, {data.lat}", t("expected_in_area", lang, area=viewer.area_code))],
             lang,
@@ -336,6 +337,7 @@ def _new_need(
         external_id=external_id,
         district_code=district,
         reported_at=values["reported_at"],
+        reported_time=values["reported_time"],
         location=from_shape(Point(lon, lat), srid=4326),
         lon=lon,
         lat=lat,

@@ -23,6 +23,7 @@ from grid_model.fields import Collector
 from grid_model.measures.definitions import DUE_DAYS
 from grid_model.messages import t
 from grid_model.models import Need
+from grid_model.moments import DateReading, parse_moments
 
 # --- vocabularies: canonical value ← accepted spellings (codes, Chinese names) -------------
 
@@ -76,11 +77,26 @@ _PROJECTED_MAX = 1e8
 _GEOGRAPHIC = ("wgs84", "gcj02", "bd09", "EPSG:4326", "EPSG:4490")
 
 
+#: Fields a value map (``--value-map FIELD=MAP.csv``) may translate.
+VALUE_MAP_FIELDS = ("category", "status", "outcome", "source", "dispute_type")
+
+
 def validate_needs(
-    frame: pd.DataFrame, *, crs: str = "wgs84", lang: str = "zh"
+    frame: pd.DataFrame,
+    *,
+    crs: str = "wgs84",
+    lang: str = "zh",
+    dates: DateReading | None = None,
+    value_maps: dict[str, dict[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, Collector]:
     """Check every row of a needs table (canonical column names) and return the clean values
     (WGS84) with the errors collected. Vectorised; used by the importer and the diary form.
+
+    ``dates`` says how to read dates and times (:class:`~grid_model.moments.DateReading`:
+    format, day first, zone); ``value_maps`` translates a file's own values of
+    :data:`VALUE_MAP_FIELDS` into codes first (a value the map lacks is an error naming the
+    values seen). ``reported_time``/``closed_time`` are the instants (naive UTC),
+    ``reported_at``/``closed_at`` their days in the zone.
 
     Raises
     ------
@@ -92,10 +108,12 @@ def validate_needs(
     fields.require_columns(frame, REQUIRED_COLUMNS, lang)
     ids = fields.stripped(frame["id"])
     col = Collector(frame, ids, lang)
+    frame = _apply_value_maps(frame, col, value_maps or {})
+    unmapped = {(e.row, e.field) for e in col.errors}
     _check_ids(frame, col, ids)
     fields.check_texts(frame, col, NEED_TEXT_COLUMNS)
     lon, lat = validate_coordinates(frame, col, crs)
-    reported, closed, due, bad_closed = _check_dates(frame, col)
+    times, (reported, closed, due), bad_closed = _check_dates(frame, col, dates or DateReading())
     category = fields.check_vocabulary(frame, col, "category", CATEGORY_ALIASES, required=True)
     status, outcome = _check_status(frame, col, closed, bad_closed)
     source = fields.check_vocabulary(frame, col, "source", SOURCE_ALIASES, required=False)
@@ -103,10 +121,14 @@ def validate_needs(
     # Empty means not under correction; a correction need always is.
     under = fields.check_booleans(frame, col, "under_correction").map(lambda v: v is True)
     under = under | (category == "correction")
+    # an unmapped cell is one error (its own), not also "required" or "one of"
+    first = len(unmapped)
+    col.errors[first:] = [e for e in col.errors[first:] if (e.row, e.field) not in unmapped]
     clean = pd.DataFrame(
         {
             "external_id": ids,
             "reported_at": reported,
+            "reported_time": times[0],
             "lon": lon,
             "lat": lat,
             "category": category,
@@ -117,6 +139,7 @@ def validate_needs(
             "outcome": outcome,
             "due_date": _due_dates(due, reported, category),
             "closed_at": closed,
+            "closed_time": times[1],
             "worker_code": fields.optional_text(frame, "assistant"),
             "resident_name": fields.optional_text(frame, "resident_name"),
             "resident_phone": fields.optional_text(frame, "resident_phone"),
@@ -139,22 +162,62 @@ def _check_ids(frame: pd.DataFrame, col: Collector, ids: pd.Series) -> None:
         col.add_at(pos, "id", frame["id"], expected)
 
 
-def _check_dates(
-    frame: pd.DataFrame, col: Collector
-) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
-    """Report date (required), closing and due dates (optional, not before the report);
-    returns the three and the mask of closing dates given but bad."""
+def _apply_value_maps(
+    frame: pd.DataFrame, col: Collector, maps: dict[str, dict[str, str]]
+) -> pd.DataFrame:
+    """``frame`` with the mapped fields' values replaced by their codes; values a map lacks
+    are recorded (naming every such value seen) and left empty."""
+    if not maps:
+        return frame
+    frame = frame.copy()
+    for name, mapping in maps.items():
+        if name not in frame:
+            continue
+        raw = fields.stripped(frame[name])
+        mapped = raw.map(lambda v, m=mapping: None if v is None else m.get(v))
+        unmapped = raw.notna() & mapped.isna()
+        if unmapped.any():
+            seen = ", ".join(sorted(set(raw[unmapped]))[:20])
+            col.add(
+                unmapped.to_numpy(), name, frame[name], t("expected_mapped", col.lang, seen=seen)
+            )
+        frame[name] = mapped
+    return frame
+
+
+def _check_moments(
+    frame: pd.DataFrame, column: str, col: Collector, latest: dt.date, reading: DateReading
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Instants and days of a date column (all None when the file has none), recording values
+    that are no moment or whose day falls outside :data:`fields.EARLIEST`..``latest``."""
+    if column not in frame:
+        empty = fields.optional_text(frame, column)
+        return empty, empty, np.zeros(len(frame), dtype=bool)
+    raw = frame[column]
+    stamps, days, bad = parse_moments(raw, reading)
+    col.add(bad, column, raw, t("expected_date", col.lang))
+    far = fields.outside(days, fields.EARLIEST, latest)
+    key = "expected_date_recent" if latest <= fields.latest_reported() else "expected_date_planned"
+    expected = t(key, col.lang, earliest=fields.EARLIEST, latest=latest, today=fields.today())
+    col.add(far, column, raw, expected)
+    return stamps.where(~far, None), days.where(~far, None), bad | far
+
+
+def _check_dates(frame: pd.DataFrame, col: Collector, reading: DateReading):
+    """Report moment (required), closing moment and due date (optional, not before the
+    report); returns the (report, closing) instants, the three days and the mask of closing
+    dates given but bad."""
     lang = col.lang
     latest = fields.latest_reported()
-    reported, _ = fields.check_dates(frame["reported_at"], "reported_at", col, latest)
+    reported_time, reported, _ = _check_moments(frame, "reported_at", col, latest, reading)
     col.add(
         fields.stripped(frame["reported_at"]).isna().to_numpy(),
         "reported_at",
         frame["reported_at"],
         t("expected_required", lang) + "; " + t("expected_date", lang),
     )
-    closed, bad_closed = fields.check_optional_dates(frame, "closed_at", col, latest)
-    due, _ = fields.check_optional_dates(frame, "due_date", col, fields.latest_planned())
+    closed_time, closed, bad_closed = _check_moments(frame, "closed_at", col, latest, reading)
+    _, due, _ = _check_moments(frame, "due_date", col, fields.latest_planned(), reading)
     for column, dates in (("closed_at", closed), ("due_date", due)):
         before = [
             d is not None and r is not None and d < r for d, r in zip(dates, reported, strict=True)
@@ -162,7 +225,7 @@ def _check_dates(
         for pos in np.flatnonzero(before):
             expected = t("expected_closed_after", lang, reported=reported.iloc[pos].isoformat())
             col.add_at(pos, column, frame[column], expected)
-    return reported, closed, due, bad_closed
+    return (reported_time, closed_time), (reported, closed, due), bad_closed
 
 
 def _check_status(

@@ -17,7 +17,7 @@ from grid_model import audit, config
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.measures.workload import grid_workload
 from grid_model.messages import t
-from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker, district_of
+from grid_model.models import Assignment, AuditEntry, Grid, Role, Worker
 from grid_model.queries import holders, load_grids
 from grid_model.rebalance.inputs import (
     DEFAULT_TIME_LIMIT_S,
@@ -27,7 +27,7 @@ from grid_model.rebalance.inputs import (
 )
 from grid_model.rebalance.plan import RebalancePlan
 from grid_model.rebalance.search import plan_rebalance
-from grid_model.scope import Scope, Viewer, require
+from grid_model.scope import Scope, Viewer, grid_in_area, require
 
 # --------------------------------------------------------------------------------------------
 # Planning (read only)
@@ -143,7 +143,8 @@ def spare_assistants(session: Session, area_code: str | None, *, day: dt.date) -
     ]
     if area_code:
         conds.append(
-            Worker.district_code.is_(None) | (Worker.district_code == district_of(area_code))
+            Worker.district_code.is_(None)
+            | Worker.district_code.in_(select(Grid.district_code).where(grid_in_area(area_code)))
         )
     rows = session.execute(
         select(Worker.code, Worker.name, Worker.capacity).where(*conds).order_by(Worker.code)
