@@ -25,7 +25,9 @@ PAGES = (
     ("pages/7_热点_Hotspots.py", "page_hotspots", "hotspots", ":material/local_fire_department:"),
     ("pages/8_调配_Rebalance.py", "page_rebalance", "rebalance", ":material/swap_horiz:"),
     ("pages/9_可达性_Access.py", "page_access", "access", ":material/directions_walk:"),
-    ("pages/10_报表_Reports.py", "page_reports", "reports", ":material/summarize:"),
+    ("pages/10_我的待办_MyCases.py", "page_mycases", "mycases", ":material/task_alt:"),
+    ("pages/11_督办_Supervision.py", "page_supervision", "supervision", ":material/alarm:"),
+    ("pages/12_报表_Reports.py", "page_reports", "reports", ":material/summarize:"),
 )
 
 

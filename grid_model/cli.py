@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from geodata.errors import GeodataError
-from grid_model import cli_reports, config, db
+from grid_model import cli_cases, cli_reports, config, db
 from grid_model.errors import GridLawError, ImportValidationError, InvalidInputError
 from grid_model.messages import geodata_message, t
 from grid_model.scope import ROLES, Scope, Viewer
@@ -432,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         _export_commands,
         _admin_commands,
         _analysis_commands,
+        cli_cases.add_parsers,
         _places().add_commands,
         cli_reports.add_commands,
     ):

@@ -19,6 +19,11 @@ GRIDLAW_TIANDITU_KEY
 GRIDLAW_DB_BUSY_TIMEOUT
     Seconds a write waits for another writer to finish before it tries again (default 10; it
     tries 3 times, then says "the database is busy, try again").
+GRIDLAW_SMTP_URL
+    Where ``gridlaw remind`` sends its e-mail: ``smtp://[user:password@]host[:port]`` (STARTTLS
+    when the server offers it; ``?starttls=no`` to never try), ``smtps://…`` (TLS from the
+    start); ``?from=address`` sets the sender (default ``gridlaw@localhost``). Unset: reminders
+    stay in the outbox.
 SPATIALITE_LIBRARY_PATH
     Where mod_spatialite is; default ``mod_spatialite`` (found by the dynamic loader).
 GRIDLAW_MEDIA_DIR
@@ -109,6 +114,26 @@ def tianditu_key() -> str | None:
 def spatialite_library() -> str:
     """``SPATIALITE_LIBRARY_PATH``, else ``mod_spatialite`` (found by the dynamic loader)."""
     return os.environ.get("SPATIALITE_LIBRARY_PATH") or "mod_spatialite"
+
+
+def smtp_url() -> str | None:
+    """``GRIDLAW_SMTP_URL`` (see the module docstring), or None when unset; a value that is no
+    ``smtp://`` or ``smtps://`` URL with a host is a ConfigError."""
+    from urllib.parse import urlsplit
+
+    value = os.environ.get("GRIDLAW_SMTP_URL") or None
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError as exc:
+        raise ConfigError(
+            "GRIDLAW_SMTP_URL is not a URL such as smtp://mail.example.cn:587"
+        ) from exc
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("GRIDLAW_SMTP_URL is not a URL such as smtp://mail.example.cn:587")
+    return value
 
 
 # --- s11-api ---

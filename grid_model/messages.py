@@ -475,6 +475,61 @@ MESSAGES.update(
             "zh": "案件 {id} 未逾期(期限 {due}),无需督办",
             "en": "case {id} is not overdue (due {due}): nothing to supervise",
         },
+        "expected_phone": {"zh": "电话号码(数字,6–20 位)", "en": "a phone number (6–20 digits)"},
+        "expected_id_number": {
+            "zh": "18 位居民身份证号码(校验位正确)",
+            "en": "an 18-character resident ID number with a right check digit",
+        },
+        "expected_both_sides": {
+            "zh": "至少一名申请人和一名被申请人",
+            "en": "at least one applicant and one respondent",
+        },
+        "expected_mediators": {"zh": "人民调解员的工作人员编号", "en": "worker codes of mediators"},
+        "expected_extension": {
+            "zh": "晚于 {due} 的日期(只能延期一次)",
+            "en": "a day after {due} (the limit is extended once)",
+        },
+        "mediation_only": {
+            "zh": "案件 {id} 属于“{category}”,只有人民调解案件有调解案卷",
+            "en": "case {id} is '{category}': only mediation cases have a case file",
+        },
+        "mediation_no_file": {
+            "zh": "案件 {id} 尚未建立调解案卷(先受理登记)",
+            "en": "case {id} has no mediation case file yet (open it first)",
+        },
+        "mediation_file_exists": {
+            "zh": "案件 {id} 已有调解案卷",
+            "en": "case {id} has a mediation case file already",
+        },
+        "case_step_done": {
+            "zh": "案件 {id}:{step} → {status}({at})",
+            "en": "case {id}: {step} → {status} ({at})",
+        },
+        "action.reminders": {"zh": "生成提醒", "en": "build reminders"},
+        "reminder_subject": {
+            "zh": "网格法治地图:{day} 待办提醒({n} 件)",
+            "en": "GridLaw: your cases on {day} ({n})",
+        },
+        "reminder_to_accept": {"zh": "待签收 {n} 件:", "en": "To accept ({n}):"},
+        "reminder_overdue": {"zh": "已逾期 {n} 件:", "en": "Overdue ({n}):"},
+        "reminder_due_soon": {"zh": "即将到期 {n} 件:", "en": "Due soon ({n}):"},
+        "reminders_done": {
+            "zh": "{day}:生成提醒 {built} 份,发送 {sent} 份,失败 {failed} 份",
+            "en": "{day}: {built} digest(s) built, {sent} sent, {failed} failed",
+        },
+        "expected_instant": {
+            "zh": "时间(如 2025-03-04 09:30、2025年3月4日 9:30,或带时区),不晚于现在",
+            "en": "a time (e.g. 2025-03-04 09:30, or with an offset) not in the future",
+        },
+        "expected_after": {"zh": "不早于“{field}”的时间", "en": "a time not before '{field}'"},
+        "expected_visit_pair": {
+            "zh": "回访时间与满意度须同时填写",
+            "en": "a return-visit time and a satisfaction together",
+        },
+        "expected_visit_closed": {
+            "zh": "只有已办结的需求才有回访",
+            "en": "a return visit only on a closed need",
+        },
         "case_already_visited": {
             "zh": "案件 {id} 已于 {at} 回访",
             "en": "case {id} was already visited on {at}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from dashboard import state, views
+from dashboard import case_views, state, views
 from dashboard.i18n import tl, tr
 from grid_model.errors import GridLawError
 from grid_model.measures.workload import ASSISTANT_COLUMNS, DEFAULT_WEIGHTS
@@ -41,6 +41,8 @@ with st.expander(tr("workload_weights")):
         key="min_cases",
         help=tr("min_cases_help"),
     )
+
+case_views.caseload_section(filters)
 
 try:
     table = state.workload(

@@ -21,7 +21,7 @@ from grid_model.errors import (
 )
 from grid_model.models import Account, AuditEntry, CaseEvent, Need, Status
 from grid_model.needs.cases import NeedInput, change_status, record_need
-from grid_model.scope import Viewer
+from grid_model.scope import Scope, Viewer
 from tests.conftest import head_revision, scratch_engine
 from tests.factories import add_need, make_community
 
@@ -262,12 +262,13 @@ def test_moments_not_before_the_previous_step_nor_in_the_future(session, communi
 
 
 def test_supervise_only_an_overdue_case_and_visit_once(session, community):
-    fresh = _need(session, "in_progress", reported_at=dt.date.today())
+    today = instants.local_day(instants.now_stored())  # the area's day, not the machine's
+    fresh = _need(session, "in_progress", reported_at=today)
     with pytest.raises(InvalidInputError, match="not overdue"):
-        apply_step(session, fresh.id, "supervise", ADMIN, due=dt.date.today(), lang="en")
+        apply_step(session, fresh.id, "supervise", ADMIN, due=today, lang="en")
     late = _need(session, "in_progress", reported_at=D(2025, 1, 2))
-    apply_step(session, late.id, "supervise", ADMIN, due=dt.date.today(), note="请本周内办结")
-    assert late.supervised_due == dt.date.today() and late.status == "in_progress"
+    apply_step(session, late.id, "supervise", ADMIN, due=today, note="请本周内办结")
+    assert late.supervised_due == today and late.status == "in_progress"
     closed = _need(session, "closed")
     apply_step(session, closed.id, "visit", ADMIN, satisfaction="dissatisfied")
     with pytest.raises(InvalidInputError, match="already visited"):
@@ -444,3 +445,29 @@ def test_migration_from_0004_synthesises_events_without_loss(backend, tmp_path):
     finally:
         db.downgrade(eng)
         eng.dispose()
+
+
+# --- who sees what in the lists ---------------------------------------------------------------
+
+
+def test_lists_keep_personal_data_and_people_under_correction_from_other_roles(session, community):
+    from grid_model.cases.views import case_detail, my_cases, supervision_list
+
+    _need(session, "dispatched", resident_name="王五", resident_phone="13900000000",
+          reported_at=D(2025, 1, 2))  # fmt: skip
+    _need(session, "dispatched", category="correction", under_correction=True,
+          reported_at=D(2025, 1, 2))  # fmt: skip
+    public = Viewer(role="public")
+    listed = supervision_list(session, Scope(), public, today=D(2025, 6, 1))
+    assert len(listed) == 1 and "resident_name" not in listed.columns
+    assert "王五" not in listed.to_string()
+    leader = Viewer(role="community_leader", area_code="440703006106")  # demo mode: no accounts
+    assert len(my_cases(session, leader, worker_code="M10601", today=D(2025, 6, 1))) == 1
+    mediator = _worker_viewer(session, "M10601", "mediator")
+    mine = my_cases(session, mediator, today=D(2025, 6, 1))
+    assert len(mine) == 2 and set(mine["resident_name"].dropna()) == {"王五"}
+    corrected = mine.loc[mine["category"] == "correction", "id"].item()
+    session.add(Account(username="leader", name="leader", role="community_leader",
+                        area_code="440703006106", password_hash="x", active=True))  # fmt: skip
+    with pytest.raises(NotFoundError):
+        case_detail(session, int(corrected), Viewer(role="community_leader", username="leader"))

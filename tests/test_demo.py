@@ -288,11 +288,28 @@ def test_needs_columns_and_vocabularies(demo):
         "resident_name",
         "resident_phone",
         "under_correction",
+        "priority",
+        "dispatched_at",
+        "accepted_at",
+        "handled_at",
+        "verified_at",
+        "visited_at",
+        "satisfaction",
+        "rework",
     ]
     assert needs["id"].is_unique
     assert set(needs["category"]) == set(TIME_LIMITS)
     assert set(needs["source"]) == {"diary", "phone", "online", "walk_in"}
-    assert set(needs["status"]) == {"recorded", "dispatched", "in_progress", "closed"}
+    assert set(needs["status"]) == {"recorded", "dispatched", "accepted", "returned",
+                                    "in_progress", "on_hold", "handled", "closed"}  # fmt: skip
+    # the loop's moments follow one another; a closed case was verified on its closing day
+    for early, late in (("dispatched_at", "accepted_at"), ("accepted_at", "handled_at"),
+                        ("handled_at", "verified_at"), ("verified_at", "visited_at")):  # fmt: skip
+        both = needs[early].notna() & needs[late].notna()
+        assert (needs.loc[both, early] <= needs.loc[both, late]).all(), (early, late)
+    closed = needs["status"] == "closed"
+    assert (needs.loc[closed, "verified_at"].dt.date == needs.loc[closed, "closed_at"]).all()
+    assert needs.loc[needs["satisfaction"].notna(), "visited_at"].notna().all()
     mediation = needs["category"] == "mediation"
     assert needs.loc[mediation, "dispute_type"].isin(DISPUTE_TYPES).all()
     assert needs.loc[~mediation, "dispute_type"].isna().all()

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from grid_model import db
+from grid_model import db, instants
 from grid_model.measures import indicators, need_stats
+from grid_model.measures.definitions import on_hold_at
 from grid_model.measures.per_grid import grid_measures
-from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
+from grid_model.models import CaseEvent, Need, NeedMonthStat, NeedStatsDirty
 from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Scope, Viewer
 from tests.conftest import _postgis_engine, scratch_engine
@@ -27,13 +28,18 @@ pytestmark = pytest.mark.db
 
 CATEGORIES = tuple(indicators.DUE_DAYS)
 STATUSES = ("recorded", "dispatched", "in_progress", "closed")
+#: statuses of the closed loop only the case steps give (grid_model.cases), with holds
+LOOP_STATUSES = ("accepted", "on_hold", "handled", "returned")
 FIRST = dt.date(2024, 11, 1)
 
 
 def _random_needs(session, grid_codes, n, rng: random.Random):
     """``n`` needs over ~14 months: mostly closed (some without a closing date, some closed
     late, a few closed "in the future"), diary entries, explicit due dates, needs outside
-    every grid and needs without a district."""
+    every grid and needs without a district; and cases of the closed loop: statuses only its
+    steps give, holds (缓办) before the day asked about or after it, resumed or not — closed
+    needs among them — which ``due_to_close`` must leave out exactly while they last."""
+    holds = random.Random(n)  # its own draws: the needs' stay what they were
     for _ in range(n):
         reported = FIRST + dt.timedelta(days=rng.randrange(420))
         status = rng.choices(STATUSES, weights=(1, 1, 1, 6))[0]
@@ -44,7 +50,7 @@ def _random_needs(session, grid_codes, n, rng: random.Random):
         extra = {}
         if grid is None:
             extra = {"lon": 113.2, "lat": 22.7}
-        add_need(
+        need = add_need(
             session,
             grid_code=grid,
             reported_at=reported,
@@ -59,6 +65,29 @@ def _random_needs(session, grid_codes, n, rng: random.Random):
             district_code=None if rng.random() < 0.03 else (grid or "440703")[:6],
             **extra,
         )
+        if holds.random() < 0.2:
+            _random_hold(session, need, holds)
+
+
+def _random_hold(session, need: Need, rng: random.Random) -> None:
+    """A hold of ``need`` (maybe resumed), and maybe a status of the loop for an open one."""
+    if need.status != "closed":
+        need.status = rng.choice([need.status, *LOOP_STATUSES])
+    held = need.reported_at + dt.timedelta(days=rng.randrange(0, 50), hours=rng.randrange(24))
+    session.add(CaseEvent(need_id=need.id, step="hold", to_status="on_hold", actor="t",
+                          at=instants.to_stored(held)))  # fmt: skip
+    if rng.random() < 0.5:
+        resumed = held + dt.timedelta(days=rng.randrange(0, 30), hours=rng.randrange(24))
+        session.add(CaseEvent(need_id=need.id, step="resume", to_status="in_progress",
+                              actor="t", at=instants.to_stored(resumed)))  # fmt: skip
+    session.flush()
+
+
+def _delete_needs(session, cond) -> None:
+    """Delete the needs matching ``cond`` with their case steps."""
+    ids = select(Need.id).where(cond)
+    session.execute(delete(CaseEvent).where(CaseEvent.need_id.in_(ids)))
+    session.execute(delete(Need).where(cond))
 
 
 def _random_scope(rng: random.Random, grid_codes) -> Scope:
@@ -73,7 +102,11 @@ def _random_scope(rng: random.Random, grid_codes) -> Scope:
         if rng.random() < 0.3:
             end = end.replace(day=28)
     categories = tuple(rng.sample(CATEGORIES, rng.randrange(1, 4))) if rng.random() < 0.3 else ()
-    statuses = tuple(rng.sample(STATUSES, rng.randrange(1, 4))) if rng.random() < 0.3 else ()
+    statuses = (
+        tuple(rng.sample(STATUSES + LOOP_STATUSES, rng.randrange(1, 4)))
+        if rng.random() < 0.3
+        else ()
+    )
     return Scope(area_code=area, start=start, end=end, categories=categories, statuses=statuses)
 
 
@@ -122,6 +155,8 @@ def test_random_scopes_and_days_match_the_plain_group_by(session, community):
         used += need_stats.summary_window(session, scope, today) is not None
         _assert_same(session, scope, today)
     assert used > 20  # the summary was actually read in many of them
+    held = [session.scalar(select(func.count()).select_from(Need).where(on_hold_at(FIRST + dt.timedelta(days=d)))) for d in range(0, 480, 40)]  # fmt: skip
+    assert min(held) < max(held) and max(held) > 3  # holds came and went over the days asked
 
 
 def test_writes_since_the_refresh_are_read_from_needs_until_refreshed(session, community):
@@ -155,7 +190,7 @@ def test_writes_since_the_refresh_are_read_from_needs_until_refreshed(session, c
             .where((Need.grid_code == g1) & (Need.category == "mediation"))
             .values(reported_at=dt.date(2025, 9, 9))
         ),
-        lambda: session.execute(delete(Need).where(Need.grid_code == community.grid_codes[2])),
+        lambda: _delete_needs(session, Need.grid_code == community.grid_codes[2]),
     ]
     for write in writes:
         write()

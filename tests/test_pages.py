@@ -33,7 +33,9 @@ PAGES = {
     "pages/4_覆盖缺口_Gaps.py": ("覆盖缺口", "Coverage gaps"),
     "pages/5_案件_Cases.py": ("案件", "Cases"),
     "pages/6_数据_Data.py": ("数据导入与导出", "Import and export"),
-    "pages/10_报表_Reports.py": ("报表", "Reports"),
+    "pages/10_我的待办_MyCases.py": ("我的待办", "My cases"),
+    "pages/11_督办_Supervision.py": ("督办", "Supervision"),
+    "pages/12_报表_Reports.py": ("报表", "Reports"),
 }
 
 

@@ -14,7 +14,7 @@ from tests.test_reports import _data
 
 pytestmark = pytest.mark.db
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "10_报表_Reports.py")
+PAGE = str(ROOT / "pages" / "12_报表_Reports.py")
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ import shapely
 
 from geodata.crs import geometry_from_wgs84, to_wgs84
 from geodata.demo.draw import _calendar, _dates, _ids, _names, _nullable, _phones, _pick, _str
+from geodata.demo.loop import LOOP_COLUMNS, build_loop
 from geodata.demo.places import _Community, _GridIndex, _uniform_points
 from geodata.demo.reference import (
     _DAYS,
@@ -266,6 +267,7 @@ def _build_needs(
     under_correction = (category == _CORRECTION) & (rng.random(n) < 0.85)
     assistant = _assistants(days, where.grid, staff)
 
+    loop = build_loop(days, progress.status, progress.closed_on)
     o = np.argsort(days, kind="stable")
     dispute_names = np.array([*_reference().dispute_types, None], dtype=object)  # -1 → None
     return pd.DataFrame(
@@ -278,7 +280,7 @@ def _build_needs(
             "dispute_type": _nullable(dispute_names[dispute[o]]),
             "description": _str(description[o]),
             "source": _str(np.array(_SOURCES, dtype=object)[source[o]]),
-            "status": _str(progress.status[o]),
+            "status": _str(loop["status"].to_numpy()[o]),
             "outcome": _nullable(progress.outcome[o]),
             "due_date": _dates(progress.due[o]),
             "closed_at": _dates(progress.closed_on[o]),
@@ -286,6 +288,7 @@ def _build_needs(
             "resident_name": _names(rng, n),
             "resident_phone": _phones(rng, n),
             "under_correction": under_correction[o],
+            **{c: loop[c].to_numpy()[o] for c in LOOP_COLUMNS},
         }
     )
 

@@ -29,7 +29,7 @@ from grid_model.cases.steps import (
 from grid_model.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.measures import need_stats
 from grid_model.messages import t
-from grid_model.models import CaseEvent, Need, Outcome, Worker
+from grid_model.models import CaseEvent, MediationCase, Need, Outcome, Worker
 from grid_model.scope import Viewer, check_viewer
 
 REASON_MAX = 500
@@ -63,13 +63,17 @@ def resolve_actor(
 ) -> Actor:
     """The actor of a step ``viewer`` enters: a worker account acts as the worker of its
     username; an administrator may enter a step for any worker (``acting_for``: paper records,
-    ``--as CODE``); nobody else may act for another worker."""
+    ``--as CODE``), and so may the dashboard's demo mode (while no account is stored); no
+    signed-in account may act for another worker."""
     own = session.scalar(select(Worker).where(Worker.code == (viewer.username or "")))
     if acting_for is None or (own is not None and acting_for == own.code):
         if own is not None:
             return Actor(own.name or own.code, own.role, own.code)
         return Actor(viewer.name, viewer.role, None)
-    if viewer.role != "admin":
+    # the dashboard's demo mode (no account stored: check_viewer let it through) has no one to
+    # sign in as a worker, so it may pick the worker it acts as
+    demo = viewer.username is None and not viewer.local
+    if viewer.role != "admin" and not demo:
         raise PermissionDeniedError(t("case_act_for", lang, worker=fields.shown(acting_for)))
     worker = session.scalar(select(Worker).where(Worker.code == acting_for))
     if worker is None:
@@ -357,8 +361,18 @@ def take_step(
         synthesised=False,
     )  # fmt: skip
     session.add(event)
+    if step.name == "visit" and "performing" in values:
+        _performance_seen(session, need, values["performing"])
     session.flush()
     return event
+
+
+def _performance_seen(session: Session, need: Need, performing: bool) -> None:
+    """A return visit that saw whether a mediation agreement is performed writes it to the
+    case file (when there is one)."""
+    file = session.scalar(select(MediationCase).where(MediationCase.need_id == need.id))
+    if file is not None:
+        file.performance_result = "performed" if performing else "not_performed"
 
 
 def get_case(session: Session, need_id: object, viewer: Viewer, lang: str = "zh") -> Need:

@@ -11,18 +11,24 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
 from grid_model import audit, db, instants
+from grid_model.cases.import_columns import (
+    INSERTED,
+    check_loop_columns,
+    synthesise_events,
+    with_loop_defaults,
+)
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need
+from grid_model.models import Need, Worker
 from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
@@ -50,6 +56,7 @@ NEED_INSERT_COLUMNS = [
     "resident_name",
     "resident_phone",
     "under_correction",
+    *INSERTED,  # the closed loop's (grid_model.cases.import_columns)
 ]
 
 #: Imports of at least this many needs refresh the planner's statistics of ``needs`` (about a
@@ -97,6 +104,7 @@ def import_needs(
         )
     except GeodataError as exc:
         raise InvalidInputError(str(exc)) from exc
+    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
     report = ImportReport(kind="needs", total=len(frame))
     bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
     good = clean.iloc[[i for i in range(len(clean)) if i not in bad]]
@@ -137,7 +145,7 @@ def store_needs(
         grids, clean["lon"].to_numpy(float), clean["lat"].to_numpy(float), snap_m=snap_m
     )
     frame = _with_instants(
-        clean.assign(
+        with_loop_defaults(clean).assign(
             grid_code=located["grid_code"].to_numpy(),
             quality=located["quality"].to_numpy(),
         )
@@ -146,6 +154,7 @@ def store_needs(
         session, frame["grid_code"], frame["lon"].to_numpy(), frame["lat"].to_numpy(),
         fallback=district_code,
     ).to_numpy()  # fmt: skip
+    before = session.scalar(select(func.max(Need.id))) or 0
     stored = insert_frame(
         session,
         Need.__tablename__,
@@ -154,10 +163,15 @@ def store_needs(
         point=("location", "lon", "lat"),
         progress=progress,
     )
+    synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
         db.analyze(session, Need.__tablename__)
     return stored
+
+
+def _worker_codes(session: Session) -> set[str]:
+    return set(session.scalars(select(Worker.code)))
 
 
 def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:

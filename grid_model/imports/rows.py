@@ -18,6 +18,7 @@ import pandas as pd
 from geodata import io as gio
 from geodata.errors import GeodataError
 from grid_model import fields
+from grid_model.cases.import_columns import LOOP_COLUMNS
 from grid_model.errors import InvalidInputError
 from grid_model.messages import geodata_message, t
 
@@ -40,6 +41,7 @@ NEED_COLUMNS = {
     "resident_phone": ["resident_phone", "联系电话", "电话"],
     "source": ["source", "来源"],
     "under_correction": ["under_correction", "社区矫正对象"],
+    **LOOP_COLUMNS,  # the closed loop's columns (assignee, accepted_at…): grid_model.cases
 }
 GRID_COLUMNS = {
     "code": ["code", "网格编码", "编码"],

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import from_shape
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from geodata import demo
-from grid_model import audit, db
+from grid_model import audit, config, db
 from grid_model.db.bulk import insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.needs import store_needs
@@ -105,8 +107,13 @@ def seed_demo(
     session.add_all(_service_points(data.service_points))
     session.flush()
     stored = store_needs(
-        session, _clean_needs(data.needs), grids=load_grids(session), progress=progress
+        session,
+        _loop_columns(_clean_needs(data.needs), data),
+        grids=load_grids(session),
+        progress=progress,
     )
+    _demo_loop_events(session)
+    _demo_case_files(session)
     services = _store_service_events(session, data.service_events)
     audit.record(
         session, viewer, "seed_demo", "all", details={"scale": scale, "needs": stored, "seed": seed}
@@ -230,6 +237,98 @@ def _clean_needs(n: pd.DataFrame) -> pd.DataFrame:
             "under_correction": n["under_correction"].astype(bool),
         }
     )
+
+
+# --- s10-cases: the demo runs the closed loop ------------------------------------------------
+_INSTANTS = ("dispatched_at", "accepted_at", "handled_at", "verified_at", "visited_at")
+
+
+def _colleague(data, role: str) -> dict[str, str]:
+    """Each assistant's colleague of ``role`` on one of their grids."""
+    a = data.assignments
+    held = a[a["role"] == "grid_assistant"][["worker_code", "grid_code"]]
+    other = a[a["role"] == role][["worker_code", "grid_code"]].drop_duplicates("grid_code")
+    pairs = held.merge(other, on="grid_code", suffixes=("", "_other"))
+    return dict(zip(pairs["worker_code"], pairs["worker_code_other"], strict=True))
+
+
+def _loop_columns(clean: pd.DataFrame, data) -> pd.DataFrame:
+    """The demo's loop as the needs store it: assignee (the assistant; the grid's mediator for
+    mediation, its lawyer for legal aid), instants in UTC, rework, supervision of a few
+    overdue cases."""
+    n = data.needs
+    zone = config.timezone()
+    out = clean.copy()
+    for column in _INSTANTS:
+        local = pd.to_datetime(n[column]).dt.tz_localize(zone, ambiguous="NaT",
+                                                          nonexistent="shift_forward")  # fmt: skip
+        out[column] = local.dt.tz_convert("UTC").dt.tz_localize(None).astype(object).to_numpy()
+    assignee = n["assistant"].copy()
+    for category, role in (("mediation", "mediator"), ("legal_aid", "lawyer")):
+        mine = n["category"] == category
+        assignee[mine] = n.loc[mine, "assistant"].map(_colleague(data, role))
+    dispatched = n["dispatched_at"].notna() & (n["status"] != "returned")
+    out["assignee_code"] = assignee.where(dispatched, None).astype(object).to_numpy()
+    out["priority"] = n["priority"].to_numpy()
+    out["satisfaction"] = n["satisfaction"].where(n["satisfaction"].notna(), None).to_numpy()
+    out["rework_count"] = n["rework"].astype(int).to_numpy()
+    open_ = ~n["status"].isin(["closed", "recorded"])
+    late = open_ & (pd.to_datetime(n["due_date"]) < pd.Timestamp(n["reported_at"].max()))
+    out["supervised_due"] = [
+        (d + dt.timedelta(days=10)) if s else None
+        for d, s in zip(n["due_date"], late & (n.index % 2 == 0), strict=True)
+    ]
+    return out
+
+
+def _demo_loop_events(session: Session) -> None:
+    """Beside the steps the columns imply (store_needs): the failed verification of each
+    reworked case, the hold of each case on hold."""
+    from grid_model.models import CaseEvent
+
+    for step, to_status, at, cond in (
+        # the failed verification placed at the acceptance: before the handling that passed
+        ("verify", "in_progress", Need.accepted_at, Need.rework_count > 0),
+        ("hold", "on_hold", func.coalesce(Need.accepted_at, Need.dispatched_at),
+         Need.status == "on_hold"),
+    ):  # fmt: skip
+        rows = select(Need.id, Need.district_code, literal(step), literal(to_status),
+                      literal("seed-demo"), Need.assignee_code, at, literal(True)).where(cond)  # fmt: skip
+        session.execute(insert(CaseEvent).from_select(
+            ["need_id", "district_code", "step", "to_status", "actor", "worker_code", "at",
+             "synthesised"], rows))  # fmt: skip
+
+
+def _demo_case_files(session: Session) -> None:
+    """A mediation case file for each accepted mediation case: accepted on its acceptance day,
+    due a month later; the mediated ones with a written agreement, and for those visited the
+    performance seen (about 85 % performed)."""
+    from grid_model import instants
+    from grid_model.cases.mediation import one_month_after
+
+    rows = session.execute(
+        select(Need.id, Need.district_code, Need.dispute_type, Need.accepted_at, Need.closed_at,
+               Need.outcome, Need.visited_at)
+        .where((Need.category == "mediation") & Need.accepted_at.is_not(None))
+    ).all()  # fmt: skip
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=["need_id", "district_code", "dispute_type",
+                                        "accepted_at", "closed_at", "outcome", "visited_at"])  # fmt: skip
+    accepted = [instants.local_day(a) for a in frame["accepted_at"]]
+    mediated = (frame["outcome"] == "mediated").to_numpy()
+    performed = np.arange(len(frame)) % 7 != 3  # about 85 %
+    seen = mediated & frame["visited_at"].notna().to_numpy()
+    files = pd.DataFrame({
+        "need_id": frame["need_id"], "district_code": frame["district_code"],
+        "dispute_type": frame["dispute_type"], "accepted_on": accepted,
+        "due_on": [one_month_after(d) for d in accepted],
+        "agreement_kind": pd.Series(["written" if m else None for m in mediated], dtype=object),
+        "agreement_on": [c if m else None for c, m in zip(frame["closed_at"], mediated, strict=True)],
+        "performance_result": [("performed" if p else "not_performed") if s else None
+                               for p, s in zip(performed, seen, strict=True)],
+    })  # fmt: skip
+    insert_frame(session, "mediation_cases", files, list(files.columns))
 
 
 def _store_service_events(session: Session, events: pd.DataFrame) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Label, case, exists, func, literal_column
+from sqlalchemy import ColumnElement, Label, case, exists, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from grid_model import instants
@@ -107,9 +107,9 @@ def on_hold_at(day: dt.date) -> ColumnElement[bool]:
     resumed = exists().where(
         (resume.need_id == hold.need_id) & (resume.step == "resume") & later & (resume.at < end)
     )
-    return exists().where(
-        (hold.need_id == Need.id) & (hold.step == "hold") & (hold.at < end) & ~resumed
-    )
+    # the few needs on hold, found once (not a lookup per need): an uncorrelated IN
+    held = select(hold.need_id).where((hold.step == "hold") & (hold.at < end) & ~resumed)
+    return Need.id.in_(held)
 
 
 def due_to_close(day: dt.date) -> ColumnElement[bool]:

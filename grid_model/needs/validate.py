@@ -37,8 +37,12 @@ CATEGORY_ALIASES = {
 }
 STATUS_ALIASES = {
     "recorded": ["已登记", "登记", "待处理", "新建"],
-    "dispatched": ["已分派", "分派", "已派单", "派单"],
+    "dispatched": ["已分派", "分派", "已派单", "派单", "已派遣", "派遣"],
+    "accepted": ["已签收", "签收"],
+    "returned": ["已退回", "退回"],
     "in_progress": ["办理中", "处理中", "进行中", "in progress"],
+    "on_hold": ["缓办", "暂缓", "中止", "on hold"],
+    "handled": ["已处置", "待核查"],
     "closed": ["已办结", "办结", "已结案", "结案", "已完成"],
 }
 OUTCOME_ALIASES = {
