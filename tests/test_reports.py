@@ -547,6 +547,11 @@ def test_mediation_form_counts_the_case_files(session, data):
     assert [neighbours[c] for c in ("written", "oral", "performed", "confirmed")] == [1, 0, 1, 1]
     assert [contract[c] for c in ("written", "oral", "performed", "confirmed")] == [0, 1, 0, 0]
     assert [total[c] for c in ("written", "oral", "performed", "confirmed")] == [1, 1, 1, 1]
+    from grid_model.cases.indicators import case_indicators
+
+    scope = Scope(COMMUNITY[0], D(2025, 11, 1), D(2025, 11, 30), categories=("mediation",))
+    loop = case_indicators(session, scope, ADMIN, as_of=D(2025, 11, 30))
+    assert total["performed"] == loop.agreements_performed
     early = mediation_form(
         session,
         start=D(2025, 11, 1),
@@ -587,3 +592,43 @@ def test_report_keeps_to_the_viewers_area(session, data):
     assert elsewhere.kpis == _report(session, viewer=LEADER).kpis
     wider = _report(session, viewer=LEADER, area=COMMUNITY[0][:9])  # the street around it
     assert wider.kpis.needs == _report(session).kpis.needs
+
+
+def test_loop_indicators_equal_gridlaw_indicators_json(committed_engine, capsys):
+    """The closed-loop figures of the report are those ``gridlaw indicators --json`` prints for
+    the same area and month."""
+    import json
+
+    from grid_model.reports.monthly import LOOP_INDICATORS
+
+    with Session(committed_engine) as s, s.begin():
+        _data(s)
+    url = committed_engine.url.render_as_string(hide_password=False)
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                "indicators",
+                "--json",
+                "--area",
+                COMMUNITY[0],
+                "--start",
+                "2025-11-01",
+                "--end",
+                "2025-11-30",
+                "--as-of",
+                "2025-11-30",
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    with Session(committed_engine) as s:
+        report = _report(s)
+    loop = {h.name: h.value for h in report.loop}
+    assert list(loop) == list(LOOP_INDICATORS)
+    for name, value in loop.items():
+        assert value == printed[name], name
+    assert loop["supervised"] == 1
+    assert printed["needs"] == report.kpis.needs and printed["closed"] == report.kpis.closed

@@ -68,6 +68,23 @@ INDICATORS: dict[str, tuple[str, bool | None]] = {
 }
 
 
+#: The closed-loop indicators of :func:`grid_model.cases.indicators.case_indicators` (what
+#: ``gridlaw indicators --json`` prints) shown in the report, with their kind and direction.
+LOOP_INDICATORS: dict[str, tuple[str, bool | None]] = {
+    "dispatched": ("count", None),
+    "accepted": ("count", True),
+    "acceptance_rate": ("rate", True),
+    "timely_acceptance_rate": ("rate", True),
+    "median_hours_to_accept": ("days", False),
+    "on_hold": ("count", None),
+    "rework_rate": ("rate", False),
+    "visit_rate": ("rate", True),
+    "satisfaction_rate": ("rate", True),
+    "agreement_performance_rate": ("rate", True),
+    "supervised": ("count", None),
+}
+
+
 @dataclass(frozen=True)
 class Headline:
     """One headline indicator this month, the month before and a year before.
@@ -188,10 +205,29 @@ def monthly_report(
             dataclasses.replace(area, start=month.shifted(1 - TREND_MONTHS).start, end=month.end),
         ),
         notes=notes,
+        loop=_loop(session, area, month, viewer, today, lang),
     )
 
 
 # --- the parts ----------------------------------------------------------------------------
+
+
+def _loop(
+    session: Session, area: Scope, month: ReportMonth, viewer: Viewer, today: dt.date, lang: str
+) -> list[Headline]:
+    """The closed-loop indicators of the month, the month before and a year before, from the
+    service behind ``gridlaw indicators --json``."""
+    from grid_model.cases.indicators import case_indicators
+
+    def of(m: ReportMonth) -> dict:
+        scope = dataclasses.replace(area, start=m.start, end=m.end)
+        return case_indicators(session, scope, viewer, as_of=min(m.end, today), lang=lang).as_dict()
+
+    now, before, year_ago = of(month), of(month.previous()), of(month.last_year())
+    return [
+        Headline(n, kind, now[n], before[n], year_ago[n])
+        for n, (kind, _better) in LOOP_INDICATORS.items()
+    ]
 
 
 def kpi_values(kpis: Kpis) -> dict[str, float | None]:
