@@ -114,7 +114,7 @@ def cover(report: MonthlyReport, lang: str = "zh") -> list[tuple[str, str]]:
     ]
 
 
-def _comparison(headlines, label_of, lang: str) -> Table:
+def _comparison(headlines, label_of, lang: str, title: str = "indicator") -> Table:
     """Indicators this month, the month before and a year before, with 环比 and 同比."""
     rows = []
     for h in headlines:
@@ -131,7 +131,7 @@ def _comparison(headlines, label_of, lang: str) -> Table:
             ]
         )
     columns = [
-        Column("indicator", rt("indicator", lang)),
+        Column("indicator", rt(title, lang)),
         Column("value", rt("this_month", lang), "mixed"),
         Column("previous", rt("previous_month", lang), "mixed"),
         Column("mom", rt("mom", lang), "mixed"),
@@ -144,7 +144,7 @@ def _comparison(headlines, label_of, lang: str) -> Table:
 def headline_section(report: MonthlyReport, lang: str) -> Section:
     tables = [_comparison(report.headline, indicator_label, lang)]
     if report.loop:  # the closed-loop indicators of the case service
-        tables.append(_comparison(report.loop, lambda n, lg: rt(f"loop.{n}", lg), lang))
+        tables.append(_comparison(report.loop, lambda n, lg: rt(f"loop.{n}", lg), lang, "loop"))
     return Section("headline", rt("headline", lang), tables=tables)
 
 
