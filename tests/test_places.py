@@ -313,3 +313,25 @@ def test_a_need_outside_every_grid_takes_the_district_of_its_area_polygon(sessio
     for area in ("1", "301"):
         viewer = Viewer(role="mediator", area_code=area)
         assert "80001" not in set(search_needs(session, Scope(), viewer)["external_id"]), area
+
+
+def test_relocate_gives_a_moved_need_the_district_of_its_new_grid(session, tmp_path):
+    from grid_model.needs.boundaries import relocate_needs
+
+    _load(session, tmp_path, "America/New_York")
+    need = session.scalars(select(Need).where(Need.grid_code == "101")).first()
+    assert need.district_code == "1"
+    # the need was misplaced: it lies in community district 301 (borough 3)
+    session.execute(
+        text("UPDATE needs SET lon = -74.01, lat = 40.67 WHERE id = :i"), {"i": need.id}
+    )
+    report = relocate_needs(session, viewer=ADMIN, snap_m=0)
+    assert report.changed == 1
+    session.expire_all()
+    moved = session.get(Need, need.id)
+    assert (moved.grid_code, moved.district_code) == ("301", "3")
+    kpis = {area: compute_kpis(session, Scope(area_code=area), today=TODAY).needs for area in "13"}
+    assert kpis == {
+        "1": sum(1 for g in _rows()[1].values() if DISTRICTS[g] == "1") - 1,
+        "3": sum(1 for g in _rows()[1].values() if DISTRICTS[g] == "3") + 1,
+    }

@@ -15,7 +15,7 @@ from geodata.crs import metric_crs
 from grid_model import audit
 from grid_model.measures import need_stats
 from grid_model.models import GeolocationChange, Need
-from grid_model.needs import geolocate
+from grid_model.needs import ancestry, geolocate
 from grid_model.queries import load_areas, load_grids, read_frame
 from grid_model.scope import Viewer, require
 
@@ -180,7 +180,10 @@ def relocate_needs(
     allowed to relocate (an administrator without area limit: every need may move)."""
     viewer = require(session, viewer, "relocate", lang=lang)
     grids = load_grids(session)
-    needs = read_frame(session, select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality))
+    needs = read_frame(
+        session,
+        select(Need.id, Need.lon, Need.lat, Need.grid_code, Need.quality, Need.district_code),
+    )
     if needs.empty:
         return RelocateReport(0, 0)
     located = geolocate.locate(
@@ -214,11 +217,15 @@ def _store_moves(
 ) -> None:
     """Write the new grid and quality of the needs at positions ``idx`` (one executemany) and
     their :class:`GeolocationChange` rows."""
-    params = [{"nid": int(needs["id"].iat[i]), "g": new_code[i], "q": new_quality[i]} for i in idx]
+    district = _new_districts(session, needs, idx, old_code, new_code)
+    params = [
+        {"nid": int(needs["id"].iat[i]), "g": new_code[i], "q": new_quality[i], "d": d}
+        for i, d in zip(idx, district, strict=True)
+    ]
     session.connection().execute(
         update(Need.__table__)
         .where(Need.__table__.c.id == bindparam("nid"))
-        .values(grid_code=bindparam("g"), quality=bindparam("q")),
+        .values(grid_code=bindparam("g"), quality=bindparam("q"), district_code=bindparam("d")),
         params,
     )
     session.add_all(
@@ -234,3 +241,27 @@ def _store_moves(
             for i in idx
         ]
     )
+
+
+def _new_districts(
+    session: Session,
+    needs: pd.DataFrame,
+    idx: np.ndarray,
+    old_code: np.ndarray,
+    new_code: np.ndarray,
+) -> list[str | None]:
+    """The district of each need at ``idx`` after the move: its new grid's (from the stored
+    ancestry, :mod:`grid_model.needs.ancestry`), or outside every grid its area polygon's; a
+    need whose grid did not change, or whose new district cannot be told, keeps its own."""
+    found = ancestry.districts_of(
+        session,
+        pd.Series(new_code[idx], dtype=object),
+        needs["lon"].to_numpy(float)[idx],
+        needs["lat"].to_numpy(float)[idx],
+        guess=False,
+    )
+    kept = needs["district_code"].to_numpy(dtype=object)[idx]
+    return [
+        d if (old_code[i] != new_code[i] and isinstance(d, str)) else k
+        for i, d, k in zip(idx, found, kept, strict=True)
+    ]
