@@ -30,7 +30,8 @@ from grid_model.scope import Scope, Viewer
 FLASH = "loop_flash"
 _KINDS = {"status": "status", "category": "category", "outcome": "outcome",
           "priority": "priority", "satisfaction": "satisfaction", "group": "group",
-          "step": "step", "to": "status", "from": "status", "role": "role"}  # fmt: skip
+          "step": "step", "to": "status", "from": "status", "role": "role",
+          "dispute_type": "dispute_type"}  # fmt: skip
 
 case_indicators = cached(indicators.case_indicators, names={"day": "as_of"}, lang=True)
 community_ranking = cached(caseload.community_ranking, names={"day": "as_of"}, lang=True)

@@ -28,6 +28,7 @@ VALUE_KINDS = {
     "quality": "quality",
     "role": "role",
     "kind": "kind",
+    "dispute_type": "dispute_type",
 }
 
 

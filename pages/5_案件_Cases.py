@@ -211,7 +211,7 @@ with diary_tab:
         dispute = st.selectbox(
             tr("dispute_type"),
             [None, *state.dispute_types()],
-            format_func=lambda d: "—" if d is None else d,
+            format_func=lambda d: "—" if d is None else tl("dispute_type", d),
             key="diary_dispute",
         )
         description = st.text_area(tr("description"), key="diary_description")

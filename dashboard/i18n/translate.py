@@ -11,6 +11,7 @@ from dashboard.i18n.labels import BASE_LABELS
 from dashboard.map_measures import measure_labels
 from grid_model import config
 from grid_model.messages import MESSAGES
+from grid_model.needs.validate import dispute_type_names
 
 LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -21,7 +22,16 @@ LANG_KEY = "lang"
 LANG_CHOSEN = "lang_chosen"
 
 #: Every dashboard text: the pages', the map measures' and the analysis pages'.
-LABELS: dict[str, dict[str, str]] = {**BASE_LABELS, **measure_labels(), **ANALYSIS_LABELS}
+#: The 15 dispute types: the Chinese name is the stored code, the English one comes with the list.
+DISPUTE_LABELS = {
+    f"dispute_type.{zh}": {"zh": zh, "en": en} for zh, en in dispute_type_names().items()
+}
+LABELS: dict[str, dict[str, str]] = {
+    **BASE_LABELS,
+    **measure_labels(),
+    **ANALYSIS_LABELS,
+    **DISPUTE_LABELS,
+}
 _ALL = {**MESSAGES, **LABELS}
 
 

@@ -263,8 +263,19 @@ def _check_status(
 def dispute_types() -> tuple[str, ...]:
     """The 15 national people's-mediation dispute categories (人民调解纠纷分类) a need's
     ``dispute_type`` is one of, in the order of the list bundled with geodata (read once)."""
+    return tuple(_dispute_list()["name_zh"])
+
+
+def dispute_type_names() -> dict[str, str]:
+    """Each dispute type (its Chinese name is the stored code) → its English name."""
+    table = _dispute_list()
+    return dict(zip(table["name_zh"], table["name_en"], strict=True))
+
+
+@functools.cache
+def _dispute_list() -> pd.DataFrame:
     path = resources.files("geodata").joinpath("data", "mediation_dispute_categories_cn.csv")
-    return tuple(pd.read_csv(path)["name_zh"])
+    return pd.read_csv(path)
 
 
 def _check_dispute_type(frame: pd.DataFrame, col: Collector) -> pd.Series:
