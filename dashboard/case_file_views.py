@@ -35,19 +35,37 @@ def _save(need_id: int, action: str, service, viewer: Viewer, **values) -> bool:
     return True
 
 
+def _fact(name: str, value: object) -> str:
+    """A fact of the file as text, its vocabulary codes in the user's language."""
+    if value is None:
+        return ""
+    if name == "agreement_kind":
+        return tr(f"cf_kind_{value}")
+    if name == "performance_result":
+        return tr(f"cf_result_{value}")
+    return str(value)
+
+
+def _height(rows: int) -> int:
+    """A table's height showing all its ``rows`` (Streamlit's row is 35 px)."""
+    return 35 * (rows + 1) + 3
+
+
 def show_file(file: dict, *, key: str) -> None:
     """The file as a few tables: its facts, parties, mediators and sessions (cells are text)."""
-    facts = [(tr(f"cf.{k}"), "" if file.get(k) is None else str(file[k])) for k in _FACTS]
+    facts = [(tr(f"cf.{k}"), _fact(k, file.get(k))) for k in _FACTS]
     st.dataframe(pd.DataFrame(facts, columns=[tr("cf_item"), tr("cf_value")]),
-                 hide_index=True, key=f"{key}_facts")  # fmt: skip
-    parties = pd.DataFrame(file["parties"]).rename(columns=lambda c: tr(f"cf.{c}"))
+                 hide_index=True, key=f"{key}_facts", height=_height(len(facts)))  # fmt: skip
+    parties = pd.DataFrame(file["parties"])
+    parties["side"] = parties["side"].map(lambda v: tr(f"cf_{v}"))
     st.markdown(f"**{tr('cf_parties')}**")
-    st.dataframe(parties.astype(str), hide_index=True, key=f"{key}_parties")
+    st.dataframe(parties.fillna("").rename(columns=lambda c: tr(f"cf.{c}")),
+                 hide_index=True, key=f"{key}_parties")  # fmt: skip
     st.caption(md_text(f"{tr('cf_mediators')}: {', '.join(file['mediators'])}"))
     st.markdown(f"**{tr('cf_sessions')}**")
     if file["sessions"]:
         sessions = pd.DataFrame(file["sessions"]).rename(columns=lambda c: tr(f"cf.{c}"))
-        st.dataframe(sessions.astype(str), hide_index=True, key=f"{key}_sessions")
+        st.dataframe(sessions.fillna(""), hide_index=True, key=f"{key}_sessions")
     else:
         st.caption(tr("cf_no_sessions"))
 

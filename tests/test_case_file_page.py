@@ -72,6 +72,7 @@ def test_a_session_filled_through_the_form_is_stored(file_db, committed_engine):
     assert not at.json  # no raw JSON any more
     parties = _frame(at, "身份证号")
     assert list(parties["姓名"]) == ["张三", HOSTILE]  # a cell: text, never markup
+    assert list(parties["身份"]) == ["申请人", "被申请人"]
     assert "2025-04-04" in list(_frame(at, "项目")["内容"])  # one month
     at.date_input(key="mycase_cf_held_on").set_value(dt.date(2025, 3, 6))
     at.text_input(key="mycase_cf_place").set_value("调解室")

@@ -649,6 +649,8 @@ BASE_LABELS.update(
         "cf_judicial": {"zh": "记录司法确认", "en": "Record judicial confirmation"},
         "cf_extend": {"zh": "延长期限", "en": "Extend the limit"},
         "cf_extend_to": {"zh": "延长至", "en": "Extend to"},
+        "cf_applicant": {"zh": "申请人", "en": "Applicant"},
+        "cf_respondent": {"zh": "被申请人", "en": "Respondent"},
         "cf_applicant_name": {"zh": "申请人姓名", "en": "Applicant's name"},
         "cf_respondent_name": {"zh": "被申请人姓名", "en": "Respondent's name"},
         "cf_kind_written": {"zh": "书面协议", "en": "Written"},
