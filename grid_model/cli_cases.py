@@ -111,7 +111,22 @@ def cmd_show(args) -> int:
         mark = " *" if e["synthesised"] else ""
         print(f"  {e['at']}  {e['step']:<9} → {e['to']:<11} {_shown(e['actor'])}{mark}"
               f"  {_shown(e['note'] or '')}")  # fmt: skip
+    if detail.get("mediation"):
+        _print_file(detail["mediation"])
     return EXIT_OK
+
+
+def _print_file(file: dict) -> None:
+    """The mediation case file on a terminal (already redacted for the viewer)."""
+    print("mediation case file:")
+    for key, value in file.items():
+        if key in ("parties", "sessions"):
+            continue
+        print(f"  {key}: {_shown(value)}")
+    for p in file["parties"]:
+        print("  party: " + "  ".join(_shown(v) for v in p.values()))
+    for row in file["sessions"]:
+        print("  session: " + "  ".join(_shown(v) for v in row.values()))
 
 
 def _shown(value) -> str:

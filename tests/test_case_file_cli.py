@@ -133,3 +133,7 @@ def test_hostile_text_is_stored_as_text(committed_engine, case_id, capsys):
     assert _run(committed_engine, "case", "show", i, "--json") == 0
     sessions = json.loads(capsys.readouterr().out)["mediation"]["sessions"]
     assert [(s["place"], s["summary"]) for s in sessions] == [("<b>室</b>", hostile)]
+    assert _run(committed_engine, "case", "show", i) == 0
+    out = capsys.readouterr().out
+    assert f"  session: 2025-03-05  <b>室</b>  {hostile}" in out
+    assert "  party: applicant  张三  13912345678  11010519491231002X" in out
