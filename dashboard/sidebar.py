@@ -128,8 +128,10 @@ def _related(codes: pd.Series, family: set[str] | None) -> pd.Series:
 
 def _pick(sb, label: str, options: pd.DataFrame, key: str, **fmt) -> tuple[str | None, dict]:
     names = _name_of(options, "code", "name")
+    shown = _named(names, **fmt)
+    # "all" is the None option; a None kept across pages would otherwise read "Choose an option"
     choice = sb.selectbox(
-        tr(label), [None, *names], format_func=_named(names, **fmt), key=key,
+        tr(label), [None, *names], format_func=shown, key=key, placeholder=shown(None),
         persist_state="session",
     )  # fmt: skip
     return choice, names
