@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from dashboard import maps, views
+from dashboard import case_file_views, maps, views
 from dashboard.cache import cached
 from dashboard.escaping import md_text, md_tr
 from dashboard.i18n import current_lang, tl, tr
@@ -172,9 +172,9 @@ def case_page(need_id: int, viewer: Viewer, *, acting_for: str | None, key: str)
                      hide_index=True, key=f"{key}_timeline")  # fmt: skip
         if timeline["synthesised"].any():
             st.caption(tr("case_synthesised"))
-    if detail["mediation"]:
-        with st.expander(tr("case_mediation_file")):
-            st.json(detail["mediation"])
+    people = workers()
+    mediators = list(people.loc[people["role"] == "mediator", "code"])
+    case_file_views.file_section(detail, viewer, key=key, mediators=mediators)
     st.markdown(f"**{tr('case_next_steps')}**")
     step_forms(detail, viewer, acting_for=acting_for, key=key)
 

@@ -810,3 +810,14 @@ MESSAGES.update(
         },
     }
 )
+
+# --- s10b-casefile ---
+MESSAGES.update(
+    {
+        "case_file_done": {
+            "zh": "案件 {id}:调解案卷已更新({action})",
+            "en": "case {id}: mediation case file updated ({action})",
+        },
+        "expected_worker": {"zh": "已登记的工作人员编号", "en": "a known worker's code"},
+    }
+)
