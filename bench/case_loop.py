@@ -27,9 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
-from sqlalchemy import func, make_url, select, text  # noqa: E402
+import map_page  # noqa: E402  (bench/map_page.py: this folder is on sys.path)
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from grid_model import db  # noqa: E402
@@ -40,25 +42,8 @@ from grid_model.measures.workload import assistant_workload  # noqa: E402
 from grid_model.models import CaseEvent, Need  # noqa: E402
 from grid_model.scope import Scope, Viewer  # noqa: E402
 
-CACHE = Path(__file__).resolve().parent / "_cache"
-POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = dt.date(2025, 12, 31)
 VIEWER = Viewer.local_admin("bench")
-
-
-def _engine(backend: str, needs: int):
-    if backend == "spatialite":
-        CACHE.mkdir(exist_ok=True)
-        return db.make_engine(f"sqlite:///{CACHE / f'case_loop_street_{needs}.sqlite'}")
-    name = f"gridlaw_bench_case_loop_{needs}"
-    admin = db.make_engine(POSTGIS_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}
-        ).first():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return db.make_engine(make_url(POSTGIS_URL).set(database=name))
 
 
 def _ensure_seeded(engine, needs: int) -> float | None:
@@ -142,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    engine = _engine(args.backend, args.needs)
+    engine = map_page._engine(args.backend, args.needs, label="case_loop")
     seeded = _ensure_seeded(engine, args.needs)
     with Session(engine) as s:
         events = s.scalar(select(func.count()).select_from(CaseEvent))

@@ -68,11 +68,13 @@ POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = dt.date(2025, 12, 31)  # the demo's data end that day
 
 
-def _engine(backend: str, needs: int):
+def _engine(backend: str, needs: int, *, label: str = "dashboard"):
+    """The benchmark database ``label`` of ``needs`` needs (a file under ``bench/_cache/`` or
+    the PostgreSQL database ``gridlaw_bench_<label>_<needs>``, created when missing)."""
     if backend == "spatialite":
         CACHE.mkdir(exist_ok=True)
-        return db.make_engine(f"sqlite:///{CACHE / f'dashboard_street_{needs}.sqlite'}")
-    name = f"gridlaw_bench_dashboard_{needs}"
+        return db.make_engine(f"sqlite:///{CACHE / f'{label}_street_{needs}.sqlite'}")
+    name = f"gridlaw_bench_{label}_{needs}"
     admin = db.make_engine(POSTGIS_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.execute(
