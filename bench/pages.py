@@ -6,7 +6,12 @@ cached: ``first``) and once more (``again``: what ``st.cache_data`` leaves to do
 page also pays for importing the libraries; ``--warmup`` runs one page beforehand so it does
 not.
 
-Baselines measured in the same run, for the reads that dominate the slow pages:
+The baseline of issue 14, measured in the same run (best of ``--repeat``, before and after the
+pages): one plain scan aggregate of the needs table, ``SELECT grid_code, category, status,
+count(*) FROM needs GROUP BY 1, 2, 3``. The last line is ``pages_max_s=… scan_s=… ratio=…``
+(the slowest first visit over that scan); ``--pages`` picks pages by a part of their file name.
+
+Other baselines measured in the same run, for the reads that dominate the slow pages:
 
 - Access and Coverage gaps: ``access_coverage.need_access`` (ids and coordinates of every
   need, details of those beyond walking distance) against ``access_table`` (every need in
@@ -14,7 +19,7 @@ Baselines measured in the same run, for the reads that dominate the slow pages:
 - Overview: ``compute_kpis`` + ``monthly_trend`` through the closed-needs summary against
   ``summary=False``.
 
-    python bench/pages.py --needs 1000000 [--backend postgis]
+    python bench/pages.py --needs 1000000 [--backend postgis] [--pages Workload,Access]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
 import map_page  # noqa: E402  (bench/map_page.py: this folder is first on sys.path)
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -52,11 +58,23 @@ def _best(fn, repeat: int) -> float:
     return best
 
 
-def time_pages(url: str, warmup: bool) -> list[tuple[str, float, float, int]]:
+SCAN = "SELECT grid_code, category, status, count(*) FROM needs GROUP BY 1, 2, 3"
+
+
+def _page_number(path: Path) -> int:
+    return int(path.stem.split("_", 1)[0])
+
+
+def time_pages(
+    url: str, warmup: bool, only: list[str] | None = None
+) -> list[tuple[str, float, float, int]]:
     os.environ["GRIDLAW_DATABASE_URL"] = url
-    pages = sorted((ROOT / "pages").glob("*.py"))
-    if warmup:
-        AppTest.from_file(str(pages[5]), default_timeout=600).run()  # the Data page: light
+    pages = sorted((ROOT / "pages").glob("*.py"), key=_page_number)
+    if warmup:  # the Data page: light
+        light = next(p for p in pages if p.stem.endswith("_Data"))
+        AppTest.from_file(str(light), default_timeout=600).run()
+    if only:
+        pages = [p for p in pages if any(part.lower() in p.stem.lower() for part in only)]
     out = []
     for page in pages:
         at = AppTest.from_file(str(page), default_timeout=600)
@@ -76,18 +94,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--pages", help="comma-separated parts of page file names (default all)")
+    parser.add_argument("--label", default="dashboard", help="benchmark database label")
     args = parser.parse_args(argv)
 
-    engine = map_page._engine(args.backend, args.needs)
+    engine = map_page._engine(args.backend, args.needs, label=args.label)
     seeded = map_page._ensure_seeded(engine, args.needs)
     url = engine.url.render_as_string(hide_password=False)
     print(f"backend={args.backend} needs={args.needs:,}")
     print(f"seeded in {seeded:.1f} s" if seeded is not None else "reused the seeded database")
 
+    def scan() -> None:
+        with engine.connect() as conn:
+            conn.execute(text(SCAN)).fetchall()
+
+    scan_s = _best(scan, args.repeat)
     print("pages (AppTest, server side):")
-    failed = 0
-    for name, first, again, errors in time_pages(url, warmup=not args.no_warmup):
+    failed, firsts = 0, []
+    only = args.pages.split(",") if args.pages else None
+    for name, first, again, errors in time_pages(url, warmup=not args.no_warmup, only=only):
         failed += errors
+        firsts.append(first)
         flag = f"  EXCEPTIONS: {errors}" if errors else ""
         print(f"  {name:<22} first {first:6.2f} s   again {again:6.2f} s{flag}")
 
@@ -110,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             f"overview reads: summary {fast:.2f} s vs every need (baseline) {plain:.2f} s: "
             f"{plain / fast:.1f}x"
         )
+    scan_s = min(scan_s, _best(scan, args.repeat))
+    print(f"plain scan (baseline): {SCAN}: {scan_s:.3f} s")
+    pages_max = max(firsts)
+    print(f"pages_max_s={pages_max:.3f} scan_s={scan_s:.3f} ratio={pages_max / scan_s:.2f}")
     engine.dispose()
     return 1 if failed else 0
 
