@@ -538,3 +538,26 @@ class NeedMedia(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+# --- s14-pages-b ---
+
+
+class NeedCloseDays(Base):
+    """Closed needs with a closing date counted per grid, report month, category, district and
+    days from report to closing: the histogram medians of days to close are read from
+    (:mod:`grid_model.measures.need_stats`), beside :class:`NeedMonthStat`.
+
+    Derived data, kept exact with :class:`NeedMonthStat` by the same marks: readers ignore the
+    marked (grid, month) buckets of :class:`NeedStatsDirty` and
+    :func:`grid_model.measures.need_stats.refresh` recomputes both tables.
+    """
+
+    __tablename__ = "need_close_days"
+
+    grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    needs: Mapped[int] = mapped_column(Integer)

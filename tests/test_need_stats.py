@@ -18,7 +18,7 @@ from grid_model import db, instants
 from grid_model.measures import indicators, need_stats
 from grid_model.measures.definitions import on_hold_at
 from grid_model.measures.per_grid import grid_measures
-from grid_model.models import CaseEvent, Need, NeedMonthStat, NeedStatsDirty
+from grid_model.models import CaseEvent, Need, NeedCloseDays, NeedMonthStat, NeedStatsDirty
 from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Scope, Viewer
 from tests.conftest import _postgis_engine, scratch_engine
@@ -130,11 +130,25 @@ def _assert_same(session, scope: Scope, today: dt.date) -> None:
     )
 
 
-def _stats(session) -> pd.DataFrame:
-    rows = session.execute(select(NeedMonthStat)).scalars().all()
-    cols = [c.name for c in NeedMonthStat.__table__.columns]
+def _stats(session, table=NeedMonthStat) -> pd.DataFrame:
+    rows = session.execute(select(table)).scalars().all()
+    cols = [c.name for c in table.__table__.columns]
+    key = [c.name for c in table.__table__.primary_key]
     frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
-    return frame.sort_values(cols[:4]).reset_index(drop=True)
+    return frame.sort_values(key).reset_index(drop=True)
+
+
+def _assert_histograms_sum_the_summary(session) -> None:
+    """Per (grid, month, category, district) the days-to-close histogram holds as many needs
+    and days as the summary's ``days_n`` and ``days_sum``."""
+    h = _stats(session, NeedCloseDays)
+    h["days_sum"] = h["days"] * h["needs"]
+    key = ["grid_code", "month_start", "category", "district_code"]
+    got = h.groupby(key, as_index=False)[["needs", "days_sum"]].sum()
+    got = got.rename(columns={"needs": "days_n"}).astype({"days_n": "int64", "days_sum": "int64"})
+    want = _stats(session)
+    want = want.loc[want["days_n"] > 0, [*key, "days_n", "days_sum"]].reset_index(drop=True)
+    pdt.assert_frame_equal(got[[*key, "days_n", "days_sum"]], want.astype(got.dtypes.to_dict()))
 
 
 @pytest.fixture()
@@ -148,6 +162,7 @@ def test_random_scopes_and_days_match_the_plain_group_by(session, community):
     need_stats.refresh(session)
     assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
     assert session.scalar(select(func.count()).select_from(NeedMonthStat)) > 50
+    _assert_histograms_sum_the_summary(session)
     used = 0
     for _ in range(60):
         scope = _random_scope(rng, community.grid_codes)
@@ -202,9 +217,11 @@ def test_writes_since_the_refresh_are_read_from_needs_until_refreshed(session, c
         assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
         for scope in scopes:
             _assert_same(session, scope, today)
-    incremental = _stats(session)
+    incremental, histograms = _stats(session), _stats(session, NeedCloseDays)
+    _assert_histograms_sum_the_summary(session)
     assert need_stats.refresh(session, full=True) == len(incremental)
     pdt.assert_frame_equal(_stats(session), incremental)
+    pdt.assert_frame_equal(_stats(session, NeedCloseDays), histograms)
 
 
 def test_too_many_marked_buckets_fall_back_to_needs(session, community, monkeypatch):
@@ -294,11 +311,13 @@ def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
         db.downgrade(eng, "0002")
         db.upgrade(eng)
         with Session(eng) as s, s.begin():
-            filled = _stats(s)
-            assert len(filled) > 20
+            filled, histograms = _stats(s), _stats(s, NeedCloseDays)
+            assert len(filled) > 20 and len(histograms) > len(filled)
             assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
+            _assert_histograms_sum_the_summary(s)
             need_stats.refresh(s, full=True)
             pdt.assert_frame_equal(_stats(s), filled)
+            pdt.assert_frame_equal(_stats(s, NeedCloseDays), histograms)
             _assert_same(s, Scope(), dt.date(2026, 6, 30))
     finally:
         db.downgrade(eng)

@@ -6,7 +6,8 @@ need closed on or before the day ``today`` a report is made for counts the same 
 day is: once in ``needs``, ``closed`` and ``due_to_close``, in ``on_time`` if closed by its due
 date, in ``last_diary`` by its report date if it came from a diary. So closed needs are summed
 per (grid, report month, category, district) in :class:`~grid_model.models.NeedMonthStat`
-(82 k rows for 1 M needs at street scale). :func:`grid_model.measures.per_grid.grid_measures`,
+(26 k rows for 1 M needs at street scale); the histogram of their days to close, for
+medians, in :class:`~grid_model.models.NeedCloseDays` (:data:`SUMMARIES`). :func:`grid_model.measures.per_grid.grid_measures`,
 :func:`~grid_model.measures.summary.compute_kpis` and :func:`~grid_model.measures.summary.monthly_trend`
 read whole months from there through :func:`read_measures` and count from ``needs`` only the
 rest (:meth:`Window.rest`):
@@ -23,7 +24,7 @@ needs (import, seed, case recording and status changes, relocation) call it befo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,7 +50,7 @@ from grid_model import db
 from grid_model.db.sqldates import days_between, month_start
 from grid_model.db.sqlhints import unindexed
 from grid_model.measures.definitions import closed_on_time, combine_how, not_closed
-from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
+from grid_model.models import Need, NeedCloseDays, NeedMonthStat, NeedStatsDirty
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
 
@@ -83,12 +84,42 @@ def _bucket_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
     }
 
 
-def _buckets(month: ColumnElement) -> tuple[list[str], Select]:
+def _close_day_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
+    """Each column of :class:`~grid_model.models.NeedCloseDays` as computed from ``needs``."""
+    return {
+        "grid_code": Need.grid_code,
+        "month_start": month,
+        "category": Need.category,
+        "district_code": _district(),
+        "days": days_between(Need.reported_at, Need.closed_at),
+        "needs": func.count(),
+    }
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """A table summing closed needs in grids per (grid, month, …), kept exact by the same
+    marks: its columns as computed from ``needs`` (given the month expression) and which of
+    the closed needs it holds."""
+
+    table: type
+    aggregates: Callable[[ColumnElement], dict[str, ColumnElement]]
+    holds: Callable[[], ColumnElement[bool]] = true
+
+
+#: Every summary :func:`refresh` keeps up to date, the first one counting the buckets.
+SUMMARIES = (
+    _Summary(NeedMonthStat, _bucket_aggregates),
+    _Summary(NeedCloseDays, _close_day_aggregates, lambda: Need.closed_at.is_not(None)),
+)
+
+
+def _buckets(summary: _Summary, month: ColumnElement) -> tuple[list[str], Select]:
     """The summary's column names and the select computing them per bucket, grouped by the
     table's key; the caller adds what it reads from and which needs."""
-    columns = _bucket_aggregates(month)
-    key = [columns[c.name] for c in NeedMonthStat.__table__.primary_key]
-    return list(columns), select(*columns.values()).group_by(*key)
+    columns = summary.aggregates(month)
+    key = [columns[c.name] for c in summary.table.__table__.primary_key]
+    return list(columns), select(*columns.values()).where(summary.holds()).group_by(*key)
 
 
 def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
@@ -120,32 +151,37 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
         )
     )
     if full or marked > FULL_REBUILD_SHARE * max(buckets or 0, 1):
-        month = month_start(Need.reported_at)
-        session.execute(delete(NeedMonthStat))
-        names, buckets = _buckets(month)
-        closed = (Need.status == "closed") & Need.grid_code.is_not(None)
-        session.execute(insert(NeedMonthStat).from_select(names, buckets.where(closed)))
+        for summary in SUMMARIES:
+            _rebuild(session, summary)
         session.execute(delete(NeedStatsDirty))
         return session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
-    d = NeedStatsDirty
-    session.execute(
-        delete(NeedMonthStat).where(
-            exists().where(
-                (d.grid_code == NeedMonthStat.grid_code)
-                & (d.month_start == NeedMonthStat.month_start)
-            )
-        )
-    )
-    names, buckets = _buckets(d.month_start)
+    for summary in SUMMARIES:
+        _recompute_marked(session, summary)
+    session.execute(delete(NeedStatsDirty))
+    return int(marked)
+
+
+def _rebuild(session: Session, summary: _Summary) -> None:
+    """Every row of ``summary`` anew, from one scan of ``needs``."""
+    session.execute(delete(summary.table))
+    names, buckets = _buckets(summary, month_start(Need.reported_at))
+    closed = (Need.status == "closed") & Need.grid_code.is_not(None)
+    session.execute(insert(summary.table).from_select(names, buckets.where(closed)))
+
+
+def _recompute_marked(session: Session, summary: _Summary) -> None:
+    """The rows of ``summary`` in the marked buckets anew, from their needs."""
+    d, t = NeedStatsDirty, summary.table
+    in_table = (d.grid_code == t.grid_code) & (d.month_start == t.month_start)
+    session.execute(delete(t).where(exists().where(in_table)))
+    names, buckets = _buckets(summary, d.month_start)
     in_marked = (
         (Need.grid_code == d.grid_code)
         & (Need.reported_at >= d.month_start)
         & (Need.reported_at < d.month_end)
     )
     buckets = buckets.select_from(d).join(Need, in_marked).where(Need.status == "closed")
-    session.execute(insert(NeedMonthStat).from_select(names, buckets))
-    session.execute(delete(d))
-    return int(marked)
+    session.execute(insert(t).from_select(names, buckets))
 
 
 def _lock_marks(session: Session, *, wait: bool) -> bool:
@@ -254,10 +290,10 @@ class Window:
             parts.append(where & _closed() & self.holds(Need.reported_at) & or_(*buckets))
         return parts
 
-    def summary_rows(self, scope: Scope) -> ColumnElement[bool]:
-        """Rows of the summary inside ``scope`` (area, categories) and the window, marked
-        buckets left out."""
-        s = NeedMonthStat
+    def summary_rows(self, scope: Scope, table: type = NeedMonthStat) -> ColumnElement[bool]:
+        """Rows of the summary ``table`` (one of :data:`SUMMARIES`) inside ``scope`` (area,
+        categories) and the window, marked buckets left out."""
+        s = table
         conds = [self.holds(s.month_start), scope.area_filter(s.grid_code, s.district_code)]
         conds += [~((s.grid_code == g) & (s.month_start == m)) for g, m, _ in self.marked]
         if scope.categories:
@@ -280,10 +316,11 @@ def read_measures(
     keys: Sequence[str] = (),
     *,
     summary: bool = True,
+    table: type = NeedMonthStat,
 ) -> pd.DataFrame:
     """The measures ``names`` of ``scope`` as of ``today`` (None: no as-of cut), per ``keys``
-    (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over
-    :class:`~grid_model.models.NeedMonthStat`. Closed needs of whole months are read from the
+    (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over the summary
+    ``table`` (:class:`~grid_model.models.NeedMonthStat` unless told). Closed needs of whole months are read from the
     summary (:func:`summary_window`), the rest from ``needs``; without ``summary``, or when the
     summary cannot serve ``scope``, every need is read. Parts combine as
     :data:`~grid_model.measures.definitions.MEASURES` says.
@@ -295,7 +332,7 @@ def read_measures(
             where = where & (Need.reported_at <= today)
         return read_frame(session, raw.where(where))
     parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
-    parts.append(read_frame(session, stats.where(window.summary_rows(scope))))
+    parts.append(read_frame(session, stats.where(window.summary_rows(scope, table))))
     found = [p for p in parts if not p.empty]
     frame = pd.concat(found, ignore_index=True) if found else parts[0]
     how = combine_how(names)

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,7 +32,7 @@ from grid_model.measures.definitions import (
     summary_aggregates,
 )
 from grid_model.measures.need_stats import read_measures
-from grid_model.models import Need, NeedMonthStat, ServiceEvent
+from grid_model.models import Need, NeedCloseDays, NeedMonthStat, ServiceEvent
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
 from grid_model.workdays import count_workdays, working_days
@@ -142,6 +143,30 @@ def _median_days(session: Session, where: ColumnElement[bool], today: dt.date) -
     return median_from_counts(hist["days"], hist["n"])
 
 
+def days_to_close_histogram(
+    session: Session,
+    scope: Scope,
+    today: dt.date,
+    keys: Sequence[str] = (),
+    *,
+    summary: bool = True,
+) -> pd.DataFrame:
+    """``*keys, days, n``: how many needs of ``scope`` closed by ``today`` (with a closing
+    date) took ``days`` days from report to closing, per ``keys`` (columns both of ``needs``
+    and of :class:`~grid_model.models.NeedCloseDays`, e.g. ``grid_code``). Closed needs of
+    whole months are counted from that summary (``summary=False``: from every need)."""
+    days, cond = days_to_close_counts(today)
+    raw = select(*(getattr(Need, k).label(k) for k in keys), days, func.count().label("n"))
+    raw = raw.where(cond).group_by(*(getattr(Need, k) for k in keys), days)
+    c = NeedCloseDays
+    stats = select(*(getattr(c, k).label(k) for k in keys), c.days.label("days"))
+    stats = stats.add_columns(func.sum(c.needs).label("n"))
+    stats = stats.group_by(*(getattr(c, k) for k in keys), c.days)
+    return read_measures(
+        session, scope, today, raw, stats, ["n"], [*keys, "days"], summary=summary, table=c
+    )
+
+
 def kpis_where(
     session: Session,
     need_where: ColumnElement[bool],
@@ -149,12 +174,15 @@ def kpis_where(
     scope: Scope,
     today: dt.date,
     row: dict | None = None,
+    median: float | None = None,
 ) -> Kpis:
     """The KPIs of the needs matching ``need_where`` and the events matching ``event_where``;
-    ``row``: the needs' measures when the caller has them already."""
+    ``row`` and ``median`` (days to close, None for none): the needs' measures when the
+    caller has them already (read here without ``row``)."""
     where = need_where & (Need.reported_at <= today)
     if row is None:
         row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
+        median = _median_days(session, where, today)
     services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0
     period = diary_period(scope, today, row["first_reported"])
     closed, due = int(row["closed"]), int(row["due_to_close"])
@@ -170,7 +198,7 @@ def kpis_where(
         mediation_success_rate=rate(row["mediated"], row["mediation_closed"]),
         overdue_open=int(row["overdue"]),
         mean_days_to_close=rate(row["days_sum"] or 0, row["days_n"]),
-        median_days_to_close=_median_days(session, where, today),
+        median_days_to_close=median,
         diary_compliance=(
             rate(_diary_days(session, where, today), working_days(*period)) if period else None
         ),
@@ -183,7 +211,11 @@ def compute_kpis(session: Session, scope: Scope, *, today: dt.date, summary: boo
     Counts of closed needs of whole months come from the closed-needs summary
     (:mod:`grid_model.measures.need_stats`); ``summary=False`` counts every need (same figures)."""
     row = _need_totals(session, scope, today, summary)
-    return kpis_where(session, scope.need_filter(), event_filter(scope, today), scope, today, row)
+    hist = days_to_close_histogram(session, scope, today, summary=summary)
+    median = median_from_counts(hist["days"], hist["n"])
+    return kpis_where(
+        session, scope.need_filter(), event_filter(scope, today), scope, today, row, median
+    )
 
 
 def _month_counts(session: Session, scope: Scope, summary: bool) -> pd.DataFrame:
