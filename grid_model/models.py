@@ -561,3 +561,19 @@ class NeedCloseDays(Base):
     district_code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     needs: Mapped[int] = mapped_column(Integer)
+
+
+class NeedDiaryMonth(Base):
+    """The days of the month with a diary entry among the closed needs of a grid, report
+    month, category and district, as a bit mask (bit ``d - 1`` for day ``d``): what diary
+    compliance per assistant reads instead of every diary entry
+    (:mod:`grid_model.measures.need_stats`), kept exact by the marks of
+    :class:`NeedStatsDirty` like :class:`NeedMonthStat`."""
+
+    __tablename__ = "need_diary_months"
+
+    grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)

@@ -18,7 +18,14 @@ from grid_model import db, instants
 from grid_model.measures import indicators, need_stats
 from grid_model.measures.definitions import on_hold_at
 from grid_model.measures.per_grid import grid_measures
-from grid_model.models import CaseEvent, Need, NeedCloseDays, NeedMonthStat, NeedStatsDirty
+from grid_model.models import (
+    CaseEvent,
+    Need,
+    NeedCloseDays,
+    NeedDiaryMonth,
+    NeedMonthStat,
+    NeedStatsDirty,
+)
 from grid_model.needs.cases import NeedInput, change_status, record_need
 from grid_model.scope import Scope, Viewer
 from tests.conftest import _postgis_engine, scratch_engine
@@ -217,11 +224,11 @@ def test_writes_since_the_refresh_are_read_from_needs_until_refreshed(session, c
         assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
         for scope in scopes:
             _assert_same(session, scope, today)
-    incremental, histograms = _stats(session), _stats(session, NeedCloseDays)
+    incremental = {m.table: _stats(session, m.table) for m in need_stats.SUMMARIES}
     _assert_histograms_sum_the_summary(session)
-    assert need_stats.refresh(session, full=True) == len(incremental)
-    pdt.assert_frame_equal(_stats(session), incremental)
-    pdt.assert_frame_equal(_stats(session, NeedCloseDays), histograms)
+    assert need_stats.refresh(session, full=True) == len(incremental[NeedMonthStat])
+    for table, frame in incremental.items():
+        pdt.assert_frame_equal(_stats(session, table), frame, obj=table.__tablename__)
 
 
 def test_too_many_marked_buckets_fall_back_to_needs(session, community, monkeypatch):
@@ -311,13 +318,15 @@ def test_migration_fills_the_summary_like_a_full_refresh(backend, tmp_path):
         db.downgrade(eng, "0002")
         db.upgrade(eng)
         with Session(eng) as s, s.begin():
-            filled, histograms = _stats(s), _stats(s, NeedCloseDays)
-            assert len(filled) > 20 and len(histograms) > len(filled)
+            filled = {m.table: _stats(s, m.table) for m in need_stats.SUMMARIES}
+            assert len(filled[NeedMonthStat]) > 20
+            assert len(filled[NeedCloseDays]) > len(filled[NeedMonthStat])
+            assert len(filled[NeedDiaryMonth]) > 10
             assert s.scalar(select(func.count()).select_from(NeedStatsDirty)) == 0
             _assert_histograms_sum_the_summary(s)
             need_stats.refresh(s, full=True)
-            pdt.assert_frame_equal(_stats(s), filled)
-            pdt.assert_frame_equal(_stats(s, NeedCloseDays), histograms)
+            for table, frame in filled.items():
+                pdt.assert_frame_equal(_stats(s, table), frame, obj=table.__tablename__)
             _assert_same(s, Scope(), dt.date(2026, 6, 30))
     finally:
         db.downgrade(eng)

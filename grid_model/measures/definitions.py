@@ -346,6 +346,26 @@ def median_from_counts(values, counts) -> float | None:
     return float((lo + hi) / 2)
 
 
+def medians_from_counts(frame: pd.DataFrame, key: str) -> pd.Series:
+    """:func:`median_from_counts` per ``key`` of ``frame`` (columns ``key, days, n``; several
+    rows of one value add up), as a Series indexed by ``key``; groups of no count are left
+    out.
+
+    >>> f = pd.DataFrame({"a": ["x", "x", "x", "y"], "days": [1, 2, 10, 4], "n": [1, 1, 2, 3]})
+    >>> medians_from_counts(f, "a").to_dict()
+    {'x': 6.0, 'y': 4.0}
+    """
+    numbers = {c: pd.to_numeric(frame[c]).astype("float64") for c in ("days", "n")}
+    hist = frame.assign(**numbers).dropna(subset=["days", "n"])
+    hist = hist.groupby([key, "days"], as_index=False)["n"].sum()
+    hist = hist[hist["n"] > 0].sort_values([key, "days"])
+    cum = hist.groupby(key)["n"].cumsum()
+    total = hist.groupby(key)["n"].transform("sum")
+    lo = hist[cum >= (total + 1) // 2].groupby(key)["days"].first()
+    hi = hist[cum >= total // 2 + 1].groupby(key)["days"].first()
+    return ((lo.astype("float64") + hi.astype("float64")) / 2).rename("median")
+
+
 def diary_period(scope: Scope, today: dt.date, first_reported: dt.date | None):
     """The period diary compliance is measured over: the scope's, else from the first need in
     scope, and never past ``today``. None when there is nothing to measure.

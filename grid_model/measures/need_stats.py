@@ -30,10 +30,12 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
     delete,
+    distinct,
     exists,
     func,
     insert,
@@ -50,7 +52,7 @@ from grid_model import db
 from grid_model.db.sqldates import days_between, month_start
 from grid_model.db.sqlhints import unindexed
 from grid_model.measures.definitions import closed_on_time, combine_how, not_closed
-from grid_model.models import Need, NeedCloseDays, NeedMonthStat, NeedStatsDirty
+from grid_model.models import Need, NeedCloseDays, NeedDiaryMonth, NeedMonthStat, NeedStatsDirty
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
 
@@ -96,6 +98,21 @@ def _close_day_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
     }
 
 
+def _diary_day_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
+    """Each column of :class:`~grid_model.models.NeedDiaryMonth` as computed from ``needs``:
+    the days of the month as a bit mask (distinct powers of two add up to their OR)."""
+    day_bit = literal_column("1").op("<<", return_type=Integer)(
+        days_between(month, Need.reported_at)
+    )
+    return {
+        "grid_code": Need.grid_code,
+        "month_start": month,
+        "category": Need.category,
+        "district_code": _district(),
+        "days": func.sum(distinct(day_bit)),
+    }
+
+
 @dataclass(frozen=True)
 class _Summary:
     """A table summing closed needs in grids per (grid, month, …), kept exact by the same
@@ -111,6 +128,7 @@ class _Summary:
 SUMMARIES = (
     _Summary(NeedMonthStat, _bucket_aggregates),
     _Summary(NeedCloseDays, _close_day_aggregates, lambda: Need.closed_at.is_not(None)),
+    _Summary(NeedDiaryMonth, _diary_day_aggregates, lambda: Need.source == "diary"),
 )
 
 
@@ -338,4 +356,47 @@ def read_measures(
     how = combine_how(names)
     if not keys:
         return pd.DataFrame([{c: getattr(frame[c], f)() for c, f in how.items()}])
-    return frame.groupby(list(keys), as_index=False).agg(how)
+    return frame.groupby(list(keys), as_index=False, dropna=False).agg(how)
+
+
+def read_diary_dates(
+    session: Session,
+    scope: Scope,
+    today: dt.date,
+    keys: Sequence[str] = (),
+    *,
+    summary: bool = True,
+) -> pd.DataFrame:
+    """Distinct ``*keys, diary_date``: the report dates of the diary entries of ``scope``
+    reported by ``today``, per ``keys`` (columns of both ``needs`` and
+    :class:`~grid_model.models.NeedDiaryMonth`, e.g. ``grid_code``). Closed needs of whole
+    months are read from that summary's day masks, the rest from ``needs`` (``summary=False``:
+    every one from ``needs``)."""
+    raw = select(*(getattr(Need, k).label(k) for k in keys), Need.reported_at.label("diary_date"))
+    raw = raw.distinct().where(Need.source == "diary")
+    window = summary_window(session, scope, today) if summary else None
+    if window is None:
+        return read_frame(session, raw.where(scope.need_filter() & (Need.reported_at <= today)))
+    parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
+    m = NeedDiaryMonth
+    masks = read_frame(
+        session,
+        select(*(getattr(m, k).label(k) for k in keys), m.month_start, m.days).where(
+            window.summary_rows(scope, m)
+        ),
+    )
+    parts.append(_mask_dates(masks, list(keys)))
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def _mask_dates(masks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``*keys, diary_date`` of the days set in ``days`` masks of ``month_start`` rows."""
+    if masks.empty:
+        return pd.DataFrame(columns=[*keys, "diary_date"])
+    months = pd.to_datetime(masks["month_start"])
+    found = []
+    for bit in range(31):
+        on = (masks["days"].astype("int64").to_numpy() >> bit) & 1 == 1
+        day = (months[on] + pd.Timedelta(days=bit)).dt.date
+        found.append(masks.loc[on, keys].assign(diary_date=day.to_numpy()))
+    return pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import Session
@@ -26,13 +26,16 @@ from grid_model.measures.definitions import (
     count_if,
     days_to_close_counts,
     diary_dates,
-    median_from_counts,
+    medians_from_counts,
     need_aggregates,
     open_at,
     overdue_at,
     per_1000,
+    summary_aggregates,
 )
-from grid_model.models import Assignment, Category, Grid, Need, Worker
+from grid_model.measures.need_stats import read_diary_dates, read_measures
+from grid_model.measures.summary import days_to_close_histogram
+from grid_model.models import Assignment, Category, Grid, Need, NeedMonthStat, Worker
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
 from grid_model.workdays import is_workday, working_days
@@ -185,8 +188,13 @@ def assistant_workload(
     weights: dict[str, float] | None = None,
     min_cases: int = 5,
     today: dt.date,
+    summary: bool = True,
 ) -> pd.DataFrame:
     """Workload and service figures per current grid assistant, ranked fairly.
+
+    Closed needs of whole months are counted from the closed-needs summaries
+    (:mod:`grid_model.measures.need_stats`), per grid, then summed over each assistant's
+    grids; ``summary=False`` joins every need to its assistants instead (same figures).
 
     Assistants are workers with a ``grid_assistant`` assignment to a grid in ``scope`` that is
     current at ``end`` (``valid_from ≤ end`` and ``valid_to`` empty or after ``end``); an
@@ -221,13 +229,76 @@ def assistant_workload(
     ag = _assistant_grids(scope, end)
     area = scope.need_filter(period=False) & (Need.reported_at <= as_of)
     cohort = area & (Need.reported_at >= start)
-    df = (
-        staff.merge(_assistant_flows(session, ag, area, as_of, start, w), **_BY_CODE)
-        .merge(_assistant_service(session, ag, cohort, as_of), **_BY_CODE)
-        .merge(_assistant_diary_days(session, ag, cohort, as_of), **_BY_CODE)
-    )
-    df = _service_figures(df, _assistant_medians(session, ag, cohort, as_of), start, as_of)
+    if summary:
+        grids = read_frame(session, select(ag))
+        per_grid = _GridFigures(session, scope, start, as_of)
+        flows, service = per_grid.flows(grids, w), per_grid.service(grids)
+        diary, medians = per_grid.diary_days(grids), per_grid.medians(grids)
+    else:
+        flows = _assistant_flows(session, ag, area, as_of, start, w)
+        service = _assistant_service(session, ag, cohort, as_of)
+        diary = _assistant_diary_days(session, ag, cohort, as_of)
+        medians = _assistant_medians(session, ag, cohort, as_of)
+    df = staff.merge(flows, **_BY_CODE).merge(service, **_BY_CODE).merge(diary, **_BY_CODE)
+    df = _service_figures(df, medians, start, as_of)
     return _rank(df, min_cases)
+
+
+_SERVICE = ("closed", "due_to_close", "on_time", "days_sum", "days_n")
+
+
+class _GridFigures:
+    """The figures of :func:`assistant_workload` per grid, read through the closed-needs
+    summaries (:func:`~grid_model.measures.need_stats.read_measures`), then summed over each
+    assistant's grids: the same as joining every need to its assistants."""
+
+    def __init__(self, session: Session, scope: Scope, start: dt.date, as_of: dt.date) -> None:
+        self.session, self.as_of = session, as_of
+        self.area = replace(scope, start=None, end=None)  # every need up to as_of
+        self.cohort = replace(scope, start=start, end=as_of)  # those reported in the period
+
+    def _read(self, scope: Scope, names: tuple[str, ...], keys: list[str]) -> pd.DataFrame:
+        key = [_NEED_KEYS[k] for k in keys]
+        raw = select(*key, *need_aggregates(self.as_of, names)).group_by(*key)
+        stat = [getattr(NeedMonthStat, k).label(k) for k in keys]
+        stats = select(*stat, *summary_aggregates(names)).group_by(*stat)
+        return read_measures(self.session, scope, self.as_of, raw, stats, names, keys)
+
+    def flows(self, grids: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+        """Per assistant: weighted ``workload``, ``open``, ``new``, ``overdue``."""
+        keys = ["grid_code", "category"]
+        backlog = self._read(self.area, ("open", "overdue"), keys)
+        inflow = self._read(self.cohort, ("needs",), keys).rename(columns={"needs": "new"})
+        per_grid = backlog.merge(inflow, on=keys, how="outer")
+        per_grid[["open", "overdue", "new"]] = per_grid[["open", "overdue", "new"]].fillna(0)
+        return _weighted(grids.merge(per_grid, on="grid_code"), "assistant_code", weights)
+
+    def service(self, grids: pd.DataFrame) -> pd.DataFrame:
+        """Per assistant: the closing measures of the needs reported in the period."""
+        per_grid = self._read(self.cohort, _SERVICE, ["grid_code"])
+        by = grids.merge(per_grid, on="grid_code").groupby("assistant_code", as_index=False)
+        return by[list(_SERVICE)].sum()
+
+    def diary_days(self, grids: pd.DataFrame) -> pd.DataFrame:
+        """Per assistant: ``diary_days``, distinct working days with a diary entry."""
+        dated = read_diary_dates(self.session, self.cohort, self.as_of, ["grid_code"])
+        mine = grids.merge(dated, on="grid_code")[["assistant_code", "diary_date"]]
+        return _count_workdays(mine.drop_duplicates())
+
+    def medians(self, grids: pd.DataFrame) -> dict[str, float | None]:
+        """Median days to close per assistant, from the per-grid histograms."""
+        hist = days_to_close_histogram(self.session, self.cohort, self.as_of, ["grid_code"])
+        per_assistant = grids.merge(hist, on="grid_code")
+        return medians_from_counts(per_assistant, "assistant_code").to_dict()
+
+
+#: Group keys of needs, as :func:`_GridFigures._read` groups them. The grid on an expression,
+#: not the bare column: SQLite would otherwise walk the (grid_code, reported_at) index to skip
+#: the sort (see :mod:`grid_model.measures.per_grid`); needs without a grid match no assistant.
+_NEED_KEYS = {
+    "grid_code": func.coalesce(Need.grid_code, "").label("grid_code"),
+    "category": Need.category.label("category"),
+}
 
 
 _BY_CODE = {"on": "assistant_code", "how": "left"}
@@ -291,7 +362,14 @@ def _assistant_diary_days(
     dated = read_frame(
         session, _by_assistant(ag, diary, where=cohort & diary_cond).distinct()
     )  # one row per assistant and diary day
-    worked = dated.loc[np.array([is_workday(d) for d in dated["diary_date"]], dtype=bool)]
+    return _count_workdays(dated)
+
+
+def _count_workdays(dated: pd.DataFrame) -> pd.DataFrame:
+    """``assistant_code, diary_days`` of distinct ``assistant_code, diary_date`` rows: the
+    working days among them."""
+    workdays = {d: is_workday(d) for d in dated["diary_date"].unique()}  # a day once
+    worked = dated.loc[dated["diary_date"].map(workdays).to_numpy(dtype=bool)]
     return worked.groupby("assistant_code").size().rename("diary_days").reset_index()
 
 
@@ -306,9 +384,7 @@ def _assistant_medians(
             ag.c.assistant_code, days
         ),
     )
-    return {
-        code: median_from_counts(g["days"], g["n"]) for code, g in hist.groupby("assistant_code")
-    }
+    return medians_from_counts(hist, "assistant_code").to_dict()
 
 
 def _service_figures(
