@@ -46,7 +46,7 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
     for col in cols:
         kind = _KINDS.get(col)
         if kind:
-            out[col] = out[col].map(lambda v, k=kind: tl(k, v) if isinstance(v, str) else v)
+            out[col] = views.labelled(out[col], kind)
     return views.translated(out)
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.escaping import md_text, md_tr
 from dashboard.i18n import current_lang, tl, tr
+from dashboard.i18n import label as value_label
 from geodata.errors import GeodataError
 from grid_model.errors import GridLawError, ImportValidationError
 from grid_model.messages import t
@@ -81,8 +82,16 @@ def translated(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.
     for col in cols:
         kind = VALUE_KINDS.get(col)
         if kind:
-            out[col] = out[col].map(lambda v, k=kind: tl(k, v) if isinstance(v, str) else v)
+            out[col] = labelled(out[col], kind)
     return out.rename(columns={c: _header(c) for c in cols})
+
+
+def labelled(values: pd.Series, kind: str) -> pd.Series:
+    """``values`` with each text replaced by its label of ``kind`` in the user's language
+    (other values kept): each distinct value is looked up once, not once per row."""
+    lang = current_lang()
+    names = {v: value_label(kind, v, lang) for v in values.unique() if isinstance(v, str)}
+    return values.map(lambda v: names[v] if isinstance(v, str) else v)
 
 
 def _header(column: str) -> str:
