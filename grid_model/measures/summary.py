@@ -31,7 +31,7 @@ from grid_model.measures.definitions import (
     rate,
     summary_aggregates,
 )
-from grid_model.measures.need_stats import read_measures
+from grid_model.measures.need_stats import read_diary_dates, read_measures
 from grid_model.models import Need, NeedCloseDays, NeedMonthStat, ServiceEvent
 from grid_model.queries import read_frame
 from grid_model.scope import Scope
@@ -175,14 +175,17 @@ def kpis_where(
     today: dt.date,
     row: dict | None = None,
     median: float | None = None,
+    diary_days: int = 0,
 ) -> Kpis:
     """The KPIs of the needs matching ``need_where`` and the events matching ``event_where``;
-    ``row`` and ``median`` (days to close, None for none): the needs' measures when the
-    caller has them already (read here without ``row``)."""
+    ``row``, ``median`` (days to close, None for none) and ``diary_days`` (working days with
+    a diary entry): the needs' measures when the caller has them already (read here without
+    ``row``)."""
     where = need_where & (Need.reported_at <= today)
     if row is None:
         row = session.execute(select(*need_aggregates(today)).where(where)).mappings().one()
         median = _median_days(session, where, today)
+        diary_days = _diary_days(session, where, today)
     services = session.scalar(select(func.count(ServiceEvent.id)).where(event_where)) or 0
     period = diary_period(scope, today, row["first_reported"])
     closed, due = int(row["closed"]), int(row["due_to_close"])
@@ -199,9 +202,7 @@ def kpis_where(
         overdue_open=int(row["overdue"]),
         mean_days_to_close=rate(row["days_sum"] or 0, row["days_n"]),
         median_days_to_close=median,
-        diary_compliance=(
-            rate(_diary_days(session, where, today), working_days(*period)) if period else None
-        ),
+        diary_compliance=(rate(diary_days, working_days(*period)) if period else None),
     )
 
 
@@ -213,9 +214,11 @@ def compute_kpis(session: Session, scope: Scope, *, today: dt.date, summary: boo
     row = _need_totals(session, scope, today, summary)
     hist = days_to_close_histogram(session, scope, today, summary=summary)
     median = median_from_counts(hist["days"], hist["n"])
+    diary = read_diary_dates(session, scope, today, summary=summary)["diary_date"]
     return kpis_where(
-        session, scope.need_filter(), event_filter(scope, today), scope, today, row, median
-    )
+        session, scope.need_filter(), event_filter(scope, today), scope, today, row, median,
+        count_workdays(diary),
+    )  # fmt: skip
 
 
 def _month_counts(session: Session, scope: Scope, summary: bool) -> pd.DataFrame:
