@@ -379,24 +379,28 @@ def read_diary_dates(
         return read_frame(session, raw.where(scope.need_filter() & (Need.reported_at <= today)))
     parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
     m = NeedDiaryMonth
+    group = [*(getattr(m, k).label(k) for k in keys), m.month_start]
+    # the masks OR-ed per month in the database, one flag per day of the month
+    days = [func.max(m.days.op("&")(literal_column(str(1 << b)))).label(f"d{b}") for b in _DAYS]
     masks = read_frame(
-        session,
-        select(*(getattr(m, k).label(k) for k in keys), m.month_start, m.days).where(
-            window.summary_rows(scope, m)
-        ),
+        session, select(*group, *days).where(window.summary_rows(scope, m)).group_by(*group)
     )
     parts.append(_mask_dates(masks, list(keys)))
     return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
+_DAYS = range(31)
+
+
 def _mask_dates(masks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``*keys, diary_date`` of the days set in ``days`` masks of ``month_start`` rows."""
+    """``*keys, diary_date`` of the days flagged (``d0`` … ``d30`` non-zero: day 1 … 31) in
+    ``month_start`` rows."""
     if masks.empty:
         return pd.DataFrame(columns=[*keys, "diary_date"])
     months = pd.to_datetime(masks["month_start"])
     found = []
-    for bit in range(31):
-        on = (masks["days"].astype("int64").to_numpy() >> bit) & 1 == 1
+    for bit in _DAYS:
+        on = pd.to_numeric(masks[f"d{bit}"]).fillna(0).to_numpy() != 0
         day = (months[on] + pd.Timedelta(days=bit)).dt.date
         found.append(masks.loc[on, keys].assign(diary_date=day.to_numpy()))
     return pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
