@@ -82,9 +82,10 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grid_model.analysis.counts import grid_need_counts
 from grid_model.analysis.gistar import (
     CLASS_LABELS,
     CONFIDENCE_LEVELS,
@@ -290,14 +291,9 @@ def _scoped_grids(session: Session, scope: Scope) -> gpd.GeoDataFrame:
     return grids
 
 
-def _need_counts(session: Session, scope: Scope) -> pd.Series:
-    stmt = (
-        select(Need.grid_code, func.count(Need.id))
-        .where(scope.need_filter(), Need.grid_code.is_not(None))
-        .group_by(Need.grid_code)
-    )
-    rows = session.execute(stmt).all()
-    return pd.Series({code: n for code, n in rows}, dtype=float)
+def _need_counts(session: Session, scope: Scope, *, summary: bool = True) -> pd.Series:
+    counts = grid_need_counts(session, scope, summary=summary)
+    return pd.Series(counts["count"].to_numpy(), index=counts["grid_code"], dtype=float)
 
 
 def hotspot_table(
@@ -309,17 +305,20 @@ def hotspot_table(
     seed: int | None = 12345,
     fdr: bool = True,
     tolerance: float = TOLERANCE_M,
+    summary: bool = True,
 ) -> pd.DataFrame:
     """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses), cut
     to ``viewer``'s area.
 
-    Needs are counted per grid in the database with ``scope.need_filter()``; grids without
-    needs count 0. Returns :func:`gi_star`'s columns with the grid ``name`` after
-    ``grid_code``. Raises :class:`NotFoundError` when the scope has no grids.
+    Needs matching ``scope.need_filter()`` are counted per grid
+    (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
+    the closed-needs summary unless ``summary=False``); grids without needs count 0. Returns
+    :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
+    :class:`NotFoundError` when the scope has no grids.
     """
     scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
-    counts = _need_counts(session, scope)
+    counts = _need_counts(session, scope, summary=summary)
     counts = counts[counts.index.isin(grids["grid_code"])]
     result = gi_star(
         grids, counts, permutations=permutations, seed=seed, fdr=fdr, tolerance=tolerance

@@ -125,6 +125,7 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
         names, buckets = _buckets(month)
         closed = (Need.status == "closed") & Need.grid_code.is_not(None)
         session.execute(insert(NeedMonthStat).from_select(names, buckets.where(closed)))
+        _refresh_dependents(session, full=True)
         session.execute(delete(NeedStatsDirty))
         return session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
     d = NeedStatsDirty
@@ -144,8 +145,21 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
     )
     buckets = buckets.select_from(d).join(Need, in_marked).where(Need.status == "closed")
     session.execute(insert(NeedMonthStat).from_select(names, buckets))
+    _refresh_dependents(session, full=False)
     session.execute(delete(d))
     return int(marked)
+
+
+def _refresh_dependents(session: Session, *, full: bool) -> None:
+    """The summaries kept exact by the same marks, brought up to date before they are cleared:
+    the access summary (:mod:`grid_model.gaps.access_stats`)."""
+    from grid_model.gaps import access_stats  # it reads this module's windows
+
+    points = access_stats.access_points(session)
+    if full:
+        access_stats.rebuild(session, points)
+    else:
+        access_stats.refresh_marked(session, points)
 
 
 def _lock_marks(session: Session, *, wait: bool) -> bool:
@@ -254,10 +268,10 @@ class Window:
             parts.append(where & _closed() & self.holds(Need.reported_at) & or_(*buckets))
         return parts
 
-    def summary_rows(self, scope: Scope) -> ColumnElement[bool]:
-        """Rows of the summary inside ``scope`` (area, categories) and the window, marked
-        buckets left out."""
-        s = NeedMonthStat
+    def summary_rows(self, scope: Scope, table=NeedMonthStat) -> ColumnElement[bool]:
+        """Rows of the summary (or of another ``table`` with its bucket columns) inside
+        ``scope`` (area, categories) and the window, marked buckets left out."""
+        s = table
         conds = [self.holds(s.month_start), scope.area_filter(s.grid_code, s.district_code)]
         conds += [~((s.grid_code == g) & (s.month_start == m)) for g, m, _ in self.marked]
         if scope.categories:
