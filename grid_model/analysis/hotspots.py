@@ -77,11 +77,13 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -212,13 +214,35 @@ def queen_weights(
     the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
     Queen.
     """
+    codes = list(codes) if codes is not None else _grid_codes(grids)
+    if not tolerance >= 0:
+        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
+    key = _weights_key(grids, codes, tolerance)
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
+            _WEIGHTS.pop(next(iter(_WEIGHTS)))
+        _WEIGHTS[key] = _queen_weights(grids, codes, tolerance)
+    return _WEIGHTS[key]
+
+
+#: Weights of the last few grid sets: a page computes hot spots and two emerging runs on the
+#: same grids, and building them (Queen, the tolerance pass, libpysal's W) costs more than
+#: the statistic. Nothing downstream changes a W in place (esda fills the diagonal of a copy).
+_WEIGHTS: dict[tuple, object] = {}
+_WEIGHTS_KEPT = 8
+
+
+def _weights_key(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float) -> tuple:
+    wkb = shapely.to_wkb(grids.geometry.to_numpy())
+    digest = hashlib.sha256(b"".join(wkb)).hexdigest()
+    return tuple(codes), float(tolerance), str(grids.crs), digest
+
+
+def _queen_weights(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
     # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
     # weights are built, not by every importer of the analysis package.
     from libpysal.weights import Queen, W
 
-    codes = list(codes) if codes is not None else _grid_codes(grids)
-    if not tolerance >= 0:
-        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
     # Islands are reported per grid (neighbours == 0) rather than as a console warning.
     exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
     if tolerance == 0 or grids.crs is None:
