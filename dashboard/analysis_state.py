@@ -15,7 +15,6 @@ from dashboard.i18n import current_lang, tr
 from dashboard.i18n.analysis import ANALYSIS_LABELS
 from dashboard.session import clear_cache, session, write
 from dashboard.views import translated
-from grid_model import rebalance
 from grid_model.analysis.emerging import emerging_table, what_changed
 from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
 from grid_model.errors import GridLawError
@@ -91,13 +90,21 @@ def current_assignment(scope: Scope, *, day: dt.date) -> pd.DataFrame:
 
 def plan_rebalance(scope: Scope, *, k: int | None, tolerance: float, locked: tuple[str, ...]):
     """A rebalancing plan (not cached: the page keeps it in the session until applied)."""
+    from grid_model import rebalance  # networkx and the solver: paid by the Rebalance page only
+
     with session() as s:
         return rebalance.rebalance_community(
             s, scope, k=k, tolerance=tolerance, locked=tuple(locked)
         )
 
 
-_spare_assistants = cached(rebalance.spare_assistants, max_entries=16)
+def _spare(session, area_code: str | None, *, day: dt.date) -> pd.DataFrame:
+    from grid_model import rebalance
+
+    return rebalance.spare_assistants(session, area_code, day=day)
+
+
+_spare_assistants = cached(_spare, max_entries=16)
 
 
 def spare_assistants(scope: Scope, *, day: dt.date) -> pd.DataFrame:
@@ -117,6 +124,8 @@ def apply_plan(
     being the workers of ``new_workers`` (``force``: even out of tolerance); caches are
     cleared. Returns the plan as applied (new assistants renamed), which
     :func:`reverse_plan` can undo."""
+    from grid_model import rebalance
+
     with write() as s:
         rebalance.apply_plan(
             s, plan, viewer=viewer, on=on, new_workers=new_workers, force=force, lang=current_lang()

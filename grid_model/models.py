@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -538,6 +539,47 @@ class NeedMedia(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+# --- issue 14: the access summary (grid_model.gaps.access_stats) -------------------------------
+
+
+class NeedAccessStat(Base):
+    """Closed needs in a grid per (grid, report month, category, district, under community
+    correction), with each one's straight-line distance to the nearest legal service room or
+    legal-aid station: the ids (int64) and distances (float64, metres) as packed arrays, by
+    id, and the bounds of their coordinates (:mod:`grid_model.gaps.access_stats`).
+
+    Derived data, kept exact like :class:`NeedMonthStat`, through the same marks of
+    :class:`NeedStatsDirty` and :func:`grid_model.measures.need_stats.refresh`; valid for the
+    service points and the metric CRS in :class:`NeedAccessState`.
+    """
+
+    __tablename__ = "need_access_stats"
+
+    grid_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
+    under_correction: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    needs: Mapped[int] = mapped_column(Integer)
+    ids: Mapped[bytes] = mapped_column(LargeBinary)
+    distances: Mapped[bytes] = mapped_column(LargeBinary)
+    min_lon: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+
+
+class NeedAccessState(Base):
+    """What :class:`NeedAccessStat` was computed for: a fingerprint of the service points
+    that count and the metric CRS (one row, ``id`` 1; none: not built)."""
+
+    __tablename__ = "need_access_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[str] = mapped_column(String(64))
+    crs: Mapped[str] = mapped_column(String(20))
 
 
 # --- s14-pages-b ---

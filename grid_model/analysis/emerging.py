@@ -68,17 +68,17 @@ applies but "90 %" means "all" and the trend test has little power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grid_model import fields
+from grid_model.analysis.counts import grid_need_counts
 from grid_model.analysis.gistar import _check_run_options, _local_gi_star, class_labels, gi_bins
 from grid_model.analysis.hotspots import (
     TOLERANCE_M,
@@ -89,8 +89,6 @@ from grid_model.analysis.hotspots import (
     queen_weights,
 )
 from grid_model.errors import InvalidInputError
-from grid_model.models import Need
-from grid_model.queries import read_frame
 from grid_model.scope import Scope, Viewer
 
 HOT_CATEGORIES = (
@@ -518,11 +516,13 @@ def emerging_table(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     tolerance: float = TOLERANCE_M,
+    summary: bool = True,
 ) -> pd.DataFrame:
     """Emerging hot spots of needs per grid in ``scope``, cut to ``viewer``'s area.
 
-    Needs matching ``scope.need_filter()`` are counted per grid and report date in the
-    database (portable ``GROUP BY``), then per calendar month here. The months run from
+    Needs matching ``scope.need_filter()`` are counted per grid and report month
+    (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
+    the closed-needs summary unless ``summary=False``). The months run from
     ``scope.start`` to ``scope.end`` (default: the first and last month with needs), bounded
     to the plausible report dates of :mod:`grid_model.fields` (1990-01-01 to tomorrow): a
     date such as 0001-01-01 written by another tool would otherwise make 24,000 months. A
@@ -535,13 +535,8 @@ def emerging_table(
     first = max(scope.start, earliest) if scope.start else None
     last = min(scope.end, latest) if scope.end else None
     grids = _scoped_grids(session, scope)
-    stmt = (
-        select(Need.grid_code, Need.reported_at.label("month"), func.count(Need.id).label("count"))
-        .where(scope.need_filter(), Need.grid_code.is_not(None))
-        .where(Need.reported_at.between(earliest, latest))
-        .group_by(Need.grid_code, Need.reported_at)
-    )
-    counts = read_frame(session, stmt)
+    plausible = replace(scope, start=first or earliest, end=last or latest)
+    counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
     counts = counts[counts["grid_code"].isin(grids["grid_code"])]
     result = emerging_hotspots(
         grids,

@@ -77,14 +77,17 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+import shapely
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grid_model.analysis.counts import grid_need_counts
 from grid_model.analysis.gistar import (
     CLASS_LABELS,
     CONFIDENCE_LEVELS,
@@ -211,13 +214,35 @@ def queen_weights(
     the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
     Queen.
     """
+    codes = list(codes) if codes is not None else _grid_codes(grids)
+    if not tolerance >= 0:
+        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
+    key = _weights_key(grids, codes, tolerance)
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
+            _WEIGHTS.pop(next(iter(_WEIGHTS)))
+        _WEIGHTS[key] = _queen_weights(grids, codes, tolerance)
+    return _WEIGHTS[key]
+
+
+#: Weights of the last few grid sets: a page computes hot spots and two emerging runs on the
+#: same grids, and building them (Queen, the tolerance pass, libpysal's W) costs more than
+#: the statistic. Nothing downstream changes a W in place (esda fills the diagonal of a copy).
+_WEIGHTS: dict[tuple, object] = {}
+_WEIGHTS_KEPT = 8
+
+
+def _weights_key(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float) -> tuple:
+    wkb = shapely.to_wkb(grids.geometry.to_numpy())
+    digest = hashlib.sha256(b"".join(wkb)).hexdigest()
+    return tuple(codes), float(tolerance), str(grids.crs), digest
+
+
+def _queen_weights(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
     # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
     # weights are built, not by every importer of the analysis package.
     from libpysal.weights import Queen, W
 
-    codes = list(codes) if codes is not None else _grid_codes(grids)
-    if not tolerance >= 0:
-        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
     # Islands are reported per grid (neighbours == 0) rather than as a console warning.
     exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
     if tolerance == 0 or grids.crs is None:
@@ -290,14 +315,9 @@ def _scoped_grids(session: Session, scope: Scope) -> gpd.GeoDataFrame:
     return grids
 
 
-def _need_counts(session: Session, scope: Scope) -> pd.Series:
-    stmt = (
-        select(Need.grid_code, func.count(Need.id))
-        .where(scope.need_filter(), Need.grid_code.is_not(None))
-        .group_by(Need.grid_code)
-    )
-    rows = session.execute(stmt).all()
-    return pd.Series({code: n for code, n in rows}, dtype=float)
+def _need_counts(session: Session, scope: Scope, *, summary: bool = True) -> pd.Series:
+    counts = grid_need_counts(session, scope, summary=summary)
+    return pd.Series(counts["count"].to_numpy(), index=counts["grid_code"], dtype=float)
 
 
 def hotspot_table(
@@ -309,17 +329,20 @@ def hotspot_table(
     seed: int | None = 12345,
     fdr: bool = True,
     tolerance: float = TOLERANCE_M,
+    summary: bool = True,
 ) -> pd.DataFrame:
     """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses), cut
     to ``viewer``'s area.
 
-    Needs are counted per grid in the database with ``scope.need_filter()``; grids without
-    needs count 0. Returns :func:`gi_star`'s columns with the grid ``name`` after
-    ``grid_code``. Raises :class:`NotFoundError` when the scope has no grids.
+    Needs matching ``scope.need_filter()`` are counted per grid
+    (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
+    the closed-needs summary unless ``summary=False``); grids without needs count 0. Returns
+    :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
+    :class:`NotFoundError` when the scope has no grids.
     """
     scope = _viewers_scope(session, scope, viewer)
     grids = _scoped_grids(session, scope)
-    counts = _need_counts(session, scope)
+    counts = _need_counts(session, scope, summary=summary)
     counts = counts[counts.index.isin(grids["grid_code"])]
     result = gi_star(
         grids, counts, permutations=permutations, seed=seed, fdr=fdr, tolerance=tolerance

@@ -19,16 +19,18 @@ Areas are measured in the UTM zone of the data (DESIGN §7).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
+from grid_model.analysis.counts import grid_need_counts
+from grid_model.db.sqlhints import unindexed
 from grid_model.errors import InvalidInputError
 from grid_model.gaps.access import _drop_slivers, need_access
 from grid_model.gaps.distance import _check_walk_m
@@ -183,15 +185,15 @@ def find_coverage_gaps(
     walk_m = _check_walk_m(walk_m)
     viewer = check_viewer(session, viewer, lang=lang)
     scope = scope.restricted_to(viewer)
-    hidden = _hidden_need_ids(session, scope, viewer)
+    visible = _visible(viewer)
     grids = load_grids(session, scope, on=today)
     notes: list[str] = []
     gaps: dict[str, Gap] = {}
-    crs = _spatial_gaps(session, scope, grids, today, hidden, notes, gaps)
+    crs = _spatial_gaps(session, scope, grids, today, visible, notes, gaps)
     gaps.update(_staffing_gaps(session, scope, grids, today))
     gaps.update(_outreach_gaps(session, scope, grids, today, outreach_days))
-    gaps.update(_service_gaps(session, scope, grids, today, hidden))
-    gaps["beyond_walking_distance"] = _access_gap(session, scope, viewer, today, walk_m, hidden)
+    gaps.update(_service_gaps(session, scope, grids, today, visible))
+    gaps["beyond_walking_distance"] = _access_gap(session, scope, viewer, today, walk_m)
     return CoverageGaps(
         **gaps,
         today=today,
@@ -230,19 +232,14 @@ def _grid_items(grids: gpd.GeoDataFrame, mask) -> pd.DataFrame:
     )
 
 
-def _need_gap(kind: str, needs: pd.DataFrame, hidden: set[int]) -> Gap:
-    needs = needs[~needs["need_id"].isin(hidden)]
+def _need_gap(kind: str, needs: pd.DataFrame) -> Gap:
     return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]))
 
 
-def _hidden_need_ids(session: Session, scope: Scope, viewer: Viewer) -> set[int]:
-    if viewer.sees_personal_data:
-        return set()
-    return set(
-        session.scalars(
-            select(Need.id).where(scope.need_filter(period=False), Need.under_correction)
-        ).all()
-    )
+def _visible(viewer: Viewer) -> ColumnElement[bool]:
+    """The needs of a list ``viewer`` may see: people under community correction only for
+    those who may see personal data (the lists read it in their own queries)."""
+    return true() if viewer.sees_personal_data else ~Need.under_correction
 
 
 def _period_end(scope: Scope, today: dt.date) -> dt.date:
@@ -262,7 +259,7 @@ def _to_day(values) -> pd.Series:
 # --- 1. spatial -----------------------------------------------------------------------------
 
 
-def _spatial_gaps(session, scope, grids, today, hidden, notes, gaps) -> str | None:
+def _spatial_gaps(session, scope, grids, today, visible, notes, gaps) -> str | None:
     communities = _communities(session, scope, grids)
     all_grids = _community_grids(session, scope, grids, communities, today)
     bounds = pd.concat(
@@ -277,9 +274,9 @@ def _spatial_gaps(session, scope, grids, today, hidden, notes, gaps) -> str | No
         notes.append(f"community {code} has no boundary: its uncovered area is not computed")
     gaps["uncovered_area"] = _uncovered_area(communities, all_grids, crs)
     gaps["grid_overlap"] = _grid_overlaps(all_grids, set(grids["code"]), crs)
-    outside, snapped = _outside_needs(session, scope, all_grids, today, crs)
-    gaps["needs_outside"] = _need_gap("needs_outside", outside, hidden)
-    gaps["needs_snapped"] = _need_gap("needs_snapped", snapped, hidden)
+    outside, snapped = _outside_needs(session, scope, all_grids, today, crs, visible)
+    gaps["needs_outside"] = _need_gap("needs_outside", outside)
+    gaps["needs_snapped"] = _need_gap("needs_snapped", snapped)
     return crs
 
 
@@ -368,14 +365,24 @@ def _grid_overlaps(all_grids, scope_codes: set[str], crs) -> Gap:
     return _gap("grid_overlap", items, gpd.GeoSeries(inter, crs=crs).to_crs(WGS84).to_numpy())
 
 
-def _outside_needs(session, scope, all_grids, today, crs):
+def _off_grid() -> ColumnElement[bool]:
+    """Needs snapped to a grid or outside every grid, written as migration 0011's partial index
+    ``ix_needs_off_grid`` is (literal values: a bound parameter would not match it), so both
+    backends read the few of them from it instead of scanning every need."""
+    return Need.quality.in_(
+        bindparam("off_grid", ["outside", "snapped"], expanding=True, literal_execute=True)
+    )
+
+
+def _outside_needs(session, scope, all_grids, today, crs, visible):
     needs = read_frame(
         session,
         select(*need_list_columns(Need.quality))
         .where(
-            scope.need_filter(),
-            Need.quality.in_(("outside", "snapped")),
-            Need.reported_at <= today,
+            scope.need_filter(indexed=False),
+            _off_grid(),
+            unindexed(Need.reported_at) <= today,
+            visible,
         )
         .order_by(Need.reported_at, Need.id),
     )
@@ -511,7 +518,7 @@ def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap
 # --- 4. service -----------------------------------------------------------------------------
 
 
-def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
+def _service_gaps(session, scope, grids, today, visible) -> dict[str, Gap]:
     # Overdue as defined once in grid_model.measures.definitions (the KPI counts the same needs).
     overdue = read_frame(
         session,
@@ -523,7 +530,12 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
             )
         )
         # overdue needs are open: start from the status index, not from the area's range
-        .where(scope.need_filter(period=False, indexed=False), not_closed(), overdue_at(today))
+        .where(
+            scope.need_filter(period=False, indexed=False),
+            not_closed(),
+            overdue_at(today),
+            visible,
+        )
         .order_by(Need.id),
     )
     due = _to_day(overdue["due_date"])
@@ -531,18 +543,13 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
     overdue["due_date_default"] = overdue["due_date_default"].astype(bool)
     overdue["days_overdue"] = (pd.Timestamp(today) - due).dt.days.astype(int)
     overdue = overdue.sort_values(["days_overdue", "need_id"], ascending=[False, True])
-    out = {"overdue": _need_gap("overdue", overdue, hidden)}
+    out = {"overdue": _need_gap("overdue", overdue)}
 
     end = _period_end(scope, today)
-    per_grid = read_frame(
-        session,
-        select(Need.grid_code, func.count(Need.id).label("needs"))
-        .join(Grid, Grid.code == Need.grid_code)
-        .where(scope.need_filter(), scope.grid_filter(), Need.reported_at <= end)
-        .group_by(Need.grid_code),
-    )
+    counts = grid_need_counts(session, replace(scope, end=end))
+    per_grid = counts[counts["grid_code"].isin(set(grids["code"]))]
     served = set(_events_per_grid(session, scope, None, scope.start, end)["grid_code"])
-    with_needs = per_grid.set_index("grid_code")["needs"]
+    with_needs = per_grid.set_index("grid_code")["count"]
     items = _grid_items(grids, grids["code"].isin(set(with_needs.index) - served))
     items["needs"] = items["grid_code"].map(with_needs).astype(int)
     items["period_start"] = scope.start
@@ -554,7 +561,8 @@ def _service_gaps(session, scope, grids, today, hidden) -> dict[str, Gap]:
 # --- 5. access ------------------------------------------------------------------------------
 
 
-def _access_gap(session, scope, viewer, today, walk_m, hidden) -> Gap:
+def _access_gap(session, scope, viewer, today, walk_m) -> Gap:
     beyond = need_access(session, scope, viewer, walk_m=walk_m).beyond
     beyond = beyond[pd.to_datetime(beyond["reported_at"]) <= pd.Timestamp(today)]
-    return _need_gap("beyond_walking_distance", beyond.reset_index(drop=True), hidden)
+    # need_access lists only the needs the viewer may see
+    return _need_gap("beyond_walking_distance", beyond.reset_index(drop=True))

@@ -171,10 +171,12 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
     if full or marked > FULL_REBUILD_SHARE * max(buckets or 0, 1):
         for summary in SUMMARIES:
             _rebuild(session, summary)
+        _refresh_dependents(session, full=True)
         session.execute(delete(NeedStatsDirty))
         return session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
     for summary in SUMMARIES:
         _recompute_marked(session, summary)
+    _refresh_dependents(session, full=False)
     session.execute(delete(NeedStatsDirty))
     return int(marked)
 
@@ -200,6 +202,18 @@ def _recompute_marked(session: Session, summary: _Summary) -> None:
     )
     buckets = buckets.select_from(d).join(Need, in_marked).where(Need.status == "closed")
     session.execute(insert(t).from_select(names, buckets))
+
+
+def _refresh_dependents(session: Session, *, full: bool) -> None:
+    """The summaries kept exact by the same marks, brought up to date before they are cleared:
+    the access summary (:mod:`grid_model.gaps.access_stats`)."""
+    from grid_model.gaps import access_stats  # it reads this module's windows
+
+    points = access_stats.access_points(session)
+    if full:
+        access_stats.rebuild(session, points)
+    else:
+        access_stats.refresh_marked(session, points)
 
 
 def _lock_marks(session: Session, *, wait: bool) -> bool:
@@ -309,8 +323,9 @@ class Window:
         return parts
 
     def summary_rows(self, scope: Scope, table: type = NeedMonthStat) -> ColumnElement[bool]:
-        """Rows of the summary ``table`` (one of :data:`SUMMARIES`) inside ``scope`` (area,
-        categories) and the window, marked buckets left out."""
+        """Rows of the summary (or of another ``table`` with its bucket columns, e.g. one of
+        :data:`SUMMARIES`) inside ``scope`` (area, categories) and the window, marked buckets
+        left out."""
         s = table
         conds = [self.holds(s.month_start), scope.area_filter(s.grid_code, s.district_code)]
         conds += [~((s.grid_code == g) & (s.month_start == m)) for g, m, _ in self.marked]
