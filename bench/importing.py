@@ -76,7 +76,10 @@ def _prepare(url: str) -> None:
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         seed_demo(s, viewer=Viewer.local_admin("bench"), scale="street", needs=100, seed=0)
-        for table in ("geolocation_changes", "needs", "need_month_stats", "need_stats_dirty"):
+        for table in (
+            "geolocation_changes", "case_events", "mediation_cases", "need_media", "needs",
+            "need_month_stats", "need_stats_dirty",
+        ):  # fmt: skip
             s.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 

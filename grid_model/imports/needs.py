@@ -22,7 +22,7 @@ from grid_model.cases.import_columns import (
     synthesise_events,
     with_loop_defaults,
 )
-from grid_model.db.bulk import insert_frame
+from grid_model.db.bulk import bulk_load, insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
@@ -155,14 +155,15 @@ def store_needs(
         fallback=district_code,
     ).to_numpy()  # fmt: skip
     before = session.scalar(select(func.max(Need.id))) or 0
-    stored = insert_frame(
-        session,
-        Need.__tablename__,
-        frame,
-        NEED_INSERT_COLUMNS,
-        point=("location", "lon", "lat"),
-        progress=progress,
-    )
+    with bulk_load(session, Need.__tablename__, rows=len(frame), after_id=before):
+        stored = insert_frame(
+            session,
+            Need.__tablename__,
+            frame,
+            NEED_INSERT_COLUMNS,
+            point=("location", "lon", "lat"),
+            progress=progress,
+        )
     synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
