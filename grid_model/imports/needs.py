@@ -11,7 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
@@ -201,7 +201,16 @@ def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
 def _existing_ids(session: Session, values: list[str]) -> set[str]:
     """The external ids among ``values`` already stored."""
     found: set[str] = set()
+    if not values or session.scalar(select(Need.id).limit(1)) is None:
+        return found  # nothing stored yet: no million ids to ask about
+    sqlite = db.is_sqlite(session.get_bind())
     for start in range(0, len(values), _ID_CHUNK):
         chunk = values[start : start + _ID_CHUNK]
-        found.update(session.scalars(select(Need.external_id).where(Need.external_id.in_(chunk))))
+        # PostgreSQL: one array parameter (5000 bound parameters cost more to send than to find)
+        wanted = (
+            Need.external_id.in_(chunk)
+            if sqlite
+            else Need.external_id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+        )
+        found.update(session.scalars(select(Need.external_id).where(wanted)))
     return found
