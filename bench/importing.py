@@ -40,7 +40,6 @@ from grid_model.scope import Viewer  # noqa: E402
 
 CACHE = ROOT / "bench" / "_cache"
 POSTGIS_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TARGET_DB = "gridlaw_bench_import"
 
 
 def _csv_path(needs: int) -> Path:
@@ -55,17 +54,18 @@ def _csv_path(needs: int) -> Path:
     return path
 
 
-def _target_url(backend: str) -> str:
+def _target_url(backend: str, label: str, needs: int) -> str:
     if backend == "spatialite":
-        path = CACHE / "import_target.sqlite"
+        path = CACHE / f"import_target_{label}_{needs}.sqlite"
         path.unlink(missing_ok=True)
         return f"sqlite:///{path}"
+    target = f"gridlaw_bench_{label}_import_{needs}"
     admin = db.make_engine(POSTGIS_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{TARGET_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{TARGET_DB}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target}"'))
     admin.dispose()
-    return make_url(POSTGIS_ADMIN).set(database=TARGET_DB).render_as_string(hide_password=False)
+    return make_url(POSTGIS_ADMIN).set(database=target).render_as_string(hide_password=False)
 
 
 def _prepare(url: str) -> None:
@@ -76,7 +76,10 @@ def _prepare(url: str) -> None:
     db.upgrade(engine)
     with Session(engine) as s, s.begin():
         seed_demo(s, viewer=Viewer.local_admin("bench"), scale="street", needs=100, seed=0)
-        for table in ("geolocation_changes", "needs", "need_month_stats", "need_stats_dirty"):
+        for table in (
+            "geolocation_changes", "case_events", "mediation_cases", "need_media", "needs",
+            "need_month_stats", "need_stats_dirty",
+        ):  # fmt: skip
             s.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 
@@ -138,6 +141,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--needs", type=int, default=100_000)
     ap.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
+    ap.add_argument("--label", default="import", help="names the target database")
     ap.add_argument("--phase", choices=("raw", "import"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--csv", help=argparse.SUPPRESS)
@@ -153,7 +157,7 @@ def main() -> None:
 
     path = _csv_path(args.needs)
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.0f} MB, {args.needs:,} needs")
-    url = _target_url(args.backend)
+    url = _target_url(args.backend, args.label, args.needs)
     _prepare(url)
     raw = _child("raw", url, path)
     imp = _child("import", url, path)

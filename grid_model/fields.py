@@ -245,6 +245,10 @@ def stripped(series: pd.Series) -> pd.Series:
     >>> stripped(pd.Series([" a ", "", 3])).tolist()
     ['a', None, '3']
     """
+    values = series.to_numpy(dtype=object)
+    if set(map(type, values)) <= {str, type(None)}:  # a file's cells: stripped in one go
+        text = pd.Series(values, index=series.index, dtype=object).str.strip()
+        return text.where(text.notna() & (text != ""), None).astype(object)
     return pd.Series([clean_cell(v) for v in series.tolist()], index=series.index, dtype=object)
 
 

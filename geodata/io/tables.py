@@ -90,11 +90,56 @@ def _read_csv(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
         raise FileReadError(f"cannot read {name!r}: the file is empty")
     for encoding in ("utf-8-sig", "gb18030"):
         with contextlib.suppress(UnicodeDecodeError):
-            return _frame(_csv_records(data, encoding, name))
+            fast = _csv_frame_fast(data, encoding)
+            return fast if fast is not None else _frame(_csv_records(data, encoding, name))
     raise FileReadError(
         f"cannot read {name!r}: its text is neither UTF-8 nor GBK/GB18030; save it as "
         "'CSV UTF-8' in Excel"
     )
+
+
+def _csv_frame_fast(data: bytes, encoding: str) -> pd.DataFrame | None:
+    """The frame :func:`_csv_records` gives, parsed by pandas' C reader; None when the file is
+    anything but plain (a NUL, a malformed or over-long row, a cell or a header past the
+    limits, a value beyond the header's columns): the record-by-record reader then reads it
+    and names the first bad row exactly as it always has."""
+    first_line = data[: data.find(b"\n") % (len(data) + 1)]
+    if b"\x00" in data or first_line.count(b",") >= limits.MAX_COLUMNS:
+        return None  # a wide header (or a quoted one with many commas): read record by record
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            header=None,
+            dtype=object,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding=encoding,
+            engine="c",
+        )
+    except UnicodeDecodeError:
+        raise
+    except (pd.errors.ParserError, ValueError, OverflowError):
+        return None
+    if frame.shape[1] > limits.MAX_COLUMNS or _longest_cell(frame) > limits.MAX_CELL_CHARS:
+        return None
+    cells = frame.to_numpy(dtype=object)
+    filled = (cells != "") & ~pd.isna(cells)
+    header_width = _trimmed_width(filled[0]) if len(cells) else 0
+    if header_width == 0 or filled[1:, header_width:].any():
+        return None
+    # The records' widths: the widest trimmed row (the header's at least, when it has one).
+    width = max(_trimmed_width(filled.any(axis=0)), header_width)
+    return frame.iloc[:, :width].set_axis(range(width), axis=1)
+
+
+def _trimmed_width(filled: np.ndarray) -> int:
+    hits = np.flatnonzero(filled)
+    return int(hits[-1]) + 1 if hits.size else 0
+
+
+def _longest_cell(frame: pd.DataFrame) -> int:
+    lengths = [frame[c].str.len().max() for c in frame.columns]
+    return int(max((n for n in lengths if pd.notna(n)), default=0))
 
 
 def _csv_lines(data: bytes, encoding: str) -> io.TextIOWrapper:
@@ -383,7 +428,7 @@ def _header_and_rows(raw: pd.DataFrame, name: str) -> pd.DataFrame:
 
     Columns with neither a header nor any value (Excel's stray formatted cells) are dropped.
     """
-    cells = raw.astype(object).map(_blank_to_none)
+    cells = _blanks_to_none(raw)
     if cells.empty or cells.iloc[0].isna().all():
         raise FileReadError(f"cannot read {name!r}: no header row (the first row is empty)")
     header = [None if h is None else h.strip() or None for h in cells.iloc[0]]
@@ -397,6 +442,16 @@ def _header_and_rows(raw: pd.DataFrame, name: str) -> pd.DataFrame:
     body = body.iloc[: filled[-1] + 1 if filled.size else 0].reset_index(drop=True)
     # pandas infers its str dtype (missing = NaN) from map(); the contract is str or None.
     return body.astype(object).where(body.notna(), None)
+
+
+def _blanks_to_none(raw: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_blank_to_none` of every cell; in one go when they are all text or missing."""
+    values = raw.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    if not set(map(type, values.ravel())) <= {str, type(None)}:
+        return raw.astype(object).map(_blank_to_none)
+    values[values == ""] = None
+    return pd.DataFrame(values, index=raw.index, columns=raw.columns, dtype=object)
 
 
 def _blank_to_none(value: object) -> str | None:

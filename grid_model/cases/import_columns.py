@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import and_, insert, literal, select, true
 from sqlalchemy.orm import Session
 
-from grid_model import fields, instants
+from grid_model import config, fields, instants
 from grid_model.cases.steps import PRIORITY_ALIASES, SATISFACTION_ALIASES
 from grid_model.fields import Collector
 from grid_model.messages import t
@@ -43,6 +43,7 @@ STORED = {"assignee": "assignee_code", "priority": "priority", **{c: c for c in 
           "satisfaction": "satisfaction"}  # fmt: skip
 #: Every loop column a bulk insert of needs writes (the last two only the demo fills).
 INSERTED = [*STORED.values(), "rework_count", "supervised_due"]
+_ISO_NAIVE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*(.*)$")
 
 
@@ -73,10 +74,32 @@ def _instants(frame: pd.DataFrame, col: Collector, name: str, now: dt.datetime) 
         if name in frame
         else pd.Series(None, index=frame.index, dtype=object)
     )
-    values = raw.map(lambda v: None if v is None else parse_instant_text(v))
-    bad = raw.notna() & (values.isna() | values.map(lambda v: v is not None and v > now))
+    values = parse_instant_texts(raw)
+    bad = raw.notna() & (values.isna() | (values > now))
     col.add(bad.to_numpy(), name, frame.get(name, raw), t("expected_instant", col.lang))
-    return values.where(~bad, None)
+    return values.where(~bad)
+
+
+def parse_instant_texts(raw: pd.Series) -> pd.Series:
+    """:func:`parse_instant_text` of each cell of ``raw`` (stripped text or None), as
+    ``datetime64`` (NaT: empty or no instant).
+
+    Plain ISO cells (``2025-03-04 09:30[:05[.123]]``, no offset) are read and moved to UTC in
+    one go; the zone's ambiguous and missing wall times, and every other form, cell by cell.
+    """
+    fast = raw.str.fullmatch(_ISO_NAIVE).fillna(False).astype(bool)
+    stamps = pd.to_datetime(raw.where(fast), format="ISO8601", errors="coerce")
+    values = (
+        stamps.dt.tz_localize(config.timezone(), ambiguous="NaT", nonexistent="NaT")
+        .dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+        .astype("datetime64[us]")
+    )
+    rest = raw.notna().to_numpy() & values.isna().to_numpy()
+    if rest.any():
+        slow = [parse_instant_text(v) for v in raw[rest]]
+        values[rest] = pd.Series(slow, index=values.index[rest], dtype="datetime64[us]")
+    return values
 
 
 def _in_order(frame: pd.DataFrame, col: Collector, loop: dict[str, pd.Series]) -> None:
@@ -84,8 +107,8 @@ def _in_order(frame: pd.DataFrame, col: Collector, loop: dict[str, pd.Series]) -
     for i, later in enumerate(INSTANTS):
         for earlier in INSTANTS[:i]:
             a, b = loop[earlier], loop[later]
-            before = [x is not None and y is not None and y < x for x, y in zip(a, b, strict=True)]
-            col.add(np.array(before, dtype=bool), later, frame.get(later, b),
+            before = (b < a).to_numpy()  # NaT compares False: only instants both given
+            col.add(before, later, frame.get(later, b),
                     t("expected_after", col.lang, field=earlier))  # fmt: skip
 
 
@@ -135,8 +158,18 @@ def with_loop_defaults(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = {"priority": "normal", "rework_count": 0}.get(column)
     out["priority"] = out["priority"].fillna("normal")
     for column in INSTANTS:
-        out[column] = pd.Series([_as_text(v) for v in out[column]], index=out.index, dtype=object)
+        out[column] = _instant_texts(out[column])
     return out
+
+
+def _instant_texts(values: pd.Series) -> pd.Series:
+    """:func:`_as_text` of each value; a naive ``datetime64`` column in one go."""
+    if not (pd.api.types.is_datetime64_dtype(values.dtype) and values.dt.tz is None):
+        return pd.Series([_as_text(v) for v in values], index=values.index, dtype=object)
+    stamps = values.to_numpy().astype("datetime64[us]")
+    text = np.char.replace(np.datetime_as_string(stamps, unit="us"), "T", " ").astype(object)
+    text[np.isnat(stamps)] = None
+    return pd.Series(text, index=values.index, dtype=object)
 
 
 _STEPS = [  # (step, to_status, instant column, condition)
@@ -174,6 +207,7 @@ __all__ = [
     "STORED",
     "check_loop_columns",
     "parse_instant_text",
+    "parse_instant_texts",
     "synthesise_events",
     "with_loop_defaults",
 ]

@@ -7,11 +7,14 @@ than row inserts). Nothing is committed: the caller's transaction decides.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grid_model import db
@@ -33,10 +36,31 @@ def _py(value):
     return value
 
 
-def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple]:
-    arrays = [frame[c].astype(object).to_numpy() for c in columns]
-    for row in zip(*arrays, strict=True):
-        yield tuple(_py(v) for v in row)
+#: Values the drivers take as they are (a missing value is None by then).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _column_values(series: pd.Series, convert=_py) -> list:
+    """One column as driver values: missing values (None, NaN, NaT) as None, the rest through
+    ``convert`` — once per distinct value (dates repeat: a million needs have a few thousand
+    days)."""
+    values = series.astype(object).to_numpy(copy=True)
+    values[pd.isna(values)] = None
+    if set(map(type, values)) <= _PLAIN:
+        return values.tolist()
+    memo: dict = {}  # keyed by type too: a Timestamp equals the datetime it converts from
+    return [v if type(v) in _PLAIN else _memo(memo, v, convert) for v in values]
+
+
+def _memo(memo: dict, v, convert):
+    key = (type(v), v)
+    if key not in memo:
+        memo[key] = convert(v)
+    return memo[key]
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str], convert=_py) -> Iterator[tuple]:
+    return zip(*(_column_values(frame[c], convert) for c in columns), strict=True)
 
 
 def insert_frame(
@@ -78,6 +102,10 @@ def _sqlite_value(v):
     return v
 
 
+def _sqlite_cell(v):
+    return _sqlite_value(_py(v))
+
+
 def _insert_sqlite(raw, table, part, cols, point) -> None:
     names = [f'"{c}"' for c in cols]
     marks = ["?"] * len(cols)
@@ -88,9 +116,8 @@ def _insert_sqlite(raw, table, part, cols, point) -> None:
         marks.append("MakePoint(?, ?, 4326)")
         read += [lon, lat]
     sql = f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({", ".join(marks)})'
-    rows = [tuple(_sqlite_value(v) for v in r) for r in _rows(part, read)]
     cur = raw.cursor()
-    cur.executemany(sql, rows)
+    cur.executemany(sql, _rows(part, read, _sqlite_cell))
     cur.close()
 
 
@@ -112,3 +139,179 @@ def _copy_postgres(raw, table, part, cols, point) -> None:
     with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN') as copy:
         for row in _rows(part, read):
             copy.write_row(row)
+
+
+# --- a load large relative to its table: its upkeep done once, after the rows ----------------
+
+#: A load of at least this share of the rows already stored builds the table's indexes anew
+#: afterwards instead of inserting into them row by row (a sorted build is several times
+#: cheaper than a million random inserts; for a small load into a big table it is not).
+REBUILD_SHARE = 0.5
+
+#: Page cache of a SQLite bulk load, in KiB (the default 2 MB makes every index insert past
+#: the first few thousand rows a read).
+SQLITE_LOAD_CACHE_KIB = 256 * 1024
+
+#: Row triggers on insert done once per load instead: the trigger as SQLite stores it
+#: (``{table}``/``{column}`` filled in, whitespace aside) → the statements doing for every row
+#: with ``rowid > :after`` what it does for one. A trigger whose text differs (another
+#: SpatiaLite, a new migration) is left to run row by row.
+_SET_BASED_TRIGGERS: dict[str, tuple[str, list[str]]] = {
+    "ggi_{table}_{column}": (
+        """CREATE TRIGGER "ggi_{table}_{column}" BEFORE INSERT ON "{table}"
+        FOR EACH ROW BEGIN
+        SELECT RAISE(ROLLBACK, '{table}.{column} violates Geometry constraint [geom-type or SRID
+        not allowed]')
+        WHERE (SELECT geometry_type FROM geometry_columns
+        WHERE Lower(f_table_name) = Lower('{table}') AND Lower(f_geometry_column) =
+        Lower('{column}') AND GeometryConstraints(NEW."{column}", geometry_type, srid) = 1)
+        IS NULL; END""",
+        [
+            """SELECT count(*) FROM "{table}" AS n WHERE n.rowid > :after AND
+            (SELECT geometry_type FROM geometry_columns WHERE Lower(f_table_name) =
+            Lower('{table}') AND Lower(f_geometry_column) = Lower('{column}') AND
+            GeometryConstraints(n."{column}", geometry_type, srid) = 1) IS NULL"""
+        ],
+    ),
+    "tmi_{table}_{column}": (
+        """CREATE TRIGGER "tmi_{table}_{column}" AFTER INSERT ON "{table}"
+        FOR EACH ROW BEGIN
+        UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE Lower(f_table_name) = Lower('{table}') AND Lower(f_geometry_column) =
+        Lower('{column}'); END""",
+        [
+            """UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ',
+            'now') WHERE Lower(f_table_name) = Lower('{table}') AND Lower(f_geometry_column) =
+            Lower('{column}') AND EXISTS (SELECT 1 FROM "{table}" WHERE rowid > :after)"""
+        ],
+    ),
+    "gii_{table}_{column}": (
+        """CREATE TRIGGER "gii_{table}_{column}" AFTER INSERT ON "{table}"
+        FOR EACH ROW BEGIN
+        DELETE FROM "idx_{table}_{column}" WHERE pkid=NEW.ROWID;
+        SELECT RTreeAlign('idx_{table}_{column}', NEW.ROWID, NEW."{column}"); END""",
+        [
+            """DELETE FROM "idx_{table}_{column}" WHERE pkid IN
+            (SELECT rowid FROM "{table}" WHERE rowid > :after)""",
+            """SELECT count(RTreeAlign('idx_{table}_{column}', rowid, "{column}"))
+            FROM "{table}" WHERE rowid > :after""",
+        ],
+    ),
+    "need_stats_insert": (  # migration 0003: the closed-needs summary's marks
+        """CREATE TRIGGER need_stats_insert AFTER INSERT ON needs WHEN NEW.status = 'closed'
+        AND NEW.grid_code IS NOT NULL BEGIN INSERT OR IGNORE INTO need_stats_dirty
+        (grid_code, month_start, month_end) SELECT NEW.grid_code, date(NEW.reported_at,
+        'start of month'), date(NEW.reported_at, 'start of month', '+1 month') WHERE
+        NEW.status = 'closed' AND NEW.grid_code IS NOT NULL; END""",
+        [
+            """INSERT OR IGNORE INTO need_stats_dirty (grid_code, month_start, month_end)
+            SELECT DISTINCT grid_code, date(reported_at, 'start of month'),
+            date(reported_at, 'start of month', '+1 month') FROM needs
+            WHERE rowid > :after AND status = 'closed' AND grid_code IS NOT NULL"""
+        ],
+    ),
+}
+
+
+def _squeezed(sql: str) -> str:
+    return "".join(sql.split())
+
+
+@dataclass
+class _Upkeep:
+    """What a bulk load put off: index and trigger DDL, and the set-based trigger work."""
+
+    indexes: list[str] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    checks: list[tuple[str, str]] = field(default_factory=list)  # (statement, message)
+
+
+@contextlib.contextmanager
+def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iterator[None]:
+    """Around a load of ``rows`` new rows, all with ``rowid > after_id``, into ``table``.
+
+    On SQLite a bigger page cache, and, when ``rows`` is at least :data:`REBUILD_SHARE` of the
+    rows stored, the secondary indexes dropped and built again after the rows, and the insert
+    triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over the new rows
+    (the spatial index, the summary marks). Everything happens in the caller's transaction:
+    if the load fails, the rollback puts back every index and trigger. What ends up stored —
+    rows, indexes, R-tree, marks — is what the row-by-row load stores. PostgreSQL's COPY and
+    statement triggers need none of this.
+    """
+    if not db.is_sqlite(session.get_bind()):
+        yield
+        return
+    stored = session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+    cache = session.execute(text("PRAGMA cache_size")).scalar_one()
+    session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
+    restore = text(f"PRAGMA cache_size = {int(cache)}")
+    try:
+        upkeep = _put_off(session, table) if rows >= REBUILD_SHARE * stored else _Upkeep()
+        yield
+        _catch_up(session, upkeep, after_id)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the rollback to come matters, not the cache
+            session.execute(restore)
+        raise
+    session.execute(restore)
+
+
+def _catch_up(session: Session, upkeep: _Upkeep, after_id: int) -> None:
+    """Do for the new rows what the dropped triggers would have; build the indexes again."""
+    for statement, message in upkeep.checks:
+        if session.execute(text(statement), {"after": after_id}).scalar_one():
+            raise ValueError(message)
+    for statement in upkeep.statements:
+        session.execute(text(statement), {"after": after_id})
+    for ddl in upkeep.indexes + upkeep.triggers:
+        session.execute(text(ddl))
+
+
+def _put_off(session: Session, table: str) -> _Upkeep:
+    """Drop ``table``'s secondary indexes and set-based insert triggers; their DDL and work."""
+    upkeep = _Upkeep()
+    schema = session.execute(
+        text(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = :t "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+        ),
+        {"t": table},
+    ).all()
+    geometry = dict(
+        session.execute(
+            text(
+                "SELECT f_geometry_column, spatial_index_enabled FROM geometry_columns "
+                "WHERE Lower(f_table_name) = Lower(:t)"
+            ),
+            {"t": table},
+        ).all()
+    )
+    for kind, name, sql in schema:
+        if kind == "index":
+            upkeep.indexes.append(sql)
+            session.execute(text(f'DROP INDEX "{name}"'))
+            continue
+        work = _set_based(name, sql, table, geometry)
+        if work is None:
+            continue
+        upkeep.triggers.append(sql)
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+        if name.startswith("ggi_"):
+            upkeep.checks.append((work[0], f"{table}: a geometry violates its column's constraint"))
+        else:
+            upkeep.statements.extend(work)
+    return upkeep
+
+
+def _set_based(name: str, sql: str, table: str, geometry: dict[str, int]) -> list[str] | None:
+    """The statements replacing trigger ``name`` (stored as ``sql``), or None."""
+    for pattern, (expected, statements) in _SET_BASED_TRIGGERS.items():
+        for column in geometry if "{column}" in pattern else [""]:
+            names = {"table": table, "column": column}
+            if pattern.format(**names) != name:
+                continue
+            if _squeezed(expected.format(**names)) != _squeezed(sql):
+                return None
+            return [s.format(**names) for s in statements]
+    return None

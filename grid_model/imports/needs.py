@@ -11,7 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
@@ -22,7 +22,7 @@ from grid_model.cases.import_columns import (
     synthesise_events,
     with_loop_defaults,
 )
-from grid_model.db.bulk import insert_frame
+from grid_model.db.bulk import bulk_load, insert_frame
 from grid_model.errors import InvalidInputError
 from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
@@ -155,14 +155,15 @@ def store_needs(
         fallback=district_code,
     ).to_numpy()  # fmt: skip
     before = session.scalar(select(func.max(Need.id))) or 0
-    stored = insert_frame(
-        session,
-        Need.__tablename__,
-        frame,
-        NEED_INSERT_COLUMNS,
-        point=("location", "lon", "lat"),
-        progress=progress,
-    )
+    with bulk_load(session, Need.__tablename__, rows=len(frame), after_id=before):
+        stored = insert_frame(
+            session,
+            Need.__tablename__,
+            frame,
+            NEED_INSERT_COLUMNS,
+            point=("location", "lon", "lat"),
+            progress=progress,
+        )
     synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
@@ -200,7 +201,16 @@ def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
 def _existing_ids(session: Session, values: list[str]) -> set[str]:
     """The external ids among ``values`` already stored."""
     found: set[str] = set()
+    if not values or session.scalar(select(Need.id).limit(1)) is None:
+        return found  # nothing stored yet: no million ids to ask about
+    sqlite = db.is_sqlite(session.get_bind())
     for start in range(0, len(values), _ID_CHUNK):
         chunk = values[start : start + _ID_CHUNK]
-        found.update(session.scalars(select(Need.external_id).where(Need.external_id.in_(chunk))))
+        # PostgreSQL: one array parameter (5000 bound parameters cost more to send than to find)
+        wanted = (
+            Need.external_id.in_(chunk)
+            if sqlite
+            else Need.external_id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+        )
+        found.update(session.scalars(select(Need.external_id).where(wanted)))
     return found
