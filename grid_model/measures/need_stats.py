@@ -66,15 +66,23 @@ def _district() -> ColumnElement[str]:
     return func.coalesce(Need.district_code, literal_column("''"))
 
 
-def _bucket_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
-    """Each column of :class:`~grid_model.models.NeedMonthStat` as computed from ``needs``."""
-    # closed_on_time(date.max) is "closed with a closing date by its due date": every need
-    # here is closed, and the day only matters to readers, who check max_closed_at.
+def _bucket_keys(month: ColumnElement) -> dict[str, ColumnElement]:
+    """The columns naming a bucket (grid, report month, category, district), shared by every
+    summary kept exact by the marks."""
     return {
         "grid_code": Need.grid_code,
         "month_start": month,
         "category": Need.category,
         "district_code": _district(),
+    }
+
+
+def _bucket_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
+    """Each column of :class:`~grid_model.models.NeedMonthStat` as computed from ``needs``."""
+    # closed_on_time(date.max) is "closed with a closing date by its due date": every need
+    # here is closed, and the day only matters to readers, who check max_closed_at.
+    return {
+        **_bucket_keys(month),
         "needs": func.count(),
         "on_time": func.sum(case((closed_on_time(dt.date.max), 1), else_=0)),
         "mediated": func.sum(case((Need.outcome == "mediated", 1), else_=0)),
@@ -89,10 +97,7 @@ def _bucket_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
 def _close_day_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
     """Each column of :class:`~grid_model.models.NeedCloseDays` as computed from ``needs``."""
     return {
-        "grid_code": Need.grid_code,
-        "month_start": month,
-        "category": Need.category,
-        "district_code": _district(),
+        **_bucket_keys(month),
         "days": days_between(Need.reported_at, Need.closed_at),
         "needs": func.count(),
     }
@@ -105,10 +110,7 @@ def _diary_day_aggregates(month: ColumnElement) -> dict[str, ColumnElement]:
         days_between(month, Need.reported_at)
     )
     return {
-        "grid_code": Need.grid_code,
-        "month_start": month,
-        "category": Need.category,
-        "district_code": _district(),
+        **_bucket_keys(month),
         "days": func.sum(distinct(day_bit)),
     }
 
