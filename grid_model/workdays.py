@@ -20,9 +20,9 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import cache
 
-import chinese_calendar
 import numpy as np
 from chinese_calendar.constants import holidays as _HOLIDAYS
+from chinese_calendar.constants import workdays as _IN_LIEU
 
 #: Years whose holidays and in-lieu working days the calendar knows.
 KNOWN_YEARS = range(min(_HOLIDAYS).year, max(_HOLIDAYS).year + 1)
@@ -37,12 +37,17 @@ def is_workday(day: dt.date) -> bool:
 
 @cache
 def _known_workdays() -> tuple[np.ndarray, frozenset[int]]:
-    """The working days of :data:`KNOWN_YEARS` as sorted day ordinals and as a set, read from
-    the calendar once: asking it day by day cost a page 0.06 s (a year of diary days per
-    grid)."""
-    first, last = dt.date(KNOWN_YEARS.start, 1, 1), dt.date(KNOWN_YEARS.stop - 1, 12, 31)
-    days = np.array([d.toordinal() for d in chinese_calendar.get_workdays(first, last)])
-    return np.sort(days), frozenset(days.tolist())
+    """The working days of :data:`KNOWN_YEARS` as sorted day ordinals and as a set, made once
+    from the calendar's own tables as its ``is_workday`` reads them (an in-lieu working day,
+    or Monday–Friday outside the holidays): asking it day by day cost a page 0.06 s, and
+    building this by its ``get_workdays`` 0.17 s."""
+    first = dt.date(KNOWN_YEARS.start, 1, 1).toordinal()
+    days = np.arange(first, dt.date(KNOWN_YEARS.stop - 1, 12, 31).toordinal() + 1)
+    weekday = (days - 1) % 7  # date.fromordinal(1) is a Monday
+    holiday = np.isin(days, [d.toordinal() for d in _HOLIDAYS])
+    in_lieu = np.isin(days, [d.toordinal() for d in _IN_LIEU])
+    work = days[in_lieu | ((weekday < 5) & ~holiday)]
+    return work, frozenset(work.tolist())
 
 
 def calendar_known(start: dt.date, end: dt.date) -> bool:
