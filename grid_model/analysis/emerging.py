@@ -79,14 +79,20 @@ from sqlalchemy.orm import Session
 
 from grid_model import fields
 from grid_model.analysis.counts import grid_need_counts
-from grid_model.analysis.gistar import _check_run_options, _local_gi_star, class_labels, gi_bins
+from grid_model.analysis.gistar import (
+    _check_run_options,
+    _local_gi_star,
+    adjacency_matrix,
+    class_labels,
+    gi_bins,
+)
 from grid_model.analysis.hotspots import (
     TOLERANCE_M,
     _check_values,
     _grid_codes,
     _scoped_grids,
     _viewers_scope,
-    queen_weights,
+    queen_adjacency,
 )
 from grid_model.errors import InvalidInputError
 from grid_model.scope import Scope, Viewer
@@ -292,14 +298,11 @@ def _cube(
     return months, table.to_numpy(dtype=float)
 
 
-def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 1):
-    """Binary weights over the cube's bins, ordered month by month (bin = t * n_grids + i):
-    the spatial neighbours in the same month, plus the grid and its neighbours in each of the
-    ``neighbourhood_time_step`` previous months. No self-weight (Gi* adds it)."""
-    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
-    # weights are built, not by every importer of the analysis package.
-    from libpysal.weights import WSP
-
+def space_time_adjacency(spatial, n_months: int, neighbourhood_time_step: int = 1):
+    """Binary weights over the cube's bins as a sparse matrix, ordered month by month (bin =
+    t * n_grids + i): the spatial neighbours in the same month, plus the grid and its
+    neighbours in each of the ``neighbourhood_time_step`` previous months. No self-weight
+    (Gi* adds it). ``spatial``: the grids' contiguity (a matrix or a libpysal ``W``)."""
     if isinstance(neighbourhood_time_step, bool) or not isinstance(
         neighbourhood_time_step, (int, np.integer)
     ):
@@ -310,16 +313,70 @@ def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 
         raise InvalidInputError(
             f"neighbourhood_time_step must be 0 or more, got {neighbourhood_time_step}"
         )
-    a = (spatial_w.sparse > 0).astype(float).tocsr()
-    a.setdiag(0)
-    a.eliminate_zeros()
+    a = adjacency_matrix(spatial)
     n = a.shape[0]
     lag = sp.csr_matrix((n_months, n_months))
     for k in range(1, min(neighbourhood_time_step, n_months - 1) + 1):
         lag = lag + sp.eye(n_months, k=-k, format="csr")
     cube = sp.kron(sp.identity(n_months), a) + sp.kron(lag, a + sp.identity(n))
-    cube = (cube > 0).astype(float).tocsr()
+    return adjacency_matrix(cube)
+
+
+def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 1):
+    """:func:`space_time_adjacency` as a libpysal ``W`` (ids = bin numbers)."""
+    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid here only,
+    # the statistics use the matrix.
+    from libpysal.weights import WSP
+
+    cube = space_time_adjacency(spatial_w, n_months, neighbourhood_time_step)
     return WSP(cube).to_W(silence_warnings=True)
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Gi* of every bin of the cube as arrays of shape (months, grids)."""
+
+    codes: list[str]
+    months: pd.PeriodIndex
+    count: np.ndarray
+    neighbours: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    p_fdr: np.ndarray
+    gi_bin: np.ndarray
+
+
+def _space_time_bins(
+    grids: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    *,
+    first_month,
+    last_month,
+    neighbourhood_time_step: int,
+    permutations: int,
+    seed: int | None,
+    fdr: bool,
+    tolerance: float,
+) -> _Bins:
+    _check_run_options(permutations, seed)
+    codes = _grid_codes(grids)
+    months, cube = _cube(counts, codes, first_month, last_month)
+    spatial = queen_adjacency(grids, codes, tolerance=tolerance)
+    w = space_time_adjacency(spatial, len(months), neighbourhood_time_step)
+    y = cube.ravel()
+    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
+    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
+    shape = cube.shape
+    return _Bins(
+        codes,
+        months,
+        cube,
+        neighbours.reshape(shape),
+        z.reshape(shape),
+        p.reshape(shape),
+        p_fdr.reshape(shape),
+        gi_bin.reshape(shape),
+    )
 
 
 def space_time_gi_star(
@@ -354,56 +411,81 @@ def space_time_gi_star(
         ``grid_code, month (Period), count, neighbours, z, p, p_fdr, gi_bin, class``, month by
         month, grids in ``grids`` order.
     """
-    _check_run_options(permutations, seed)
-    codes = _grid_codes(grids)
-    months, cube = _cube(counts, codes, first_month, last_month)
-    spatial = queen_weights(grids, codes, tolerance=tolerance)
-    w = space_time_weights(spatial, len(months), neighbourhood_time_step)
-    y = cube.ravel()
-    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
-    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
-    n = len(codes)
+    b = _space_time_bins(
+        grids,
+        counts,
+        first_month=first_month,
+        last_month=last_month,
+        neighbourhood_time_step=neighbourhood_time_step,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        tolerance=tolerance,
+    )
+    gi_bin = b.gi_bin.ravel()
     return pd.DataFrame(
         {
-            "grid_code": np.tile(np.array(codes, dtype=object), len(months)),
-            "month": months.repeat(n),
-            "count": y,
-            "neighbours": neighbours,
-            "z": z,
-            "p": p,
-            "p_fdr": p_fdr,
+            "grid_code": np.tile(np.array(b.codes, dtype=object), len(b.months)),
+            "month": b.months.repeat(len(b.codes)),
+            "count": b.count.ravel(),
+            "neighbours": b.neighbours.ravel(),
+            "z": b.z.ravel(),
+            "p": b.p.ravel(),
+            "p_fdr": b.p_fdr.ravel(),
             "gi_bin": gi_bin,
             "class": class_labels(gi_bin),
         }
     )
 
 
-def _summaries(bins: pd.DataFrame, *, trend_alpha: float) -> pd.DataFrame:
-    z = bins.pivot(index="month", columns="grid_code", values="z")
-    gi_bin = bins.pivot(index="month", columns="grid_code", values="gi_bin")
-    count = bins.pivot(index="month", columns="grid_code", values="count")
-    codes = list(dict.fromkeys(bins["grid_code"]))
-    rows = []
-    for code in codes:
-        series = gi_bin[code].to_numpy(dtype=int)
-        trend = mann_kendall(z[code].to_numpy(dtype=float))
-        rows.append(
-            {
-                "grid_code": code,
-                "category": classify_emerging(
-                    series, trend_z=trend.z, trend_p=trend.p, trend_alpha=trend_alpha
-                ),
-                "trend_z": trend.z,
-                "trend_p": trend.p,
-                "share_hot": float((series > 0).mean()),
-                "share_cold": float((series < 0).mean()),
-                "last_bin": int(series[-1]),
-                "previous_bin": int(series[-2]),
-                "last_z": float(z[code].iloc[-1]),
-                "last_count": float(count[code].iloc[-1]),
-            }
-        )
-    return pd.DataFrame(rows)
+def _mann_kendall_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mann_kendall`'s Z and p of every column of ``x`` (time down the rows), the same
+    arithmetic on whole columns at once."""
+    n, columns = x.shape
+    s = np.empty(columns)
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    step = max(1, 4_000_000 // (n * n))  # columns per block: a few MB of differences
+    for lo in range(0, columns, step):
+        block = x[:, lo : lo + step]
+        signs = np.sign(block[None, :, :] - block[:, None, :])  # [i, j] = sign(x_j - x_i)
+        s[lo : lo + step] = signs[upper].sum(axis=0)
+    ordered = np.sort(x, axis=0)
+    starts = np.ones((n + 1, columns), dtype=bool)
+    starts[1:-1] = ordered[1:] != ordered[:-1]
+    column, row = np.nonzero(starts.T)  # run starts (and the end), column by column
+    same = column[1:] == column[:-1]
+    t = np.diff(row)[same].astype(float)
+    ties = np.bincount(column[1:][same], weights=t * (t - 1) * (2 * t + 5), minlength=columns)
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var_s > 0, (s - np.sign(s)) / np.sqrt(var_s), 0.0)
+    p = 2 * stats.norm.sf(np.abs(z))
+    undefined = np.isnan(x).any(axis=0)
+    z[undefined] = np.nan
+    p[undefined] = np.nan
+    return z, p
+
+
+def _summaries(b: _Bins, *, trend_alpha: float) -> pd.DataFrame:
+    trend_z, trend_p = _mann_kendall_columns(b.z)
+    categories = [
+        classify_emerging(b.gi_bin[:, g], trend_z=tz, trend_p=tp, trend_alpha=trend_alpha)
+        for g, (tz, tp) in enumerate(zip(trend_z.tolist(), trend_p.tolist(), strict=True))
+    ]
+    return pd.DataFrame(
+        {
+            "grid_code": b.codes,
+            "category": categories,
+            "trend_z": trend_z,
+            "trend_p": trend_p,
+            "share_hot": (b.gi_bin > 0).mean(axis=0),
+            "share_cold": (b.gi_bin < 0).mean(axis=0),
+            "last_bin": b.gi_bin[-1].astype(int),
+            "previous_bin": b.gi_bin[-2].astype(int),
+            "last_z": b.z[-1].astype(float),
+            "last_count": b.count[-1].astype(float),
+        }
+    )
 
 
 def emerging_hotspots(
@@ -433,7 +515,7 @@ def emerging_hotspots(
     """
     if not 0 < trend_alpha < 1:
         raise InvalidInputError(f"trend_alpha must be between 0 and 1, got {trend_alpha}")
-    bins = space_time_gi_star(
+    bins = _space_time_bins(
         grids,
         counts,
         first_month=first_month,
@@ -445,7 +527,7 @@ def emerging_hotspots(
         tolerance=tolerance,
     )
     result = _summaries(bins, trend_alpha=trend_alpha)
-    result.attrs["months"] = [str(m) for m in bins["month"].unique()]
+    result.attrs["months"] = [str(m) for m in bins.months]
     return result
 
 

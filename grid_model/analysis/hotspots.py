@@ -77,12 +77,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -94,11 +96,12 @@ from grid_model.analysis.gistar import (
     MIN_FEATURES,
     _check_run_options,
     _result_frame,
+    adjacency_matrix,
     bh_adjust,
     class_labels,
     gi_bins,
 )
-from grid_model.analysis.hexagons import gi_star_hex, hex_bins, hex_weights
+from grid_model.analysis.hexagons import gi_star_hex, hex_adjacency, hex_bins, hex_weights
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.models import Need
 from grid_model.queries import load_grids
@@ -114,10 +117,12 @@ __all__ = [
     "gi_bins",
     "gi_star",
     "gi_star_hex",
+    "hex_adjacency",
     "hex_bins",
     "hex_hotspot_table",
     "hex_weights",
     "hotspot_table",
+    "queen_adjacency",
     "queen_weights",
 ]
 
@@ -196,8 +201,35 @@ def _metric(grids: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geoms = grids.geometry
     units = {a.unit_name for a in grids.crs.axis_info}
     if grids.crs.is_geographic or units - {"metre"}:
-        geoms = geoms.to_crs(geoms.estimate_utm_crs())
+        geoms = geoms.to_crs(_utm_crs(grids.crs.to_wkt(), tuple(geoms.total_bounds)))
     return geoms
+
+
+@functools.lru_cache(maxsize=32)
+def _utm_crs(crs_wkt: str, bounds: tuple[float, float, float, float]):
+    """``GeoSeries.estimate_utm_crs`` of geometries with these bounds (it reads nothing
+    else), remembered: the lookup in pyproj's database costs more than the weights."""
+    return gpd.GeoSeries([shapely.box(*bounds)], crs=crs_wkt).estimate_utm_crs()
+
+
+def queen_adjacency(
+    grids: gpd.GeoDataFrame,
+    codes: Sequence[str] | None = None,
+    *,
+    tolerance: float = TOLERANCE_M,
+) -> sp.csr_matrix:
+    """Binary Queen contiguity of ``grids`` as a sparse matrix (rows and columns in ``codes``
+    order, 1.0 for neighbours, no self-weights), joining boundaries closer than ``tolerance``
+    metres as :func:`queen_weights` explains. Kept for the last few grid sets."""
+    codes = list(codes) if codes is not None else _grid_codes(grids)
+    if not tolerance >= 0:
+        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
+    key = _weights_key(grids, codes, tolerance)
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
+            _WEIGHTS.pop(next(iter(_WEIGHTS)))
+        _WEIGHTS[key] = _queen_adjacency(grids, codes, tolerance)
+    return _WEIGHTS[key]
 
 
 def queen_weights(
@@ -212,23 +244,22 @@ def queen_weights(
     separately rarely do: coordinates differ in the last digits, or a corner lies on a
     neighbour's edge. Pairs closer than ``tolerance`` metres (measured in the UTM zone unless
     the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
-    Queen.
+    Queen. The statistics use the same contiguity as a matrix (:func:`queen_adjacency`).
     """
+    from libpysal.weights import W
+
     codes = list(codes) if codes is not None else _grid_codes(grids)
-    if not tolerance >= 0:
-        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
-    key = _weights_key(grids, codes, tolerance)
-    if key not in _WEIGHTS:
-        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
-            _WEIGHTS.pop(next(iter(_WEIGHTS)))
-        _WEIGHTS[key] = _queen_weights(grids, codes, tolerance)
-    return _WEIGHTS[key]
+    a = queen_adjacency(grids, codes, tolerance=tolerance)
+    rows = np.split(a.indices, a.indptr[1:-1])
+    neighbours = {c: [codes[j] for j in row] for c, row in zip(codes, rows, strict=True)}
+    w = W(neighbours, id_order=codes, silence_warnings=True)
+    w.transform = "B"
+    return w
 
 
-#: Weights of the last few grid sets: a page computes hot spots and two emerging runs on the
-#: same grids, and building them (Queen, the tolerance pass, libpysal's W) costs more than
-#: the statistic. Nothing downstream changes a W in place (esda fills the diagonal of a copy).
-_WEIGHTS: dict[tuple, object] = {}
+#: Contiguity of the last few grid sets: a page computes hot spots and two emerging runs on
+#: the same grids. Nothing downstream changes a matrix in place (the statistics copy it).
+_WEIGHTS: dict[tuple, sp.csr_matrix] = {}
 _WEIGHTS_KEPT = 8
 
 
@@ -238,25 +269,21 @@ def _weights_key(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float) ->
     return tuple(codes), float(tolerance), str(grids.crs), digest
 
 
-def _queen_weights(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
-    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
-    # weights are built, not by every importer of the analysis package.
-    from libpysal.weights import Queen, W
-
-    # Islands are reported per grid (neighbours == 0) rather than as a console warning.
-    exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+def _queen_adjacency(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
     if tolerance == 0 or grids.crs is None:
-        exact.transform = "B"
-        return exact
+        # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid only
+        # for exact contiguity.
+        from libpysal.weights import Queen
+
+        # Islands are reported per grid (neighbours == 0) rather than as a console warning.
+        exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+        return adjacency_matrix(exact.sparse)  # rows in id order: codes
+    # Polygons sharing a vertex (libpysal's Queen) are 0 m apart in any projection, so every
+    # exact Queen pair is among the pairs within the tolerance: those pairs are the union.
     geoms = _metric(grids)
     left, right = geoms.sindex.query(geoms, predicate="dwithin", distance=tolerance)
-    neighbours = {code: set(exact.neighbors[code]) for code in codes}
-    for i, j in zip(left, right, strict=True):
-        if i != j:
-            neighbours[codes[i]].add(codes[j])
-    w = W({c: sorted(neighbours[c]) for c in codes}, id_order=codes, silence_warnings=True)
-    w.transform = "B"
-    return w
+    n = len(codes)
+    return adjacency_matrix(sp.csr_matrix((np.ones(len(left)), (left, right)), shape=(n, n)))
 
 
 def gi_star(
@@ -295,8 +322,8 @@ def gi_star(
     _check_run_options(permutations, seed)
     codes = _grid_codes(grids)
     y = _aligned_values(values, grids, codes)
-    w = queen_weights(grids, codes, tolerance=tolerance)
-    return _result_frame("grid_code", codes, y, w, permutations=permutations, seed=seed, fdr=fdr)
+    a = queen_adjacency(grids, codes, tolerance=tolerance)
+    return _result_frame("grid_code", codes, y, a, permutations=permutations, seed=seed, fdr=fdr)
 
 
 # --------------------------------------------------------------------------- database

@@ -1,0 +1,234 @@
+"""The hot spot pages' fast paths against the plain computations they replace: Gi* without
+libpysal weights objects against esda's ``G_Local`` (same z, same seeded pseudo p-values),
+contiguity as sparse matrices against libpysal's ``Queen`` and ``W``, the space-time weights
+against their definition, and Mann-Kendall on whole columns against :func:`mann_kendall`."""
+
+from __future__ import annotations
+
+import warnings
+
+import esda
+import geopandas as gpd
+import h3
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import shapely
+from libpysal.weights import WSP, Queen
+
+from grid_model.analysis import hotspots
+from grid_model.analysis.emerging import (
+    _mann_kendall_columns,
+    mann_kendall,
+    space_time_adjacency,
+    space_time_weights,
+)
+from grid_model.analysis.gistar import _local_gi_star
+from grid_model.analysis.hexagons import hex_adjacency, hex_weights
+from tests.test_hotspots import square_grids
+
+
+def random_graph(rng: np.random.Generator, n: int, density: float) -> sp.csr_matrix:
+    m = sp.random(n, n, density=density, random_state=int(rng.integers(2**31)))
+    a = ((m + m.T) > 0).astype(float).tocsr()
+    a.setdiag(0)
+    a.eliminate_zeros()
+    return a
+
+
+def esda_gi_star(y: np.ndarray, a: sp.csr_matrix, permutations: int, seed: int):
+    """What the project computed before: esda's Gi* on a libpysal ``W``."""
+    w = WSP(a).to_W(silence_warnings=True)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        return esda.G_Local(
+            y,
+            w,
+            transform="B",
+            star=True,
+            permutations=permutations,
+            seed=seed,
+            n_jobs=1,
+            keep_simulations=False,
+        )
+
+
+# --------------------------------------------------------------------------- Gi*
+
+
+@pytest.mark.parametrize("permutations", [0, 99, 999])
+def test_gi_star_equals_esda_on_random_graphs(permutations):
+    rng = np.random.default_rng(permutations)
+    for trial in range(12):
+        n = int(rng.integers(4, 90))
+        a = random_graph(rng, n, float(rng.uniform(0.02, 0.4))).tolil()
+        a[0, :] = 0  # an island (row and column)
+        a[:, 0] = 0
+        a = a.tocsr()
+        y = rng.poisson(4, n).astype(float) if trial % 2 else rng.gamma(2.0, 1.7, n)
+        seed = int(rng.integers(10**6))
+        z, p, neighbours = _local_gi_star(y, a, permutations=permutations, seed=seed)
+        g = esda_gi_star(y, a, permutations, seed)
+        finite = np.isfinite(np.asarray(g.Zs))
+        np.testing.assert_array_equal(z[finite], np.asarray(g.Zs)[finite])
+        assert np.isnan(z[~finite]).all()
+        np.testing.assert_array_equal(neighbours, np.diff(a.indptr))
+        tested = (neighbours > 0) & (neighbours + 1 < n) & finite
+        assert np.isnan(p[~tested]).all() and not np.isnan(p[tested]).any()
+        if permutations:
+            extreme = np.rint(np.asarray(g.p_sim, dtype=float) * (permutations + 1))
+            reference = np.minimum(1.0, 2.0 * extreme / (permutations + 1))
+        else:
+            reference = 2 * esda_gi_star(y, a, 0, seed).p_norm
+        np.testing.assert_array_equal(p[tested], reference[tested])
+
+
+def test_gi_star_with_a_neighbourhood_of_every_feature_and_without_seed():
+    rng = np.random.default_rng(5)
+    a = random_graph(rng, 30, 0.2).tolil()
+    a[3, :] = 1  # feature 3 sees every other one
+    a[:, 3] = 1
+    a[3, 3] = 0
+    a = a.tocsr()
+    y = rng.poisson(3, 30).astype(float)
+    z, p, neighbours = _local_gi_star(y, a, permutations=199, seed=11)
+    g = esda_gi_star(y, a, 199, 11)
+    assert neighbours[3] == 29 and np.isnan(p[3])
+    np.testing.assert_array_equal(z[np.isfinite(z)], g.Zs[np.isfinite(z)])
+    np.random.seed(3)
+    before = np.random.get_state()[1].copy()
+    first = _local_gi_star(y, a, permutations=99, seed=None)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.testing.assert_array_equal(first[1], _local_gi_star(y, a, permutations=99, seed=None)[1])
+
+
+def test_gi_star_accepts_a_libpysal_w_or_a_dense_matrix():
+    rng = np.random.default_rng(9)
+    a = random_graph(rng, 25, 0.2)
+    y = rng.poisson(3, 25).astype(float)
+    from_matrix = _local_gi_star(y, a, permutations=99, seed=1)
+    for w in (WSP(a).to_W(silence_warnings=True), a.toarray() * 2.5):
+        ours = _local_gi_star(y, w, permutations=99, seed=1)
+        for got, expected in zip(ours, from_matrix, strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+# --------------------------------------------------------------------------- contiguity
+
+
+def queen_weights_before(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
+    """The contiguity the project built before: libpysal's exact Queen, plus every pair
+    closer than ``tolerance`` metres in the UTM zone."""
+    exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+    neighbours = {c: set(exact.neighbors[c]) for c in codes}
+    if tolerance and grids.crs is not None:
+        geoms = grids.geometry.to_crs(grids.geometry.estimate_utm_crs())
+        left, right = geoms.sindex.query(geoms, predicate="dwithin", distance=tolerance)
+        for i, j in zip(left, right, strict=True):
+            if i != j:
+                neighbours[codes[i]].add(codes[j])
+    return {c: sorted(v) for c, v in neighbours.items()}
+
+
+def jittered_voronoi(seed: int, n: int = 120) -> gpd.GeoDataFrame:
+    """Voronoi grids about 400 m across near Jiangmen, their vertices moved by up to ~1.5 m
+    (so some neighbours share vertices, some miss by less than 1 m, some by more), and a
+    few cells moved away whole (islands)."""
+    rng = np.random.default_rng(seed)
+    pts = shapely.points(rng.uniform(0, 4000, (n, 2)))
+    cells = shapely.voronoi_polygons(
+        shapely.multipoints(pts), extend_to=shapely.box(0, 0, 4000, 4000)
+    )
+    cells = [
+        shapely.intersection(c, shapely.box(0, 0, 4000, 4000)) for c in shapely.get_parts(cells)
+    ]
+    jittered = []
+    for k, c in enumerate(cells):
+        coords = np.asarray(c.exterior.coords)
+        if k % 3:
+            coords = coords + rng.uniform(-1.5, 1.5, coords.shape) * (rng.random() < 0.5)
+            coords[-1] = coords[0]
+        if k % 29 == 0:
+            coords = coords + 10_000
+        jittered.append(shapely.Polygon(coords))
+    metric = gpd.GeoDataFrame(
+        {"grid_code": [f"v{k:03d}" for k in range(len(cells))]},
+        geometry=jittered,
+        crs="EPSG:32649",
+    )
+    return metric.to_crs("EPSG:4326")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("tolerance", [0.0, 0.5, 1.0, 3.0])
+def test_queen_adjacency_equals_libpysal_queen_with_the_tolerance_pass(seed, tolerance):
+    grids = jittered_voronoi(seed)
+    codes = grids["grid_code"].tolist()
+    expected = queen_weights_before(grids, codes, tolerance)
+    a = hotspots.queen_adjacency(grids, codes, tolerance=tolerance)
+    got = {c: sorted(codes[j] for j in a[i].indices) for i, c in enumerate(codes)}
+    assert got == expected
+    assert set(a.data) <= {1.0} and a.diagonal().sum() == 0
+    assert (a != a.T).nnz == 0
+    w = hotspots.queen_weights(grids, codes, tolerance=tolerance)
+    assert {c: sorted(v) for c, v in w.neighbors.items()} == expected
+
+
+def test_queen_adjacency_of_grids_in_metres_and_without_crs():
+    grids = square_grids(4).set_crs("EPSG:3857")
+    grids = grids.set_geometry(grids.geometry.scale(100, 100, origin=(0, 0)))
+    codes = grids["grid_code"].tolist()
+    for frame in (grids, grids.set_crs(None, allow_override=True)):
+        a = hotspots.queen_adjacency(frame, codes)
+        got = {c: sorted(codes[j] for j in a[i].indices) for i, c in enumerate(codes)}
+        assert got == queen_weights_before(frame, codes, 1.0)
+
+
+def test_hex_adjacency_equals_hex_weights():
+    cells = sorted(h3.grid_disk(h3.latlng_to_cell(22.6, 113.08, 9), 4))[5:-7]
+    a = hex_adjacency(cells)
+    w = hex_weights(cells)
+    assert (a != w.sparse).nnz == 0
+
+
+# --------------------------------------------------------------------------- space-time
+
+
+def space_time_by_definition(a: sp.csr_matrix, months: int, step: int) -> np.ndarray:
+    n = a.shape[0]
+    dense = a.toarray() > 0
+    out = np.zeros((n * months, n * months), dtype=bool)
+    for t in range(months):
+        for i in range(n):
+            for j in range(n):
+                out[t * n + i, t * n + j] = dense[i, j]
+                for k in range(1, step + 1):
+                    if t - k >= 0:
+                        out[t * n + i, (t - k) * n + j] = dense[i, j] or i == j
+    return out
+
+
+@pytest.mark.parametrize("step", [0, 1, 2, 5])
+def test_space_time_adjacency_equals_its_definition_and_the_libpysal_w(step):
+    a = random_graph(np.random.default_rng(step), 12, 0.25)
+    cube = space_time_adjacency(a, 4, step)
+    np.testing.assert_array_equal(cube.toarray() > 0, space_time_by_definition(a, 4, step))
+    assert set(cube.data) <= {1.0}
+    w = space_time_weights(WSP(a).to_W(silence_warnings=True), 4, step)
+    assert (w.sparse != cube).nnz == 0
+
+
+# --------------------------------------------------------------------------- Mann-Kendall
+
+
+def test_mann_kendall_on_columns_equals_the_series_test():
+    rng = np.random.default_rng(4)
+    for months in (2, 3, 10, 24, 61):
+        x = np.round(rng.normal(size=(months, 40)), 1)  # rounded: many ties
+        x[:, 3] = 0.0  # constant: no variance
+        x[:, 5] = np.arange(months)  # monotone
+        x[1, 7] = np.nan  # undefined
+        z, p = _mann_kendall_columns(x)
+        for g in range(x.shape[1]):
+            mk = mann_kendall(x[:, g])
+            np.testing.assert_array_equal([z[g], p[g]], [mk.z, mk.p])
