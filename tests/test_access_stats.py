@@ -76,7 +76,16 @@ def _assert_access_same(session, scope: Scope, viewer: Viewer, walk_m: float) ->
     fast = need_access(session, scope, viewer, walk_m=walk_m)
     plain = need_access(session, scope, viewer, walk_m=walk_m, summary=False)
     what = f"need_access({scope}, {viewer.role}, walk_m={walk_m})"
-    np.testing.assert_array_equal(fast.distances, plain.distances, err_msg=what)
+    for got in (fast, plain):  # aligned, in no particular order
+        assert len(got.ids) == len(got.distances) == len(set(got.ids.tolist())), what
+    np.testing.assert_array_equal(
+        fast.distances[np.argsort(fast.ids)], plain.distances[np.argsort(plain.ids)], err_msg=what
+    )
+    np.testing.assert_array_equal(fast.far_ids, plain.far_ids, err_msg=what)
+    np.testing.assert_array_equal(fast.far_distances, plain.far_distances, err_msg=what)
+    assert fast.beyond["need_id"].sort_values().tolist() == fast.far_ids.tolist(), what
+    lean = need_access(session, scope, viewer, walk_m=walk_m, details=False)
+    assert lean.beyond is None and lean.beyond_count == fast.beyond_count, what
     assert fast.median_m == plain.median_m, what
     pdt.assert_frame_equal(fast.beyond, plain.beyond, obj=what)
 
