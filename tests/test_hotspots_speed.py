@@ -184,6 +184,19 @@ def test_queen_adjacency_of_grids_in_metres_and_without_crs():
         assert got == queen_weights_before(frame, codes, 1.0)
 
 
+def test_utm_zone_without_the_database_is_the_one_geopandas_estimates():
+    rng = np.random.default_rng(7)
+    centres = [(113.08, 22.6), (5.0, 60.0), (15.0, 78.0), (-74.0, 40.7), (151.2, -33.9)]
+    centres += [(6.0, 10.0), (0.0, 10.0), (10.0, 0.0), (-180.0, 5.0), (3.0, 83.9), (3.0, -79.9)]
+    centres += list(zip(rng.uniform(-180, 180, 60), rng.uniform(-79.9, 83.9, 60), strict=True))
+    for lon, lat in centres:
+        square = shapely.box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01)
+        geoms = gpd.GeoSeries([square], crs="EPSG:4326")
+        assert hotspots._utm_crs(geoms) == geoms.estimate_utm_crs(), (lon, lat)
+    metric = gpd.GeoSeries([shapely.box(0, 0, 10, 10)], crs="EPSG:2263")  # feet
+    assert hotspots._utm_crs(metric) == metric.estimate_utm_crs()
+
+
 def test_hex_adjacency_equals_hex_weights():
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(22.6, 113.08, 9), 4))[5:-7]
     a = hex_adjacency(cells)

@@ -77,7 +77,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -86,6 +85,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
+from pyproj import CRS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -201,15 +201,26 @@ def _metric(grids: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geoms = grids.geometry
     units = {a.unit_name for a in grids.crs.axis_info}
     if grids.crs.is_geographic or units - {"metre"}:
-        geoms = geoms.to_crs(_utm_crs(grids.crs.to_wkt(), tuple(geoms.total_bounds)))
+        geoms = geoms.to_crs(_utm_crs(geoms))
     return geoms
 
 
-@functools.lru_cache(maxsize=32)
-def _utm_crs(crs_wkt: str, bounds: tuple[float, float, float, float]):
-    """``GeoSeries.estimate_utm_crs`` of geometries with these bounds (it reads nothing
-    else), remembered: the lookup in pyproj's database costs more than the weights."""
-    return gpd.GeoSeries([shapely.box(*bounds)], crs=crs_wkt).estimate_utm_crs()
+def _utm_crs(geoms: gpd.GeoSeries):
+    """``geoms.estimate_utm_crs()``: the WGS 84 UTM zone of the centre of their bounds.
+
+    geopandas asks pyproj's database for the zones whose area of use holds the centre (60 ms
+    on a page's first visit). In geographic coordinates with the centre inside one zone, not
+    on a zone's edge, the equator or past 84°N / 80°S, that zone is the standard one, EPSG
+    326zz north or 327zz south (``tests/test_hotspots_speed.py`` checks it against the
+    database); elsewhere the database decides.
+    """
+    if geoms.crs.is_geographic:
+        west, south, east, north = geoms.total_bounds
+        lon, lat = np.mean([west, east]), np.mean([south, north])
+        zone = (lon + 180) / 6
+        if -180 < lon < 180 and zone != np.floor(zone) and -80 < lat < 84 and lat != 0:
+            return CRS.from_epsg((32600 if lat > 0 else 32700) + int(zone) + 1)
+    return geoms.estimate_utm_crs()
 
 
 def queen_adjacency(
