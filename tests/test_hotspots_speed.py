@@ -1,31 +1,48 @@
 """The hot spot pages' fast paths against the plain computations they replace: Gi* without
 libpysal weights objects against esda's ``G_Local`` (same z, same seeded pseudo p-values),
 contiguity as sparse matrices against libpysal's ``Queen`` and ``W``, the space-time weights
-against their definition, and Mann-Kendall on whole columns against :func:`mann_kendall`."""
+against their definition, Mann-Kendall on whole columns against :func:`mann_kendall`, and the
+counts one read gives the whole Hot spots page against each statistic's own read (both
+backends)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import warnings
+from dataclasses import replace
 
 import esda
 import geopandas as gpd
 import h3
 import numpy as np
+import pandas as pd
+import pandas.testing as pdt
 import pytest
 import scipy.sparse as sp
 import shapely
 from libpysal.weights import WSP, Queen
 
 from grid_model.analysis import hotspots
+from grid_model.analysis.counts import grid_need_counts, read_need_months
 from grid_model.analysis.emerging import (
     _mann_kendall_columns,
+    emerging_table,
     mann_kendall,
     space_time_adjacency,
     space_time_weights,
 )
 from grid_model.analysis.gistar import _local_gi_star
 from grid_model.analysis.hexagons import hex_adjacency, hex_weights
+from grid_model.analysis.hotspots import hotspot_months, hotspot_table
+from grid_model.errors import InvalidInputError
+from grid_model.measures import need_stats
+from grid_model.scope import Scope, Viewer
+from tests.factories import make_community
 from tests.test_hotspots import square_grids
+from tests.test_need_stats import FIRST, _random_needs, _random_scope
+
+ADMIN = Viewer.local_admin("test")
 
 
 def random_graph(rng: np.random.Generator, n: int, density: float) -> sp.csr_matrix:
@@ -245,3 +262,75 @@ def test_mann_kendall_on_columns_equals_the_series_test():
         for g in range(x.shape[1]):
             mk = mann_kendall(x[:, g])
             np.testing.assert_array_equal([z[g], p[g]], [mk.z, mk.p])
+
+
+# --------------------------------------------------------------------------- one read per page
+
+
+def _sub_scopes(rng: random.Random, scope: Scope) -> list[Scope]:
+    """Scopes the months of ``scope`` serve (whole months inside it) and some they do not."""
+    out = [scope, replace(scope, categories=("dispute",)), replace(scope, area_code="440703")]
+    for _ in range(4):
+        day = FIRST + dt.timedelta(days=rng.randrange(-40, 460))
+        month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append(replace(scope, end=month_end - dt.timedelta(days=1)))
+        out.append(replace(scope, start=day.replace(day=1)))
+        out.append(replace(scope, end=day))  # mid-month: read, unless it is the scope's end
+    return out
+
+
+@pytest.mark.db
+def test_need_months_answer_what_they_hold_as_grid_need_counts_does(session):
+    community = make_community(session, n_grids=6)
+    rng = random.Random(21)
+    _random_needs(session, community.grid_codes, 300, rng)
+    need_stats.refresh(session)
+    served = 0
+    for _ in range(25):
+        scope = _random_scope(rng, community.grid_codes)
+        months = read_need_months(session, scope)
+        total = months.per_grid()
+        plain = grid_need_counts(session, scope, summary=False)
+        pdt.assert_frame_equal(total, plain.sort_values("grid_code", ignore_index=True))
+        for sub in _sub_scopes(rng, scope):
+            if not months.serves(sub):
+                with pytest.raises(InvalidInputError):
+                    months.of(sub)
+                continue
+            served += 1
+            got = months.of(sub)
+            expected = grid_need_counts(session, sub, by_month=True, summary=False)
+            expected["month"] = pd.to_datetime(expected["month"]).dt.date
+            rows = [
+                sorted(map(tuple, f[["grid_code", "month", "count"]].to_numpy().tolist()))
+                for f in (got, expected)
+            ]
+            assert rows[0] == rows[1], f"months of {scope} for {sub}"
+    assert served > 60
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("viewer", [ADMIN, Viewer(role="community_leader")])
+def test_hot_spots_and_emerging_from_shared_months_equal_their_own_reads(session, viewer):
+    community = make_community(session, n_grids=9)
+    rng = random.Random(5)
+    _random_needs(session, community.grid_codes, 400, rng)
+    need_stats.refresh(session)
+    for scope in (
+        Scope(),
+        Scope(area_code=community.code, start=dt.date(2024, 12, 1)),
+        Scope(start=dt.date(2024, 11, 17), categories=("dispute", "petition")),
+        Scope(area_code="440703", statuses=("closed",), end=dt.date(2025, 11, 30)),
+    ):
+        months = hotspot_months(session, scope, viewer)
+        for options in ({"permutations": 0}, {"permutations": 199, "seed": 3}):
+            shared = hotspot_table(session, scope, viewer, months=months, **options)
+            pdt.assert_frame_equal(shared, hotspot_table(session, scope, viewer, **options))
+            plain = hotspot_table(session, scope, viewer, summary=False, **options)
+            pdt.assert_frame_equal(shared, plain)
+        end = dt.date(2025, 10, 31)
+        for last in (end, dt.date(2025, 9, 30)):
+            sub = replace(scope, end=last)
+            shared = emerging_table(session, sub, viewer, months=months)
+            pdt.assert_frame_equal(shared, emerging_table(session, sub, viewer))
+            pdt.assert_frame_equal(shared, emerging_table(session, sub, viewer, summary=False))

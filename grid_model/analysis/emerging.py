@@ -78,7 +78,7 @@ from scipy import stats
 from sqlalchemy.orm import Session
 
 from grid_model import fields
-from grid_model.analysis.counts import grid_need_counts
+from grid_model.analysis.counts import NeedMonths, grid_need_counts
 from grid_model.analysis.gistar import (
     _check_run_options,
     _local_gi_star,
@@ -599,12 +599,15 @@ def emerging_table(
     trend_alpha: float = 0.05,
     tolerance: float = TOLERANCE_M,
     summary: bool = True,
+    months: NeedMonths | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spots of needs per grid in ``scope``, cut to ``viewer``'s area.
 
     Needs matching ``scope.need_filter()`` are counted per grid and report month
     (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
-    the closed-needs summary unless ``summary=False``). The months run from
+    the closed-needs summary unless ``summary=False``; taken from ``months`` of
+    :func:`~grid_model.analysis.hotspots.hotspot_months` when they hold them, e.g. those of a
+    longer period starting alike, this one ending on a month's last day). The months run from
     ``scope.start`` to ``scope.end`` (default: the first and last month with needs), bounded
     to the plausible report dates of :mod:`grid_model.fields` (1990-01-01 to tomorrow): a
     date such as 0001-01-01 written by another tool would otherwise make 24,000 months. A
@@ -616,9 +619,12 @@ def emerging_table(
     earliest, latest = fields.EARLIEST, fields.latest_reported()
     first = max(scope.start, earliest) if scope.start else None
     last = min(scope.end, latest) if scope.end else None
-    grids = _scoped_grids(session, scope)
     plausible = replace(scope, start=first or earliest, end=last or latest)
-    counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
+    grids = _scoped_grids(session, scope, months if months and months.serves(plausible) else None)
+    if months is not None and months.serves(plausible):
+        counts = months.of(plausible)
+    else:
+        counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
     counts = counts[counts["grid_code"].isin(grids["grid_code"])]
     result = emerging_hotspots(
         grids,

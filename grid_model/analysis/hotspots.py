@@ -89,7 +89,7 @@ from pyproj import CRS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_model.analysis.counts import grid_need_counts
+from grid_model.analysis.counts import NeedMonths, grid_need_counts, read_need_months
 from grid_model.analysis.gistar import (
     CLASS_LABELS,
     CONFIDENCE_LEVELS,
@@ -121,6 +121,7 @@ __all__ = [
     "hex_bins",
     "hex_hotspot_table",
     "hex_weights",
+    "hotspot_months",
     "hotspot_table",
     "queen_adjacency",
     "queen_weights",
@@ -346,16 +347,35 @@ def _viewers_scope(session: Session, scope: Scope, viewer: Viewer) -> Scope:
     return scope.restricted_to(check_viewer(session, viewer))
 
 
-def _scoped_grids(session: Session, scope: Scope) -> gpd.GeoDataFrame:
+def _scoped_grids(
+    session: Session, scope: Scope, months: NeedMonths | None = None
+) -> gpd.GeoDataFrame:
+    """The grids of ``scope``; those read along with ``months`` when they serve it."""
+    if months is not None and months.grids is not None and months.serves(scope):
+        return months.grids
     grids = load_grids(session, scope).rename(columns={"code": "grid_code"})
     if grids.empty:
         raise NotFoundError(f"no grids in area {scope.area_code or '(all)'}")
     return grids
 
 
-def _need_counts(session: Session, scope: Scope, *, summary: bool = True) -> pd.Series:
-    counts = grid_need_counts(session, scope, summary=summary)
+def _need_counts(
+    session: Session, scope: Scope, *, summary: bool = True, months: NeedMonths | None = None
+) -> pd.Series:
+    if months is not None and months.serves(scope):
+        counts = NeedMonths(scope, months.of(scope)).per_grid()
+    else:
+        counts = grid_need_counts(session, scope, summary=summary)
     return pd.Series(counts["count"].to_numpy(), index=counts["grid_code"], dtype=float)
+
+
+def hotspot_months(session: Session, scope: Scope, viewer: Viewer) -> NeedMonths:
+    """The needs of ``scope`` (cut to ``viewer``'s area) per grid and month, from which
+    :func:`hotspot_table` and :func:`~grid_model.analysis.emerging.emerging_table` of that
+    scope (and of its whole months) take their counts when given them as ``months``: one
+    read for a page that shows both."""
+    scope = _viewers_scope(session, scope, viewer)
+    return read_need_months(session, scope, grids=_scoped_grids(session, scope))
 
 
 def hotspot_table(
@@ -368,19 +388,21 @@ def hotspot_table(
     fdr: bool = True,
     tolerance: float = TOLERANCE_M,
     summary: bool = True,
+    months: NeedMonths | None = None,
 ) -> pd.DataFrame:
     """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses), cut
-    to ``viewer``'s area.
+        to ``viewer``'s area.
 
-    Needs matching ``scope.need_filter()`` are counted per grid
-    (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
-    the closed-needs summary unless ``summary=False``); grids without needs count 0. Returns
-    :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
-    :class:`NotFoundError` when the scope has no grids.
+        Needs matching ``scope.need_filter()`` are counted per grid
+        (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
+        the closed-needs summary unless ``summary=False``, or summed from ``months`` of
+    :func:`hotspot_months` when they hold this scope); grids without needs count 0. Returns
+        :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
+        :class:`NotFoundError` when the scope has no grids.
     """
     scope = _viewers_scope(session, scope, viewer)
-    grids = _scoped_grids(session, scope)
-    counts = _need_counts(session, scope, summary=summary)
+    grids = _scoped_grids(session, scope, months)
+    counts = _need_counts(session, scope, summary=summary, months=months)
     counts = counts[counts.index.isin(grids["grid_code"])]
     result = gi_star(
         grids, counts, permutations=permutations, seed=seed, fdr=fdr, tolerance=tolerance
