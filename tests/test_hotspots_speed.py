@@ -26,7 +26,11 @@ from libpysal.weights import WSP, Queen
 from grid_model.analysis import hotspots
 from grid_model.analysis.counts import grid_need_counts, read_need_months
 from grid_model.analysis.emerging import (
+    CATEGORIES,
+    _categories,
+    _cube,
     _mann_kendall_columns,
+    classify_emerging,
     emerging_table,
     mann_kendall,
     space_time_adjacency,
@@ -264,6 +268,59 @@ def test_mann_kendall_on_columns_equals_the_series_test():
             np.testing.assert_array_equal([z[g], p[g]], [mk.z, mk.p])
 
 
+def test_categories_on_columns_equal_classify_emerging():
+    rng = np.random.default_rng(12)
+    seen = set()
+    for months in (2, 3, 5, 10, 11, 24):
+        g = 3000
+        # mostly-hot, mostly-cold, mixed and quiet columns, so that every rule is reached
+        kind = rng.integers(0, 4, g)
+        p_hot = np.array([0.95, 0.02, 0.35, 0.05])[kind]
+        p_cold = np.array([0.02, 0.95, 0.35, 0.05])[kind]
+        u = rng.random((months, g))
+        level = rng.integers(1, 4, (months, g))
+        bins = np.where(u < p_hot, level, np.where(u > 1 - p_cold, -level, 0))
+        trend_z = np.round(rng.normal(0, 2.5, g), 1)
+        trend_p = rng.choice([0.001, 0.03, 0.05, 0.2, np.nan], g)
+        trend_z[rng.random(g) < 0.05] = 0.0
+        got = _categories(bins, trend_z, trend_p, trend_alpha=0.05)
+        expected = [
+            classify_emerging(bins[:, j], trend_z=trend_z[j], trend_p=trend_p[j]) for j in range(g)
+        ]
+        assert got.tolist() == expected
+        seen |= set(expected)
+    assert seen == set(CATEGORIES)
+
+
+def cube_before(counts: pd.DataFrame, codes: list[str], months: pd.PeriodIndex) -> np.ndarray:
+    """The cube as the project built it before: a pandas group-by, unstacked."""
+    frame = counts.assign(month=pd.to_datetime(counts["month"]).dt.to_period("M"))
+    return (
+        frame.groupby(["month", "grid_code"])["count"]
+        .sum()
+        .unstack("grid_code")
+        .reindex(index=months, columns=codes, fill_value=0)
+        .fillna(0)
+        .to_numpy(dtype=float)
+    )
+
+
+def test_cube_equals_the_group_by():
+    rng = np.random.default_rng(3)
+    codes = [f"g{i:02d}" for i in range(40)]
+    for rows in (0, 1, 50, 2000):
+        counts = pd.DataFrame(
+            {
+                "grid_code": rng.choice(codes[5:], rows),  # grids without needs too
+                "month": rng.choice(pd.date_range("2023-01-01", "2024-12-01", freq="MS"), rows),
+                "count": rng.integers(0, 40, rows),
+            }
+        )
+        months, cube = _cube(counts, codes, "2022-11", "2025-01")
+        assert months[0] == pd.Period("2022-11") and len(months) == 27
+        np.testing.assert_array_equal(cube, cube_before(counts, codes, months))
+
+
 # --------------------------------------------------------------------------- one read per page
 
 
@@ -300,7 +357,7 @@ def test_need_months_answer_what_they_hold_as_grid_need_counts_does(session):
             served += 1
             got = months.of(sub)
             expected = grid_need_counts(session, sub, by_month=True, summary=False)
-            expected["month"] = pd.to_datetime(expected["month"]).dt.date
+            expected["month"] = pd.to_datetime(expected["month"])
             rows = [
                 sorted(map(tuple, f[["grid_code", "month", "count"]].to_numpy().tolist()))
                 for f in (got, expected)

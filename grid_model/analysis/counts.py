@@ -56,7 +56,7 @@ def grid_need_counts(
 class NeedMonths:
     """Needs of ``scope`` per grid and report month, as :func:`grid_need_counts` with
     ``by_month`` reads them (``months``: ``grid_code, month, count``, month the first day of
-    the month as a date), and the scope's grids when they were read along (``grids``, as the
+    the month as a timestamp), and the scope's grids when they were read along (``grids``, as the
     statistics load them)."""
 
     scope: Scope
@@ -96,9 +96,9 @@ class NeedMonths:
         month = self.months["month"]
         keep = pd.Series(True, index=month.index)
         if scope.start != self.scope.start:
-            keep &= month >= scope.start
+            keep &= month >= pd.Timestamp(scope.start)
         if scope.end != self.scope.end:
-            keep &= month <= scope.end
+            keep &= month <= pd.Timestamp(scope.end)
         return self.months[keep.to_numpy()].reset_index(drop=True)
 
 
@@ -112,5 +112,5 @@ def read_need_months(
     """The needs of ``scope`` per grid and report month (see :class:`NeedMonths`); ``scope``
     as the statistics read it (already cut to the viewer's area)."""
     frame = grid_need_counts(session, scope, by_month=True, summary=summary)
-    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    frame["month"] = pd.to_datetime(frame["month"])
     return NeedMonths(scope, frame, grids)

@@ -223,6 +223,42 @@ def classify_emerging(bins, *, trend_z: float, trend_p: float, trend_alpha: floa
     return "no_pattern"
 
 
+def _categories(
+    bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray, *, trend_alpha: float
+) -> np.ndarray:
+    """:func:`classify_emerging` of every column of ``bins`` (months down the rows, valid
+    bins), the same rules in the same order on whole columns."""
+    n = bins.shape[0]
+    hot, cold = bins > 0, bins < 0
+    significant = np.isfinite(trend_p) & (trend_p <= trend_alpha) & (trend_z != 0)
+    out = np.full(bins.shape[1], "no_pattern", dtype=object)
+    for kind, mine, other, stronger in (
+        ("hot", hot, cold, trend_z > 0),
+        ("cold", cold, hot, trend_z < 0),
+    ):
+        count = mine.sum(axis=0)
+        backwards = mine[::-1]
+        run = np.where(backwards.all(axis=0), n, backwards.argmin(axis=0))
+        mostly = 10 * count >= 9 * n
+        family = np.select(
+            [
+                mostly & ~significant,
+                mostly & stronger,
+                mostly,
+                other[:-1].any(axis=0),
+                count == 1,
+                run == count,
+            ],
+            [f"persistent_{kind}", f"intensifying_{kind}", f"diminishing_{kind}"]
+            + [f"oscillating_{kind}", f"new_{kind}", f"consecutive_{kind}"],
+            default=f"sporadic_{kind}",
+        )
+        historical = ~hot[-1] & ~cold[-1] & mostly & (out == "no_pattern")
+        out[historical] = f"historical_{kind}"
+        out[mine[-1]] = family[mine[-1]]
+    return out
+
+
 # --------------------------------------------------------------------------- the cube
 
 
@@ -256,46 +292,38 @@ def _cube(
         raise InvalidInputError(
             f"counts lacks column(s) {missing}; expected grid_code, month, count"
         )
-    frame = pd.DataFrame(
-        {
-            "grid_code": counts["grid_code"].astype(str),
-            "month": _to_months(counts["month"], "counts.month"),
-            "count": _check_values(
-                counts["count"].to_numpy(), counts["grid_code"].astype(str).tolist(), "counts"
-            ),
-        }
-    )
-    unknown = sorted(set(frame["grid_code"]) - set(codes))
-    if unknown:
+    grid_codes = counts["grid_code"].astype(str)
+    month = _to_months(counts["month"], "counts.month")
+    count = _check_values(counts["count"].to_numpy(), grid_codes.to_numpy(), "counts")
+    column = pd.Index(codes).get_indexer(grid_codes)
+    if (column < 0).any():
+        unknown = sorted(set(grid_codes[column < 0]))
         raise InvalidInputError(f"counts for grid codes not in grids: {unknown[:5]}")
-    if frame["month"].isna().any():
+    if month.isna().any():
         raise InvalidInputError("counts.month has empty values")
     first = _one_month(first_month, "first_month") if first_month is not None else None
     last = _one_month(last_month, "last_month") if last_month is not None else None
     if first is None or last is None:
-        if frame.empty:
+        if counts.empty:
             raise InvalidInputError("no counts and no first_month/last_month: no months to analyse")
-        first = first if first is not None else frame["month"].min()
-        last = last if last is not None else frame["month"].max()
+        first = first if first is not None else month.min()
+        last = last if last is not None else month.max()
     months = pd.period_range(first, last, freq="M")
     if len(months) < MIN_MONTHS:
         raise InvalidInputError(
             f"emerging hot spots need at least {MIN_MONTHS} months, got {first} to {last}"
         )
-    outside = frame[(frame["month"] < first) | (frame["month"] > last)]
-    if not outside.empty:
+    row = month.array.asi8 - first.ordinal
+    outside = (row < 0) | (row >= len(months))
+    if outside.any():
         raise InvalidInputError(
             f"counts for months outside {first}..{last}: "
-            f"{sorted(outside['month'].astype(str).unique())[:5]}"
+            f"{sorted(month[outside].astype(str).unique())[:5]}"
         )
-    table = (
-        frame.groupby(["month", "grid_code"])["count"]
-        .sum()
-        .unstack("grid_code")
-        .reindex(index=months, columns=codes, fill_value=0)
-        .fillna(0)
-    )
-    return months, table.to_numpy(dtype=float)
+    # Several rows of one grid-month add up (a bincount: the cells in one pass).
+    size = len(months) * len(codes)
+    cube = np.bincount(row * len(codes) + column, weights=count, minlength=size)
+    return months, cube.reshape(len(months), len(codes))
 
 
 def space_time_adjacency(spatial, n_months: int, neighbourhood_time_step: int = 1):
@@ -468,10 +496,7 @@ def _mann_kendall_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _summaries(b: _Bins, *, trend_alpha: float) -> pd.DataFrame:
     trend_z, trend_p = _mann_kendall_columns(b.z)
-    categories = [
-        classify_emerging(b.gi_bin[:, g], trend_z=tz, trend_p=tp, trend_alpha=trend_alpha)
-        for g, (tz, tp) in enumerate(zip(trend_z.tolist(), trend_p.tolist(), strict=True))
-    ]
+    categories = _categories(b.gi_bin, trend_z, trend_p, trend_alpha=trend_alpha)
     return pd.DataFrame(
         {
             "grid_code": b.codes,

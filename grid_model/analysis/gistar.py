@@ -183,8 +183,14 @@ def _as_extreme(
     rng = np.random.RandomState(seed)
     max_card = int(neighbours.max())
     draws = np.empty((permutations, max_card), dtype=np.int64)
+    others = np.arange(n - 1)
     for k in range(permutations):
-        draws[k] = rng.choice(n - 1, size=max_card, replace=False)
+        # rng.choice(n - 1, size=max_card, replace=False) as esda draws it, which is the head
+        # of rng.permutation(n - 1), a shuffle of a fresh arange: the same draws, a third of
+        # the time.
+        order = others.copy()
+        rng.shuffle(order)
+        draws[k] = order[:max_card]
     total = y.sum()
     extreme = np.zeros(n)
     for i in np.flatnonzero(~untested):
