@@ -31,10 +31,13 @@ from grid_model.analysis.emerging import (
     _cube,
     _mann_kendall_columns,
     classify_emerging,
+    emerging_change,
     emerging_table,
+    last_whole_month_end,
     mann_kendall,
     space_time_adjacency,
     space_time_weights,
+    what_changed,
 )
 from grid_model.analysis.gistar import _local_gi_star
 from grid_model.analysis.hexagons import hex_adjacency, hex_weights
@@ -391,3 +394,30 @@ def test_hot_spots_and_emerging_from_shared_months_equal_their_own_reads(session
             shared = emerging_table(session, sub, viewer, months=months)
             pdt.assert_frame_equal(shared, emerging_table(session, sub, viewer))
             pdt.assert_frame_equal(shared, emerging_table(session, sub, viewer, summary=False))
+
+
+@pytest.mark.db
+def test_emerging_change_from_one_read_equals_two_runs_of_their_own(session):
+    community = make_community(session, n_grids=9)
+    _random_needs(session, community.grid_codes, 400, random.Random(9))
+    need_stats.refresh(session)
+    day = dt.date(2025, 12, 10)
+    for scope in (
+        Scope(),
+        Scope(area_code=community.code, start=dt.date(2024, 12, 1)),
+        Scope(start=dt.date(2025, 10, 1)),  # last month leaves one month: no comparison
+        Scope(start=dt.date(2024, 11, 17), end=dt.date(2025, 8, 20), categories=("dispute",)),
+    ):
+        for months in (None, hotspot_months(session, scope, ADMIN)):
+            got = emerging_change(session, scope, ADMIN, day, months=months)
+            end = min(scope.end or day, day)
+            assert got.current_end == last_whole_month_end(end)
+            now = emerging_table(session, replace(scope, end=got.current_end), ADMIN)
+            pdt.assert_frame_equal(got.current, now)
+            try:
+                before = emerging_table(session, replace(scope, end=got.previous_end), ADMIN)
+            except InvalidInputError:
+                assert got.previous is None and got.changed is None
+                continue
+            pdt.assert_frame_equal(got.previous, before)
+            pdt.assert_frame_equal(got.changed, what_changed(now, before))

@@ -68,6 +68,7 @@ applies but "90 %" means "all" and the trend test has little power.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -78,7 +79,7 @@ from scipy import stats
 from sqlalchemy.orm import Session
 
 from grid_model import fields
-from grid_model.analysis.counts import NeedMonths, grid_need_counts
+from grid_model.analysis.counts import NeedMonths, grid_need_counts, read_need_months
 from grid_model.analysis.gistar import (
     _check_run_options,
     _local_gi_star,
@@ -641,12 +642,10 @@ def emerging_table(
     Returns :func:`emerging_hotspots`' columns with ``name`` after ``grid_code``.
     """
     scope = _viewers_scope(session, scope, viewer)
-    earliest, latest = fields.EARLIEST, fields.latest_reported()
-    first = max(scope.start, earliest) if scope.start else None
-    last = min(scope.end, latest) if scope.end else None
-    plausible = replace(scope, start=first or earliest, end=last or latest)
-    grids = _scoped_grids(session, scope, months if months and months.serves(plausible) else None)
-    if months is not None and months.serves(plausible):
+    first, last, plausible = _plausible(scope)
+    served = months is not None and months.serves(plausible)
+    grids = _scoped_grids(session, scope, months if served else None)
+    if served:
         counts = months.of(plausible)
     else:
         counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
@@ -665,3 +664,74 @@ def emerging_table(
     )
     result.insert(1, "name", grids["name"].to_numpy())
     return result
+
+
+def _plausible(scope: Scope) -> tuple[dt.date | None, dt.date | None, Scope]:
+    """The first and last day asked for, bounded to plausible report dates (None: not
+    asked), and the scope whose needs are counted."""
+    earliest, latest = fields.EARLIEST, fields.latest_reported()
+    first = max(scope.start, earliest) if scope.start else None
+    last = min(scope.end, latest) if scope.end else None
+    return first, last, replace(scope, start=first or earliest, end=last or latest)
+
+
+def last_whole_month_end(day: dt.date) -> dt.date:
+    """The last day of the latest calendar month that is complete on ``day``.
+
+    >>> last_whole_month_end(dt.date(2025, 12, 15)), last_whole_month_end(dt.date(2025, 11, 30))
+    (datetime.date(2025, 11, 30), datetime.date(2025, 11, 30))
+    """
+    following = day + dt.timedelta(days=1)
+    return day if following.day == 1 else day.replace(day=1) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class EmergingChange:
+    """This month's and last month's emerging hot spots (:func:`emerging_table`) and what
+    changed between them (:func:`what_changed`); ``previous`` and ``changed`` are None when
+    the scope's period leaves too few months before last month's end."""
+
+    current: pd.DataFrame
+    previous: pd.DataFrame | None
+    changed: pd.DataFrame | None
+    current_end: dt.date
+    previous_end: dt.date
+
+
+def emerging_change(
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
+    day: dt.date,
+    *,
+    months: NeedMonths | None = None,
+    **options,
+) -> EmergingChange:
+    """Emerging hot spots of ``scope`` (cut to ``viewer``'s area) as of this month and as of
+    last month, and what changed between them.
+
+    "This month" is the latest whole month on ``day`` (a partial month would read as a
+    drop), or before the scope's end; both runs start where ``scope`` starts. Both take their
+    counts from one read per grid and month (``months`` of
+    :func:`~grid_model.analysis.hotspots.hotspot_months` when they hold them). ``options``
+    are :func:`emerging_table`'s.
+    """
+    end = scope.end if scope.end and scope.end < day else day
+    current_end = last_whole_month_end(end)
+    previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
+    now = replace(scope, end=current_end)
+    cut = _viewers_scope(session, now, viewer)
+    counted = _plausible(cut)[2]
+    if months is None or not months.serves(counted):
+        months = read_need_months(session, counted, grids=_scoped_grids(session, cut))
+    current = emerging_table(session, now, viewer, months=months, **options)
+    previous = changed = None
+    if scope.start is None or scope.start <= previous_end.replace(day=1):
+        try:
+            before = replace(scope, end=previous_end)
+            previous = emerging_table(session, before, viewer, months=months, **options)
+        except InvalidInputError:  # too few months before: nothing to compare with
+            previous = None
+    if previous is not None:
+        changed = what_changed(current, previous)
+    return EmergingChange(current, previous, changed, current_end, previous_end)
