@@ -22,6 +22,7 @@ import pytest
 import scipy.sparse as sp
 import shapely
 from libpysal.weights import WSP, Queen
+from sqlalchemy import func, select
 
 from grid_model.analysis import hotspots
 from grid_model.analysis.counts import grid_need_counts, read_need_months
@@ -42,8 +43,10 @@ from grid_model.analysis.emerging import (
 from grid_model.analysis.gistar import _local_gi_star
 from grid_model.analysis.hexagons import hex_adjacency, hex_weights
 from grid_model.analysis.hotspots import hotspot_months, hotspot_table
+from grid_model.db.sqldates import month_start
 from grid_model.errors import InvalidInputError
 from grid_model.measures import need_stats
+from grid_model.models import Need, NeedMonthStat, NeedStatsDirty
 from grid_model.scope import Scope, Viewer
 from tests.factories import make_community
 from tests.test_hotspots import square_grids
@@ -421,3 +424,39 @@ def test_emerging_change_from_one_read_equals_two_runs_of_their_own(session):
                 continue
             pdt.assert_frame_equal(got.previous, before)
             pdt.assert_frame_equal(got.changed, what_changed(now, before))
+
+
+@pytest.mark.db
+def test_counts_added_up_in_the_database_equal_the_parts_added_up_in_pandas(session):
+    community = make_community(session, n_grids=6)
+    rng = random.Random(33)
+    _random_needs(session, community.grid_codes, 300, rng)
+    need_stats.refresh(session)
+    # writes since the refresh: their buckets are marked and read from needs
+    for need in session.scalars(select(Need).where(Need.status == "closed").limit(15)):
+        need.status = "in_progress"
+    session.flush()
+    assert session.scalar(select(func.count()).select_from(NeedStatsDirty)) > 0
+    for by_month in (False, True):
+        keys = ["grid_code", "month"] if by_month else ["grid_code"]
+        s = NeedMonthStat
+        raw_keys = [func.coalesce(Need.grid_code, "").label("grid_code")]
+        stat_keys = [s.grid_code]
+        if by_month:
+            raw_keys.append(month_start(Need.reported_at).label("month"))
+            stat_keys.append(s.month_start.label("month"))
+        raw = select(*raw_keys, func.count(Need.id).label("needs")).group_by(*raw_keys)
+        stats = select(*stat_keys, func.sum(s.needs).label("needs")).group_by(*stat_keys)
+        for _ in range(15):
+            scope = _random_scope(rng, community.grid_codes)
+            args = (session, scope, None, raw, stats, ["needs"], keys)
+            frames = [need_stats.read_measures(*args, in_database=d) for d in (True, False)]
+            rows = [
+                sorted((*(str(v) for v in r[:-1]), int(r[-1])) for r in f[[*keys, "needs"]].values)
+                for f in frames
+            ]
+            assert rows[0] == rows[1], scope
+    with pytest.raises(ValueError, match="add up"):
+        need_stats.read_measures(
+            session, Scope(), None, raw, stats, ["last_diary"], keys, in_database=True
+        )

@@ -46,7 +46,9 @@ def grid_need_counts(
     raw = select(*raw_keys, func.count(Need.id).label("needs")).group_by(*raw_keys)
     stats = select(*stat_keys, func.sum(s.needs).label("needs")).group_by(*stat_keys)
     keys = ["grid_code", "month"] if by_month else ["grid_code"]
-    frame = read_measures(session, scope, None, raw, stats, ["needs"], keys, summary=summary)
+    frame = read_measures(
+        session, scope, None, raw, stats, ["needs"], keys, summary=summary, in_database=True
+    )
     frame = frame[frame["grid_code"] != ""].rename(columns={"needs": "count"})
     frame["count"] = frame["count"].astype("int64")
     return frame.reset_index(drop=True)
