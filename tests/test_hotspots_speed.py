@@ -460,3 +460,28 @@ def test_counts_added_up_in_the_database_equal_the_parts_added_up_in_pandas(sess
         need_stats.read_measures(
             session, Scope(), None, raw, stats, ["last_diary"], keys, in_database=True
         )
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def test_hotspot_maps_draw_the_shapes_base_draws_and_keep_them_per_geometry_set():
+    from dashboard.maps import base
+    from dashboard.maps import hotspots as hotspot_maps
+
+    grids = jittered_voronoi(4, n=40).rename(columns={"grid_code": "code"})
+    frame = pd.DataFrame({"code": grids["code"], "fill": "#ffffff"})
+    for crs in ("wgs84", "gcj02"):
+        expected = base._shapes(
+            frame, grids.geometry.array, simplify_m=5.0, crs=crs, props=["code", "fill"]
+        )
+        for _ in range(2):  # computed, then kept
+            got = hotspot_maps._display_shapes(
+                frame, grids.geometry.array, simplify_m=5.0, crs=crs, props=["code", "fill"]
+            )
+            pdt.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected))
+    moved = grids.geometry.translate(0.001, 0)
+    other = hotspot_maps._display_shapes(
+        frame, moved.array, simplify_m=5.0, crs="wgs84", props=["code"]
+    )
+    assert not other.geometry.geom_equals(expected.geometry).all()

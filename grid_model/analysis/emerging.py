@@ -641,7 +641,24 @@ def emerging_table(
     months.
     Returns :func:`emerging_hotspots`' columns with ``name`` after ``grid_code``.
     """
-    scope = _viewers_scope(session, scope, viewer)
+    return _emerging_of(
+        session,
+        _viewers_scope(session, scope, viewer),
+        months,
+        neighbourhood_time_step=neighbourhood_time_step,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        trend_alpha=trend_alpha,
+        tolerance=tolerance,
+        summary=summary,
+    )
+
+
+def _emerging_of(
+    session: Session, scope: Scope, months: NeedMonths | None, *, summary: bool, **options
+) -> pd.DataFrame:
+    """:func:`emerging_table` of a scope already cut to the viewer's area."""
     first, last, plausible = _plausible(scope)
     served = months is not None and months.serves(plausible)
     grids = _scoped_grids(session, scope, months if served else None)
@@ -655,12 +672,7 @@ def emerging_table(
         counts,
         first_month=first,
         last_month=last,
-        neighbourhood_time_step=neighbourhood_time_step,
-        permutations=permutations,
-        seed=seed,
-        fdr=fdr,
-        trend_alpha=trend_alpha,
-        tolerance=tolerance,
+        **options,
     )
     result.insert(1, "name", grids["name"].to_numpy())
     return result
@@ -719,17 +731,18 @@ def emerging_change(
     end = scope.end if scope.end and scope.end < day else day
     current_end = last_whole_month_end(end)
     previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
-    now = replace(scope, end=current_end)
-    cut = _viewers_scope(session, now, viewer)
-    counted = _plausible(cut)[2]
+    options = {"summary": True, **options}
+    cut = _viewers_scope(session, scope, viewer)
+    now = replace(cut, end=current_end)
+    counted = _plausible(now)[2]
     if months is None or not months.serves(counted):
-        months = read_need_months(session, counted, grids=_scoped_grids(session, cut))
-    current = emerging_table(session, now, viewer, months=months, **options)
+        grids = _scoped_grids(session, now)
+        months = read_need_months(session, counted, summary=options["summary"], grids=grids)
+    current = _emerging_of(session, now, months, **options)
     previous = changed = None
     if scope.start is None or scope.start <= previous_end.replace(day=1):
         try:
-            before = replace(scope, end=previous_end)
-            previous = emerging_table(session, before, viewer, months=months, **options)
+            previous = _emerging_of(session, replace(cut, end=previous_end), months, **options)
         except InvalidInputError:  # too few months before: nothing to compare with
             previous = None
     if previous is not None:
