@@ -89,8 +89,9 @@ class NeedAccess:
     far_ids, far_distances : numpy.ndarray
         The needs farther than ``walk_m``, by id.
     beyond : DataFrame or None
-        Those needs in full: :data:`NEED_ACCESS_COLUMNS` plus ``distance_m`` and
-        ``nearest_point`` (code), farthest first; None when read without ``details``.
+        Those needs in full (:func:`beyond_rows`), farthest first; None when read without
+        ``details``.
+    crs, kinds : the metric CRS the distances were measured in, the kinds of service point.
     """
 
     ids: np.ndarray = field(repr=False)
@@ -99,6 +100,8 @@ class NeedAccess:
     far_ids: np.ndarray = field(repr=False)
     far_distances: np.ndarray = field(repr=False)
     beyond: pd.DataFrame | None = field(repr=False)
+    crs: str | None = None
+    kinds: tuple[str, ...] = ACCESS_KINDS
 
     @property
     def needs(self) -> int:
@@ -155,7 +158,9 @@ def _need_access(
     points = access_points(session, kinds)
     crs = metric_crs(lonlat[:, 0], lonlat[:, 1]) if len(ids) else None
     dist = _nearest(lonlat, points, crs)[0] if len(ids) else np.zeros(0)
-    return _access_of(session, ids, dist, crs, walk_m, points, details)
+    out = _access_of(session, ids, dist, crs, walk_m, points, details)
+    out.kinds = tuple(kinds)
+    return out
 
 
 def _summarised_access(
@@ -192,19 +197,34 @@ def _access_of(
     far = dist > walk_m
     order = np.argsort(ids[far], kind="stable")
     far_ids, far_dist = ids[far][order], dist[far][order]
-    out = NeedAccess(ids, dist, walk_m, far_ids, far_dist, beyond=None)
-    if not details:
-        return out
-    beyond = _need_rows(session, far_ids)
+    out = NeedAccess(ids, dist, walk_m, far_ids, far_dist, beyond=None, crs=crs)
+    if details:
+        out.beyond = _beyond_rows(session, far_ids, far_dist, points, crs)
+    return out
+
+
+def beyond_rows(session: Session, access: NeedAccess, *, limit: int | None = None) -> pd.DataFrame:
+    """The needs of ``access`` beyond its walking distance in full, farthest first (then by
+    id): :data:`NEED_ACCESS_COLUMNS` plus ``distance_m`` and ``nearest_point`` (code); only the
+    first ``limit`` of them are read when given."""
+    ids, dist = access.far_ids, access.far_distances
+    if limit is not None and len(ids) > limit:
+        keep = np.sort(np.lexsort((ids, -dist))[:limit])  # still by id
+        ids, dist = ids[keep], dist[keep]
+    return _beyond_rows(session, ids, dist, access_points(session, access.kinds), access.crs)
+
+
+def _beyond_rows(session, ids, dist, points, crs) -> pd.DataFrame:
+    """Needs ``ids`` (ascending) at ``dist`` in full, with their nearest point, farthest first."""
+    beyond = _need_rows(session, ids)
     codes = np.append(points["code"].to_numpy(dtype=object), None)
     idx = np.zeros(0, dtype=np.int64)
     if len(beyond):
         idx = _nearest(beyond[["lon", "lat"]].to_numpy(dtype=float), points, crs)[1]
-    beyond["distance_m"] = far_dist
+    beyond["distance_m"] = dist
     beyond["nearest_point"] = codes[idx]  # idx -1 (no point at all) picks the trailing None
     beyond = beyond.sort_values(["distance_m", "need_id"], ascending=[False, True])
-    out.beyond = beyond.reset_index(drop=True)
-    return out
+    return beyond.reset_index(drop=True)
 
 
 def access_table(
