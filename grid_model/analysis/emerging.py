@@ -11,7 +11,7 @@ Procedure
    1; 0 = same month only). Weights are binary, the focal bin included (Gi*), and every bin
    is compared with the whole cube (ArcGIS's default global window, *Entire cube*): the mean
    and variance in the z-score are those of all grid-months. The z-score and its p-value come
-   from :mod:`grid_model.analysis.gistar` (esda ``G_Local(star=True)`` on these space-time weights),
+   from :mod:`grid_model.analysis.gistar` (esda's ``G_Local(star=True)`` on these space-time weights),
    and the bins are classified there too (``gi_bin`` -3..3, with the Benjamini–Hochberg FDR
    correction across all bins of the cube when ``fdr=True``, as ArcGIS computes the bins
    "with FDR correction"). A bin is a *significant hot (cold) spot* when ``gi_bin > 0``

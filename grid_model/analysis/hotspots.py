@@ -8,8 +8,11 @@ Configuration, pinned because the library defaults are something else
 ----------------------------------------------------------------------
 * Contiguity: libpysal ``Queen`` (shared edge or corner), binary weights (transform ``"B"``),
   plus pairs of grids less than ``tolerance`` (1 m) apart, because stored boundaries of
-  neighbouring grids seldom share their vertices to the last digit (:func:`queen_weights`).
-* Gi*, not Gi: ``esda.G_Local(y, w, transform="B", star=True)``. With binary weights and no
+  neighbouring grids seldom share their vertices to the last digit (:func:`queen_weights`;
+  the statistics take it as a sparse matrix, :func:`queen_adjacency`).
+* Gi*, not Gi: ``esda.G_Local(y, w, transform="B", star=True)``, computed as esda computes it
+  but on the sparse matrix, without libpysal's weights objects (same z, same seeded pseudo
+  p-values; ``tests/test_hotspots_speed.py`` compares with esda). With binary weights and no
   weight on the diagonal esda fills the diagonal with 1, so the focal grid counts in its own
   neighbourhood with weight 1, as Getis & Ord (1992, 1995) define Gi*. esda's *default*
   ``G_Local(y, w)`` is the row-standardised Gi without the focal unit: a different statistic.
