@@ -58,16 +58,16 @@ def _session(args, *, write: bool):
         engine.dispose()
 
 
-def _write(args, work, *, vacuum: str | None = None):
+def _write(args, work, *, vacuum: tuple[str, ...] = ()):
     """``work(session)`` in one write transaction, run again while the database is busy
-    (:func:`grid_model.db.run_write`); what it returned. ``vacuum``: a table to vacuum once
+    (:func:`grid_model.db.run_write`); what it returned. ``vacuum``: tables to vacuum once
     it has committed (:func:`grid_model.db.vacuum`, after a bulk load)."""
     engine = db.make_engine(args.db)
     try:
         db.upgrade(engine)
         out = db.run_write(engine, work, lang=args.lang)
         if vacuum:
-            db.vacuum(engine, vacuum)
+            db.vacuum(engine, *vacuum)
         return out
     finally:
         engine.dispose()
@@ -168,7 +168,7 @@ def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
         print("  " + line, file=sys.stderr)
 
 
-def _import(args, fn, *, vacuum: str | None = None, **kw) -> int:
+def _import(args, fn, *, vacuum: tuple[str, ...] = (), **kw) -> int:
     from grid_model.cli_places import import_mapping
 
     kw["mapping"] = import_mapping(args)
@@ -212,7 +212,7 @@ def cmd_import_needs(args) -> int:
         return _import(
             args,
             import_needs,
-            vacuum="needs",
+            vacuum=("needs", "case_events"),  # the rows and the synthesised case steps
             crs=args.crs or "wgs84",
             skip_invalid=args.skip_invalid,
             errors_out=args.errors_out,

@@ -42,15 +42,17 @@ def analyze(session: Session, table: str) -> None:
     session.execute(text(f'ANALYZE "{table}"'))
 
 
-def vacuum(engine: Engine, table: str) -> None:
-    """PostgreSQL: ``VACUUM (ANALYZE)`` of ``table`` after a bulk load has committed (it cannot
-    run in a transaction). It sets the visibility map, without which an index-only scan — the
-    open needs' read from ``ix_needs_open`` (migration 0012) — visits the table anyway.
+def vacuum(engine: Engine, *tables: str) -> None:
+    """PostgreSQL: ``VACUUM (ANALYZE)`` of ``tables`` (every table when none is named) after a
+    bulk load has committed (it cannot run in a transaction). It sets the visibility map,
+    without which an index-only scan — the open needs' read from ``ix_needs_open`` (migration
+    0012) — visits the table anyway, and gives the planner statistics of the new rows.
     Autovacuum does the same a little later where it runs; on SQLite nothing is done."""
     if is_sqlite(engine):
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+        for table in tables or (None,):
+            conn.execute(text("VACUUM (ANALYZE)" + (f' "{table}"' if table else "")))
 
 
 def _load_spatialite(dbapi_conn, _record) -> None:
