@@ -4,7 +4,6 @@ rebalancing, access coverage): ``grid_model`` services through
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 
@@ -15,17 +14,32 @@ from dashboard.i18n import current_lang, tr
 from dashboard.i18n.analysis import ANALYSIS_LABELS
 from dashboard.session import clear_cache, session, write
 from dashboard.views import translated
-from grid_model.analysis.emerging import emerging_table, what_changed
-from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
-from grid_model.errors import GridLawError
+from grid_model.analysis import emerging
+from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_months, hotspot_table
 from grid_model.gaps.access import need_access, suggest_service_points, uncovered_area
 from grid_model.queries import holders
 from grid_model.scope import Scope, Viewer
 
 # --- hot spots ----------------------------------------------------------------------------
 
-hotspots = cached(hotspot_table, max_entries=16, cast={"permutations": int, "seed": int})
-"""``hotspots(scope, viewer, permutations=, seed=)``: Gi* per grid (a DataFrame)."""
+need_months = cached(hotspot_months, max_entries=16)
+"""``need_months(scope, viewer)``: the needs of the scope per grid and month, which the hot
+spots and both emerging runs of a page visit share (one read instead of three)."""
+
+
+def _hotspots(session, scope: Scope, viewer: Viewer, **options):
+    return hotspot_table(session, scope, viewer, months=need_months(scope, viewer), **options)
+
+
+_hotspots_read = cached(_hotspots, max_entries=16, cast={"permutations": int, "seed": int})
+
+
+def hotspots(scope: Scope, viewer: Viewer, **options):
+    """Gi* per grid (a DataFrame): ``hotspots(scope, viewer, permutations=, seed=)``."""
+    need_months(scope, viewer)  # read first: inside the statistic's session it is a cache hit
+    return _hotspots_read(scope, viewer, **options)
+
+
 hex_hotspots = cached(
     hex_hotspot_table,
     max_entries=16,
@@ -33,43 +47,30 @@ hex_hotspots = cached(
 )
 """``hex_hotspots(scope, viewer, resolution=, permutations=, seed=)``: Gi* per H3 hexagon
 (a GeoDataFrame)."""
-emerging = cached(emerging_table, max_entries=16)
-"""``emerging(scope, viewer)``: the emerging hot spot category per grid."""
 
 
-def month_end(day: dt.date) -> dt.date:
-    return dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+def _emerging_change(session, scope: Scope, viewer: Viewer, day: dt.date):
+    months = need_months(scope, viewer)
+    return emerging.emerging_change(session, scope, viewer, day, months=months)
 
 
-def last_whole_month_end(day: dt.date) -> dt.date:
-    """The last day of the latest calendar month that is complete on ``day``."""
-    if day == month_end(day):
-        return day
-    return day.replace(day=1) - dt.timedelta(days=1)
+_emerging_change_read = cached(_emerging_change, max_entries=16)
 
 
 def emerging_change(scope: Scope, viewer: Viewer, day: dt.date):
-    """This month's and last month's emerging results and what changed between them.
-
-    "This month" is the latest whole month on ``day`` (a partial month would read as a drop);
-    both runs start where ``scope`` starts. Returns ``(current, previous, changed, current_end,
-    previous_end)``; ``previous`` and ``changed`` are None when the scope's period ends before
-    that.
-    """
-    end = scope.end if scope.end and scope.end < day else day
-    current_end = last_whole_month_end(end)
-    previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
-    current = emerging(dataclasses.replace(scope, end=current_end), viewer)
-    previous = None
-    changed = None
-    if scope.start is None or scope.start <= previous_end.replace(day=1):
-        try:
-            previous = emerging(dataclasses.replace(scope, end=previous_end), viewer)
-        except GridLawError:  # too few months before: nothing to compare with
-            previous = None
-    if previous is not None:
-        changed = what_changed(current, previous)
-    return current, previous, changed, current_end, previous_end
+    """This month's and last month's emerging results and what changed between them
+    (:func:`grid_model.analysis.emerging.emerging_change`, counts shared with the hot spots):
+    ``(current, previous, changed, current_end, previous_end)``; ``previous`` and
+    ``changed`` are None when the scope's period ends before that."""
+    need_months(scope, viewer)  # read first: inside the statistic's session it is a cache hit
+    change = _emerging_change_read(scope, viewer, day)
+    return (
+        change.current,
+        change.previous,
+        change.changed,
+        change.current_end,
+        change.previous_end,
+    )
 
 
 # --- rebalancing --------------------------------------------------------------------------

@@ -6,9 +6,13 @@ feature can be read from ``m.to_dict()`` or the HTML.
 
 from __future__ import annotations
 
+import hashlib
+
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from dashboard.i18n import label, text
 from dashboard.maps.base import (
@@ -18,9 +22,9 @@ from dashboard.maps.base import (
     _fill_layer,
     _fit,
     _fmt,
-    _shapes,
     base_map,
     data_crs,
+    display_geometries,
 )
 
 #: Gi* classes from hot to cold, coloured as ArcGIS's Hot Spot Analysis renders Gi_Bin.
@@ -62,6 +66,30 @@ EMERGING_COLORS = {
     "no_pattern": "#f0f0f0",
 }
 
+# --- shapes -------------------------------------------------------------------------------
+
+#: Display geometries of the last few geometry sets: both maps of the page draw the same grids
+#: (simplified, shifted, rounded: :func:`~dashboard.maps.base.display_geometries`).
+_DISPLAY: dict[tuple, np.ndarray] = {}
+_DISPLAY_KEPT = 8
+
+
+def _display_shapes(
+    frame: pd.DataFrame, geoms, *, simplify_m: float, crs: str, props: list[str]
+) -> gpd.GeoDataFrame:
+    """``frame``'s ``props`` on the display geometries of ``geoms`` (kept for the next map
+    of the same geometries)."""
+    arr = np.asarray(geoms, dtype=object)
+    digest = hashlib.sha256(b"".join(shapely.to_wkb(arr))).hexdigest() if len(arr) else ""
+    key = (digest, len(arr), float(simplify_m), crs)
+    if key not in _DISPLAY:
+        if len(_DISPLAY) >= _DISPLAY_KEPT:
+            _DISPLAY.pop(next(iter(_DISPLAY)))
+        _DISPLAY[key] = display_geometries(arr, simplify_m=simplify_m, crs=crs)
+    data = {c: frame[c].to_numpy() for c in props}
+    return gpd.GeoDataFrame(data, geometry=_DISPLAY[key])
+
+
 # --- hot spots ----------------------------------------------------------------------------
 
 
@@ -98,7 +126,7 @@ def build_hotspot_map(
     unit, geoms, joined = _hotspot_units(result, grids)
     frame = _hotspot_frame(joined, unit, lang)
     props = ["unit", "label", "count", "z", "p_fdr", "fill", "cls"]
-    shapes = _shapes(frame, geoms, simplify_m=simplify_m, crs=crs, props=props)
+    shapes = _display_shapes(frame, geoms, simplify_m=simplify_m, crs=crs, props=props)
     header = "grid_code" if unit == "grid_code" else "col.cell"
     aliases = [text(k, lang) for k in (header, "col.class", "col.count", "col.z", "col.p_fdr")]
     _fill_layer(
@@ -190,7 +218,7 @@ def build_emerging_map(
             "fill": [EMERGING_COLORS.get(c, EMERGING_COLORS["no_pattern"]) for c in cats],
         }
     )
-    shapes = _shapes(
+    shapes = _display_shapes(
         table,
         gpd.GeoSeries(frame["geometry"]).array,
         simplify_m=simplify_m,

@@ -11,7 +11,7 @@ Procedure
    1; 0 = same month only). Weights are binary, the focal bin included (Gi*), and every bin
    is compared with the whole cube (ArcGIS's default global window, *Entire cube*): the mean
    and variance in the z-score are those of all grid-months. The z-score and its p-value come
-   from :mod:`grid_model.analysis.gistar` (esda ``G_Local(star=True)`` on these space-time weights),
+   from :mod:`grid_model.analysis.gistar` (esda's ``G_Local(star=True)`` on these space-time weights),
    and the bins are classified there too (``gi_bin`` -3..3, with the Benjamini–Hochberg FDR
    correction across all bins of the cube when ``fdr=True``, as ArcGIS computes the bins
    "with FDR correction"). A bin is a *significant hot (cold) spot* when ``gi_bin > 0``
@@ -68,6 +68,7 @@ applies but "90 %" means "all" and the trend test has little power.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -78,15 +79,21 @@ from scipy import stats
 from sqlalchemy.orm import Session
 
 from grid_model import fields
-from grid_model.analysis.counts import grid_need_counts
-from grid_model.analysis.gistar import _check_run_options, _local_gi_star, class_labels, gi_bins
+from grid_model.analysis.counts import NeedMonths, grid_need_counts, read_need_months
+from grid_model.analysis.gistar import (
+    _check_run_options,
+    _local_gi_star,
+    adjacency_matrix,
+    class_labels,
+    gi_bins,
+)
 from grid_model.analysis.hotspots import (
     TOLERANCE_M,
     _check_values,
     _grid_codes,
     _scoped_grids,
     _viewers_scope,
-    queen_weights,
+    queen_adjacency,
 )
 from grid_model.errors import InvalidInputError
 from grid_model.scope import Scope, Viewer
@@ -217,6 +224,42 @@ def classify_emerging(bins, *, trend_z: float, trend_p: float, trend_alpha: floa
     return "no_pattern"
 
 
+def _categories(
+    bins: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray, *, trend_alpha: float
+) -> np.ndarray:
+    """:func:`classify_emerging` of every column of ``bins`` (months down the rows, valid
+    bins), the same rules in the same order on whole columns."""
+    n = bins.shape[0]
+    hot, cold = bins > 0, bins < 0
+    significant = np.isfinite(trend_p) & (trend_p <= trend_alpha) & (trend_z != 0)
+    out = np.full(bins.shape[1], "no_pattern", dtype=object)
+    for kind, mine, other, stronger in (
+        ("hot", hot, cold, trend_z > 0),
+        ("cold", cold, hot, trend_z < 0),
+    ):
+        count = mine.sum(axis=0)
+        backwards = mine[::-1]
+        run = np.where(backwards.all(axis=0), n, backwards.argmin(axis=0))
+        mostly = 10 * count >= 9 * n
+        family = np.select(
+            [
+                mostly & ~significant,
+                mostly & stronger,
+                mostly,
+                other[:-1].any(axis=0),
+                count == 1,
+                run == count,
+            ],
+            [f"persistent_{kind}", f"intensifying_{kind}", f"diminishing_{kind}"]
+            + [f"oscillating_{kind}", f"new_{kind}", f"consecutive_{kind}"],
+            default=f"sporadic_{kind}",
+        )
+        historical = ~hot[-1] & ~cold[-1] & mostly & (out == "no_pattern")
+        out[historical] = f"historical_{kind}"
+        out[mine[-1]] = family[mine[-1]]
+    return out
+
+
 # --------------------------------------------------------------------------- the cube
 
 
@@ -250,56 +293,45 @@ def _cube(
         raise InvalidInputError(
             f"counts lacks column(s) {missing}; expected grid_code, month, count"
         )
-    frame = pd.DataFrame(
-        {
-            "grid_code": counts["grid_code"].astype(str),
-            "month": _to_months(counts["month"], "counts.month"),
-            "count": _check_values(
-                counts["count"].to_numpy(), counts["grid_code"].astype(str).tolist(), "counts"
-            ),
-        }
-    )
-    unknown = sorted(set(frame["grid_code"]) - set(codes))
-    if unknown:
+    grid_codes = counts["grid_code"].astype(str)
+    month = _to_months(counts["month"], "counts.month")
+    count = _check_values(counts["count"].to_numpy(), grid_codes.to_numpy(), "counts")
+    column = pd.Index(codes).get_indexer(grid_codes)
+    if (column < 0).any():
+        unknown = sorted(set(grid_codes[column < 0]))
         raise InvalidInputError(f"counts for grid codes not in grids: {unknown[:5]}")
-    if frame["month"].isna().any():
+    if month.isna().any():
         raise InvalidInputError("counts.month has empty values")
     first = _one_month(first_month, "first_month") if first_month is not None else None
     last = _one_month(last_month, "last_month") if last_month is not None else None
     if first is None or last is None:
-        if frame.empty:
+        if counts.empty:
             raise InvalidInputError("no counts and no first_month/last_month: no months to analyse")
-        first = first if first is not None else frame["month"].min()
-        last = last if last is not None else frame["month"].max()
+        first = first if first is not None else month.min()
+        last = last if last is not None else month.max()
     months = pd.period_range(first, last, freq="M")
     if len(months) < MIN_MONTHS:
         raise InvalidInputError(
             f"emerging hot spots need at least {MIN_MONTHS} months, got {first} to {last}"
         )
-    outside = frame[(frame["month"] < first) | (frame["month"] > last)]
-    if not outside.empty:
+    row = month.array.asi8 - first.ordinal
+    outside = (row < 0) | (row >= len(months))
+    if outside.any():
         raise InvalidInputError(
             f"counts for months outside {first}..{last}: "
-            f"{sorted(outside['month'].astype(str).unique())[:5]}"
+            f"{sorted(month[outside].astype(str).unique())[:5]}"
         )
-    table = (
-        frame.groupby(["month", "grid_code"])["count"]
-        .sum()
-        .unstack("grid_code")
-        .reindex(index=months, columns=codes, fill_value=0)
-        .fillna(0)
-    )
-    return months, table.to_numpy(dtype=float)
+    # Several rows of one grid-month add up (a bincount: the cells in one pass).
+    size = len(months) * len(codes)
+    cube = np.bincount(row * len(codes) + column, weights=count, minlength=size)
+    return months, cube.reshape(len(months), len(codes))
 
 
-def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 1):
-    """Binary weights over the cube's bins, ordered month by month (bin = t * n_grids + i):
-    the spatial neighbours in the same month, plus the grid and its neighbours in each of the
-    ``neighbourhood_time_step`` previous months. No self-weight (Gi* adds it)."""
-    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
-    # weights are built, not by every importer of the analysis package.
-    from libpysal.weights import WSP
-
+def space_time_adjacency(spatial, n_months: int, neighbourhood_time_step: int = 1):
+    """Binary weights over the cube's bins as a sparse matrix, ordered month by month (bin =
+    t * n_grids + i): the spatial neighbours in the same month, plus the grid and its
+    neighbours in each of the ``neighbourhood_time_step`` previous months. No self-weight
+    (Gi* adds it). ``spatial``: the grids' contiguity (a matrix or a libpysal ``W``)."""
     if isinstance(neighbourhood_time_step, bool) or not isinstance(
         neighbourhood_time_step, (int, np.integer)
     ):
@@ -310,16 +342,70 @@ def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 
         raise InvalidInputError(
             f"neighbourhood_time_step must be 0 or more, got {neighbourhood_time_step}"
         )
-    a = (spatial_w.sparse > 0).astype(float).tocsr()
-    a.setdiag(0)
-    a.eliminate_zeros()
+    a = adjacency_matrix(spatial)
     n = a.shape[0]
     lag = sp.csr_matrix((n_months, n_months))
     for k in range(1, min(neighbourhood_time_step, n_months - 1) + 1):
         lag = lag + sp.eye(n_months, k=-k, format="csr")
     cube = sp.kron(sp.identity(n_months), a) + sp.kron(lag, a + sp.identity(n))
-    cube = (cube > 0).astype(float).tocsr()
+    return adjacency_matrix(cube)
+
+
+def space_time_weights(spatial_w, n_months: int, neighbourhood_time_step: int = 1):
+    """:func:`space_time_adjacency` as a libpysal ``W`` (ids = bin numbers)."""
+    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid here only,
+    # the statistics use the matrix.
+    from libpysal.weights import WSP
+
+    cube = space_time_adjacency(spatial_w, n_months, neighbourhood_time_step)
     return WSP(cube).to_W(silence_warnings=True)
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Gi* of every bin of the cube as arrays of shape (months, grids)."""
+
+    codes: list[str]
+    months: pd.PeriodIndex
+    count: np.ndarray
+    neighbours: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    p_fdr: np.ndarray
+    gi_bin: np.ndarray
+
+
+def _space_time_bins(
+    grids: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    *,
+    first_month,
+    last_month,
+    neighbourhood_time_step: int,
+    permutations: int,
+    seed: int | None,
+    fdr: bool,
+    tolerance: float,
+) -> _Bins:
+    _check_run_options(permutations, seed)
+    codes = _grid_codes(grids)
+    months, cube = _cube(counts, codes, first_month, last_month)
+    spatial = queen_adjacency(grids, codes, tolerance=tolerance)
+    w = space_time_adjacency(spatial, len(months), neighbourhood_time_step)
+    y = cube.ravel()
+    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
+    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
+    shape = cube.shape
+    return _Bins(
+        codes,
+        months,
+        cube,
+        neighbours.reshape(shape),
+        z.reshape(shape),
+        p.reshape(shape),
+        p_fdr.reshape(shape),
+        gi_bin.reshape(shape),
+    )
 
 
 def space_time_gi_star(
@@ -354,56 +440,78 @@ def space_time_gi_star(
         ``grid_code, month (Period), count, neighbours, z, p, p_fdr, gi_bin, class``, month by
         month, grids in ``grids`` order.
     """
-    _check_run_options(permutations, seed)
-    codes = _grid_codes(grids)
-    months, cube = _cube(counts, codes, first_month, last_month)
-    spatial = queen_weights(grids, codes, tolerance=tolerance)
-    w = space_time_weights(spatial, len(months), neighbourhood_time_step)
-    y = cube.ravel()
-    z, p, neighbours = _local_gi_star(y, w, permutations=permutations, seed=seed)
-    gi_bin, p_fdr = gi_bins(z, p, fdr=fdr)
-    n = len(codes)
+    b = _space_time_bins(
+        grids,
+        counts,
+        first_month=first_month,
+        last_month=last_month,
+        neighbourhood_time_step=neighbourhood_time_step,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        tolerance=tolerance,
+    )
+    gi_bin = b.gi_bin.ravel()
     return pd.DataFrame(
         {
-            "grid_code": np.tile(np.array(codes, dtype=object), len(months)),
-            "month": months.repeat(n),
-            "count": y,
-            "neighbours": neighbours,
-            "z": z,
-            "p": p,
-            "p_fdr": p_fdr,
+            "grid_code": np.tile(np.array(b.codes, dtype=object), len(b.months)),
+            "month": b.months.repeat(len(b.codes)),
+            "count": b.count.ravel(),
+            "neighbours": b.neighbours.ravel(),
+            "z": b.z.ravel(),
+            "p": b.p.ravel(),
+            "p_fdr": b.p_fdr.ravel(),
             "gi_bin": gi_bin,
             "class": class_labels(gi_bin),
         }
     )
 
 
-def _summaries(bins: pd.DataFrame, *, trend_alpha: float) -> pd.DataFrame:
-    z = bins.pivot(index="month", columns="grid_code", values="z")
-    gi_bin = bins.pivot(index="month", columns="grid_code", values="gi_bin")
-    count = bins.pivot(index="month", columns="grid_code", values="count")
-    codes = list(dict.fromkeys(bins["grid_code"]))
-    rows = []
-    for code in codes:
-        series = gi_bin[code].to_numpy(dtype=int)
-        trend = mann_kendall(z[code].to_numpy(dtype=float))
-        rows.append(
-            {
-                "grid_code": code,
-                "category": classify_emerging(
-                    series, trend_z=trend.z, trend_p=trend.p, trend_alpha=trend_alpha
-                ),
-                "trend_z": trend.z,
-                "trend_p": trend.p,
-                "share_hot": float((series > 0).mean()),
-                "share_cold": float((series < 0).mean()),
-                "last_bin": int(series[-1]),
-                "previous_bin": int(series[-2]),
-                "last_z": float(z[code].iloc[-1]),
-                "last_count": float(count[code].iloc[-1]),
-            }
-        )
-    return pd.DataFrame(rows)
+def _mann_kendall_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mann_kendall`'s Z and p of every column of ``x`` (time down the rows), the same
+    arithmetic on whole columns at once."""
+    n, columns = x.shape
+    s = np.empty(columns)
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    step = max(1, 4_000_000 // (n * n))  # columns per block: a few MB of differences
+    for lo in range(0, columns, step):
+        block = x[:, lo : lo + step]
+        signs = np.sign(block[None, :, :] - block[:, None, :])  # [i, j] = sign(x_j - x_i)
+        s[lo : lo + step] = signs[upper].sum(axis=0)
+    ordered = np.sort(x, axis=0)
+    starts = np.ones((n + 1, columns), dtype=bool)
+    starts[1:-1] = ordered[1:] != ordered[:-1]
+    column, row = np.nonzero(starts.T)  # run starts (and the end), column by column
+    same = column[1:] == column[:-1]
+    t = np.diff(row)[same].astype(float)
+    ties = np.bincount(column[1:][same], weights=t * (t - 1) * (2 * t + 5), minlength=columns)
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var_s > 0, (s - np.sign(s)) / np.sqrt(var_s), 0.0)
+    p = 2 * stats.norm.sf(np.abs(z))
+    undefined = np.isnan(x).any(axis=0)
+    z[undefined] = np.nan
+    p[undefined] = np.nan
+    return z, p
+
+
+def _summaries(b: _Bins, *, trend_alpha: float) -> pd.DataFrame:
+    trend_z, trend_p = _mann_kendall_columns(b.z)
+    categories = _categories(b.gi_bin, trend_z, trend_p, trend_alpha=trend_alpha)
+    return pd.DataFrame(
+        {
+            "grid_code": b.codes,
+            "category": categories,
+            "trend_z": trend_z,
+            "trend_p": trend_p,
+            "share_hot": (b.gi_bin > 0).mean(axis=0),
+            "share_cold": (b.gi_bin < 0).mean(axis=0),
+            "last_bin": b.gi_bin[-1].astype(int),
+            "previous_bin": b.gi_bin[-2].astype(int),
+            "last_z": b.z[-1].astype(float),
+            "last_count": b.count[-1].astype(float),
+        }
+    )
 
 
 def emerging_hotspots(
@@ -433,7 +541,7 @@ def emerging_hotspots(
     """
     if not 0 < trend_alpha < 1:
         raise InvalidInputError(f"trend_alpha must be between 0 and 1, got {trend_alpha}")
-    bins = space_time_gi_star(
+    bins = _space_time_bins(
         grids,
         counts,
         first_month=first_month,
@@ -445,7 +553,7 @@ def emerging_hotspots(
         tolerance=tolerance,
     )
     result = _summaries(bins, trend_alpha=trend_alpha)
-    result.attrs["months"] = [str(m) for m in bins["month"].unique()]
+    result.attrs["months"] = [str(m) for m in bins.months]
     return result
 
 
@@ -517,12 +625,15 @@ def emerging_table(
     trend_alpha: float = 0.05,
     tolerance: float = TOLERANCE_M,
     summary: bool = True,
+    months: NeedMonths | None = None,
 ) -> pd.DataFrame:
     """Emerging hot spots of needs per grid in ``scope``, cut to ``viewer``'s area.
 
     Needs matching ``scope.need_filter()`` are counted per grid and report month
     (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
-    the closed-needs summary unless ``summary=False``). The months run from
+    the closed-needs summary unless ``summary=False``; taken from ``months`` of
+    :func:`~grid_model.analysis.hotspots.hotspot_months` when they hold them, e.g. those of a
+    longer period starting alike, this one ending on a month's last day). The months run from
     ``scope.start`` to ``scope.end`` (default: the first and last month with needs), bounded
     to the plausible report dates of :mod:`grid_model.fields` (1990-01-01 to tomorrow): a
     date such as 0001-01-01 written by another tool would otherwise make 24,000 months. A
@@ -530,25 +641,110 @@ def emerging_table(
     months.
     Returns :func:`emerging_hotspots`' columns with ``name`` after ``grid_code``.
     """
-    scope = _viewers_scope(session, scope, viewer)
-    earliest, latest = fields.EARLIEST, fields.latest_reported()
-    first = max(scope.start, earliest) if scope.start else None
-    last = min(scope.end, latest) if scope.end else None
-    grids = _scoped_grids(session, scope)
-    plausible = replace(scope, start=first or earliest, end=last or latest)
-    counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
-    counts = counts[counts["grid_code"].isin(grids["grid_code"])]
-    result = emerging_hotspots(
-        grids,
-        counts,
-        first_month=first,
-        last_month=last,
+    return _emerging_of(
+        session,
+        _viewers_scope(session, scope, viewer),
+        months,
         neighbourhood_time_step=neighbourhood_time_step,
         permutations=permutations,
         seed=seed,
         fdr=fdr,
         trend_alpha=trend_alpha,
         tolerance=tolerance,
+        summary=summary,
+    )
+
+
+def _emerging_of(
+    session: Session, scope: Scope, months: NeedMonths | None, *, summary: bool, **options
+) -> pd.DataFrame:
+    """:func:`emerging_table` of a scope already cut to the viewer's area."""
+    first, last, plausible = _plausible(scope)
+    served = months is not None and months.serves(plausible)
+    grids = _scoped_grids(session, scope, months if served else None)
+    if served:
+        counts = months.of(plausible)
+    else:
+        counts = grid_need_counts(session, plausible, by_month=True, summary=summary)
+    counts = counts[counts["grid_code"].isin(grids["grid_code"])]
+    result = emerging_hotspots(
+        grids,
+        counts,
+        first_month=first,
+        last_month=last,
+        **options,
     )
     result.insert(1, "name", grids["name"].to_numpy())
     return result
+
+
+def _plausible(scope: Scope) -> tuple[dt.date | None, dt.date | None, Scope]:
+    """The first and last day asked for, bounded to plausible report dates (None: not
+    asked), and the scope whose needs are counted."""
+    earliest, latest = fields.EARLIEST, fields.latest_reported()
+    first = max(scope.start, earliest) if scope.start else None
+    last = min(scope.end, latest) if scope.end else None
+    return first, last, replace(scope, start=first or earliest, end=last or latest)
+
+
+def last_whole_month_end(day: dt.date) -> dt.date:
+    """The last day of the latest calendar month that is complete on ``day``.
+
+    >>> last_whole_month_end(dt.date(2025, 12, 15)), last_whole_month_end(dt.date(2025, 11, 30))
+    (datetime.date(2025, 11, 30), datetime.date(2025, 11, 30))
+    """
+    following = day + dt.timedelta(days=1)
+    return day if following.day == 1 else day.replace(day=1) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class EmergingChange:
+    """This month's and last month's emerging hot spots (:func:`emerging_table`) and what
+    changed between them (:func:`what_changed`); ``previous`` and ``changed`` are None when
+    the scope's period leaves too few months before last month's end."""
+
+    current: pd.DataFrame
+    previous: pd.DataFrame | None
+    changed: pd.DataFrame | None
+    current_end: dt.date
+    previous_end: dt.date
+
+
+def emerging_change(
+    session: Session,
+    scope: Scope,
+    viewer: Viewer,
+    day: dt.date,
+    *,
+    months: NeedMonths | None = None,
+    **options,
+) -> EmergingChange:
+    """Emerging hot spots of ``scope`` (cut to ``viewer``'s area) as of this month and as of
+    last month, and what changed between them.
+
+    "This month" is the latest whole month on ``day`` (a partial month would read as a
+    drop), or before the scope's end; both runs start where ``scope`` starts. Both take their
+    counts from one read per grid and month (``months`` of
+    :func:`~grid_model.analysis.hotspots.hotspot_months` when they hold them). ``options``
+    are :func:`emerging_table`'s.
+    """
+    end = scope.end if scope.end and scope.end < day else day
+    current_end = last_whole_month_end(end)
+    previous_end = current_end.replace(day=1) - dt.timedelta(days=1)
+    options = {"summary": True, **options}
+    cut = _viewers_scope(session, scope, viewer)
+    now = replace(cut, end=current_end)
+    counted = _plausible(now)[2]
+    if months is None or not months.serves(counted):
+        grids = _scoped_grids(session, now)
+        months = read_need_months(session, counted, summary=options["summary"], grids=grids)
+    current = _emerging_of(session, now, months, **options)
+    previous = changed = None
+    if scope.start is None or scope.start <= previous_end.replace(day=1):
+        try:
+            previous = _emerging_of(session, replace(cut, end=previous_end), months, **options)
+        except InvalidInputError:  # too few months before: nothing to compare with
+            previous = None
+    if previous is not None:
+        changed = what_changed(current, previous)
+    return EmergingChange(current, previous, changed, current_end, previous_end)

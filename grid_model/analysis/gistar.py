@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
 from grid_model.errors import InvalidInputError
@@ -92,49 +93,113 @@ def _check_run_options(permutations: int, seed: int | None) -> None:
         raise InvalidInputError(f"seed must be an integer or None, got {seed!r}")
 
 
+def adjacency_matrix(w) -> sp.csr_matrix:
+    """Binary weights without self-weights as a CSR matrix: 1.0 where ``w`` (a scipy sparse
+    matrix, a dense array or anything with a ``.sparse`` matrix, like libpysal's ``W``) is
+    non-zero off the diagonal."""
+    coo = sp.coo_matrix(getattr(w, "sparse", w))
+    if coo.shape[0] != coo.shape[1]:
+        raise InvalidInputError(f"weights must be a square matrix, got shape {coo.shape}")
+    off = (coo.row != coo.col) & (coo.data != 0)
+    a = sp.csr_matrix((np.ones(int(off.sum())), (coo.row[off], coo.col[off])), shape=coo.shape)
+    a.sum_duplicates()
+    a.data[:] = 1.0
+    return a
+
+
 def _local_gi_star(
     y: np.ndarray, w, *, permutations: int, seed: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z, two-sided p (NaN = not tested) and neighbour counts for ``y`` on binary weights ``w``
-    (a libpysal ``W`` without self-weights)."""
-    # esda takes 2.4 s to import (measured with -X importtime, after scipy and geopandas):
-    # paid when a statistic is computed, not by every importer of the analysis package.
-    import esda
+    (see :func:`adjacency_matrix`; no self-weights: Gi* adds the focal unit with weight 1).
 
+    The arithmetic is esda's ``G_Local(y, w, transform="B", star=True)`` step for step (its
+    ``calc`` and, for ``permutations``, its conditional randomisation with the same seeded
+    draws), without building libpysal weights objects: the same inputs give the same z and
+    pseudo p-values (``tests/test_hotspots_speed.py`` checks it against esda).
+    """
+    a = adjacency_matrix(w)
     n = len(y)
-    neighbours = np.asarray(w.sparse.getnnz(axis=1), dtype=int)
+    neighbours = np.diff(a.indptr).astype(int)
     if np.ptp(y) == 0:
         nan = np.full(n, np.nan)
         return nan, nan.copy(), neighbours
-    # esda seeds numpy's global generator (np.random.seed) for its permutations; give the
-    # caller's random state back untouched.
-    state = np.random.get_state()
-    try:
-        # A neighbourhood covering every feature has zero variance: esda divides by it.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = esda.G_Local(
-                y,
-                w,
-                transform="B",
-                star=True,
-                permutations=permutations,
-                seed=seed,
-                n_jobs=1,
-                keep_simulations=False,
-            )
-    finally:
-        np.random.set_state(state)
-    z = np.asarray(g.Zs, dtype=float)
+    # A neighbourhood covering every feature has zero variance: the z divides by it.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g, z = _gi_star_z(y, a, neighbours)
+    untested = (neighbours == 0) | (neighbours + 1 >= n) | ~np.isfinite(z)
     if permutations:
-        # esda keeps p_sim in float32; recover the exact count of as-extreme draws.
-        extreme = np.rint(np.asarray(g.p_sim, dtype=float) * (permutations + 1))
-        p = np.minimum(1.0, 2.0 * extreme / (permutations + 1))
+        extreme = _as_extreme(y, a, g, neighbours, untested, permutations, seed)
+        p = np.minimum(1.0, 2.0 * (extreme + 1) / (permutations + 1))
     else:
         p = 2.0 * stats.norm.sf(np.abs(z))
-    untested = (neighbours == 0) | (neighbours + 1 >= n) | ~np.isfinite(z)
     z[~np.isfinite(z)] = np.nan
     p[untested] = np.nan
     return z, p, neighbours
+
+
+def _gi_star_z(y: np.ndarray, a: sp.csr_matrix, neighbours: np.ndarray):
+    """Gi* (the share of the total in each neighbourhood, focal unit included) and its
+    analytical z, as esda's ``G_Local.calc`` computes them for binary weights with a unit
+    diagonal."""
+    n = len(y)
+    w = a + sp.identity(n, format="csr")
+    statistic = (w @ y) / y.sum()
+    mean = y.sum() / n
+    variance = (y**2).sum() / n - mean**2
+    cardinality = neighbours + 1.0
+    expected = cardinality / n
+    expected_variance = cardinality * (n - cardinality)
+    expected_variance /= n - 1
+    expected_variance *= 1 / n**2
+    expected_variance *= variance / (mean**2)
+    return statistic, (statistic - expected) / np.sqrt(expected_variance)
+
+
+def _as_extreme(
+    y: np.ndarray,
+    a: sp.csr_matrix,
+    observed: np.ndarray,
+    neighbours: np.ndarray,
+    untested: np.ndarray,
+    permutations: int,
+    seed: int | None,
+) -> np.ndarray:
+    """Per feature, how many of ``permutations`` conditional draws are as extreme as the
+    observed Gi*, on the side it lies (esda's "directed" count: ``min(#sim >= obs, #sim <
+    obs)``); 0 for untested features.
+
+    The draws are esda's: a legacy ``RandomState(seed)`` (what ``np.random.seed`` seeds)
+    picks ``max(neighbours)`` of the ``n - 1`` other features without replacement once per
+    permutation, and feature ``i`` takes the first ``neighbours[i]`` of each draw, indices at
+    or past ``i`` shifted by one.
+    """
+    n = len(y)
+    if seed is None:
+        # esda draws its seed from numpy's global generator; leave that where it was.
+        state = np.random.get_state()
+        seed = np.random.randint(12345, 12345000)
+        np.random.set_state(state)
+    rng = np.random.RandomState(seed)
+    max_card = int(neighbours.max())
+    draws = np.empty((permutations, max_card), dtype=np.int64)
+    others = np.arange(n - 1)
+    for k in range(permutations):
+        # rng.choice(n - 1, size=max_card, replace=False) as esda draws it, which is the head
+        # of rng.permutation(n - 1), a shuffle of a fresh arange: the same draws, a third of
+        # the time.
+        order = others.copy()
+        rng.shuffle(order)
+        draws[k] = order[:max_card]
+    total = y.sum()
+    extreme = np.zeros(n)
+    for i in np.flatnonzero(~untested):
+        ids = draws[:, : neighbours[i]]
+        values = y[ids + (ids >= i)]
+        simulated = (values @ np.ones(neighbours[i]) + 1.0 * y[i]) / total
+        larger = (simulated >= observed[i]).sum()
+        extreme[i] = min(larger, permutations - larger)
+    return extreme
 
 
 def _result_frame(

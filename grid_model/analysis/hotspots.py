@@ -8,8 +8,11 @@ Configuration, pinned because the library defaults are something else
 ----------------------------------------------------------------------
 * Contiguity: libpysal ``Queen`` (shared edge or corner), binary weights (transform ``"B"``),
   plus pairs of grids less than ``tolerance`` (1 m) apart, because stored boundaries of
-  neighbouring grids seldom share their vertices to the last digit (:func:`queen_weights`).
-* Gi*, not Gi: ``esda.G_Local(y, w, transform="B", star=True)``. With binary weights and no
+  neighbouring grids seldom share their vertices to the last digit (:func:`queen_weights`;
+  the statistics take it as a sparse matrix, :func:`queen_adjacency`).
+* Gi*, not Gi: ``esda.G_Local(y, w, transform="B", star=True)``, computed as esda computes it
+  but on the sparse matrix, without libpysal's weights objects (same z, same seeded pseudo
+  p-values; ``tests/test_hotspots_speed.py`` compares with esda). With binary weights and no
   weight on the diagonal esda fills the diagonal with 1, so the focal grid counts in its own
   neighbourhood with weight 1, as Getis & Ord (1992, 1995) define Gi*. esda's *default*
   ``G_Local(y, w)`` is the row-standardised Gi without the focal unit: a different statistic.
@@ -83,22 +86,25 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
+from pyproj import CRS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_model.analysis.counts import grid_need_counts
+from grid_model.analysis.counts import NeedMonths, grid_need_counts, read_need_months
 from grid_model.analysis.gistar import (
     CLASS_LABELS,
     CONFIDENCE_LEVELS,
     MIN_FEATURES,
     _check_run_options,
     _result_frame,
+    adjacency_matrix,
     bh_adjust,
     class_labels,
     gi_bins,
 )
-from grid_model.analysis.hexagons import gi_star_hex, hex_bins, hex_weights
+from grid_model.analysis.hexagons import gi_star_hex, hex_adjacency, hex_bins, hex_weights
 from grid_model.errors import InvalidInputError, NotFoundError
 from grid_model.models import Need
 from grid_model.queries import load_grids
@@ -114,10 +120,13 @@ __all__ = [
     "gi_bins",
     "gi_star",
     "gi_star_hex",
+    "hex_adjacency",
     "hex_bins",
     "hex_hotspot_table",
     "hex_weights",
+    "hotspot_months",
     "hotspot_table",
+    "queen_adjacency",
     "queen_weights",
 ]
 
@@ -196,8 +205,46 @@ def _metric(grids: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geoms = grids.geometry
     units = {a.unit_name for a in grids.crs.axis_info}
     if grids.crs.is_geographic or units - {"metre"}:
-        geoms = geoms.to_crs(geoms.estimate_utm_crs())
+        geoms = geoms.to_crs(_utm_crs(geoms))
     return geoms
+
+
+def _utm_crs(geoms: gpd.GeoSeries):
+    """``geoms.estimate_utm_crs()``: the WGS 84 UTM zone of the centre of their bounds.
+
+    geopandas asks pyproj's database for the zones whose area of use holds the centre (60 ms
+    on a page's first visit). In geographic coordinates with the centre inside one zone, not
+    on a zone's edge, the equator or past 84°N / 80°S, that zone is the standard one, EPSG
+    326zz north or 327zz south (``tests/test_hotspots_speed.py`` checks it against the
+    database); elsewhere the database decides.
+    """
+    if geoms.crs.is_geographic:
+        west, south, east, north = geoms.total_bounds
+        lon, lat = np.mean([west, east]), np.mean([south, north])
+        zone = (lon + 180) / 6
+        if -180 < lon < 180 and zone != np.floor(zone) and -80 < lat < 84 and lat != 0:
+            return CRS.from_epsg((32600 if lat > 0 else 32700) + int(zone) + 1)
+    return geoms.estimate_utm_crs()
+
+
+def queen_adjacency(
+    grids: gpd.GeoDataFrame,
+    codes: Sequence[str] | None = None,
+    *,
+    tolerance: float = TOLERANCE_M,
+) -> sp.csr_matrix:
+    """Binary Queen contiguity of ``grids`` as a sparse matrix (rows and columns in ``codes``
+    order, 1.0 for neighbours, no self-weights), joining boundaries closer than ``tolerance``
+    metres as :func:`queen_weights` explains. Kept for the last few grid sets."""
+    codes = list(codes) if codes is not None else _grid_codes(grids)
+    if not tolerance >= 0:
+        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
+    key = _weights_key(grids, codes, tolerance)
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
+            _WEIGHTS.pop(next(iter(_WEIGHTS)))
+        _WEIGHTS[key] = _queen_adjacency(grids, codes, tolerance)
+    return _WEIGHTS[key]
 
 
 def queen_weights(
@@ -212,23 +259,22 @@ def queen_weights(
     separately rarely do: coordinates differ in the last digits, or a corner lies on a
     neighbour's edge. Pairs closer than ``tolerance`` metres (measured in the UTM zone unless
     the CRS is already in metres) are joined as well. 0, or grids without a CRS, keep exact
-    Queen.
+    Queen. The statistics use the same contiguity as a matrix (:func:`queen_adjacency`).
     """
+    from libpysal.weights import W
+
     codes = list(codes) if codes is not None else _grid_codes(grids)
-    if not tolerance >= 0:
-        raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
-    key = _weights_key(grids, codes, tolerance)
-    if key not in _WEIGHTS:
-        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
-            _WEIGHTS.pop(next(iter(_WEIGHTS)))
-        _WEIGHTS[key] = _queen_weights(grids, codes, tolerance)
-    return _WEIGHTS[key]
+    a = queen_adjacency(grids, codes, tolerance=tolerance)
+    rows = np.split(a.indices, a.indptr[1:-1])
+    neighbours = {c: [codes[j] for j in row] for c, row in zip(codes, rows, strict=True)}
+    w = W(neighbours, id_order=codes, silence_warnings=True)
+    w.transform = "B"
+    return w
 
 
-#: Weights of the last few grid sets: a page computes hot spots and two emerging runs on the
-#: same grids, and building them (Queen, the tolerance pass, libpysal's W) costs more than
-#: the statistic. Nothing downstream changes a W in place (esda fills the diagonal of a copy).
-_WEIGHTS: dict[tuple, object] = {}
+#: Contiguity of the last few grid sets: a page computes hot spots and two emerging runs on
+#: the same grids. Nothing downstream changes a matrix in place (the statistics copy it).
+_WEIGHTS: dict[tuple, sp.csr_matrix] = {}
 _WEIGHTS_KEPT = 8
 
 
@@ -238,25 +284,21 @@ def _weights_key(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float) ->
     return tuple(codes), float(tolerance), str(grids.crs), digest
 
 
-def _queen_weights(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
-    # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid when
-    # weights are built, not by every importer of the analysis package.
-    from libpysal.weights import Queen, W
-
-    # Islands are reported per grid (neighbours == 0) rather than as a console warning.
-    exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+def _queen_adjacency(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
     if tolerance == 0 or grids.crs is None:
-        exact.transform = "B"
-        return exact
+        # libpysal.weights takes 0.9 s to import (measured with -X importtime): paid only
+        # for exact contiguity.
+        from libpysal.weights import Queen
+
+        # Islands are reported per grid (neighbours == 0) rather than as a console warning.
+        exact = Queen.from_dataframe(grids, ids=codes, use_index=False, silence_warnings=True)
+        return adjacency_matrix(exact.sparse)  # rows in id order: codes
+    # Polygons sharing a vertex (libpysal's Queen) are 0 m apart in any projection, so every
+    # exact Queen pair is among the pairs within the tolerance: those pairs are the union.
     geoms = _metric(grids)
     left, right = geoms.sindex.query(geoms, predicate="dwithin", distance=tolerance)
-    neighbours = {code: set(exact.neighbors[code]) for code in codes}
-    for i, j in zip(left, right, strict=True):
-        if i != j:
-            neighbours[codes[i]].add(codes[j])
-    w = W({c: sorted(neighbours[c]) for c in codes}, id_order=codes, silence_warnings=True)
-    w.transform = "B"
-    return w
+    n = len(codes)
+    return adjacency_matrix(sp.csr_matrix((np.ones(len(left)), (left, right)), shape=(n, n)))
 
 
 def gi_star(
@@ -295,8 +337,8 @@ def gi_star(
     _check_run_options(permutations, seed)
     codes = _grid_codes(grids)
     y = _aligned_values(values, grids, codes)
-    w = queen_weights(grids, codes, tolerance=tolerance)
-    return _result_frame("grid_code", codes, y, w, permutations=permutations, seed=seed, fdr=fdr)
+    a = queen_adjacency(grids, codes, tolerance=tolerance)
+    return _result_frame("grid_code", codes, y, a, permutations=permutations, seed=seed, fdr=fdr)
 
 
 # --------------------------------------------------------------------------- database
@@ -308,16 +350,35 @@ def _viewers_scope(session: Session, scope: Scope, viewer: Viewer) -> Scope:
     return scope.restricted_to(check_viewer(session, viewer))
 
 
-def _scoped_grids(session: Session, scope: Scope) -> gpd.GeoDataFrame:
+def _scoped_grids(
+    session: Session, scope: Scope, months: NeedMonths | None = None
+) -> gpd.GeoDataFrame:
+    """The grids of ``scope``; those read along with ``months`` when they serve it."""
+    if months is not None and months.grids is not None and months.serves(scope):
+        return months.grids
     grids = load_grids(session, scope).rename(columns={"code": "grid_code"})
     if grids.empty:
         raise NotFoundError(f"no grids in area {scope.area_code or '(all)'}")
     return grids
 
 
-def _need_counts(session: Session, scope: Scope, *, summary: bool = True) -> pd.Series:
-    counts = grid_need_counts(session, scope, summary=summary)
+def _need_counts(
+    session: Session, scope: Scope, *, summary: bool = True, months: NeedMonths | None = None
+) -> pd.Series:
+    if months is not None and months.serves(scope):
+        counts = NeedMonths(scope, months.of(scope)).per_grid()
+    else:
+        counts = grid_need_counts(session, scope, summary=summary)
     return pd.Series(counts["count"].to_numpy(), index=counts["grid_code"], dtype=float)
+
+
+def hotspot_months(session: Session, scope: Scope, viewer: Viewer) -> NeedMonths:
+    """The needs of ``scope`` (cut to ``viewer``'s area) per grid and month, from which
+    :func:`hotspot_table` and :func:`~grid_model.analysis.emerging.emerging_table` of that
+    scope (and of its whole months) take their counts when given them as ``months``: one
+    read for a page that shows both."""
+    scope = _viewers_scope(session, scope, viewer)
+    return read_need_months(session, scope, grids=_scoped_grids(session, scope))
 
 
 def hotspot_table(
@@ -330,19 +391,21 @@ def hotspot_table(
     fdr: bool = True,
     tolerance: float = TOLERANCE_M,
     summary: bool = True,
+    months: NeedMonths | None = None,
 ) -> pd.DataFrame:
     """Gi* hot spots of needs per grid in ``scope`` (area, period, categories, statuses), cut
-    to ``viewer``'s area.
+        to ``viewer``'s area.
 
-    Needs matching ``scope.need_filter()`` are counted per grid
-    (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
-    the closed-needs summary unless ``summary=False``); grids without needs count 0. Returns
-    :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
-    :class:`NotFoundError` when the scope has no grids.
+        Needs matching ``scope.need_filter()`` are counted per grid
+        (:func:`~grid_model.analysis.counts.grid_need_counts`: closed needs of whole months from
+        the closed-needs summary unless ``summary=False``, or summed from ``months`` of
+    :func:`hotspot_months` when they hold this scope); grids without needs count 0. Returns
+        :func:`gi_star`'s columns with the grid ``name`` after ``grid_code``. Raises
+        :class:`NotFoundError` when the scope has no grids.
     """
     scope = _viewers_scope(session, scope, viewer)
-    grids = _scoped_grids(session, scope)
-    counts = _need_counts(session, scope, summary=summary)
+    grids = _scoped_grids(session, scope, months)
+    counts = _need_counts(session, scope, summary=summary, months=months)
     counts = counts[counts.index.isin(grids["grid_code"])]
     result = gi_star(
         grids, counts, permutations=permutations, seed=seed, fdr=fdr, tolerance=tolerance

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
     and_,
     case,
+    cast,
     delete,
     distinct,
     exists,
@@ -45,6 +47,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -369,13 +372,16 @@ def read_measures(
     *,
     summary: bool = True,
     table: type = NeedMonthStat,
+    in_database: bool = False,
 ) -> pd.DataFrame:
     """The measures ``names`` of ``scope`` as of ``today`` (None: no as-of cut), per ``keys``
     (one row without): ``raw`` aggregates them over ``needs``, ``stats`` over the summary
     ``table`` (:class:`~grid_model.models.NeedMonthStat` unless told). Closed needs of whole months are read from the
     summary (:func:`summary_window`), the rest from ``needs``; without ``summary``, or when the
     summary cannot serve ``scope``, every need is read. Parts combine as
-    :data:`~grid_model.measures.definitions.MEASURES` says.
+    :data:`~grid_model.measures.definitions.MEASURES` says; with ``in_database`` (counts
+    only: integer measures that add up) they are added up in the database, one query of
+    all the parts (``UNION ALL``) returning one row per key.
     """
     window = summary_window(session, scope, today) if summary else None
     if window is None:
@@ -383,14 +389,28 @@ def read_measures(
         if today is not None:
             where = where & (Need.reported_at <= today)
         return read_frame(session, raw.where(where))
-    parts = [read_frame(session, raw.where(cond)) for cond in window.rest(scope, today)]
-    parts.append(read_frame(session, stats.where(window.summary_rows(scope, table))))
+    how = combine_how(names)
+    selects = [raw.where(cond) for cond in window.rest(scope, today)]
+    selects.append(stats.where(window.summary_rows(scope, table)))
+    if in_database:
+        return read_frame(session, _summed(selects, list(keys), how))
+    parts = [read_frame(session, stmt) for stmt in selects]
     found = [p for p in parts if not p.empty]
     frame = pd.concat(found, ignore_index=True) if found else parts[0]
-    how = combine_how(names)
     if not keys:
         return pd.DataFrame([{c: getattr(frame[c], f)() for c, f in how.items()}])
     return frame.groupby(list(keys), as_index=False, dropna=False).agg(how)
+
+
+def _summed(selects: list[Select], keys: list[str], how: dict[str, str]) -> Select:
+    """One select adding up the parts ``selects`` (same columns: ``keys``, then the measures
+    ``how`` names) per key."""
+    if set(how.values()) != {"sum"}:
+        raise ValueError(f"only measures that add up combine in the database, got {how}")
+    parts = union_all(*selects).subquery()
+    group = [parts.c[k] for k in keys]
+    totals = [cast(func.sum(parts.c[n]), BigInteger).label(n) for n in how]
+    return select(*group, *totals).group_by(*group)
 
 
 def read_diary_dates(
