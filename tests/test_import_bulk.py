@@ -75,6 +75,7 @@ def _plain(monkeypatch) -> None:
     """Every fast path of the import off: what it stored before issue 14."""
     monkeypatch.setattr(bulk, "REBUILD_SHARE", float("inf"))
     monkeypatch.setattr(tables, "_csv_frame_fast", lambda data, encoding: None)
+    monkeypatch.setattr(bulk, "_copy_lines", _no_copy_text)
     monkeypatch.setattr(
         import_columns,
         "parse_instant_texts",
@@ -84,6 +85,10 @@ def _plain(monkeypatch) -> None:
             dtype="datetime64[us]",
         ),
     )
+
+
+def _no_copy_text(part, columns):
+    raise TypeError("psycopg's write_row, as before")
 
 
 def _snapshot(session) -> dict:
