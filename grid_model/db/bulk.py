@@ -198,6 +198,10 @@ def _copy_cell(value) -> str:
 #: cheaper than a million random inserts; for a small load into a big table it is not).
 REBUILD_SHARE = 0.5
 
+#: ``maintenance_work_mem`` of the index builds after a PostgreSQL bulk load (the default
+#: 64 MB sorts a million keys on disk).
+PG_LOAD_MEMORY = "256MB"
+
 #: Page cache of a SQLite bulk load, in KiB (the default 2 MB makes every index insert past
 #: the first few thousand rows a read).
 SQLITE_LOAD_CACHE_KIB = 256 * 1024
@@ -269,35 +273,45 @@ def _squeezed(sql: str) -> str:
 
 @dataclass
 class _Upkeep:
-    """What a bulk load put off: index and trigger DDL, and the set-based trigger work."""
+    """What a bulk load put off: index, trigger and constraint DDL, and the set-based trigger
+    work."""
 
     indexes: list[str] = field(default_factory=list)
     triggers: list[str] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
     checks: list[tuple[str, str]] = field(default_factory=list)  # (statement, message)
+    constraints: list[str] = field(default_factory=list)  # PostgreSQL's foreign keys
 
 
 @contextlib.contextmanager
 def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iterator[None]:
-    """Around a load of ``rows`` new rows, all with ``rowid > after_id``, into ``table``.
+    """Around a load of ``rows`` new rows (an upper bound will do), all with
+    ``rowid > after_id``, into ``table``.
 
-    On SQLite a bigger page cache, and, when ``rows`` is at least :data:`REBUILD_SHARE` of the
-    rows stored, the secondary indexes dropped and built again after the rows, and the insert
-    triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over the new rows
-    (the spatial index, the summary marks). Everything happens in the caller's transaction:
-    if the load fails, the rollback puts back every index and trigger. What ends up stored —
-    rows, indexes, R-tree, marks — is what the row-by-row load stores. PostgreSQL's COPY and
-    statement triggers need none of this.
+    When ``rows`` is at least :data:`REBUILD_SHARE` of the rows stored, the table's secondary
+    indexes are dropped and built again after the rows. On SQLite, also a bigger page cache,
+    and the insert triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over
+    the new rows (the spatial index, the summary marks); on PostgreSQL the table's foreign keys
+    dropped and added again (one join checks them all, instead of a lookup and a row lock per
+    row), with a bigger ``maintenance_work_mem`` for the builds. Everything happens in the
+    caller's transaction: if the load fails, the rollback puts back every index, trigger and
+    constraint. What ends up stored — rows, indexes, R-tree, marks — is what the row-by-row
+    load stores. On PostgreSQL the dropped indexes and constraints hold ``table`` (and the
+    tables its keys refer to) exclusively until the commit: readers wait for a big load.
     """
     if not db.is_sqlite(session.get_bind()):
+        upkeep = _put_off_postgres(session, table) if _large(session, table, rows) else _Upkeep()
         yield
+        if upkeep.indexes or upkeep.constraints:
+            session.execute(text(f"SET LOCAL maintenance_work_mem = '{PG_LOAD_MEMORY}'"))
+        for ddl in upkeep.indexes + upkeep.constraints:
+            session.execute(text(ddl))
         return
-    stored = session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
     cache = session.execute(text("PRAGMA cache_size")).scalar_one()
     session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
     restore = text(f"PRAGMA cache_size = {int(cache)}")
     try:
-        upkeep = _put_off(session, table) if rows >= REBUILD_SHARE * stored else _Upkeep()
+        upkeep = _put_off(session, table) if _large(session, table, rows) else _Upkeep()
         yield
         _catch_up(session, upkeep, after_id)
     except BaseException:
@@ -305,6 +319,49 @@ def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iter
             session.execute(restore)
         raise
     session.execute(restore)
+
+
+def _large(session: Session, table: str, rows: int) -> bool:
+    """Whether ``rows`` new rows are at least :data:`REBUILD_SHARE` of those stored (counted
+    only as far as that decides it)."""
+    if rows <= 0:
+        return False
+    enough = int(rows / REBUILD_SHARE) + 1
+    stored = session.execute(
+        text(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT :n) AS t'), {"n": enough}
+    ).scalar_one()
+    return rows >= REBUILD_SHARE * stored
+
+
+def _put_off_postgres(session: Session, table: str) -> _Upkeep:
+    """Drop ``table``'s secondary indexes on plain columns and its foreign keys; the DDL that
+    makes them again. Kept: the indexes of its primary key and unique constraints, and the
+    partial and expression indexes (their text, read back, is not always the one they were made
+    with; they are small or rare)."""
+    upkeep = _Upkeep()
+    indexes = session.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisprimary "
+            "AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1"
+        ),
+        {"t": table},
+    ).all()
+    keys = session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY 1"
+        ),
+        {"t": table},
+    ).all()
+    for name, ddl in indexes:
+        upkeep.indexes.append(ddl)
+        session.execute(text(f"DROP INDEX {name}"))
+    for name, definition in keys:
+        upkeep.constraints.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        session.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    return upkeep
 
 
 def _catch_up(session: Session, upkeep: _Upkeep, after_id: int) -> None:

@@ -18,6 +18,7 @@ from geodata.errors import GeodataError
 from grid_model import audit, db, instants
 from grid_model.cases.import_columns import (
     INSERTED,
+    INSTANTS,
     check_loop_columns,
     synthesise_events,
     with_loop_defaults,
@@ -28,7 +29,7 @@ from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need, Worker
+from grid_model.models import CaseEvent, Need, Worker
 from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
@@ -164,7 +165,10 @@ def store_needs(
             point=("location", "lon", "lat"),
             progress=progress,
         )
-    synthesise_events(session, Need.id > before)
+    events = int(sum(frame[c].notna().sum() for c in INSTANTS))  # at most one event each
+    after = session.scalar(select(func.max(CaseEvent.id))) or 0
+    with bulk_load(session, CaseEvent.__tablename__, rows=events, after_id=after):
+        synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
         db.analyze(session, Need.__tablename__)
