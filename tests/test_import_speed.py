@@ -1,5 +1,6 @@
 """The import's fast paths of issue 14's second round against the plain ones, value by value:
-COPY's text built column by column against psycopg's ``write_row``."""
+COPY's text built column by column against psycopg's ``write_row``; the column checks run
+once per distinct value against a run per cell."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from grid_model import db
+from grid_model import db, fields
 from grid_model.db import bulk
+from grid_model.moments import DateReading, parse_moments
+from grid_model.needs import validate
 
 TRICKY_TEXT = ["plain", None, "tab\there", "new\nline", "cr\r\nlf", "back\\slash", r"\N", "",
                "引号\"和,逗号", "\\\\t", " lead and trail ", "emoji 🚧"]  # fmt: skip
@@ -96,3 +99,36 @@ def test_copy_text_refuses_what_it_does_not_know():
     frame = pd.DataFrame({"j": [{"a": 1}, None]})
     with pytest.raises(TypeError):
         bulk._copy_lines(frame, ["j"])
+
+
+MOMENT_CELLS = ["2025-03-04", "2025/3/4 9:30", "2025年3月4日", None, float("nan"), "", " ",
+                "2025-02-30", "03/04/2025", "04/03/2025 10:00", "2025-03-04T09:30:00+08:00",
+                "x", "0001-01-01", "9999-12-31 23:59", " 2025-03-04 ", "2025-03-04"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dayfirst", [False, True])
+def test_moments_parsed_once_per_value_as_cell_by_cell(dayfirst):
+    reading = DateReading(dayfirst=dayfirst)
+    raw = pd.Series(MOMENT_CELLS * 3, dtype=object)
+    fast = validate._parse_moments_once(raw, reading)
+    plain = parse_moments(raw, reading)
+    for got, expected in zip(fast, plain, strict=True):
+        assert list(map(type, got)) == list(map(type, expected))
+        assert list(got) == list(expected)
+
+
+def test_column_checks_per_value_as_cell_by_cell():
+    cells = pd.Series(["人民调解", " consultation ", None, "Legal Aid", "astrology", "", "调解",
+                       "PUBLICITY", "其他"] * 4, dtype=object)  # fmt: skip
+    got = fields._map_vocabulary(fields.stripped(cells), validate.CATEGORY_ALIASES)
+    vocab = fields.vocabulary(validate.CATEGORY_ALIASES)
+    assert got.tolist() == [
+        None if v is None else vocab.get(v.lower(), vocab.get(v))
+        for v in map(fields.clean_cell, cells)
+    ]
+    days = pd.Series([dt.date(1989, 12, 31), None, dt.date(1990, 1, 1), dt.date(2031, 1, 1),
+                      dt.date(2030, 12, 31)] * 3, dtype=object)  # fmt: skip
+    low, high = dt.date(1990, 1, 1), dt.date(2030, 12, 31)
+    assert fields.outside(days, low, high).tolist() == [
+        d is not None and not (low <= d <= high) for d in days
+    ]
