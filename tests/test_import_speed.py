@@ -49,6 +49,7 @@ def _tricky_frame() -> pd.DataFrame:
                 pd.Timestamp("2024-02-29 23:59:59.999999"),
             ]
             * (n // 4),  # fmt: skip
+            "blob": [np.arange(k, dtype="<i8").tobytes() for k in range(n - 1)] + [None],
             "lon": [113.0 + k / 7 for k in range(n - 1)] + [np.nan],
             "lat": [22.0 + k / 9 for k in range(n)],
         }
@@ -62,17 +63,17 @@ def test_copy_text_stores_what_write_row_stores(session, monkeypatch):
     session.execute(
         text(
             "CREATE TEMP TABLE copy_probe (k serial, t text, i integer, f float8, b boolean, "
-            "d date, ts timestamp, g geometry(Point, 4326))"
+            "d date, ts timestamp, blob bytea, g geometry(Point, 4326))"
         )
     )
     frame = _tricky_frame()
-    cols = ["t", "i", "f", "b", "d", "ts"]
+    cols = ["t", "i", "f", "b", "d", "ts", "blob"]
 
     def stored() -> list[tuple]:
         bulk.insert_frame(session, "copy_probe", frame, cols, point=("g", "lon", "lat"))
         rows = session.execute(
             text(
-                "SELECT t, i, f, b, d, ts, ST_AsEWKT(g), ST_X(g), ST_Y(g) FROM copy_probe "
+                "SELECT t, i, f, b, d, ts, blob, ST_AsEWKT(g), ST_X(g), ST_Y(g) FROM copy_probe "
                 "ORDER BY k"
             )
         ).all()
@@ -88,7 +89,8 @@ def test_copy_text_stores_what_write_row_stores(session, monkeypatch):
     slow = stored()
     assert fast == slow
     assert [r[0] for r in fast] == TRICKY_TEXT  # "" stays "", r"\N" stays text
-    assert fast[-1][6] is None and fast[0][7] == 113.0
+    assert fast[-1][7] is None and fast[0][8] == 113.0
+    assert np.frombuffer(fast[3][6], dtype="<i8").tolist() == [0, 1, 2]
 
 
 def _no_text(*args):

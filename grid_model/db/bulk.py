@@ -168,7 +168,7 @@ def _copy_column(values: list) -> list[str]:
         if any(ch in "".join(v for v in values if v is not None) for ch in "\\\t\n\r"):
             text = [r"\N" if v is None else v.translate(_COPY_ESCAPES) for v in values]
         return text
-    if kinds <= {float, int, type(None)} and bool not in kinds:  # coordinates: all distinct
+    if kinds <= {float, int, bytes, type(None)}:  # coordinates, blobs: all distinct
         return [_copy_cell(v) for v in values]
     memo: dict = {}
     return [_memo(memo, v, _copy_cell) for v in values]
@@ -188,6 +188,8 @@ def _copy_cell(value) -> str:
         return repr(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()  # bytea's hex form, its backslash escaped
     raise TypeError(f"no COPY text for {type(value).__name__}")
 
 
