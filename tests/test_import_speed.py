@@ -5,6 +5,7 @@ once per distinct value against a run per cell."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from grid_model import db, fields
+from grid_model.cases import import_columns
 from grid_model.db import bulk
 from grid_model.moments import DateReading, parse_moments
 from grid_model.needs import validate
@@ -134,3 +136,40 @@ def test_column_checks_per_value_as_cell_by_cell():
     assert fields.outside(days, low, high).tolist() == [
         d is not None and not (low <= d <= high) for d in days
     ]
+
+
+ISO_CELLS = ["2025-03-04", "2025-03-04 09:30", "2025-03-04T09:30:05", "2025-03-04 09:30:05.1",
+             "2025-03-04 09:30:05.123456", "2025-03-04 09:30:05.1234567", "2025-03-04 09:30:05.",
+             "2025-03-04 9:30", "2025-3-04", "2025/03/04", "2025-03-04x09:30", "2025-03-04 09:3a",
+             "2025-03-04 09:30:5", "2025-03-04T09:30:00+08:00", "20250-03-04", "", "x", None,
+             "2025-03-04 09:30:05.12a456", "2025-03-04 09-30", "２０２５-03-04", "1999-12-31 23:59"]  # fmt: skip
+
+
+def test_plain_iso_mask_as_the_regex():
+    """ASCII digits as the regex takes them; other digits (full-width) read cell by cell."""
+    values = np.array(ISO_CELLS * 2, dtype=object)
+    got = import_columns._plain_iso(values)
+    expected = [
+        v is not None and v.isascii() and re.fullmatch(import_columns._ISO_NAIVE, v) is not None
+        for v in values
+    ]
+    assert got.tolist() == expected
+    assert sum(expected) == 2 * 6
+
+
+def test_instant_texts_in_one_go_as_value_by_value():
+    stamps = pd.Series(
+        np.array(
+            [
+                "2025-03-04T09:30:05.123456",
+                "NaT",
+                "1000-01-01",
+                "9999-12-31T23:59:59",
+                "2025-03-04",
+            ],
+            dtype="datetime64[us]",
+        )  # fmt: skip
+    )
+    got = import_columns._instant_texts(stamps)
+    assert got.tolist() == [import_columns._as_text(v) for v in stamps]
+    assert got.tolist()[0] == "2025-03-04 09:30:05.123456" and got[1] is None
