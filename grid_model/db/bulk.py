@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -80,17 +81,19 @@ def insert_frame(
         return 0
     cols = list(columns)
     raw = session.connection().connection.driver_connection
-    sqlite = db.is_sqlite(session.get_bind())
+    parts = (frame.iloc[start : start + CHUNK] for start in range(0, len(frame), CHUNK))
     total = 0
-    for start in range(0, len(frame), CHUNK):
-        part = frame.iloc[start : start + CHUNK]
-        if sqlite:
-            _insert_sqlite(raw, table, part, cols, point)
-        else:
-            _copy_postgres(raw, table, part, cols, point)
-        total += len(part)
-        if progress is not None:
-            progress.update(len(part))
+    with contextlib.ExitStack() as stack:
+        if not db.is_sqlite(session.get_bind()):
+            copy = stack.enter_context(_copy_into(raw, table, cols, point))
+        for part in parts:
+            if db.is_sqlite(session.get_bind()):
+                _insert_sqlite(raw, table, part, cols, point)
+            else:
+                _copy_postgres(copy, part, cols, point)
+            total += len(part)
+            if progress is not None:
+                progress.update(len(part))
     return total
 
 
@@ -122,11 +125,20 @@ def _insert_sqlite(raw, table, part, cols, point) -> None:
     cur.close()
 
 
-def _copy_postgres(raw, table, part, cols, point) -> None:
-    names = [f'"{c}"' for c in cols]
+@contextlib.contextmanager
+def _copy_into(raw, table: str, cols: list[str], point) -> Iterator:
+    """One COPY for every chunk of a load: the server stores a chunk while the next is made
+    (a thread sends what is queued)."""
+    names = [f'"{c}"' for c in cols] + ([f'"{point[0]}"'] if point else [])
+    sql = f'COPY "{table}" ({", ".join(names)}) FROM STDIN'
+    with raw.cursor() as cur, cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
+        yield copy
+
+
+def _copy_postgres(copy, part, cols, point) -> None:
+    """Write ``part`` into the open COPY ``copy``."""
     if point:
         geom, lon, lat = point
-        names.append(f'"{geom}"')
         x = part[lon].to_numpy(dtype=float)
         y = part[lat].to_numpy(dtype=float)
         ewkt = [
@@ -137,16 +149,13 @@ def _copy_postgres(raw, table, part, cols, point) -> None:
         read = [*cols, "__geom"]
     else:
         read = list(cols)
-    sql = f'COPY "{table}" ({", ".join(names)}) FROM STDIN'
     try:
         lines = _copy_lines(part, read)
     except TypeError:  # a value of a type the text form below does not know: psycopg's own
-        with raw.cursor() as cur, cur.copy(sql) as copy:
-            for row in _rows(part, read):
-                copy.write_row(row)
+        for row in _rows(part, read):
+            copy.write_row(row)
         return
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        copy.write(lines.encode("utf-8"))
+    copy.write(lines.encode("utf-8"))
 
 
 #: Characters COPY's text format escapes (NUL never gets this far: the readers refuse it).
