@@ -102,31 +102,13 @@ def parse_instant_texts(raw: pd.Series) -> pd.Series:
     return values
 
 
-#: The lengths of :data:`_ISO_NAIVE`'s forms: day; minutes; seconds; 1–6 decimals.
-_ISO_LENGTHS = (10, 16, 19, 21, 22, 23, 24, 25, 26)
-
-
 def _plain_iso(values: np.ndarray) -> np.ndarray:
-    """Mask of the cells of ``values`` (text or missing) of :data:`_ISO_NAIVE`'s form with ASCII
-    digits, checked on their characters as a numpy array instead of a regex per cell."""
+    """Mask of the cells of ``values`` (text or missing) of :data:`_ISO_NAIVE`'s form (a loop
+    over the given cells: a third quicker than pandas' ``str.fullmatch``)."""
     mask = np.zeros(len(values), dtype=bool)
     given = np.flatnonzero(~pd.isna(values))
-    lengths = np.fromiter(map(len, values[given]), dtype=np.int64, count=len(given))
-    fits = np.isin(lengths, _ISO_LENGTHS)
-    given, lengths = given[fits], lengths[fits]
-    if not len(given):
-        return mask
-    chars = np.array(values[given].tolist(), dtype="U26").view(np.uint32).reshape(-1, 26)
-    digit = (chars >= ord("0")) & (chars <= ord("9"))
-    ok = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1)
-    ok &= (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
-    clock = (chars[:, 10] == ord(" ")) | (chars[:, 10] == ord("T"))
-    clock &= digit[:, [11, 12, 14, 15]].all(axis=1) & (chars[:, 13] == ord(":"))
-    ok &= (lengths < 16) | clock
-    ok &= (lengths < 19) | ((chars[:, 16] == ord(":")) & digit[:, [17, 18]].all(axis=1))
-    decimals = np.cumprod(digit[:, 20:], axis=1).sum(axis=1)  # digits in a row after the dot
-    ok &= (lengths < 21) | ((chars[:, 19] == ord(".")) & (decimals >= lengths - 20))
-    mask[given] = ok
+    match = re.compile(_ISO_NAIVE).fullmatch
+    mask[given] = [match(v) is not None for v in values[given]]
     return mask
 
 
