@@ -128,7 +128,7 @@ def check_loop_columns(frame: pd.DataFrame, col: Collector, clean: pd.DataFrame,
     (canonical headers); problems go to ``col`` naming row and field. ``workers``: the stored
     worker codes an assignee must be one of (None: not checked)."""
     now = instants.now_stored() + dt.timedelta(minutes=5)
-    out = clean.copy()
+    out = clean.copy(deep=False)  # columns replaced, never written into
     loop = {name: _instants(frame, col, name, now) for name in INSTANTS}
     _in_order(frame, col, loop)
     assignee = fields.optional_text(frame, "assignee")
@@ -162,7 +162,7 @@ def _as_text(value) -> str | None:
 def with_loop_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` ready for the bulk insert: every loop column (those it lacks empty; priority
     ``normal``), instants as text."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns replaced, never written into
     for column in INSERTED:
         if column not in out:
             out[column] = {"priority": "normal", "rework_count": 0}.get(column)

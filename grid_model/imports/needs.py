@@ -94,24 +94,10 @@ def import_needs(
         ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
     """
     viewer = require(session, viewer, "import", lang=lang)
-    mapping = mapping or ImportMapping()
-    original = read_table(source, filename, lang)
-    frame = rename_columns(
-        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
-    )
-    try:
-        clean, col = validate_needs(
-            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
-        )
-    except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
-    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
-    report = ImportReport(kind="needs", total=len(frame))
-    bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
-    good = clean.iloc[[i for i in range(len(clean)) if i not in bad]]
-    existing = _existing_ids(session, good["external_id"].tolist())
-    report.existing = len(existing)
-    new = good[~good["external_id"].isin(existing)]
+    report, new = _checked_rows(
+        session, source, filename, crs=crs, lang=lang, mapping=mapping or ImportMapping(),
+        skip_invalid=skip_invalid, errors_out=errors_out,
+    )  # fmt: skip
     report.inserted = store_needs(session, new, snap_m=snap_m, progress=progress)
     audit.record(
         session,
@@ -127,6 +113,30 @@ def import_needs(
     )
     session.flush()
     return report
+
+
+def _checked_rows(
+    session: Session, source, filename, *, crs, lang, mapping, skip_invalid, errors_out
+) -> tuple[ImportReport, pd.DataFrame]:
+    """The file read and checked: the report so far and the new good rows, clean. The file's
+    own cells go when this returns: a million needs are stored holding them once, clean."""
+    original = read_table(source, filename, lang)
+    frame = rename_columns(
+        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
+    )
+    try:
+        clean, col = validate_needs(
+            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
+        )
+    except GeodataError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
+    report = ImportReport(kind="needs", total=len(frame))
+    bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
+    good = clean.iloc[[i for i in range(len(clean)) if i not in bad]] if bad else clean
+    existing = _existing_ids(session, good["external_id"].tolist())
+    report.existing = len(existing)
+    return report, good[~good["external_id"].isin(existing)] if existing else good
 
 
 def store_needs(
@@ -182,7 +192,7 @@ def _worker_codes(session: Session) -> set[str]:
 def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``reported_time``/``closed_time``: given (a file's moments), else the
     local midnight of the day (:func:`grid_model.instants.to_stored`), one per distinct day."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns replaced, never written into
     for day, moment in (("reported_at", "reported_time"), ("closed_at", "closed_time")):
         if moment in out and out[moment].notna().sum() == out[day].notna().sum():
             continue
