@@ -76,6 +76,7 @@ def _plain(monkeypatch) -> None:
     monkeypatch.setattr(bulk, "REBUILD_SHARE", float("inf"))
     monkeypatch.setattr(tables, "_csv_frame_fast", lambda data, encoding: None)
     monkeypatch.setattr(bulk, "_copy_lines", _no_copy_text)
+    monkeypatch.setattr(bulk, "_points_hex", bulk._points_ewkt)
     monkeypatch.setattr(bulk, "_large", lambda session, table, rows: False)
     monkeypatch.setattr(
         import_columns,

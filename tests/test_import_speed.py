@@ -51,8 +51,8 @@ def _tricky_frame() -> pd.DataFrame:
             ]
             * (n // 4),  # fmt: skip
             "blob": [np.arange(k, dtype="<i8").tobytes() for k in range(n - 1)] + [None],
-            "lon": [113.0 + k / 7 for k in range(n - 1)] + [np.nan],
-            "lat": [22.0 + k / 9 for k in range(n)],
+            "lon": [113.0 + k / 7 for k in range(n - 2)] + [-180.0, np.nan],
+            "lat": [22.0 + k / 9 for k in range(n - 2)] + [-89.99999999999999, 1e-300],
         }
     )
 
@@ -87,6 +87,7 @@ def test_copy_text_stores_what_write_row_stores(session, monkeypatch):
     fast = stored()
     assert calls, "the text path ran"
     monkeypatch.setattr(bulk, "_copy_lines", _no_text)
+    monkeypatch.setattr(bulk, "_points_hex", bulk._points_ewkt)
     slow = stored()
     assert fast == slow
     assert [r[0] for r in fast] == TRICKY_TEXT  # "" stays "", r"\N" stays text
