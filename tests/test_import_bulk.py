@@ -284,6 +284,9 @@ TRICKY_CSVS = [
     b"id,name\n1," + b"x" * 40_000 + b"\n",  # a cell past the limit
     b"id,name\n1,a\x00b\n",
     b",,\n1,2,3\n",
+    b"\xef\xbb\xbf\xef\xbb\xbfid\n1\n",  # two BOMs: the second is text
+    b"id\n\xef\xbb\xbf1\n",  # a BOM inside
+    b"\xef\xbb\xbf",  # a BOM alone
 ]
 
 

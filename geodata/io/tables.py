@@ -106,9 +106,12 @@ def _csv_frame_fast(data: bytes, encoding: str) -> list[np.ndarray] | None:
     first_line = data[: data.find(b"\n") % (len(data) + 1)]
     if b"\x00" in data or first_line.count(b",") >= limits.MAX_COLUMNS:
         return None  # a wide header (or a quoted one with many commas): read record by record
+    buffer = io.BytesIO(data)
+    if encoding == "utf-8-sig":  # the C reader decodes UTF-8 itself, a third quicker
+        encoding = "utf-8"  # and skips one BOM at the start, as utf-8-sig does
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            buffer,
             header=None,
             dtype=object,
             na_filter=False,
