@@ -2,7 +2,10 @@
 
 ORM inserts cost ~200 µs a row here (1M needs: minutes). These go through the driver:
 ``executemany`` with ``MakePoint`` on SpatiaLite and ``COPY`` on PostGIS (about 30× faster
-than row inserts). Nothing is committed: the caller's transaction decides.
+than row inserts). On PostGIS one COPY takes every chunk, its text made a column at a time
+(:func:`_copy_lines`; points as hex EWKB, :func:`_points_hex`) and sent by a thread while the
+next chunk is made. :func:`bulk_load` puts a big load's index (and, on PostgreSQL, foreign
+key) upkeep after the rows. Nothing is committed: the caller's transaction decides.
 """
 
 from __future__ import annotations
