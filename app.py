@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import views
+from dashboard import preload, views
 from dashboard.i18n import current_lang, tr
 from grid_model import db
 from grid_model.errors import GridLawError
@@ -32,6 +32,7 @@ PAGES = (
 
 
 def main() -> None:
+    preload.start()  # once per server: the libraries of Hot spots and Access, in the background
     pages = [
         st.Page(path, title=tr(key), url_path=url, icon=icon, default=i == 0)
         for i, (path, key, url, icon) in enumerate(PAGES)

@@ -4,10 +4,11 @@ Reuses (or seeds) the database of ``bench/map_page.py`` for ``--needs`` and ``--
 runs each page under ``streamlit.testing.v1.AppTest`` the way a first visitor does (nothing
 cached: ``first``) and once more (``again``: what ``st.cache_data`` leaves to do). Beforehand
 the bench does what a running server has done before its first visitor, so no page pays for
-it (the time is printed; ``--no-warmup`` skips it): import the dashboard's modules and the
-libraries its pages use, discover the installed Streamlit components (a server does that once
-at start; AppTest would redo it, about 0.3 s, in every new AppTest's first run, so every page
-shares one registry), and run one light page.
+it (the time is printed; ``--no-warmup`` skips it): ``dashboard.preload.import_all`` (the
+dashboard's modules, the libraries its pages and services use, then ``gc.freeze``), which
+``app.py`` runs in the background when the server starts; discover the installed Streamlit
+components (a server does that once at start; AppTest would redo it, about 0.3 s, in every
+new AppTest's first run, so every page shares one registry); run one light page.
 
 The baseline of issue 14, measured in the same run (best of ``--repeat``, before and after the
 pages): one plain scan aggregate of the needs table, ``SELECT grid_code, category, status,
@@ -29,10 +30,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import logging
 import os
-import pkgutil
 import sys
 import time
 from pathlib import Path
@@ -47,6 +46,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from dashboard import preload  # noqa: E402
 from grid_model.gaps import access as access_coverage  # noqa: E402
 from grid_model.measures import indicators  # noqa: E402
 from grid_model.scope import Scope, Viewer  # noqa: E402
@@ -70,25 +70,11 @@ def _page_number(path: Path) -> int:
     return int(path.stem.split("_", 1)[0])
 
 
-#: Libraries the pages import at their top (a server imports them once).
-PAGE_LIBRARIES = ("altair", "folium", "folium.plugins", "mapclassify", "streamlit_folium")
-
-
-def _import_dashboard() -> None:
-    """Import every module of the dashboard support package and the pages' libraries."""
-    import dashboard
-
-    for info in pkgutil.walk_packages(dashboard.__path__, "dashboard."):
-        importlib.import_module(info.name)
-    for name in PAGE_LIBRARIES:
-        importlib.import_module(name)
-
-
 def _warm_up(pages: list[Path]) -> tuple[float, object]:
     """What a server has done before its first visitor: the imports, the component registry
     (returned, for every AppTest to share), one light page (Data). Returns its seconds."""
     t0 = time.perf_counter()
-    _import_dashboard()
+    preload.import_all()  # what app.py's preload.start() does in the background at start
     light = next(p for p in pages if p.stem.endswith("_Data"))
     at = AppTest.from_file(str(light), default_timeout=600)
     at.run()

@@ -50,9 +50,22 @@ def workload(
 
 
 def coverage_gaps(
-    scope: Scope, viewer: Viewer, *, day: dt.date, outreach_days: int = 30, walk_m: float = 1000
+    scope: Scope,
+    viewer: Viewer,
+    *,
+    day: dt.date,
+    outreach_days: int = 30,
+    walk_m: float = 1000,
+    list_limit: int | None = None,
 ):
-    return _coverage_gaps(scope, viewer=viewer, day=day, outreach_days=outreach_days, walk_m=walk_m)
+    return _coverage_gaps(
+        scope,
+        viewer=viewer,
+        day=day,
+        outreach_days=outreach_days,
+        walk_m=walk_m,
+        list_limit=list_limit,
+    )
 
 
 def search_needs(

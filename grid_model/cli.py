@@ -58,13 +58,17 @@ def _session(args, *, write: bool):
         engine.dispose()
 
 
-def _write(args, work):
+def _write(args, work, *, vacuum: str | None = None):
     """``work(session)`` in one write transaction, run again while the database is busy
-    (:func:`grid_model.db.run_write`); what it returned."""
+    (:func:`grid_model.db.run_write`); what it returned. ``vacuum``: a table to vacuum once
+    it has committed (:func:`grid_model.db.vacuum`, after a bulk load)."""
     engine = db.make_engine(args.db)
     try:
         db.upgrade(engine)
-        return db.run_write(engine, work, lang=args.lang)
+        out = db.run_write(engine, work, lang=args.lang)
+        if vacuum:
+            db.vacuum(engine, vacuum)
+        return out
     finally:
         engine.dispose()
 
@@ -164,12 +168,16 @@ def _print_import_errors(exc: ImportValidationError, lang: str) -> None:
         print("  " + line, file=sys.stderr)
 
 
-def _import(args, fn, **kw) -> int:
+def _import(args, fn, *, vacuum: str | None = None, **kw) -> int:
     from grid_model.cli_places import import_mapping
 
     kw["mapping"] = import_mapping(args)
     try:
-        report = _write(args, lambda s: fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw))
+        report = _write(
+            args,
+            lambda s: fn(s, args.file, lang=args.lang, viewer=CLI_VIEWER, **kw),
+            vacuum=vacuum,
+        )
     except ImportValidationError as exc:
         _print_import_errors(exc, args.lang)
         return EXIT_INVALID
@@ -204,6 +212,7 @@ def cmd_import_needs(args) -> int:
         return _import(
             args,
             import_needs,
+            vacuum="needs",
             crs=args.crs or "wgs84",
             skip_invalid=args.skip_invalid,
             errors_out=args.errors_out,

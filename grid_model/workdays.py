@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cache
 
-import chinese_calendar
 import numpy as np
 from chinese_calendar.constants import holidays as _HOLIDAYS
+from chinese_calendar.constants import workdays as _IN_LIEU
 
 #: Years whose holidays and in-lieu working days the calendar knows.
 KNOWN_YEARS = range(min(_HOLIDAYS).year, max(_HOLIDAYS).year + 1)
@@ -30,8 +31,23 @@ KNOWN_YEARS = range(min(_HOLIDAYS).year, max(_HOLIDAYS).year + 1)
 def is_workday(day: dt.date) -> bool:
     """Whether ``day`` is a working day (Monday–Friday outside :data:`KNOWN_YEARS`)."""
     if day.year in KNOWN_YEARS:
-        return chinese_calendar.is_workday(day)
+        return day.toordinal() in _known_workdays()[1]
     return day.weekday() < 5
+
+
+@cache
+def _known_workdays() -> tuple[np.ndarray, frozenset[int]]:
+    """The working days of :data:`KNOWN_YEARS` as sorted day ordinals and as a set, made once
+    from the calendar's own tables as its ``is_workday`` reads them (an in-lieu working day,
+    or Monday–Friday outside the holidays): asking it day by day cost a page 0.06 s, and
+    building this by its ``get_workdays`` 0.17 s."""
+    first = dt.date(KNOWN_YEARS.start, 1, 1).toordinal()
+    days = np.arange(first, dt.date(KNOWN_YEARS.stop - 1, 12, 31).toordinal() + 1)
+    weekday = (days - 1) % 7  # date.fromordinal(1) is a Monday
+    holiday = np.isin(days, [d.toordinal() for d in _HOLIDAYS])
+    in_lieu = np.isin(days, [d.toordinal() for d in _IN_LIEU])
+    work = days[in_lieu | ((weekday < 5) & ~holiday)]
+    return work, frozenset(work.tolist())
 
 
 def calendar_known(start: dt.date, end: dt.date) -> bool:
@@ -47,7 +63,9 @@ def working_days(start: dt.date, end: dt.date) -> int:
     known_end = min(end, dt.date(KNOWN_YEARS.stop - 1, 12, 31))
     known = 0
     if known_start <= known_end:
-        known = len(chinese_calendar.get_workdays(known_start, known_end))
+        ordinals = _known_workdays()[0]
+        lo, hi = np.searchsorted(ordinals, [known_start.toordinal(), known_end.toordinal() + 1])
+        known = int(hi - lo)
     # the rest, before and after the known years: Monday to Friday
     rest = 0
     if start < known_start:

@@ -36,13 +36,12 @@ basemap = c3.selectbox(
     tr("basemap"), ("none", "osm", "amap"), format_func=texts("basemap."), key="gap_basemap"
 )
 
+options = dict(day=filters.today, outreach_days=int(outreach_days), walk_m=float(walk_m))
 try:
+    # the map draws at most MAX_MARKERS needs per layer: the lists are read in full only for
+    # the one picked below
     gaps = state.coverage_gaps(
-        filters.scope,
-        filters.viewer,
-        day=filters.today,
-        outreach_days=int(outreach_days),
-        walk_m=float(walk_m),
+        filters.scope, filters.viewer, list_limit=maps.MAX_MARKERS, **options
     )
     grids = state.grids(Scope(area_code=filters.scope.area_code))
 except GridLawError as exc:
@@ -90,7 +89,14 @@ with list_col:
 
 st.subheader(tr("gap_list"))
 kind = st.selectbox(tr("gap_pick"), GAP_KINDS, format_func=gap_label, key="gap_kind")
-items = gaps[kind].items
+gap = gaps[kind]
+if not gap.complete:
+    try:
+        gap = state.coverage_gaps(filters.scope, filters.viewer, **options)[kind]
+    except GridLawError as exc:
+        views.show_error(exc)
+        st.stop()
+items = gap.items
 if items.empty:
     st.info(tr("gap_none"))
 else:
@@ -112,7 +118,7 @@ else:
         )
         d3.download_button(
             tr("download_geojson"),
-            frame_to_bytes(gaps[kind].layer, "geojson"),
+            frame_to_bytes(gap.layer, "geojson"),
             file_name=f"gaps_{kind}.geojson",
             mime="application/geo+json",
             key="gap_geojson",

@@ -41,7 +41,7 @@ try:
     if grids.empty:
         st.info(tr("db_empty"))
         st.stop()
-    needs = analysis_state.access(filters.scope, filters.viewer, walk_m=walk_m)
+    needs = analysis_state.access(filters.scope, filters.viewer, walk_m=walk_m, details=False)
     uncovered = analysis_state.uncovered(area, walk_m=walk_m, day=filters.today)
     sites, info = analysis_state.suggestions(
         filters.scope, walk_m=walk_m, p=int(p), candidates=candidates, day=filters.today
@@ -51,7 +51,7 @@ except GridLawError as exc:
     views.show_error(exc)
     st.stop()
 
-beyond = len(needs.beyond)
+beyond = needs.beyond_count
 m1, m2, m3, m4 = st.columns(4)
 with m1:
     views.metric("acc_needs_total", tr("acc_needs"), views.fmt_number(needs.needs))

@@ -129,7 +129,9 @@ def test_access_table_distances_and_cover(session):
 
     # need_access: the same distances by id, and only the far need in full
     a = need_access(session, district, walk_m=1000, viewer=ADMIN)
-    assert a.needs == 3 and a.distances.tolist() == pytest.approx(t["distance_m"].tolist())
+    by_id = dict(zip(a.ids.tolist(), a.distances.tolist(), strict=True))
+    assert a.needs == 3 and by_id == pytest.approx(t["distance_m"].to_dict())
+    assert a.far_ids.tolist() == [far.id] and a.beyond_count == 1
     assert a.median_m == pytest.approx(500.0, rel=1e-3)
     assert a.beyond["need_id"].tolist() == [far.id]
     row = a.beyond.iloc[0]

@@ -76,7 +76,16 @@ def _assert_access_same(session, scope: Scope, viewer: Viewer, walk_m: float) ->
     fast = need_access(session, scope, viewer, walk_m=walk_m)
     plain = need_access(session, scope, viewer, walk_m=walk_m, summary=False)
     what = f"need_access({scope}, {viewer.role}, walk_m={walk_m})"
-    np.testing.assert_array_equal(fast.distances, plain.distances, err_msg=what)
+    for got in (fast, plain):  # aligned, in no particular order
+        assert len(got.ids) == len(got.distances) == len(set(got.ids.tolist())), what
+    np.testing.assert_array_equal(
+        fast.distances[np.argsort(fast.ids)], plain.distances[np.argsort(plain.ids)], err_msg=what
+    )
+    np.testing.assert_array_equal(fast.far_ids, plain.far_ids, err_msg=what)
+    np.testing.assert_array_equal(fast.far_distances, plain.far_distances, err_msg=what)
+    assert fast.beyond["need_id"].sort_values().tolist() == fast.far_ids.tolist(), what
+    lean = need_access(session, scope, viewer, walk_m=walk_m, details=False)
+    assert lean.beyond is None and lean.beyond_count == fast.beyond_count, what
     assert fast.median_m == plain.median_m, what
     pdt.assert_frame_equal(fast.beyond, plain.beyond, obj=what)
 
@@ -189,3 +198,55 @@ def test_the_pages_services_through_the_summaries_equal_the_plain_ones(session, 
     pdt.assert_frame_equal(
         emerging_table(session, start, ADMIN), emerging_table(session, start, ADMIN, summary=False)
     )
+
+
+NEED_LISTS = ("needs_outside", "needs_snapped", "overdue", "beyond_walking_distance")
+
+
+def test_coverage_gap_lists_cut_to_a_limit_are_the_first_of_the_whole_lists(session, community):
+    import datetime as dt
+
+    from grid_model.gaps.coverage import GAP_KINDS, find_coverage_gaps
+
+    _needs(session, community, 300, 5)
+    need_stats.refresh(session)
+    rng = random.Random(9)
+    today = dt.date(2025, 12, 31)
+    cut_seen = 0
+    for _ in range(8):
+        scope, viewer = _random_scope(rng, community.grid_codes), rng.choice(VIEWERS)
+        walk_m = rng.choice([150.0, 300.0])
+        whole = find_coverage_gaps(session, scope, today=today, viewer=viewer, walk_m=walk_m)
+        for limit in (0, 1, 7):
+            cut = find_coverage_gaps(
+                session, scope, today=today, viewer=viewer, walk_m=walk_m, list_limit=limit
+            )
+            for kind in GAP_KINDS:
+                what = f"{kind} of {scope} for {viewer.role}, list_limit={limit}"
+                assert cut[kind].count == whole[kind].count, what
+                assert whole[kind].complete, what
+                expected = whole[kind].items
+                if kind in NEED_LISTS:
+                    expected = expected.head(limit)
+                    assert cut[kind].complete == (whole[kind].count <= limit), what
+                    cut_seen += not cut[kind].complete
+                got = cut[kind].items.reset_index(drop=True)
+                if expected.empty:  # an empty frame's columns have no dtype to compare
+                    assert got.empty and list(got.columns) == list(expected.columns), what
+                else:
+                    pdt.assert_frame_equal(got, expected.reset_index(drop=True), obj=what)
+                assert len(cut[kind].layer) == len(cut[kind].items), what
+    assert cut_seen > 10  # lists were actually cut
+
+
+def test_a_list_limit_is_a_whole_number():
+    import datetime as dt
+
+    from grid_model.errors import InvalidInputError
+    from grid_model.gaps.coverage import find_coverage_gaps
+
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(InvalidInputError, match="list_limit"):
+            find_coverage_gaps(
+                None, Scope(), today=dt.date(2025, 1, 1), viewer=ADMIN, list_limit=bad
+            )

@@ -353,6 +353,22 @@ def test_gaps_page_lists_every_kind_with_counts(demo_url, app_env):
     assert at.get("download_button")
 
 
+def test_gaps_page_lists_a_cut_list_in_full_when_it_is_picked(demo_url, app_env, monkeypatch):
+    from dashboard import maps
+
+    app_env(demo_url)
+    monkeypatch.setattr(maps, "MAX_MARKERS", 2)  # the page reads two needs per list first
+    at = _run("pages/4_覆盖缺口_Gaps.py")
+    summary = at.dataframe[0].value
+    counts = dict(zip(summary["缺口"], summary["数量"], strict=True))
+    overdue = counts["逾期未结案件"]
+    assert overdue > 2
+    at.selectbox(key="gap_kind").set_value("overdue").run()
+    assert not at.exception
+    items = at.dataframe[-1].value  # the list, below the summary
+    assert len(items) == overdue and "数量" not in items.columns
+
+
 def test_map_layers_read_in_parallel_equal_one_by_one(demo_url):
     from dashboard.layers import load_map_layers
     from grid_model.scope import Scope, Viewer

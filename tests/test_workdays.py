@@ -4,6 +4,10 @@ hand from the State Council's notices for 2025."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+
+import chinese_calendar
+import numpy as np
 
 from grid_model.workdays import (
     KNOWN_YEARS,
@@ -46,3 +50,19 @@ def test_years_the_calendar_does_not_know_count_monday_to_friday():
 def test_count_workdays_counts_distinct_working_days():
     days = [D(2025, 1, 26), D(2025, 1, 26), D(2025, 1, 28), D(2025, 3, 8), D(2025, 3, 10)]
     assert count_workdays(days) == 2  # the in-lieu Sunday and Monday the 10th
+
+
+def test_every_known_day_is_what_the_calendar_says():
+    # the working days are read from chinese_calendar once (grid_model.workdays._known_workdays)
+    first, last = D(KNOWN_YEARS.start, 1, 1), D(KNOWN_YEARS.stop - 1, 12, 31)
+    day = first
+    while day <= last:
+        assert is_workday(day) == chinese_calendar.is_workday(day), day
+        day += dt.timedelta(days=1)
+    rng = random.Random(7)
+    for _ in range(300):
+        a = first + dt.timedelta(days=rng.randrange((last - first).days))
+        b = a + dt.timedelta(days=rng.randrange(400))
+        after = np.busday_count(last + dt.timedelta(days=1), b + dt.timedelta(days=1))
+        expected = len(chinese_calendar.get_workdays(a, min(b, last))) + max(int(after), 0)
+        assert working_days(a, b) == expected, (a, b)

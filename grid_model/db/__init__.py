@@ -23,6 +23,7 @@ from grid_model.db.engine import (
     make_engine,
     session_factory,
     upgrade,
+    vacuum,
     writer,
 )
 from grid_model.db.transactions import (
@@ -51,6 +52,7 @@ __all__ = [
     "session_factory",
     "translate_error",
     "upgrade",
+    "vacuum",
     "writer",
     "writing",
 ]

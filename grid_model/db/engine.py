@@ -42,6 +42,17 @@ def analyze(session: Session, table: str) -> None:
     session.execute(text(f'ANALYZE "{table}"'))
 
 
+def vacuum(engine: Engine, table: str) -> None:
+    """PostgreSQL: ``VACUUM (ANALYZE)`` of ``table`` after a bulk load has committed (it cannot
+    run in a transaction). It sets the visibility map, without which an index-only scan — the
+    open needs' read from ``ix_needs_open`` (migration 0012) — visits the table anyway.
+    Autovacuum does the same a little later where it runs; on SQLite nothing is done."""
+    if is_sqlite(engine):
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+
+
 def _load_spatialite(dbapi_conn, _record) -> None:
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension(config.spatialite_library())

@@ -25,14 +25,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
 from grid_model.analysis.counts import grid_need_counts
 from grid_model.db.sqlhints import unindexed
 from grid_model.errors import InvalidInputError
-from grid_model.gaps.access import _drop_slivers, need_access
+from grid_model.gaps.access import _drop_slivers, beyond_rows, need_access
 from grid_model.gaps.distance import _check_walk_m
 from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
@@ -108,6 +108,11 @@ class Gap:
     def labels(self) -> tuple[str, str]:
         return GAP_LABELS[self.kind]
 
+    @property
+    def complete(self) -> bool:
+        """Whether ``items`` lists every one of the ``count`` (see ``list_limit``)."""
+        return len(self.items) == self.count
+
 
 @dataclass
 class CoverageGaps:
@@ -158,6 +163,7 @@ def find_coverage_gaps(
     walk_m: float = 1000.0,
     viewer: Viewer,
     lang: str = "zh",
+    list_limit: int | None = None,
 ) -> CoverageGaps:
     """All coverage gaps of ``scope`` as of ``today``.
 
@@ -169,6 +175,10 @@ def find_coverage_gaps(
     walk_m : walking distance in metres to the nearest legal service room or legal-aid station.
     viewer : who asks: the scope is cut to the viewer's area and, for viewers who may not see
         personal data, needs of people under community correction are left out of every list.
+    list_limit : the lists of needs (``needs_outside``, ``needs_snapped``, ``overdue``,
+        ``beyond_walking_distance``) hold at most this many, the first in their order, and
+        their ``count`` every one (:attr:`Gap.complete` says which are whole); a page that
+        shows a few hundred need not read twenty thousand. None: every one.
 
     Notes
     -----
@@ -183,17 +193,18 @@ def find_coverage_gaps(
     if isinstance(outreach_days, bool) or not isinstance(outreach_days, int) or outreach_days < 0:
         raise InvalidInputError(f"outreach_days={outreach_days!r}: expected a whole number ≥ 0")
     walk_m = _check_walk_m(walk_m)
+    limit = _check_list_limit(list_limit)
     viewer = check_viewer(session, viewer, lang=lang)
     scope = scope.restricted_to(viewer)
     visible = _visible(viewer)
     grids = load_grids(session, scope, on=today)
     notes: list[str] = []
     gaps: dict[str, Gap] = {}
-    crs = _spatial_gaps(session, scope, grids, today, visible, notes, gaps)
+    crs = _spatial_gaps(session, scope, grids, today, visible, notes, gaps, limit)
     gaps.update(_staffing_gaps(session, scope, grids, today))
     gaps.update(_outreach_gaps(session, scope, grids, today, outreach_days))
-    gaps.update(_service_gaps(session, scope, grids, today, visible))
-    gaps["beyond_walking_distance"] = _access_gap(session, scope, viewer, today, walk_m)
+    gaps.update(_service_gaps(session, scope, grids, today, visible, limit))
+    gaps["beyond_walking_distance"] = _access_gap(session, scope, viewer, today, walk_m, limit)
     return CoverageGaps(
         **gaps,
         today=today,
@@ -207,11 +218,20 @@ def find_coverage_gaps(
 # --- building blocks ------------------------------------------------------------------------
 
 
-def _gap(kind: str, items: pd.DataFrame, geometry) -> Gap:
+def _check_list_limit(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise InvalidInputError(f"list_limit={value!r}: expected None or a whole number ≥ 0")
+    return int(value)
+
+
+def _gap(kind: str, items: pd.DataFrame, geometry, count: int | None = None) -> Gap:
     items = items.reset_index(drop=True)
     layer = gpd.GeoDataFrame(items.copy(), geometry=gpd.GeoSeries(geometry, crs=WGS84).values)
     layer = layer.set_crs(WGS84, allow_override=True)
-    return Gap(kind=kind, layer=layer, items=pd.DataFrame(items), count=len(items))
+    count = len(items) if count is None else count
+    return Gap(kind=kind, layer=layer, items=pd.DataFrame(items), count=count)
 
 
 def _grid_gap(kind: str, grids: gpd.GeoDataFrame, items: pd.DataFrame) -> Gap:
@@ -232,8 +252,9 @@ def _grid_items(grids: gpd.GeoDataFrame, mask) -> pd.DataFrame:
     )
 
 
-def _need_gap(kind: str, needs: pd.DataFrame) -> Gap:
-    return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]))
+def _need_gap(kind: str, needs: pd.DataFrame, count: int | None = None) -> Gap:
+    """A gap whose items are needs (the first ``count`` of them, when given)."""
+    return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]), count)
 
 
 def _visible(viewer: Viewer) -> ColumnElement[bool]:
@@ -259,7 +280,7 @@ def _to_day(values) -> pd.Series:
 # --- 1. spatial -----------------------------------------------------------------------------
 
 
-def _spatial_gaps(session, scope, grids, today, visible, notes, gaps) -> str | None:
+def _spatial_gaps(session, scope, grids, today, visible, notes, gaps, limit) -> str | None:
     communities = _communities(session, scope, grids)
     all_grids = _community_grids(session, scope, grids, communities, today)
     bounds = pd.concat(
@@ -274,10 +295,19 @@ def _spatial_gaps(session, scope, grids, today, visible, notes, gaps) -> str | N
         notes.append(f"community {code} has no boundary: its uncovered area is not computed")
     gaps["uncovered_area"] = _uncovered_area(communities, all_grids, crs)
     gaps["grid_overlap"] = _grid_overlaps(all_grids, set(grids["code"]), crs)
-    outside, snapped = _outside_needs(session, scope, all_grids, today, crs, visible)
-    gaps["needs_outside"] = _need_gap("needs_outside", outside)
-    gaps["needs_snapped"] = _need_gap("needs_snapped", snapped)
+    for kind, quality in (("needs_outside", "outside"), ("needs_snapped", "snapped")):
+        where = _off_grid_where(scope, today, visible) & (Need.quality == quality)
+        needs = _outside_needs(session, where, all_grids, crs, limit)
+        gaps[kind] = _need_gap(kind, needs, _count(session, where, len(needs), limit))
     return crs
+
+
+def _count(session: Session, where, listed: int, limit: int | None) -> int:
+    """How many needs match ``where``, ``listed`` of them read with ``limit``: counted in the
+    database only when the list may have been cut."""
+    if limit is None or listed < limit:
+        return listed
+    return session.scalar(select(func.count()).select_from(Need).where(where))
 
 
 def _communities(session: Session, scope: Scope, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -374,18 +404,17 @@ def _off_grid() -> ColumnElement[bool]:
     )
 
 
-def _outside_needs(session, scope, all_grids, today, crs, visible):
-    needs = read_frame(
-        session,
-        select(*need_list_columns(Need.quality))
-        .where(
-            scope.need_filter(indexed=False),
-            _off_grid(),
-            unindexed(Need.reported_at) <= today,
-            visible,
-        )
-        .order_by(Need.reported_at, Need.id),
+def _off_grid_where(scope, today, visible) -> ColumnElement[bool]:
+    return and_(
+        scope.need_filter(indexed=False), _off_grid(), unindexed(Need.reported_at) <= today, visible
     )
+
+
+def _outside_needs(session, where, all_grids, crs, limit) -> pd.DataFrame:
+    """The needs matching ``where`` (outside or snapped), in report order, the first
+    ``limit``, with their distance to the nearest grid."""
+    stmt = select(*need_list_columns(Need.quality)).where(where).order_by(Need.reported_at, Need.id)
+    needs = read_frame(session, stmt if limit is None else stmt.limit(limit))
     needs["distance_to_grid_m"] = np.full(len(needs), np.nan)
     if len(needs) and len(all_grids) and crs is not None:
         pts = gpd.GeoSeries(gpd.points_from_xy(needs["lon"], needs["lat"]), crs=WGS84)
@@ -394,8 +423,7 @@ def _outside_needs(session, scope, all_grids, today, crs, visible):
             pts.to_crs(crs).to_numpy(), return_distance=True, all_matches=False
         )
         needs.loc[src, "distance_to_grid_m"] = d
-    is_out = needs["quality"] == "outside"
-    return needs[is_out], needs[~is_out]
+    return needs
 
 
 # --- 2. staffing ----------------------------------------------------------------------------
@@ -518,10 +546,14 @@ def _outreach_gaps(session, scope, grids, today, outreach_days) -> dict[str, Gap
 # --- 4. service -----------------------------------------------------------------------------
 
 
-def _service_gaps(session, scope, grids, today, visible) -> dict[str, Gap]:
-    # Overdue as defined once in grid_model.measures.definitions (the KPI counts the same needs).
-    overdue = read_frame(
-        session,
+def _service_gaps(session, scope, grids, today, visible, limit) -> dict[str, Gap]:
+    # Overdue as defined once in grid_model.measures.definitions (the KPI counts the same needs);
+    # overdue needs are open: start from the open needs' index, not from the area's range.
+    # Most overdue first (the earliest due), then by id.
+    where = and_(
+        scope.need_filter(period=False, indexed=False), not_closed(), overdue_at(today), visible
+    )
+    stmt = (
         select(
             *need_list_columns(
                 Need.worker_code,
@@ -529,21 +561,16 @@ def _service_gaps(session, scope, grids, today, visible) -> dict[str, Gap]:
                 Need.due_date.is_(None).label("due_date_default"),
             )
         )
-        # overdue needs are open: start from the status index, not from the area's range
-        .where(
-            scope.need_filter(period=False, indexed=False),
-            not_closed(),
-            overdue_at(today),
-            visible,
-        )
-        .order_by(Need.id),
+        .where(where)
+        .order_by(due_date_expr(), Need.id)
     )
+    overdue = read_frame(session, stmt if limit is None else stmt.limit(limit))
     due = _to_day(overdue["due_date"])
     overdue["due_date"] = _dates(due)
     overdue["due_date_default"] = overdue["due_date_default"].astype(bool)
     overdue["days_overdue"] = (pd.Timestamp(today) - due).dt.days.astype(int)
-    overdue = overdue.sort_values(["days_overdue", "need_id"], ascending=[False, True])
-    out = {"overdue": _need_gap("overdue", overdue)}
+    count = _count(session, where, len(overdue), limit)
+    out = {"overdue": _need_gap("overdue", overdue, count)}
 
     end = _period_end(scope, today)
     counts = grid_need_counts(session, replace(scope, end=end))
@@ -561,8 +588,10 @@ def _service_gaps(session, scope, grids, today, visible) -> dict[str, Gap]:
 # --- 5. access ------------------------------------------------------------------------------
 
 
-def _access_gap(session, scope, viewer, today, walk_m) -> Gap:
-    beyond = need_access(session, scope, viewer, walk_m=walk_m).beyond
-    beyond = beyond[pd.to_datetime(beyond["reported_at"]) <= pd.Timestamp(today)]
-    # need_access lists only the needs the viewer may see
-    return _need_gap("beyond_walking_distance", beyond.reset_index(drop=True))
+def _access_gap(session, scope, viewer, today, walk_m, limit) -> Gap:
+    # the needs reported by today (the period ends there when it is open or later); need_access
+    # lists only the needs the viewer may see
+    upto = replace(scope, end=_period_end(scope, today))
+    access = need_access(session, upto, viewer, walk_m=walk_m, details=False)
+    beyond = beyond_rows(session, access, limit=limit)
+    return _need_gap("beyond_walking_distance", beyond, access.beyond_count)

@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -414,10 +415,12 @@ def _mask_dates(masks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     ``month_start`` rows."""
     if masks.empty:
         return pd.DataFrame(columns=[*keys, "diary_date"])
-    months = pd.to_datetime(masks["month_start"])
-    found = []
-    for bit in _DAYS:
-        on = pd.to_numeric(masks[f"d{bit}"]).fillna(0).to_numpy() != 0
-        day = (months[on] + pd.Timedelta(days=bit)).dt.date
-        found.append(masks.loc[on, keys].assign(diary_date=day.to_numpy()))
-    return pd.concat(found, ignore_index=True).drop_duplicates(ignore_index=True)
+    months = pd.to_datetime(masks["month_start"]).to_numpy(dtype="datetime64[D]")
+    flags = np.column_stack(
+        [pd.to_numeric(masks[f"d{b}"]).fillna(0).to_numpy() != 0 for b in _DAYS]
+    )
+    bits, rows = np.nonzero(flags.T)  # day by day, as one pass per day of the month read them
+    days = months[rows] + (np.asarray(_DAYS)[bits]).astype("timedelta64[D]")
+    found = masks[keys].iloc[rows].reset_index(drop=True)
+    found["diary_date"] = pd.Series(days.astype(object), dtype=object)  # datetime.date
+    return found.drop_duplicates(ignore_index=True)

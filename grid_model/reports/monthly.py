@@ -397,7 +397,9 @@ def _gaps(
     session: Session, scope: Scope, viewer: Viewer, as_of: dt.date, lang: str
 ) -> pd.DataFrame:
     """``kind, label, count`` of every coverage gap kind."""
-    summary = find_coverage_gaps(session, scope, today=as_of, viewer=viewer, lang=lang).summary()
+    # the counts only: no list of needs is read
+    gaps = find_coverage_gaps(session, scope, today=as_of, viewer=viewer, lang=lang, list_limit=0)
+    summary = gaps.summary()
     summary["label"] = summary["kind"].map(lambda k: GAP_LABELS[k][0 if lang == "zh" else 1])
     return summary[["kind", "label", "count"]]
 
