@@ -105,16 +105,22 @@ def test_copy_text_refuses_what_it_does_not_know():
         bulk._copy_lines(frame, ["j"])
 
 
-MOMENT_CELLS = ["2025-03-04", "2025/3/4 9:30", "2025年3月4日", None, float("nan"), "", " ",
+MOMENT_CELLS = ["2025-03-04", "2025/3/4 9:30", "2025年3月4日", None, "", " ",
                 "2025-02-30", "03/04/2025", "04/03/2025 10:00", "2025-03-04T09:30:00+08:00",
                 "x", "0001-01-01", "9999-12-31 23:59", " 2025-03-04 ", "2025-03-04"]  # fmt: skip
 
 
 @pytest.mark.parametrize("dayfirst", [False, True])
-def test_moments_parsed_once_per_value_as_cell_by_cell(dayfirst):
+@pytest.mark.parametrize("extra", [[], [float("nan"), dt.date(2025, 3, 4), 1, 1.0]])
+def test_moments_parsed_once_per_value_as_cell_by_cell(dayfirst, extra, monkeypatch):
+    """Text and None: parsed once per value; anything else (a form's values) as it is."""
     reading = DateReading(dayfirst=dayfirst)
-    raw = pd.Series(MOMENT_CELLS * 3, dtype=object)
+    raw = pd.Series(MOMENT_CELLS * 3 + extra, dtype=object)
+    seen = []
+    monkeypatch.setattr(validate, "parse_moments", lambda r, rd: seen.append(len(r)) or
+                        parse_moments(r, rd))  # fmt: skip
     fast = validate._parse_moments_once(raw, reading)
+    assert seen == [len(raw) if extra else len(set(MOMENT_CELLS) - {None})]
     plain = parse_moments(raw, reading)
     for got, expected in zip(fast, plain, strict=True):
         assert list(map(type, got)) == list(map(type, expected))

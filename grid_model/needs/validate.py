@@ -207,8 +207,12 @@ def _parse_moments_once(
     raw: pd.Series, reading: DateReading
 ) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """:func:`~grid_model.moments.parse_moments` of ``raw``, run on its distinct values only
-    (a million needs have a few thousand days) and spread back."""
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    (a million needs have a few thousand days) and spread back. Cells other than text (a
+    form's values) are parsed as they are: 1 and 1.0 would be one value to a hash."""
+    values = raw.to_numpy(dtype=object)
+    if not set(map(type, values)) <= {str, type(None)}:
+        return parse_moments(raw, reading)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     stamps, days, bad = parse_moments(pd.Series(uniques, dtype=object), reading)
     given = codes >= 0
     spread = []
