@@ -75,6 +75,9 @@ def _plain(monkeypatch) -> None:
     """Every fast path of the import off: what it stored before issue 14."""
     monkeypatch.setattr(bulk, "REBUILD_SHARE", float("inf"))
     monkeypatch.setattr(tables, "_csv_frame_fast", lambda data, encoding: None)
+    monkeypatch.setattr(bulk, "_copy_lines", _no_copy_text)
+    monkeypatch.setattr(bulk, "_points_hex", bulk._points_ewkt)
+    monkeypatch.setattr(bulk, "_large", lambda session, table, rows: False)
     monkeypatch.setattr(
         import_columns,
         "parse_instant_texts",
@@ -84,6 +87,10 @@ def _plain(monkeypatch) -> None:
             dtype="datetime64[us]",
         ),
     )
+
+
+def _no_copy_text(part, columns):
+    raise TypeError("psycopg's write_row, as before")
 
 
 def _snapshot(session) -> dict:
@@ -118,11 +125,24 @@ def _snapshot(session) -> dict:
             session.connection(),
         )
         snap["schema"] = session.execute(
-            text("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'needs' ORDER BY 2")
+            text(
+                "SELECT type, name, sql FROM sqlite_master "
+                "WHERE tbl_name IN ('needs', 'case_events') ORDER BY 2"
+            )
         ).all()
     else:
         snap["schema"] = session.execute(
-            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'needs' ORDER BY 1")
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename IN ('needs', 'case_events') ORDER BY 1"
+            )
+        ).all()
+        snap["constraints"] = session.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+                "convalidated FROM pg_constraint WHERE conrelid IN "
+                "('needs'::regclass, 'case_events'::regclass) ORDER BY 1, 2"
+            )
         ).all()
     return snap
 
@@ -156,19 +176,24 @@ def community(session):
 def test_fast_import_stores_what_the_plain_import_stores(session, community, monkeypatch):
     monkeypatch.setattr(bulk, "CHUNK", CHUNK)
     data = _needs_csv(community)
-    put_off = []
-    real_put_off = bulk._put_off
-    monkeypatch.setattr(
-        bulk, "_put_off", lambda s, t: put_off.append(real_put_off(s, t)) or put_off[-1]
-    )
+    put_off = {}
+    sqlite = db.is_sqlite(session.get_bind())
+    name = "_put_off" if sqlite else "_put_off_postgres"
+    real_put_off = getattr(bulk, name)
+    monkeypatch.setattr(bulk, name, lambda s, t: put_off.setdefault(t, real_put_off(s, t)))
     fast, fast_report = _imported(session, data)
-    if db.is_sqlite(session.get_bind()):  # the set-based upkeep really ran, all of it
-        (upkeep,) = put_off
+    assert sorted(put_off) == ["case_events", "needs"]
+    if sqlite:  # the set-based upkeep really ran, all of it
+        upkeep = put_off["needs"]
         names = sorted(sql.split()[2].strip('"') for sql in upkeep.triggers)
         assert names == [
             "ggi_needs_location", "gii_needs_location", "need_stats_insert", "tmi_needs_location"
         ]  # fmt: skip
         assert len(upkeep.indexes) >= 7
+    else:  # the secondary indexes and the foreign keys dropped and made again
+        assert len(put_off["needs"].indexes) >= 8 and len(put_off["case_events"].indexes) == 2
+        assert ["fk_needs_grid_code_grids" in c for c in put_off["needs"].constraints] == [True]
+        assert len(put_off["case_events"].constraints) == 1
     with monkeypatch.context() as plain:
         _plain(plain)
         slow, slow_report = _imported(session, data)
@@ -225,11 +250,11 @@ def test_a_failure_in_the_last_chunk_leaves_everything_as_it_was(committed_engin
     name = "_insert_sqlite" if db.is_sqlite(engine) else "_copy_postgres"
     real, calls = getattr(bulk, name), []
 
-    def failing(raw, table, part, cols, point):
-        calls.append(len(part))
+    def failing(*args):  # (raw, table, part, cols, point) or (copy, part, cols, point)
+        calls.append(len(args[-3]))
         if len(calls) == 6:
             raise RuntimeError("disk full")
-        real(raw, table, part, cols, point)
+        real(*args)
 
     monkeypatch.setattr(bulk, name, failing)
     data = _needs_csv(community, bad=False)
@@ -259,6 +284,9 @@ TRICKY_CSVS = [
     b"id,name\n1," + b"x" * 40_000 + b"\n",  # a cell past the limit
     b"id,name\n1,a\x00b\n",
     b",,\n1,2,3\n",
+    b"\xef\xbb\xbf\xef\xbb\xbfid\n1\n",  # two BOMs: the second is text
+    b"id\n\xef\xbb\xbf1\n",  # a BOM inside
+    b"\xef\xbb\xbf",  # a BOM alone
 ]
 
 

@@ -85,30 +85,33 @@ def read_table(
     return _header_and_rows(raw, name)
 
 
-def _read_csv(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
+def _read_csv(data: bytes, name: str, sheet: str | int) -> list[np.ndarray]:
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise FileReadError(f"cannot read {name!r}: the file is empty")
     for encoding in ("utf-8-sig", "gb18030"):
         with contextlib.suppress(UnicodeDecodeError):
             fast = _csv_frame_fast(data, encoding)
-            return fast if fast is not None else _frame(_csv_records(data, encoding, name))
+            return fast if fast is not None else _columns(_csv_records(data, encoding, name))
     raise FileReadError(
         f"cannot read {name!r}: its text is neither UTF-8 nor GBK/GB18030; save it as "
         "'CSV UTF-8' in Excel"
     )
 
 
-def _csv_frame_fast(data: bytes, encoding: str) -> pd.DataFrame | None:
-    """The frame :func:`_csv_records` gives, parsed by pandas' C reader; None when the file is
-    anything but plain (a NUL, a malformed or over-long row, a cell or a header past the
-    limits, a value beyond the header's columns): the record-by-record reader then reads it
-    and names the first bad row exactly as it always has."""
+def _csv_frame_fast(data: bytes, encoding: str) -> list[np.ndarray] | None:
+    """The columns :func:`_csv_records` gives (blanks as None), parsed by pandas' C reader;
+    None when the file is anything but plain (a NUL, a malformed or over-long row, a cell or a
+    header past the limits, a value beyond the header's columns): the record-by-record reader
+    then reads it and names the first bad row exactly as it always has."""
     first_line = data[: data.find(b"\n") % (len(data) + 1)]
     if b"\x00" in data or first_line.count(b",") >= limits.MAX_COLUMNS:
         return None  # a wide header (or a quoted one with many commas): read record by record
+    buffer = io.BytesIO(data)
+    if encoding == "utf-8-sig":  # the C reader decodes UTF-8 itself, a third quicker
+        encoding = "utf-8"  # and skips one BOM at the start, as utf-8-sig does
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            buffer,
             header=None,
             dtype=object,
             na_filter=False,
@@ -120,26 +123,24 @@ def _csv_frame_fast(data: bytes, encoding: str) -> pd.DataFrame | None:
         raise
     except (pd.errors.ParserError, ValueError, OverflowError):
         return None
-    if frame.shape[1] > limits.MAX_COLUMNS or _longest_cell(frame) > limits.MAX_CELL_CHARS:
+    if frame.shape[1] > limits.MAX_COLUMNS:
         return None
-    cells = frame.to_numpy(dtype=object)
-    filled = (cells != "") & ~pd.isna(cells)
-    header_width = _trimmed_width(filled[0]) if len(cells) else 0
-    if header_width == 0 or filled[1:, header_width:].any():
+    # na_filter=False: every cell is a str, "" when empty — only "" is falsy
+    cells = [frame.pop(c).to_numpy(dtype=object) for c in list(frame.columns)]
+    if max((max(map(len, c), default=0) for c in cells), default=0) > limits.MAX_CELL_CHARS:
+        return None
+    filled = [c.astype(bool) for c in cells]
+    header_width = _trimmed_width(np.array([f[0] for f in filled], dtype=bool))
+    if header_width == 0 or any(f[1:].any() for f in filled[header_width:]):
         return None
     # The records' widths: the widest trimmed row (the header's at least, when it has one).
-    width = max(_trimmed_width(filled.any(axis=0)), header_width)
-    return frame.iloc[:, :width].set_axis(range(width), axis=1)
+    width = max(_trimmed_width(np.array([f.any() for f in filled], dtype=bool)), header_width)
+    return [np.where(f, c, None) for c, f in zip(cells[:width], filled[:width], strict=True)]
 
 
 def _trimmed_width(filled: np.ndarray) -> int:
     hits = np.flatnonzero(filled)
     return int(hits[-1]) + 1 if hits.size else 0
-
-
-def _longest_cell(frame: pd.DataFrame) -> int:
-    lengths = [frame[c].str.len().max() for c in frame.columns]
-    return int(max((n for n in lengths if pd.notna(n)), default=0))
 
 
 def _csv_lines(data: bytes, encoding: str) -> io.TextIOWrapper:
@@ -178,10 +179,14 @@ def _csv_records(data: bytes, encoding: str, name: str) -> list[list[str]]:
         records.append(record)
 
 
-def _frame(records: list[list]) -> pd.DataFrame:
+def _columns(records: list[list]) -> list[np.ndarray]:
+    """Records (rows of cells) as columns of text or None, padded to the widest record."""
     width = max(map(len, records), default=0)
     padded = [r if len(r) == width else r + [None] * (width - len(r)) for r in records]
-    return pd.DataFrame(padded, columns=range(width), dtype=object)
+    grid = np.empty((len(padded), width), dtype=object)
+    if padded:
+        grid[:] = padded
+    return [_blanks_to_none(grid[:, j]) for j in range(width)]
 
 
 def _trimmed(record: list) -> list:
@@ -286,7 +291,7 @@ def _long_cell_position(data: bytes, encoding: str, start_line: int) -> int | No
     return None
 
 
-def _read_xlsx(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
+def _read_xlsx(data: bytes, name: str, sheet: str | int) -> list[np.ndarray]:
     """Stream the sheet's cells (openpyxl read-only), checking each row as it comes.
 
     A formula gives the result Excel saved with it; without one (a file written by a program
@@ -297,7 +302,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | int) -> pd.DataFrame:
     if formulas:
         with _workbook(data, name, data_only=True) as book:
             _fill_formula_results(_sheet(book, sheet, name), records, formulas, name)
-    return _frame(records)
+    return _columns(records)
 
 
 @contextlib.contextmanager
@@ -423,35 +428,34 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _header_and_rows(raw: pd.DataFrame, name: str) -> pd.DataFrame:
-    """First row → stripped header; cells → str or None; trailing empty rows dropped.
+def _header_and_rows(columns: list[np.ndarray], name: str) -> pd.DataFrame:
+    """Columns of text or None → first row the stripped header; trailing empty rows dropped.
 
     Columns with neither a header nor any value (Excel's stray formatted cells) are dropped.
     """
-    cells = _blanks_to_none(raw)
-    if cells.empty or cells.iloc[0].isna().all():
+    if not columns or not len(columns[0]) or all(c[0] is None for c in columns):
         raise FileReadError(f"cannot read {name!r}: no header row (the first row is empty)")
-    header = [None if h is None else h.strip() or None for h in cells.iloc[0]]
-    body = cells.iloc[1:].set_axis(
-        [h if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)], axis=1
-    )
-    keep = [h is not None for h in header] | body.notna().any().to_numpy()
-    body = body.loc[:, keep]
-    _check_unique(list(body.columns), name)
-    filled = np.flatnonzero(body.notna().any(axis=1).to_numpy())
-    body = body.iloc[: filled[-1] + 1 if filled.size else 0].reset_index(drop=True)
-    # pandas infers its str dtype (missing = NaN) from map(); the contract is str or None.
-    return body.astype(object).where(body.notna(), None)
+    header = [None if c[0] is None else c[0].strip() or None for c in columns]
+    filled = [np.not_equal(c[1:], None) for c in columns]
+    keep = [j for j, h in enumerate(header) if h is not None or filled[j].any()]
+    names = [header[j] if header[j] is not None else f"Unnamed: {j}" for j in keep]
+    _check_unique(names, name)
+    any_filled = np.logical_or.reduce([filled[j] for j in keep]) if keep else np.zeros(0, bool)
+    hits = np.flatnonzero(any_filled)
+    end = int(hits[-1]) + 2 if hits.size else 1
+    body = {n: columns[j][1:end] for n, j in zip(names, keep, strict=True)}
+    return pd.DataFrame(body, index=pd.RangeIndex(end - 1), columns=names, dtype=object)
 
 
-def _blanks_to_none(raw: pd.DataFrame) -> pd.DataFrame:
-    """:func:`_blank_to_none` of every cell; in one go when they are all text or missing."""
-    values = raw.to_numpy(dtype=object, copy=True)
+def _blanks_to_none(values: np.ndarray) -> np.ndarray:
+    """:func:`_blank_to_none` of every cell of a column; in one go when they are all text or
+    missing."""
+    values = np.array(values, dtype=object)
     values[pd.isna(values)] = None
-    if not set(map(type, values.ravel())) <= {str, type(None)}:
-        return raw.astype(object).map(_blank_to_none)
+    if not set(map(type, values)) <= {str, type(None)}:
+        return np.array([_blank_to_none(v) for v in values], dtype=object)
     values[values == ""] = None
-    return pd.DataFrame(values, index=raw.index, columns=raw.columns, dtype=object)
+    return values
 
 
 def _blank_to_none(value: object) -> str | None:
@@ -469,7 +473,7 @@ def _check_unique(columns: list[str], name: str) -> None:
         )
 
 
-_TABLE_READERS: dict[str, Callable[[bytes, str, str | int], pd.DataFrame]] = {
+_TABLE_READERS: dict[str, Callable[[bytes, str, str | int], list[np.ndarray]]] = {
     ".csv": _read_csv,
     ".xlsx": _read_xlsx,
 }

@@ -2,18 +2,23 @@
 
 ORM inserts cost ~200 µs a row here (1M needs: minutes). These go through the driver:
 ``executemany`` with ``MakePoint`` on SpatiaLite and ``COPY`` on PostGIS (about 30× faster
-than row inserts). Nothing is committed: the caller's transaction decides.
+than row inserts). On PostGIS one COPY takes every chunk, its text made a column at a time
+(:func:`_copy_lines`; points as hex EWKB, :func:`_points_hex`) and sent by a thread while the
+next chunk is made. :func:`bulk_load` puts a big load's index (and, on PostgreSQL, foreign
+key) upkeep after the rows. Nothing is committed: the caller's transaction decides.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -79,17 +84,19 @@ def insert_frame(
         return 0
     cols = list(columns)
     raw = session.connection().connection.driver_connection
-    sqlite = db.is_sqlite(session.get_bind())
+    parts = (frame.iloc[start : start + CHUNK] for start in range(0, len(frame), CHUNK))
     total = 0
-    for start in range(0, len(frame), CHUNK):
-        part = frame.iloc[start : start + CHUNK]
-        if sqlite:
-            _insert_sqlite(raw, table, part, cols, point)
-        else:
-            _copy_postgres(raw, table, part, cols, point)
-        total += len(part)
-        if progress is not None:
-            progress.update(len(part))
+    with contextlib.ExitStack() as stack:
+        if not db.is_sqlite(session.get_bind()):
+            copy = stack.enter_context(_copy_into(raw, table, cols, point))
+        for part in parts:
+            if db.is_sqlite(session.get_bind()):
+                _insert_sqlite(raw, table, part, cols, point)
+            else:
+                _copy_postgres(copy, part, cols, point)
+            total += len(part)
+            if progress is not None:
+                progress.update(len(part))
     return total
 
 
@@ -121,24 +128,129 @@ def _insert_sqlite(raw, table, part, cols, point) -> None:
     cur.close()
 
 
-def _copy_postgres(raw, table, part, cols, point) -> None:
-    names = [f'"{c}"' for c in cols]
+@contextlib.contextmanager
+def _copy_into(raw, table: str, cols: list[str], point) -> Iterator:
+    """One COPY for every chunk of a load: the server stores a chunk while the next is made
+    (a thread sends what is queued)."""
+    names = [f'"{c}"' for c in cols] + ([f'"{point[0]}"'] if point else [])
+    sql = f'COPY "{table}" ({", ".join(names)}) FROM STDIN'
+    with raw.cursor() as cur, cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
+        yield copy
+
+
+def _copy_postgres(copy, part, cols, point) -> None:
+    """Write ``part`` into the open COPY ``copy``."""
     if point:
         geom, lon, lat = point
-        names.append(f'"{geom}"')
         x = part[lon].to_numpy(dtype=float)
         y = part[lat].to_numpy(dtype=float)
-        ewkt = [
-            None if (np.isnan(a) or np.isnan(b)) else f"SRID=4326;POINT({a!r} {b!r})"
-            for a, b in zip(x.tolist(), y.tolist(), strict=True)
-        ]
-        part = part.assign(__geom=ewkt)
+        part = part.assign(__geom=_points_hex(x, y))
         read = [*cols, "__geom"]
     else:
         read = list(cols)
-    with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN') as copy:
+    try:
+        lines = _copy_lines(part, read)
+    except TypeError:  # a value of a type the text form below does not know: psycopg's own
         for row in _rows(part, read):
             copy.write_row(row)
+        return
+    copy.write(lines.encode("utf-8"))
+
+
+#: A WGS84 point as EWKB: little endian, type 1 with the SRID flag, SRID, x, y (25 bytes).
+_EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"),
+                        ("y", "<f8")])  # fmt: skip
+
+
+def _points_hex(x: np.ndarray, y: np.ndarray) -> list[str | None]:
+    """WGS84 points as hex EWKB, None where a coordinate is missing: the bytes of all of them
+    made and hexed at once (the exact doubles, no text to print and parse again)."""
+    points = np.empty(len(x), dtype=_EWKB_POINT)
+    points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
+    points["x"], points["y"] = x, y
+    width = 2 * _EWKB_POINT.itemsize
+    hexed = points.tobytes().hex()
+    out = [hexed[i : i + width] for i in range(0, len(hexed), width)]
+    for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
+        out[i] = None
+    return out
+
+
+def _points_ewkt(x: np.ndarray, y: np.ndarray) -> list[str | None]:
+    """:func:`_points_hex` as EWKT text (what the import sent before)."""
+    return [
+        None if (np.isnan(a) or np.isnan(b)) else f"SRID=4326;POINT({a!r} {b!r})"
+        for a, b in zip(x.tolist(), y.tolist(), strict=True)
+    ]
+
+
+#: Characters COPY's text format escapes (NUL never gets this far: the readers refuse it).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_lines(part: pd.DataFrame, columns: Sequence[str]) -> str:
+    """``part[columns]`` in COPY's text format, built column by column (psycopg's
+    ``write_row`` costs ~25 µs a row of 30 columns; this a few)."""
+    cells = [_copy_column(part[c]) for c in columns]
+    return "\n".join(map("\t".join, zip(*cells, strict=True))) + "\n"
+
+
+def _copy_column(series: pd.Series) -> list[str]:
+    """A column as COPY text: NULL as ``\\N``; numbers and flags of a numpy column in one go;
+    text escaped; other values through :func:`_copy_cell`, once per distinct value."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"
+    if kind in "fiub":
+        numbers = series.to_numpy()
+        if kind == "b":
+            return np.where(numbers, "t", "f").tolist()
+        if kind in "iu":
+            return list(map(str, numbers.tolist()))
+        if np.isfinite(numbers).all():
+            return list(map(float.__repr__, numbers.tolist()))
+    values = series.to_numpy(dtype=object)
+    given = ~pd.isna(values)
+    present = values[given]
+    kinds = set(map(type, present))
+    if kinds <= {str}:
+        if any(ch in "".join(present) for ch in "\\\t\n\r"):
+            present = [v.translate(_COPY_ESCAPES) for v in present]
+    elif len(kinds) == 1 and kinds <= {dt.date, dt.datetime}:  # days repeat: once each
+        codes, uniques = pd.factorize(present)
+        present = np.array([v.isoformat() for v in uniques], dtype=object)[codes]
+    else:
+        return _copy_values(_column_values(series))
+    out = np.full(len(values), r"\N", dtype=object)
+    out[given] = present
+    return out.tolist()
+
+
+def _copy_values(values: list) -> list[str]:
+    if set(map(type, values)) <= {float, int, bytes, type(None)}:  # coordinates, blobs
+        return [_copy_cell(v) for v in values]
+    memo: dict = {}
+    return [_memo(memo, v, _copy_cell) for v in values]
+
+
+def _copy_cell(value) -> str:
+    """One driver value as COPY text, as the server reads what psycopg sends for it."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else _NON_FINITE[repr(value)]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()  # bytea's hex form, its backslash escaped
+    raise TypeError(f"no COPY text for {type(value).__name__}")
+
+
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity"}
 
 
 # --- a load large relative to its table: its upkeep done once, after the rows ----------------
@@ -147,6 +259,10 @@ def _copy_postgres(raw, table, part, cols, point) -> None:
 #: afterwards instead of inserting into them row by row (a sorted build is several times
 #: cheaper than a million random inserts; for a small load into a big table it is not).
 REBUILD_SHARE = 0.5
+
+#: ``maintenance_work_mem`` of the index builds after a PostgreSQL bulk load (the default
+#: 64 MB sorts a million keys on disk).
+PG_LOAD_MEMORY = "256MB"
 
 #: Page cache of a SQLite bulk load, in KiB (the default 2 MB makes every index insert past
 #: the first few thousand rows a read).
@@ -219,35 +335,45 @@ def _squeezed(sql: str) -> str:
 
 @dataclass
 class _Upkeep:
-    """What a bulk load put off: index and trigger DDL, and the set-based trigger work."""
+    """What a bulk load put off: index, trigger and constraint DDL, and the set-based trigger
+    work."""
 
     indexes: list[str] = field(default_factory=list)
     triggers: list[str] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
     checks: list[tuple[str, str]] = field(default_factory=list)  # (statement, message)
+    constraints: list[str] = field(default_factory=list)  # PostgreSQL's foreign keys
 
 
 @contextlib.contextmanager
 def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iterator[None]:
-    """Around a load of ``rows`` new rows, all with ``rowid > after_id``, into ``table``.
+    """Around a load of ``rows`` new rows (an upper bound will do), all with
+    ``rowid > after_id``, into ``table``.
 
-    On SQLite a bigger page cache, and, when ``rows`` is at least :data:`REBUILD_SHARE` of the
-    rows stored, the secondary indexes dropped and built again after the rows, and the insert
-    triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over the new rows
-    (the spatial index, the summary marks). Everything happens in the caller's transaction:
-    if the load fails, the rollback puts back every index and trigger. What ends up stored —
-    rows, indexes, R-tree, marks — is what the row-by-row load stores. PostgreSQL's COPY and
-    statement triggers need none of this.
+    When ``rows`` is at least :data:`REBUILD_SHARE` of the rows stored, the table's secondary
+    indexes are dropped and built again after the rows. On SQLite, also a bigger page cache,
+    and the insert triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over
+    the new rows (the spatial index, the summary marks); on PostgreSQL the table's foreign keys
+    dropped and added again (one join checks them all, instead of a lookup and a row lock per
+    row), with a bigger ``maintenance_work_mem`` for the builds. Everything happens in the
+    caller's transaction: if the load fails, the rollback puts back every index, trigger and
+    constraint. What ends up stored — rows, indexes, R-tree, marks — is what the row-by-row
+    load stores. On PostgreSQL the dropped indexes and constraints hold ``table`` (and the
+    tables its keys refer to) exclusively until the commit: readers wait for a big load.
     """
     if not db.is_sqlite(session.get_bind()):
+        upkeep = _put_off_postgres(session, table) if _large(session, table, rows) else _Upkeep()
         yield
+        if upkeep.indexes or upkeep.constraints:
+            session.execute(text(f"SET LOCAL maintenance_work_mem = '{PG_LOAD_MEMORY}'"))
+        for ddl in upkeep.indexes + upkeep.constraints:
+            session.execute(text(ddl))
         return
-    stored = session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
     cache = session.execute(text("PRAGMA cache_size")).scalar_one()
     session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
     restore = text(f"PRAGMA cache_size = {int(cache)}")
     try:
-        upkeep = _put_off(session, table) if rows >= REBUILD_SHARE * stored else _Upkeep()
+        upkeep = _put_off(session, table) if _large(session, table, rows) else _Upkeep()
         yield
         _catch_up(session, upkeep, after_id)
     except BaseException:
@@ -255,6 +381,49 @@ def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iter
             session.execute(restore)
         raise
     session.execute(restore)
+
+
+def _large(session: Session, table: str, rows: int) -> bool:
+    """Whether ``rows`` new rows are at least :data:`REBUILD_SHARE` of those stored (counted
+    only as far as that decides it)."""
+    if rows <= 0:
+        return False
+    enough = int(rows / REBUILD_SHARE) + 1
+    stored = session.execute(
+        text(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT :n) AS t'), {"n": enough}
+    ).scalar_one()
+    return rows >= REBUILD_SHARE * stored
+
+
+def _put_off_postgres(session: Session, table: str) -> _Upkeep:
+    """Drop ``table``'s secondary indexes on plain columns and its foreign keys; the DDL that
+    makes them again. Kept: the indexes of its primary key and unique constraints, and the
+    partial and expression indexes (their text, read back, is not always the one they were made
+    with; they are small or rare)."""
+    upkeep = _Upkeep()
+    indexes = session.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisprimary "
+            "AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1"
+        ),
+        {"t": table},
+    ).all()
+    keys = session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY 1"
+        ),
+        {"t": table},
+    ).all()
+    for name, ddl in indexes:
+        upkeep.indexes.append(ddl)
+        session.execute(text(f"DROP INDEX {name}"))
+    for name, definition in keys:
+        upkeep.constraints.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        session.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    return upkeep
 
 
 def _catch_up(session: Session, upkeep: _Upkeep, after_id: int) -> None:

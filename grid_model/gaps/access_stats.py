@@ -33,11 +33,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, delete, exists, false, func, insert, select, true
+from sqlalchemy import ColumnElement, delete, exists, false, func, select, true
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
 from grid_model import db
+from grid_model.db.bulk import insert_frame
 from grid_model.db.sqldates import month_start
 from grid_model.gaps.distance import ACCESS_KINDS, _nearest
 from grid_model.measures.need_stats import summary_window
@@ -125,7 +126,8 @@ def _write_buckets(session: Session, rows: pd.DataFrame, points, crs: str) -> No
         }
         for key, a, b in zip(first, bounds[:-1], bounds[1:], strict=True)
     ]
-    session.execute(insert(NeedAccessStat), out)
+    # through the driver (COPY on PostgreSQL): the ORM's executemany of 40k blobs took seconds
+    insert_frame(session, NeedAccessStat.__tablename__, pd.DataFrame(out), list(out[0]))
 
 
 def rebuild(session: Session, points: gpd.GeoDataFrame) -> None:

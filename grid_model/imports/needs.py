@@ -18,6 +18,7 @@ from geodata.errors import GeodataError
 from grid_model import audit, db, instants
 from grid_model.cases.import_columns import (
     INSERTED,
+    INSTANTS,
     check_loop_columns,
     synthesise_events,
     with_loop_defaults,
@@ -28,7 +29,7 @@ from grid_model.imports.mapping import ImportMapping, apply_columns
 from grid_model.imports.report import ImportReport, settle_errors
 from grid_model.imports.rows import NEED_COLUMNS, read_table, rename_columns, source_name
 from grid_model.measures import need_stats
-from grid_model.models import Need, Worker
+from grid_model.models import CaseEvent, Need, Worker
 from grid_model.needs import ancestry, geolocate
 from grid_model.needs.validate import validate_needs
 from grid_model.queries import load_grids
@@ -93,24 +94,10 @@ def import_needs(
         ``viewer`` may not import (:func:`grid_model.scope.require`); nothing is read.
     """
     viewer = require(session, viewer, "import", lang=lang)
-    mapping = mapping or ImportMapping()
-    original = read_table(source, filename, lang)
-    frame = rename_columns(
-        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
-    )
-    try:
-        clean, col = validate_needs(
-            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
-        )
-    except GeodataError as exc:
-        raise InvalidInputError(str(exc)) from exc
-    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
-    report = ImportReport(kind="needs", total=len(frame))
-    bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
-    good = clean.iloc[[i for i in range(len(clean)) if i not in bad]]
-    existing = _existing_ids(session, good["external_id"].tolist())
-    report.existing = len(existing)
-    new = good[~good["external_id"].isin(existing)]
+    report, new = _checked_rows(
+        session, source, filename, crs=crs, lang=lang, mapping=mapping or ImportMapping(),
+        skip_invalid=skip_invalid, errors_out=errors_out,
+    )  # fmt: skip
     report.inserted = store_needs(session, new, snap_m=snap_m, progress=progress)
     audit.record(
         session,
@@ -126,6 +113,30 @@ def import_needs(
     )
     session.flush()
     return report
+
+
+def _checked_rows(
+    session: Session, source, filename, *, crs, lang, mapping, skip_invalid, errors_out
+) -> tuple[ImportReport, pd.DataFrame]:
+    """The file read and checked: the report so far and the new good rows, clean. The file's
+    own cells go when this returns: a million needs are stored holding them once, clean."""
+    original = read_table(source, filename, lang)
+    frame = rename_columns(
+        apply_columns(original, mapping.columns, NEED_COLUMNS, lang), NEED_COLUMNS, lang
+    )
+    try:
+        clean, col = validate_needs(
+            frame, crs=crs, lang=lang, dates=mapping.reading(lang), value_maps=mapping.value_maps
+        )
+    except GeodataError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    clean = check_loop_columns(frame, col, clean, workers=_worker_codes(session))
+    report = ImportReport(kind="needs", total=len(frame))
+    bad = settle_errors(report, col, original, skip_invalid=skip_invalid, errors_out=errors_out)
+    good = clean.iloc[[i for i in range(len(clean)) if i not in bad]] if bad else clean
+    existing = _existing_ids(session, good["external_id"].tolist())
+    report.existing = len(existing)
+    return report, good[~good["external_id"].isin(existing)] if existing else good
 
 
 def store_needs(
@@ -164,7 +175,10 @@ def store_needs(
             point=("location", "lon", "lat"),
             progress=progress,
         )
-    synthesise_events(session, Need.id > before)
+    events = int(sum(frame[c].notna().sum() for c in INSTANTS))  # at most one event each
+    after = session.scalar(select(func.max(CaseEvent.id))) or 0
+    with bulk_load(session, CaseEvent.__tablename__, rows=events, after_id=after):
+        synthesise_events(session, Need.id > before)
     need_stats.refresh(session)
     if stored >= ANALYZE_AFTER_ROWS:
         db.analyze(session, Need.__tablename__)
@@ -178,7 +192,7 @@ def _worker_codes(session: Session) -> set[str]:
 def _with_instants(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``reported_time``/``closed_time``: given (a file's moments), else the
     local midnight of the day (:func:`grid_model.instants.to_stored`), one per distinct day."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns replaced, never written into
     for day, moment in (("reported_at", "reported_time"), ("closed_at", "closed_time")):
         if moment in out and out[moment].notna().sum() == out[day].notna().sum():
             continue

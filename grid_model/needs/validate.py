@@ -194,13 +194,38 @@ def _check_moments(
         empty = fields.optional_text(frame, column)
         return empty, empty, np.zeros(len(frame), dtype=bool)
     raw = frame[column]
-    stamps, days, bad = parse_moments(raw, reading)
+    stamps, days, bad = _parse_moments_once(raw, reading)
     col.add(bad, column, raw, t("expected_date", col.lang))
     far = fields.outside(days, fields.EARLIEST, latest)
     key = "expected_date_recent" if latest <= fields.latest_reported() else "expected_date_planned"
     expected = t(key, col.lang, earliest=fields.EARLIEST, latest=latest, today=fields.today())
     col.add(far, column, raw, expected)
     return stamps.where(~far, None), days.where(~far, None), bad | far
+
+
+def _parse_moments_once(
+    raw: pd.Series, reading: DateReading
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """:func:`~grid_model.moments.parse_moments` of ``raw``, run on its distinct values only
+    (a million needs have a few thousand days) and spread back. Cells other than text (a
+    form's values) are parsed as they are: 1 and 1.0 would be one value to a hash."""
+    values = raw.to_numpy(dtype=object)
+    if not set(map(type, values)) <= {str, type(None)}:
+        return parse_moments(raw, reading)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    stamps, days, bad = parse_moments(pd.Series(uniques, dtype=object), reading)
+    given = codes >= 0
+    spread = []
+    for values in (stamps.to_numpy(dtype=object), days.to_numpy(dtype=object), bad):
+        out = np.full(len(codes), None if values.dtype == object else False, dtype=values.dtype)
+        out[given] = values[codes[given]]
+        spread.append(out)
+    stamps, days, bad = spread
+    return (
+        pd.Series(stamps, index=raw.index, dtype=object),
+        pd.Series(days, index=raw.index, dtype=object),
+        bad,
+    )
 
 
 def _check_dates(frame: pd.DataFrame, col: Collector, reading: DateReading):
