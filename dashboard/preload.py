@@ -1,6 +1,6 @@
 """Libraries the services import only when first asked (so the CLI and the API start fast),
 imported by the dashboard's server in the background once it starts: the first visitor of
-Hot spots or Access would otherwise wait for them (spopt's siting models alone take 0.5–1.2 s
+Access would otherwise wait for them (spopt's siting models alone take 0.5–1.2 s
 to import). Then the objects of every import are moved out of the garbage collector's reach
 (``gc.freeze``): they live as long as the server, and each full collection walked all of
 them — a page building tens of thousands of objects (a gap list's points, a million rows)
@@ -21,7 +21,7 @@ import threading
 import streamlit as st
 
 #: Imported inside the functions that use them (grid_model.analysis, grid_model.gaps.access).
-LAZY_LIBRARIES = ("esda", "libpysal.weights", "spopt.locate")
+LAZY_LIBRARIES = ("libpysal.weights", "spopt.locate")
 #: Imported at the top of the pages (each page's first run would import them).
 PAGE_LIBRARIES = ("altair", "folium", "folium.plugins", "mapclassify", "streamlit_folium")
 
