@@ -363,3 +363,30 @@ def test_two_writers_at_once_on_postgresql_neither_waits_nor_loses_a_month():
             _assert_same(s, Scope(), dt.date(2025, 12, 31))
     finally:
         eng.dispose()
+
+
+def test_a_big_rebuild_refreshes_the_summaries_planner_statistics(session, monkeypatch):
+    # PostgreSQL guessed 300 rows of need_close_days for 100k without them (0.15 s against
+    # 0.07 s a read at 1M needs)
+    from sqlalchemy import event
+
+    c = make_community(session, n_grids=2)
+    for i in range(6):
+        add_need(session, grid_code=c.grid_codes[i % 2], status="closed",
+                 reported_at=FIRST + dt.timedelta(days=40 * i), closed_at=FIRST + dt.timedelta(days=40 * i))  # fmt: skip
+    session.flush()
+    issued: list[str] = []
+    bind = session.connection()
+    spy = lambda conn, cursor, statement, *a: issued.append(statement)  # noqa: E731
+    event.listen(bind, "before_cursor_execute", spy)
+    try:
+        need_stats.refresh(session, full=True)  # 6 buckets: not worth it
+        assert not [s for s in issued if s.startswith("ANALYZE")]
+        monkeypatch.setattr(need_stats, "ANALYZE_AFTER_BUCKETS", 6)
+        need_stats.refresh(session, full=True)
+        analyzed = {s.split('"')[1] for s in issued if s.startswith("ANALYZE")}
+    finally:
+        event.remove(bind, "before_cursor_execute", spy)
+    assert analyzed == {
+        "need_month_stats", "need_close_days", "need_diary_months", "need_access_stats"
+    }  # fmt: skip

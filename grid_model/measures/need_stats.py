@@ -145,6 +145,10 @@ SUMMARIES = (
 )
 
 
+#: A rebuild of at least this many buckets refreshes the summaries' planner statistics.
+ANALYZE_AFTER_BUCKETS = 1_000
+
+
 def _analyze_summaries(session: Session) -> None:
     """Fresh planner statistics of every summary after a rebuild (a few ms each): without them
     PostgreSQL guessed 300 rows of ``need_close_days`` for 100k and sorted them on disk (0.15 s
@@ -194,8 +198,10 @@ def refresh(session: Session, *, full: bool = False, wait: bool = False) -> int:
             _rebuild(session, summary)
         _refresh_dependents(session, full=True)
         session.execute(delete(NeedStatsDirty))
-        _analyze_summaries(session)
-        return session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
+        rebuilt = session.scalar(select(func.count()).select_from(NeedMonthStat)) or 0
+        if rebuilt >= ANALYZE_AFTER_BUCKETS:
+            _analyze_summaries(session)
+        return rebuilt
     for summary in SUMMARIES:
         _recompute_marked(session, summary)
     _refresh_dependents(session, full=False)
