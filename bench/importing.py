@@ -119,8 +119,9 @@ def _phase_import(url: str, path: Path) -> int:
     from geodata.io import limits
     from grid_model.imports import import_needs
 
-    # 1M needs with the closed loop's columns are ~310 MB, past the 200 MB upload limit
-    limits.MAX_FILE_BYTES = max(limits.MAX_FILE_BYTES, path.stat().st_size)
+    # 1M needs with the closed loop's columns are ~310 MB, past the 200 MB upload limit: what
+    # `gridlaw import-needs` allows
+    limits.MAX_FILE_BYTES = max(limits.MAX_FILE_BYTES, limits.CLI_MAX_FILE_BYTES)
 
     engine = db.make_engine(url)
     report = db.run_write(

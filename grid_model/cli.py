@@ -206,8 +206,11 @@ def cmd_import_grids(args) -> int:
 
 
 def cmd_import_needs(args) -> int:
+    from geodata.io import limits
     from grid_model.imports import import_needs
 
+    # a city's several years of needs are past the dashboard's 200 MB uploads
+    limits.MAX_FILE_BYTES = max(limits.MAX_FILE_BYTES, limits.CLI_MAX_FILE_BYTES)
     with _progress(None, "needs", args) as bar:
         return _import(
             args,

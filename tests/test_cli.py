@@ -290,3 +290,27 @@ def test_import_needs_vacuums_what_it_loaded_on_postgresql(
             )
         ).all()
     assert dict(done) == {"needs": True, "case_events": True}
+
+
+def test_import_needs_reads_files_past_the_upload_limit(
+    url, community, committed_engine, tmp_path, monkeypatch
+):
+    # the command takes a city's file (limits.CLI_MAX_FILE_BYTES); the dashboard's uploads and
+    # the services called directly keep MAX_FILE_BYTES
+    from geodata.io import limits
+    from grid_model.errors import GridLawError
+    from grid_model.imports import import_needs
+    from grid_model.scope import Viewer
+
+    x, y = community[next(iter(community))]
+    path = tmp_path / "needs.csv"
+    path.write_text(
+        f"编号,登记日期,经度,纬度,类别\nBIG-1,2025-03-01,{x},{y},法律咨询\n" + "\n" * 300
+    )
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 200)
+    with Session(committed_engine) as s, pytest.raises(GridLawError, match="more than"):
+        import_needs(s, path, viewer=Viewer.local_admin("t"), lang="en")
+    monkeypatch.setattr(limits, "CLI_MAX_FILE_BYTES", 10_000)
+    before = _needs(committed_engine)
+    assert main(["--db", url, "-q", "import-needs", str(path)]) == 0
+    assert _needs(committed_engine) == before + 1
