@@ -209,8 +209,17 @@ def cmd_import_needs(args) -> int:
     from geodata.io import limits
     from grid_model.imports import import_needs
 
-    # a city's several years of needs are past the dashboard's 200 MB uploads
-    limits.MAX_FILE_BYTES = max(limits.MAX_FILE_BYTES, limits.CLI_MAX_FILE_BYTES)
+    # a city's several years of needs are past the dashboard's 200 MB uploads; the limit is
+    # the process's, given back after the command (main() may be called again, as in tests)
+    upload_limit = limits.MAX_FILE_BYTES
+    limits.MAX_FILE_BYTES = max(upload_limit, limits.CLI_MAX_FILE_BYTES)
+    try:
+        return _import_needs_file(args, import_needs)
+    finally:
+        limits.MAX_FILE_BYTES = upload_limit
+
+
+def _import_needs_file(args, import_needs) -> int:
     with _progress(None, "needs", args) as bar:
         return _import(
             args,

@@ -314,3 +314,4 @@ def test_import_needs_reads_files_past_the_upload_limit(
     before = _needs(committed_engine)
     assert main(["--db", url, "-q", "import-needs", str(path)]) == 0
     assert _needs(committed_engine) == before + 1
+    assert limits.MAX_FILE_BYTES == 200  # given back
