@@ -6,13 +6,10 @@ feature can be read from ``m.to_dict()`` or the HTML.
 
 from __future__ import annotations
 
-import hashlib
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from dashboard.i18n import label, text
 from dashboard.maps.base import (
@@ -26,6 +23,7 @@ from dashboard.maps.base import (
     data_crs,
     display_geometries,
 )
+from geodata.kept import Kept, geometries_digest
 
 #: Gi* classes from hot to cold, coloured as ArcGIS's Hot Spot Analysis renders Gi_Bin.
 HOTSPOT_CLASSES = (
@@ -70,8 +68,7 @@ EMERGING_COLORS = {
 
 #: Display geometries of the last few geometry sets: both maps of the page draw the same grids
 #: (simplified, shifted, rounded: :func:`~dashboard.maps.base.display_geometries`).
-_DISPLAY: dict[tuple, np.ndarray] = {}
-_DISPLAY_KEPT = 8
+_DISPLAY: Kept[np.ndarray] = Kept(8)
 
 
 def _display_shapes(
@@ -80,14 +77,10 @@ def _display_shapes(
     """``frame``'s ``props`` on the display geometries of ``geoms`` (kept for the next map
     of the same geometries)."""
     arr = np.asarray(geoms, dtype=object)
-    digest = hashlib.sha256(b"".join(shapely.to_wkb(arr))).hexdigest() if len(arr) else ""
-    key = (digest, len(arr), float(simplify_m), crs)
-    if key not in _DISPLAY:
-        if len(_DISPLAY) >= _DISPLAY_KEPT:
-            _DISPLAY.pop(next(iter(_DISPLAY)))
-        _DISPLAY[key] = display_geometries(arr, simplify_m=simplify_m, crs=crs)
+    key = (geometries_digest(arr), len(arr), float(simplify_m), crs)
+    shapes = _DISPLAY.get(key, lambda: display_geometries(arr, simplify_m=simplify_m, crs=crs))
     data = {c: frame[c].to_numpy() for c in props}
-    return gpd.GeoDataFrame(data, geometry=_DISPLAY[key])
+    return gpd.GeoDataFrame(data, geometry=shapes)
 
 
 # --- hot spots ----------------------------------------------------------------------------

@@ -80,18 +80,17 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 from pyproj import CRS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.kept import Kept, geometries_digest
 from grid_model.analysis.counts import NeedMonths, grid_need_counts, read_need_months
 from grid_model.analysis.gistar import (
     CLASS_LABELS,
@@ -239,12 +238,8 @@ def queen_adjacency(
     codes = list(codes) if codes is not None else _grid_codes(grids)
     if not tolerance >= 0:
         raise InvalidInputError(f"tolerance must be 0 or more (metres), got {tolerance!r}")
-    key = _weights_key(grids, codes, tolerance)
-    if key not in _WEIGHTS:
-        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
-            _WEIGHTS.pop(next(iter(_WEIGHTS)))
-        _WEIGHTS[key] = _queen_adjacency(grids, codes, tolerance)
-    return _WEIGHTS[key]
+    key = (tuple(codes), float(tolerance), str(grids.crs), geometries_digest(grids.geometry))
+    return _WEIGHTS.get(key, lambda: _queen_adjacency(grids, codes, tolerance))
 
 
 def queen_weights(
@@ -274,14 +269,7 @@ def queen_weights(
 
 #: Contiguity of the last few grid sets: a page computes hot spots and two emerging runs on
 #: the same grids. Nothing downstream changes a matrix in place (the statistics copy it).
-_WEIGHTS: dict[tuple, sp.csr_matrix] = {}
-_WEIGHTS_KEPT = 8
-
-
-def _weights_key(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float) -> tuple:
-    wkb = shapely.to_wkb(grids.geometry.to_numpy())
-    digest = hashlib.sha256(b"".join(wkb)).hexdigest()
-    return tuple(codes), float(tolerance), str(grids.crs), digest
+_WEIGHTS: Kept[sp.csr_matrix] = Kept(8)
 
 
 def _queen_adjacency(grids: gpd.GeoDataFrame, codes: list[str], tolerance: float):
