@@ -50,29 +50,25 @@ H3_RESOLUTION = 9
 NEED_ACCESS_COLUMNS = [c.key for c in need_list_columns()]
 
 
-def _need_rows(session: Session, ids: np.ndarray, chunk: int = 5000) -> pd.DataFrame:
+def _need_rows(session: Session, ids: np.ndarray) -> pd.DataFrame:
     """:data:`NEED_ACCESS_COLUMNS` of the needs ``ids``, by id."""
-    if not db.is_sqlite(session.get_bind()):
-        chunk = max(len(ids), 1)  # one array parameter, not thousands of placeholders
     frames = [
-        read_frame(
-            session,
-            select(*need_list_columns())
-            .where(_id_in(session, ids[i : i + chunk].tolist()))
-            .order_by(Need.id),
-        )
-        for i in range(0, len(ids), chunk)
+        read_frame(session, select(*need_list_columns()).where(cond).order_by(Need.id))
+        for cond in _ids_in(session, ids)
     ]
     if not frames:
         return pd.DataFrame(columns=NEED_ACCESS_COLUMNS)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _id_in(session: Session, ids: list[int]) -> ColumnElement[bool]:
-    # psycopg parses a statement with thousands of placeholders slowly (0.25 s for 18k ids)
-    if db.is_sqlite(session.get_bind()):
-        return Need.id.in_(ids)
-    return Need.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+def _ids_in(session: Session, ids: np.ndarray, chunk: int = 5000) -> list[ColumnElement[bool]]:
+    """Conditions picking the needs ``ids`` (ascending chunks), one query each: on SQLite
+    ``IN`` lists of ``chunk`` ids; on PostgreSQL one array parameter (psycopg parses a
+    statement with thousands of placeholders slowly: 0.25 s for 18k ids)."""
+    if not db.is_sqlite(session.get_bind()):
+        ints = ids.tolist()
+        return [Need.id == any_(bindparam("ids", ints, type_=ARRAY(Integer)))] if ints else []
+    return [Need.id.in_(ids[i : i + chunk].tolist()) for i in range(0, len(ids), chunk)]
 
 
 @dataclass
@@ -158,9 +154,7 @@ def _need_access(
     points = access_points(session, kinds)
     crs = metric_crs(lonlat[:, 0], lonlat[:, 1]) if len(ids) else None
     dist = _nearest(lonlat, points, crs)[0] if len(ids) else np.zeros(0)
-    out = _access_of(session, ids, dist, crs, walk_m, points, details)
-    out.kinds = tuple(kinds)
-    return out
+    return _access_of(session, ids, dist, crs, walk_m, points, details, kinds)
 
 
 def _summarised_access(
@@ -179,7 +173,9 @@ def _summarised_access(
     found = read_distances(session, scope, points, hide_corrections=hide_corrections)
     if found is None:
         return None
-    return _access_of(session, found.ids, found.distances, found.crs, walk_m, points, details)
+    return _access_of(
+        session, found.ids, found.distances, found.crs, walk_m, points, details, kinds
+    )
 
 
 def _access_of(
@@ -190,6 +186,7 @@ def _access_of(
     walk_m: float,
     points: gpd.GeoDataFrame,
     details: bool,
+    kinds: Sequence[str],
 ) -> NeedAccess:
     """The :class:`NeedAccess` of needs ``ids`` at distances ``dist`` (metres, measured in
     ``crs``): with ``details``, those beyond ``walk_m`` read in full, with their nearest point.
@@ -197,7 +194,7 @@ def _access_of(
     far = dist > walk_m
     order = np.argsort(ids[far], kind="stable")
     far_ids, far_dist = ids[far][order], dist[far][order]
-    out = NeedAccess(ids, dist, walk_m, far_ids, far_dist, beyond=None, crs=crs)
+    out = NeedAccess(ids, dist, walk_m, far_ids, far_dist, None, crs, tuple(kinds))
     if details:
         out.beyond = _beyond_rows(session, far_ids, far_dist, points, crs)
     return out
@@ -575,11 +572,7 @@ def _unmet_points(session: Session, access: NeedAccess) -> pd.DataFrame:
     """``lon, lat`` of the needs beyond walking distance, farthest first (then by id): only
     their coordinates are read, not the needs in full."""
     ids = access.far_ids
-    chunk = 5000 if db.is_sqlite(session.get_bind()) else max(len(ids), 1)
-    parts = [
-        need_points(session, _id_in(session, ids[i : i + chunk].tolist()), by_id=True)
-        for i in range(0, len(ids), chunk)
-    ]
+    parts = [need_points(session, cond, by_id=True) for cond in _ids_in(session, ids)]
     got = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     lonlat = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, 2))
     dist = access.far_distances[np.searchsorted(ids, got)]
