@@ -253,7 +253,7 @@ def _grid_items(grids: gpd.GeoDataFrame, mask) -> pd.DataFrame:
 
 
 def _need_gap(kind: str, needs: pd.DataFrame, count: int | None = None) -> Gap:
-    """A gap whose items are needs (the first ``count`` of them, when given)."""
+    """A gap whose items are needs: all of them, or the first of ``count`` when given."""
     return _gap(kind, needs, gpd.points_from_xy(needs["lon"], needs["lat"]), count)
 
 
@@ -295,9 +295,14 @@ def _spatial_gaps(session, scope, grids, today, visible, notes, gaps, limit) -> 
         notes.append(f"community {code} has no boundary: its uncovered area is not computed")
     gaps["uncovered_area"] = _uncovered_area(communities, all_grids, crs)
     gaps["grid_overlap"] = _grid_overlaps(all_grids, set(grids["code"]), crs)
+    tree = (
+        shapely.STRtree(all_grids.to_crs(crs).geometry.to_numpy())
+        if len(all_grids) and crs is not None
+        else None
+    )
     for kind, quality in (("needs_outside", "outside"), ("needs_snapped", "snapped")):
         where = _off_grid_where(scope, today, visible) & (Need.quality == quality)
-        needs = _outside_needs(session, where, all_grids, crs, limit)
+        needs = _outside_needs(session, where, tree, crs, limit)
         gaps[kind] = _need_gap(kind, needs, _count(session, where, len(needs), limit))
     return crs
 
@@ -410,15 +415,15 @@ def _off_grid_where(scope, today, visible) -> ColumnElement[bool]:
     )
 
 
-def _outside_needs(session, where, all_grids, crs, limit) -> pd.DataFrame:
+def _outside_needs(session, where, tree, crs, limit) -> pd.DataFrame:
     """The needs matching ``where`` (outside or snapped), in report order, the first
-    ``limit``, with their distance to the nearest grid."""
+    ``limit``, with their distance to the nearest grid of ``tree`` (the grids in ``crs``;
+    None: no grid to measure to)."""
     stmt = select(*need_list_columns(Need.quality)).where(where).order_by(Need.reported_at, Need.id)
     needs = read_frame(session, stmt if limit is None else stmt.limit(limit))
     needs["distance_to_grid_m"] = np.full(len(needs), np.nan)
-    if len(needs) and len(all_grids) and crs is not None:
+    if len(needs) and tree is not None:
         pts = gpd.GeoSeries(gpd.points_from_xy(needs["lon"], needs["lat"]), crs=WGS84)
-        tree = shapely.STRtree(all_grids.to_crs(crs).geometry.to_numpy())
         (src, _), d = tree.query_nearest(
             pts.to_crs(crs).to_numpy(), return_distance=True, all_matches=False
         )
