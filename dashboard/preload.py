@@ -46,7 +46,7 @@ def import_all() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread:
-    """Start importing :data:`LAZY_LIBRARIES` in a daemon thread, once per server."""
+    """Start :func:`import_all` in a daemon thread, once per server."""
     thread = threading.Thread(target=import_all, name="gridlaw-preload", daemon=True)
     thread.start()
     return thread
