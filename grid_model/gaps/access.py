@@ -85,7 +85,7 @@ class NeedAccess:
     far_ids, far_distances : numpy.ndarray
         The needs farther than ``walk_m``, by id.
     beyond : DataFrame or None
-        Those needs in full (:func:`beyond_rows`), farthest first; None when read without
+        Those needs in full (:func:`_far_rows`), farthest first; None when read without
         ``details``.
     crs, kinds : the metric CRS the distances were measured in, the kinds of service point.
     """
@@ -200,10 +200,11 @@ def _access_of(
     return out
 
 
-def beyond_rows(session: Session, access: NeedAccess, *, limit: int | None = None) -> pd.DataFrame:
+def _far_rows(session: Session, access: NeedAccess, *, limit: int | None = None) -> pd.DataFrame:
     """The needs of ``access`` beyond its walking distance in full, farthest first (then by
     id): :data:`NEED_ACCESS_COLUMNS` plus ``distance_m`` and ``nearest_point`` (code); only the
-    first ``limit`` of them are read when given."""
+    first ``limit`` of them are read when given. A building block, not a service: ``access``
+    comes from :func:`need_access`, which chose the needs its viewer may see."""
     ids, dist = access.far_ids, access.far_distances
     if limit is not None and len(ids) > limit:
         keep = np.sort(np.lexsort((ids, -dist))[:limit])  # still by id

@@ -32,7 +32,7 @@ from geodata.crs import metric_crs
 from grid_model.analysis.counts import grid_need_counts
 from grid_model.db.sqlhints import unindexed
 from grid_model.errors import InvalidInputError
-from grid_model.gaps.access import _drop_slivers, beyond_rows, need_access
+from grid_model.gaps.access import _drop_slivers, _far_rows, need_access
 from grid_model.gaps.distance import _check_walk_m
 from grid_model.measures.definitions import due_date_expr, not_closed, overdue_at
 from grid_model.models import Area, Assignment, Grid, Need, ServiceEvent, Worker
@@ -598,5 +598,5 @@ def _access_gap(session, scope, viewer, today, walk_m, limit) -> Gap:
     # lists only the needs the viewer may see
     upto = replace(scope, end=_period_end(scope, today))
     access = need_access(session, upto, viewer, walk_m=walk_m, details=False)
-    beyond = beyond_rows(session, access, limit=limit)
+    beyond = _far_rows(session, access, limit=limit)
     return _need_gap("beyond_walking_distance", beyond, access.beyond_count)
