@@ -18,7 +18,7 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from grid_model import accounts, queries
-from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_table
+from grid_model.analysis.hotspots import hex_hotspot_table, hotspot_months, hotspot_table
 from grid_model.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from grid_model.gaps.access import access_table, need_access
 from grid_model.gaps.coverage import find_coverage_gaps
@@ -299,6 +299,13 @@ def test_hot_spot_inputs_stay_in_the_viewers_area(session, world):
         hexes = hex_hotspot_table(session, scope, viewer, permutations=0)
         assert hexes["count"].sum() == 2  # the two needs of its grid, nothing else
         assert hexes.attrs["points_outside"] == 0
+        # the counts the Hot spots page shares between its statistics: the same one grid
+        months = hotspot_months(session, scope, viewer)
+        assert set(months.months["grid_code"]) == {g1} and months.months["count"].sum() == 2
+        # and months read for a wider scope are not taken for the viewer's
+        wide = hotspot_months(session, Scope(), ADMIN)
+        with pytest.raises(InvalidInputError, match="got 1"):
+            hotspot_table(session, scope, viewer, permutations=0, months=wide)
     everything = hex_hotspot_table(session, Scope(), ADMIN, permutations=0)
     assert everything["count"].sum() + everything.attrs["points_outside"] == len(needs)
 
@@ -479,6 +486,7 @@ def test_services_have_no_viewer_default():
     import inspect
 
     from grid_model import imports, rebalance
+    from grid_model.analysis import emerging, hotspots
     from grid_model.gaps import coverage
     from grid_model.imports import exporting, seed
     from grid_model.measures import indicators
@@ -490,6 +498,7 @@ def test_services_have_no_viewer_default():
         rebalance.apply_plan, relocate_needs, cases.record_need, cases.change_status,
         cases.search_needs, cases.need_detail, coverage.find_coverage_gaps, need_access,
         access_table, indicators.grid_card, queries.load_needs, seed.seed_demo,
+        hotspots.hotspot_months, hotspots.hotspot_table, emerging.emerging_change,
         exporting.export_frame, exporting.export_to_file, *(
             getattr(exporting, f"export_{k}") for k in KINDS
         ),
