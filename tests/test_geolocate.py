@@ -171,6 +171,33 @@ def test_beyond_tolerance_is_outside_and_tolerance_is_configurable():
     assert one(grids, lon, lat, snap_m=0)[:2] == (None, "outside")
 
 
+@pytest.mark.parametrize("cells_per_grid", [1, 128, 2000, 40_000])
+def test_points_just_within_or_beyond_the_tolerance_round_a_grid(cells_per_grid):
+    # Cells of ~5 km, 500 m, 140 m and 30 m: points 30 m +- 1 cm outside every edge and corner
+    # of a 2 km square, wherever they fall in their raster cell (the bound that spares the search
+    # must never put a point within the tolerance beyond it).
+    # (two small grids far to the south-west and north-east put those points on the raster)
+    grids = frame(
+        ["A", "B", "C"],
+        [box(X0, Y0, X0 + 2 * D, Y0 + 2 * D), square(-4, -4), square(5, 5)],
+    )
+    t = np.linspace(0.0, 1.0, 41)[1:-1]
+    x1, y1 = X0 + 2 * D, Y0 + 2 * D
+    starts = np.concatenate([
+        np.column_stack([X0 + t * 2 * D, np.full(t.size, y1)]),  # north edge, going north
+        np.column_stack([X0 + t * 2 * D, np.full(t.size, Y0)]),  # south edge
+        np.column_stack([np.full(t.size, x1), Y0 + t * 2 * D]),  # east edge
+        np.column_stack([np.full(t.size, X0), Y0 + t * 2 * D]),  # west edge
+        [[x1, y1], [X0, y1], [x1, Y0], [X0, Y0]],  # corners, going diagonally out
+    ])  # fmt: skip
+    azimuth = np.repeat([0.0, 180.0, 90.0, 270.0], t.size)
+    azimuth = np.concatenate([azimuth, [45.0, 315.0, 135.0, 225.0]])
+    for metres, quality in ((29.99, "snapped"), (30.01, "outside")):
+        lon, lat, _ = GEOD.fwd(starts[:, 0], starts[:, 1], azimuth, np.full(len(starts), metres))
+        got = GridIndex(grids, cells_per_grid=cells_per_grid).locate(lon, lat, snap_m=30)
+        assert (got["quality"] == quality).all(), metres
+
+
 def test_distance_to_a_long_edge_follows_the_edge_not_its_chord():
     # A 30 km edge along a parallel bows by ~7 m from the straight line between its projected
     # ends; a point 10 m north of its middle is 10 m away, not 3.

@@ -138,7 +138,9 @@ class Edges:
     @property
     def tree(self) -> KDTree:
         if self._tree is None:
-            self._tree = KDTree(self._mid, balanced_tree=False, compact_nodes=False)
+            # Unbalanced, uncompacted, 64 a leaf: the quickest to build, and as quick to query
+            # as any for the few points a bound leaves (measured on the coastline bench).
+            self._tree = KDTree(self._mid, leafsize=64, balanced_tree=False, compact_nodes=False)
         return self._tree
 
     # -- queries -------------------------------------------------------------------------------

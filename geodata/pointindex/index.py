@@ -517,8 +517,12 @@ class GridIndex:
         rest = np.flatnonzero(rank < 0)
         in_box, off_box = rest[~off[rest]], rest[off[rest]]
         off_box = off_box[_on_earth(x[off_box], y[off_box])]
+        in_box = in_box[~self._far_cells(per_lon, per_lat, reach)[cell[in_box]]]
+        clear = in_box[self._steps[cell[in_box]] > 0]  # in cells no boundary crosses
+        far = self._far_in_cell(x[clear], y[clear], cell[clear], per_lon, per_lat, reach)
+        in_box = np.setdiff1d(in_box, clear[far], assume_unique=True)
         near = np.concatenate([
-            in_box[~self._far_cells(per_lon, per_lat, reach)[cell[in_box]]],
+            in_box,
             off_box[~beyond_box(x[off_box], y[off_box], self._bbox, per_lon, per_lat, reach)],
         ])  # fmt: skip
         if near.size == 0:
@@ -539,6 +543,49 @@ class GridIndex:
         cell_m = min(per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny)
         # Less a millionth of a cell for the points within the margin round the box.
         return (self._steps - (1 + 1e-6)) * cell_m > reach
+
+    def _far_in_cell(
+        self, x: np.ndarray, y: np.ndarray, cell: np.ndarray, per_lon: float, per_lat: float,
+        reach: float,
+    ) -> np.ndarray:  # fmt: skip
+        """Which points, in cells no boundary crosses, lie farther than ``reach`` metres from
+        every crossed cell, by where in their cell they are: every boundary lies in crossed
+        cells, so a point is at least as far from it as from the nearest of them.
+
+        A crossed neighbour is as far as the gap to it along the axis it lies on (the larger
+        of the two for a corner); any cell two or more cells away (chessboard) is at least a
+        whole cell plus the gap to the point's own cell's nearer side along some axis farther
+        (``steps`` cells, less one, for cells that far from every crossed one). Gaps are taken
+        a millionth of a cell short, for the rounding of the cell arithmetic."""
+        ny, nx = self.shape
+        x0, y0, x1, y1 = self._bbox
+        cell_w, cell_h = per_lon * (x1 - x0) / nx, per_lat * (y1 - y0) / ny
+        row, col = cell // nx, cell % nx
+        fx = np.clip((x - x0) * self._inv_w - col, 0.0, 1.0)
+        fy = np.clip((y - y0) * self._inv_h - row, 0.0, 1.0)
+        gap_x = {-1: fx - 1e-6, 0: np.zeros_like(fx), 1: 1.0 - fx - 1e-6}
+        gap_y = {-1: fy - 1e-6, 0: np.zeros_like(fy), 1: 1.0 - fy - 1e-6}
+        beyond = np.maximum(self._steps[cell], 2) - 1
+        bound = np.minimum(
+            (beyond + np.minimum(gap_x[-1], gap_x[1])) * cell_w,
+            (beyond + np.minimum(gap_y[-1], gap_y[1])) * cell_h,
+        )
+        wraps = x1 - x0 > 180  # as the steps take it: the raster's columns wrap round
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dx == dy == 0:
+                    continue
+                r, c = row + dy, col + dx
+                on = (r >= 0) & (r < ny)
+                if wraps:
+                    c = c % nx
+                else:
+                    on &= (c >= 0) & (c < nx)
+                crossed = np.zeros(cell.size, dtype=bool)
+                crossed[on] = self._cell_state[r[on] * nx + c[on]] == _CROSSED
+                gap = np.maximum(gap_x[dx] * cell_w, gap_y[dy] * cell_h)
+                np.minimum(bound, np.where(crossed, gap, np.inf), out=bound)
+        return bound > reach
 
 
 def _on_earth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
