@@ -18,9 +18,11 @@ import pytest
 from geoalchemy2.shape import from_shape
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy import select
 
+from grid_model.gaps import coverage
 from grid_model.gaps.coverage import GAP_KINDS, GAP_LABELS, CoverageGaps, find_coverage_gaps
-from grid_model.models import Area, ServicePoint
+from grid_model.models import Area, Grid, ServicePoint
 from grid_model.scope import Scope, Viewer
 from tests.factories import (
     COMMUNITY,
@@ -288,6 +290,36 @@ def test_viewer_without_personal_rights_does_not_see_people_under_correction(ses
     )
     assert admin.overdue.count == 3
     assert leader.overdue.count == 2
+
+
+def test_area_gaps_kept_across_visits_follow_every_boundary_change(session, world, gaps):
+    def area_gaps(g):
+        return [(k, g[k].items.to_dict("records"), list(g[k].layer.geometry.to_wkb()))
+                for k in ("uncovered_area", "grid_overlap")]  # fmt: skip
+
+    # A second visit takes them kept, equal to computing them afresh; changing what a visit
+    # got changes nothing kept.
+    again = find_coverage_gaps(session, SCOPE, today=TODAY, walk_m=700, viewer=ADMIN)
+    assert area_gaps(again) == area_gaps(gaps)
+    again.grid_overlap.items.loc[0, "area_m2"] = -1.0
+    again.uncovered_area.layer["geometry"] = None
+    kept = find_coverage_gaps(session, SCOPE, today=TODAY, walk_m=700, viewer=ADMIN)
+    assert area_gaps(kept) == area_gaps(gaps)
+    coverage._AREA_GAPS._results.clear()
+    assert area_gaps(find_coverage_gaps(session, SCOPE, today=TODAY, walk_m=700, viewer=ADMIN)) == (
+        area_gaps(gaps)
+    )
+    # G2 pulled back east of G1 (no overlap), the community cut to the grids (the hole gone,
+    # no more than slivers left): both seen on the next visit.
+    g2 = session.scalars(select(Grid).where(Grid.code == G2)).one()
+    g2.boundary = from_shape(MultiPolygon([box(X0 + C, Y0 + C, X0 + 2 * C, Y0 + 2 * C)]), 4326)
+    session.get(Area, COMMUNITY[0]).boundary = from_shape(
+        MultiPolygon([box(X0, Y0, X0 + 2 * C, Y0 + 2 * C)]), 4326
+    )
+    session.flush()
+    after = find_coverage_gaps(session, SCOPE, today=TODAY, walk_m=700, viewer=ADMIN)
+    assert after.grid_overlap.count == 0
+    assert after.uncovered_area.items["area_m2"].sum() < 10  # the hole was ~182,000 m²
 
 
 def test_grid_scope_still_sees_its_community_hole(session, world):

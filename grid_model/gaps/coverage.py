@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geodata.crs import metric_crs
+from geodata.kept import Kept, geometries_digest
 from grid_model.analysis.counts import grid_need_counts
 from grid_model.db.sqlhints import unindexed
 from grid_model.errors import InvalidInputError
@@ -293,8 +294,9 @@ def _spatial_gaps(session, scope, grids, today, visible, notes, gaps, limit) -> 
     )
     for code in communities.loc[communities.geometry.isna(), "code"]:
         notes.append(f"community {code} has no boundary: its uncovered area is not computed")
-    gaps["uncovered_area"] = _uncovered_area(communities, all_grids, crs)
-    gaps["grid_overlap"] = _grid_overlaps(all_grids, set(grids["code"]), crs)
+    gaps["uncovered_area"], gaps["grid_overlap"] = _area_gaps(
+        communities, all_grids, set(grids["code"]), crs
+    )
     tree = (
         shapely.STRtree(all_grids.to_crs(crs).geometry.to_numpy())
         if len(all_grids) and crs is not None
@@ -341,6 +343,43 @@ def _community_grids(session, scope, grids, communities, today) -> gpd.GeoDataFr
         frames.append(every[every["community_code"].isin(set(communities["code"]))])
     out = pd.concat(frames, ignore_index=True).drop_duplicates("code")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84).reset_index(drop=True)
+
+
+#: The area gaps of the last few sets of communities and grids (see :func:`_area_gaps`).
+_AREA_GAPS: Kept[tuple[Gap, Gap]] = Kept(8)
+
+
+def _area_gaps(communities, all_grids, scope_codes: set[str], crs) -> tuple[Gap, Gap]:
+    """The uncovered area and the grid overlaps. They depend only on the communities' and the
+    grids' shapes, codes and names, the scope's grid codes and the metric CRS, not on needs or
+    staff: kept by all of those (geometries by digest), so a page's next visit — or the Access
+    page after Coverage gaps — takes them kept, and any change to a boundary or a code is a new
+    key. Each call gets its own copies."""
+    shaped = communities.geometry.notna().to_numpy()
+    key = (
+        geometries_digest(
+            np.concatenate([communities.geometry.to_numpy()[shaped], all_grids.geometry.to_numpy()])
+        ),
+        tuple(shaped),
+        tuple(communities["code"]),
+        tuple(communities["name"]),
+        tuple(all_grids["code"]),
+        tuple(all_grids["community_code"]),
+        tuple(sorted(scope_codes)),
+        crs,
+    )
+    uncovered, overlaps = _AREA_GAPS.get(
+        key,
+        lambda: (
+            _uncovered_area(communities, all_grids, crs),
+            _grid_overlaps(all_grids, scope_codes, crs),
+        ),
+    )
+    return _copied(uncovered), _copied(overlaps)
+
+
+def _copied(gap: Gap) -> Gap:
+    return replace(gap, layer=gap.layer.copy(), items=gap.items.copy())
 
 
 def _uncovered_area(communities, all_grids, crs) -> Gap:
