@@ -226,8 +226,9 @@ class Need(Base):
     # :mod:`grid_model.instants`) it was computed from in the import's zone.
     reported_at: Mapped[dt.date] = mapped_column(Date, index=True)
     reported_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # No spatial index (migration 0013): every read of a need's place uses lon/lat below.
     location: Mapped[WKBElement] = mapped_column(
-        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+        Geometry("POINT", srid=4326, spatial_index=False, nullable=False)
     )
     # WGS84 coordinates repeated as plain columns: binning and exports read them without
     # parsing geometries.

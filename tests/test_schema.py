@@ -17,14 +17,16 @@ pytestmark = pytest.mark.db
 
 
 def test_head_revision_and_spatial_indexes(engine):
+    """Boundaries and service places are read through their spatial index; a need's point is
+    never (its lon/lat columns are read): it has none (migration 0013)."""
     assert db.current_revision(engine) == head_revision()
     insp = inspect(engine)
-    for table, column in [
-        ("grids", "boundary"),
-        ("needs", "location"),
-        ("areas", "boundary"),
-        ("service_points", "location"),
-        ("service_events", "location"),
+    for table, column, indexed in [
+        ("grids", "boundary", True),
+        ("needs", "location", False),
+        ("areas", "boundary", True),
+        ("service_points", "location", True),
+        ("service_events", "location", True),
     ]:
         assert column in {c["name"] for c in insp.get_columns(table)}
         if db.is_sqlite(engine):
@@ -34,10 +36,13 @@ def test_head_revision_and_spatial_indexes(engine):
                     "WHERE f_table_name = ? AND f_geometry_column = ?",
                     (table, column),
                 ).scalar_one()
-            assert enabled == 1
+                rtree = conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE name = ?", (f"idx_{table}_{column}",)
+                ).scalar_one()
+            assert (enabled, rtree) == ((1, 1) if indexed else (0, 0)), table
         else:
             names = {ix["name"] for ix in insp.get_indexes(table)}
-            assert f"idx_{table}_{column}" in names
+            assert (f"idx_{table}_{column}" in names) == indexed, table
 
 
 def test_models_round_trip_geometry(session):
@@ -97,6 +102,14 @@ def test_migrations_down_and_up(backend, tmp_path):
     try:
         db.upgrade(eng)
         assert "needs" in inspect(eng).get_table_names()
+        db.downgrade(eng, "0012")  # the needs' spatial index made again
+        if db.is_sqlite(eng):
+            with eng.connect() as conn:
+                rtree = conn.exec_driver_sql("SELECT count(*) FROM idx_needs_location").scalar_one()
+            assert rtree == 0
+        else:
+            assert "idx_needs_location" in {ix["name"] for ix in inspect(eng).get_indexes("needs")}
+        db.upgrade(eng)
         db.downgrade(eng)
         assert "needs" not in inspect(eng).get_table_names()
         assert db.current_revision(eng) is None

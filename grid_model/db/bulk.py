@@ -301,18 +301,6 @@ _SET_BASED_TRIGGERS: dict[str, tuple[str, list[str]]] = {
             Lower('{column}') AND EXISTS (SELECT 1 FROM "{table}" WHERE rowid > :after)"""
         ],
     ),
-    "gii_{table}_{column}": (
-        """CREATE TRIGGER "gii_{table}_{column}" AFTER INSERT ON "{table}"
-        FOR EACH ROW BEGIN
-        DELETE FROM "idx_{table}_{column}" WHERE pkid=NEW.ROWID;
-        SELECT RTreeAlign('idx_{table}_{column}', NEW.ROWID, NEW."{column}"); END""",
-        [
-            """DELETE FROM "idx_{table}_{column}" WHERE pkid IN
-            (SELECT rowid FROM "{table}" WHERE rowid > :after)""",
-            """SELECT count(RTreeAlign('idx_{table}_{column}', rowid, "{column}"))
-            FROM "{table}" WHERE rowid > :after""",
-        ],
-    ),
     "need_stats_insert": (  # migration 0003: the closed-needs summary's marks
         """CREATE TRIGGER need_stats_insert AFTER INSERT ON needs WHEN NEW.status = 'closed'
         AND NEW.grid_code IS NOT NULL BEGIN INSERT OR IGNORE INTO need_stats_dirty
@@ -353,11 +341,11 @@ def bulk_load(session: Session, table: str, *, rows: int, after_id: int) -> Iter
     When ``rows`` is at least :data:`REBUILD_SHARE` of the rows stored, the table's secondary
     indexes are dropped and built again after the rows. On SQLite, also a bigger page cache,
     and the insert triggers of :data:`_SET_BASED_TRIGGERS` replaced by one statement each over
-    the new rows (the spatial index, the summary marks); on PostgreSQL the table's foreign keys
+    the new rows (the geometry check, the summary marks); on PostgreSQL the table's foreign keys
     dropped and added again (one join checks them all, instead of a lookup and a row lock per
     row), with a bigger ``maintenance_work_mem`` for the builds. Everything happens in the
     caller's transaction: if the load fails, the rollback puts back every index, trigger and
-    constraint. What ends up stored — rows, indexes, R-tree, marks — is what the row-by-row
+    constraint. What ends up stored — rows, indexes, marks — is what the row-by-row
     load stores. On PostgreSQL the dropped indexes and constraints hold ``table`` (and the
     tables its keys refer to) exclusively until the commit: readers wait for a big load.
     """
